@@ -1,0 +1,95 @@
+/*
+ * cli/cli.h — the command line: global options, the command table, shared output helpers.
+ *
+ * To add a command: write int cmd_<family>_<verb>(struct cli *) in cli/cmd_<family>.c,
+ * declare it here, and add one row to commands[] in cli/commands.c. main() opens what the
+ * row's flags ask for (configuration, store, rules), runs the handler, closes everything
+ * and checks that stdout was written completely. Handlers return the exit code: 0 nothing
+ * found / success, 1 threats found, 2 the command failed (with the reason in cli->err).
+ */
+#ifndef VIGIL_CLI_CLI_H
+#define VIGIL_CLI_CLI_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/store.h"
+
+enum cmd_flags {
+	NEED_CONFIG = 1 << 0,
+	NEED_STORE = 1 << 1 | NEED_CONFIG,
+};
+
+struct cli {
+	int argc;		/* the command's own arguments; argv[0] is the verb */
+	char **argv;
+	int all_argc;		/* the whole command line, recorded with scans */
+	char **all_argv;
+	char *state_dir;
+	const char *config_path, *managed_path;
+	int json, quiet, verbose;
+	struct vg_config *cfg;
+	struct store *st;
+	struct vg_error err;
+};
+
+struct command {
+	const char *family;
+	const char *verb;	/* NULL: the family takes no verb */
+	int (*fn)(struct cli *cli);
+	unsigned flags;
+	const char *usage;
+	const char *summary;
+};
+
+extern const struct command commands[];
+extern const size_t ncommands;
+
+/* Set by SIGINT/SIGTERM during a scan. */
+extern volatile sig_atomic_t cli_stop;
+
+enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
+
+/* Record a usage error for the current command (exit 2). */
+int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record the error code and reason; returns EXIT_FAILED. */
+int cli_fail(struct cli *cli, enum vg_err code);
+
+void cli_print_help(FILE *out, const char *family);
+
+/* Output helpers (cli/output.c). Every hostile string goes through these. */
+void out_json(struct cli *cli, json_t *doc);	/* prints and steals doc */
+void out_text(const char *s);			/* escaped, no newline */
+void out_json_text(json_t *s);			/* a JSON string value, escaped */
+void out_threat_line(json_t *threat);		/* "path > member: NAME FOUND" */
+void out_problem_line(FILE *f, json_t *problem);
+void out_bytes(char *buf, size_t n, int64_t bytes); /* 1.5 MiB */
+int parse_size(const char *s, uint64_t *out);	/* 123, 10K, 5M, 2G */
+int parse_int(const char *s, int64_t *out);
+
+/* Command handlers. */
+int cmd_scan_run(struct cli *cli);
+int cmd_scan_list(struct cli *cli);
+int cmd_scan_show(struct cli *cli);
+int cmd_threat_list(struct cli *cli);
+int cmd_exclusion_add(struct cli *cli);
+int cmd_exclusion_remove(struct cli *cli);
+int cmd_exclusion_list(struct cli *cli);
+int cmd_exclusion_explain(struct cli *cli);
+int cmd_config_show(struct cli *cli);
+int cmd_config_get(struct cli *cli);
+int cmd_config_set(struct cli *cli);
+int cmd_sigdb_import(struct cli *cli);
+int cmd_sigdb_list(struct cli *cli);
+int cmd_sigdb_info(struct cli *cli);
+int cmd_sigdb_remove(struct cli *cli);
+int cmd_help(struct cli *cli);
+
+/* Build the exclusion set of a scan or explain: command line, store, config (cli/cmd_exclusion.c). */
+struct excl_set;
+int cli_load_exclusions(struct cli *cli, struct excl_set *set);
+
+#endif

@@ -1,0 +1,537 @@
+/* cli/cmd_scan.c — vigil scan quick|full|custom|list|show. */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+#include "core/path.h"
+#include "scanner/scanner.h"
+#include "sigdb/sigdb.h"
+
+#define PROBLEMS_SHOWN 1000
+#define PROBLEMS_SHOWN_TEXT 20
+
+struct roots {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+roots_add(struct roots *r, const char *path, struct vg_error *err)
+{
+	char *abs;
+
+	if (vg_path_absolute(path, &abs, err) != VG_OK)
+		return -1;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		char **v = realloc(r->v, cap * sizeof(char *));
+
+		if (v == NULL) {
+			free(abs);
+			return -1;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = abs;
+	return 0;
+}
+
+static void
+roots_release(struct roots *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+}
+
+/* The quick-scan folders that exist, globs expanded. */
+static int
+quick_roots(struct cli *cli, struct roots *r)
+{
+	json_t *dirs = config_get(cli->cfg, "filesystem_scanner.quick_scan_directories");
+	json_t *d;
+	size_t i, k;
+
+	json_array_foreach(dirs, i, d) {
+		glob_t g;
+
+		if (glob(json_string_value(d), GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) != 0)
+			continue;
+		for (k = 0; k < g.gl_pathc; k++) {
+			struct stat st;
+
+			if (stat(g.gl_pathv[k], &st) == 0 && S_ISDIR(st.st_mode) &&
+			    roots_add(r, g.gl_pathv[k], &cli->err) != 0) {
+				globfree(&g);
+				return -1;
+			}
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+struct progress_ctx {
+	int enabled;
+	int printed;
+};
+
+static void
+show_progress(const struct scanner_progress *p, void *arg)
+{
+	struct progress_ctx *pc = arg;
+	struct winsize ws;
+	char bytes[32], line[512];
+	char *cur;
+	int cols = 100, n;
+
+	if (!pc->enabled)
+		return;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		cols = ws.ws_col;
+	out_bytes(bytes, sizeof(bytes), p->bytes);
+	n = snprintf(line, sizeof(line), "%lld files, %s, %.0f files/s, %.1f MB/s, %lld threats  ",
+		     (long long)p->files, bytes, p->elapsed_s > 0 ? p->files / p->elapsed_s : 0.0,
+		     p->elapsed_s > 0 ? p->bytes / p->elapsed_s / 1e6 : 0.0, (long long)p->threats);
+	cur = vg_text_escape(p->current, strlen(p->current));
+	if (cur && n > 0 && n < cols - 4) {
+		int room = cols - n - 1;
+		size_t cl = strlen(cur);
+
+		/* keep the end of the folder name: it is the informative part */
+		if ((int)cl > room)
+			snprintf(line + n, sizeof(line) - (size_t)n, "...%s", cur + cl - (room - 3));
+		else
+			snprintf(line + n, sizeof(line) - (size_t)n, "%s", cur);
+	}
+	free(cur);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	pc->printed = 1;
+}
+
+enum {
+	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
+	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
+};
+
+static const struct option scan_options[] = {
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "exclude-path", required_argument, NULL, OPT_EXCL_PATH },
+	{ "exclude-ext", required_argument, NULL, OPT_EXCL_EXT },
+	{ "exclude-name", required_argument, NULL, OPT_EXCL_NAME },
+	{ "ignore-exclusions", no_argument, NULL, OPT_IGNORE_EXCL },
+	{ "no-archives", no_argument, NULL, OPT_NO_ARCHIVES },
+	{ "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE },
+	{ "max-recursion", required_argument, NULL, OPT_MAX_RECURSION },
+	{ "one-filesystem", no_argument, NULL, OPT_ONE_FS },
+	{ "action", required_argument, NULL, OPT_ACTION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static json_t *
+options_json(const struct scanner_options *o, int ignore_excl)
+{
+	return json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s}",
+			 "threads", o->threads, "archives", o->archives, "max_recursion",
+			 o->max_depth, "max_filesize", (json_int_t)o->max_filesize,
+			 "archive_max_members", (json_int_t)o->archive_max_members,
+			 "archive_max_bytes", (json_int_t)o->archive_max_bytes,
+			 "archive_max_member_size", (json_int_t)o->archive_max_member_size,
+			 "archive_max_ratio", (json_int_t)o->archive_max_ratio, "scan_timeout",
+			 o->scan_timeout, "one_filesystem", o->one_filesystem,
+			 "ignore_exclusions", ignore_excl, "action", "report");
+}
+
+static void
+print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
+	      const struct scanner_totals *t, struct sigdb *db)
+{
+	json_t *threats = NULL, *problems = NULL, *v;
+	struct vg_error e2;
+	size_t i;
+
+	vg_error_init(&e2);
+	store_threat_list_json(cli->st, scan_id, &threats, &e2);
+	store_problem_list_json(cli->st, scan_id, cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT,
+				&problems, &e2);
+	if (threats == NULL)
+		threats = json_array();
+	if (problems == NULL)
+		problems = json_array();
+	if (cli->json) {
+		json_t *doc = json_pack(
+			"{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:s, s:o, s:o, s:b}",
+			"scan_id", (json_int_t)scan_id, "type", type, "status", status,
+			"files_scanned", (json_int_t)t->files_scanned, "bytes_scanned",
+			(json_int_t)t->bytes_scanned, "objects_scanned", (json_int_t)t->objects_scanned,
+			"errors", (json_int_t)t->errors, "skipped", (json_int_t)t->skipped, "excluded",
+			(json_int_t)t->excluded, "threats_found", (json_int_t)t->threats, "duration_s",
+			t->duration_s, "sig_version", (json_int_t)sigdb_version(db), "rules_digest",
+			sigdb_digest(db), "threats", threats, "problems", problems,
+			"problems_truncated",
+			(json_int_t)json_array_size(problems) < t->errors + t->skipped);
+		out_json(cli, doc);
+		return;
+	}
+	if (!cli->quiet || json_array_size(threats) > 0)
+		json_array_foreach(threats, i, v)
+			out_threat_line(v);
+	if (!cli->quiet) {
+		char bytes[32];
+
+		out_bytes(bytes, sizeof(bytes), t->bytes_scanned);
+		printf("\n----------- SCAN SUMMARY -----------\n");
+		printf("Scan ID: %lld (%s, %s)\n", (long long)scan_id, type, status);
+		printf("Signatures: version %lld, %lld rules\n", (long long)sigdb_version(db),
+		       (long long)sigdb_rule_count(db));
+		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
+		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
+		printf("Threats found: %lld\n", (long long)t->threats);
+		printf("Errors: %lld; skipped: %lld; excluded: %lld\n", (long long)t->errors,
+		       (long long)t->skipped, (long long)t->excluded);
+		printf("Time: %.2f s\n", t->duration_s);
+		if (json_array_size(problems) > 0) {
+			printf("Not scanned, or not completely:\n");
+			json_array_foreach(problems, i, v)
+				out_problem_line(stdout, v);
+			if ((int64_t)json_array_size(problems) < t->errors + t->skipped)
+				printf("  ... see 'vigil scan show %lld' for all of them\n",
+				       (long long)scan_id);
+		}
+	}
+	json_decref(threats);
+	json_decref(problems);
+}
+
+int
+cmd_scan_run(struct cli *cli)
+{
+	const char *type = cli->argv[0];
+	struct scanner_options o;
+	struct excl_set *excl = scanner_excl_create();
+	struct roots roots = { 0 };
+	struct sigdb *db = NULL;
+	struct scanner_totals totals;
+	struct progress_ctx pc = { 0 };
+	struct scanner_callbacks cb = { show_progress, &pc };
+	struct sigaction sa, old_int, old_term;
+	int ignore_excl = 0, c, rc = EXIT_FAILED, i;
+	int64_t maxthreads, scan_id = 0, n;
+	uint64_t size;
+	json_t *jroots = NULL, *jcmd = NULL, *jopts = NULL, *jexcl = NULL;
+	enum vg_err e;
+	const char *status;
+
+	scanner_options_init(&o);
+	o.archives = config_get_bool(cli->cfg, "antivirus_engine.scan_archives");
+	o.max_depth = (int)config_get_int(cli->cfg, "antivirus_engine.max_archive_depth");
+	o.max_filesize = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.max_file_size");
+	o.archive_max_members = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_members");
+	o.archive_max_bytes = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_bytes");
+	o.archive_max_member_size =
+		(uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_member_size");
+	o.archive_max_ratio = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_ratio");
+	o.scan_timeout = (int)config_get_int(cli->cfg, "antivirus_engine.scan_timeout");
+	maxthreads = config_get_int(cli->cfg, "antivirus_engine.maximum_scan_threads");
+	if (excl == NULL)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(cli->argc, cli->argv, "", scan_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_THREADS:
+			if (parse_int(optarg, &n) != 0 || n < 1 || n > 1024) {
+				cli_usage(cli, "--threads takes a number from 1 to 1024, not '%s'", optarg);
+				goto out;
+			}
+			o.threads = (int)n;
+			break;
+		case OPT_EXCL_PATH:
+		case OPT_EXCL_EXT:
+		case OPT_EXCL_NAME:
+			e = scanner_excl_add(excl, c == OPT_EXCL_PATH ? EXCL_PATH
+						   : c == OPT_EXCL_EXT ? EXCL_EXT : EXCL_NAME,
+					     optarg, EXCL_FROM_CLI,
+					     c == OPT_EXCL_PATH ? "--exclude-path"
+					     : c == OPT_EXCL_EXT ? "--exclude-ext" : "--exclude-name",
+					     &cli->err);
+			if (e != VG_OK) {
+				cli_fail(cli, e);
+				goto out;
+			}
+			break;
+		case OPT_IGNORE_EXCL:
+			ignore_excl = 1;
+			break;
+		case OPT_NO_ARCHIVES:
+			o.archives = 0;
+			break;
+		case OPT_MAX_FILESIZE:
+			if (parse_size(optarg, &size) != 0) {
+				cli_usage(cli, "--max-filesize takes a size (e.g. 100M), not '%s'", optarg);
+				goto out;
+			}
+			o.max_filesize = size;
+			break;
+		case OPT_MAX_RECURSION:
+			if (parse_int(optarg, &n) != 0 || n > 64) {
+				cli_usage(cli, "--max-recursion takes a number from 0 to 64, not '%s'",
+					  optarg);
+				goto out;
+			}
+			o.max_depth = (int)n;
+			break;
+		case OPT_ONE_FS:
+			o.one_filesystem = 1;
+			break;
+		case OPT_ACTION:
+			if (strcmp(optarg, "report") != 0) {
+				cli_usage(cli, "--action '%s' is not available: this version can only "
+					  "report (quarantine is not built yet)", optarg);
+				goto out;
+			}
+			break;
+		default:
+			cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (o.threads > maxthreads && maxthreads > 0)
+		o.threads = (int)maxthreads;
+
+	if (strcmp(type, "custom") == 0) {
+		if (optind >= cli->argc) {
+			cli_usage(cli, "scan custom needs at least one PATH");
+			goto out;
+		}
+		for (i = optind; i < cli->argc; i++) {
+			struct stat st;
+
+			if (stat(cli->argv[i], &st) != 0) {
+				char *esc = vg_text_escape(cli->argv[i], strlen(cli->argv[i]));
+
+				vg_error_set(&cli->err, VG_NOENT, "cannot scan '%s': %s", esc,
+					     strerror(errno));
+				free(esc);
+				cli_fail(cli, VG_NOENT);
+				goto out;
+			}
+			if (roots_add(&roots, cli->argv[i], &cli->err) != 0) {
+				cli_fail(cli, VG_NOMEM);
+				goto out;
+			}
+		}
+	} else if (optind < cli->argc) {
+		cli_usage(cli, "scan %s takes no PATH (use 'scan custom PATH...')", type);
+		goto out;
+	} else if (strcmp(type, "quick") == 0) {
+		if (quick_roots(cli, &roots) != 0) {
+			cli_fail(cli, VG_NOMEM);
+			goto out;
+		}
+	} else {
+		const char *full = config_get_string(cli->cfg, "filesystem_scanner.full_scan_directory");
+		struct stat st;
+
+		if (stat(full, &st) != 0) {
+			vg_error_set(&cli->err, VG_NOENT, "cannot scan '%s' (filesystem_scanner."
+				     "full_scan_directory): %s", full, strerror(errno));
+			cli_fail(cli, VG_NOENT);
+			goto out;
+		}
+		if (roots_add(&roots, full, &cli->err) != 0) {
+			cli_fail(cli, VG_NOMEM);
+			goto out;
+		}
+	}
+
+	if (!ignore_excl && cli_load_exclusions(cli, excl) != 0)
+		goto out;
+	if (ignore_excl) {
+		scanner_excl_destroy(excl);
+		excl = scanner_excl_create();
+	}
+	o.excl = excl;
+	o.stop = &cli_stop;
+
+	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
+	if (e != VG_OK) {
+		cli_fail(cli, e);
+		goto out;
+	}
+
+	jroots = json_array();
+	for (i = 0; i < (int)roots.n; i++)
+		json_array_append_new(jroots, vg_json_bytes(roots.v[i], strlen(roots.v[i])));
+	jcmd = json_array();
+	for (i = 0; i < cli->all_argc; i++)
+		json_array_append_new(jcmd, vg_json_bytes(cli->all_argv[i], strlen(cli->all_argv[i])));
+	jopts = options_json(&o, ignore_excl);
+	jexcl = scanner_excl_json(excl);
+	e = store_scan_begin(cli->st,
+			     &(struct store_scan_new){ .type = type, .threads = o.threads,
+						       .sig_version = sigdb_version(db),
+						       .rules_digest = sigdb_digest(db),
+						       .roots = jroots, .command_line = jcmd,
+						       .options = jopts, .exclusions = jexcl },
+			     &scan_id, &cli->err);
+	if (e != VG_OK) {
+		cli_fail(cli, e);
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
+	e = scanner_run(&o, db, cli->st, scan_id, roots.v, roots.n, &cb, &totals, &cli->err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (pc.printed)
+		fprintf(stderr, "\r\033[K");
+
+	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
+	{
+		struct vg_error e2;
+
+		vg_error_init(&e2);
+		store_scan_finish(cli->st, scan_id,
+				  &(struct store_scan_totals){
+					  .status = status,
+					  .duration_s = totals.duration_s,
+					  .files_scanned = totals.files_scanned,
+					  .bytes_scanned = totals.bytes_scanned,
+					  .objects_scanned = totals.objects_scanned,
+					  .errors = totals.errors,
+					  .skipped = totals.skipped,
+					  .threats = totals.threats,
+					  .excluded = totals.excluded },
+				  e != VG_OK ? &e2 : &cli->err);
+	}
+	if (e != VG_OK) {
+		cli_fail(cli, e);
+		goto out;
+	}
+	print_summary(cli, scan_id, type, status, &totals, db);
+	if (totals.threats > 0)
+		rc = EXIT_FOUND;
+	else if (totals.interrupted)
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
+						"scan %lld was interrupted", (long long)scan_id));
+	else
+		rc = EXIT_CLEAN;
+out:
+	json_decref(jroots);
+	json_decref(jcmd);
+	json_decref(jopts);
+	json_decref(jexcl);
+	sigdb_release(db);
+	roots_release(&roots);
+	scanner_excl_destroy(excl);
+	return rc;
+}
+
+int
+cmd_scan_list(struct cli *cli)
+{
+	int64_t limit = 50;
+	json_t *scans, *s;
+	size_t i;
+	enum vg_err e;
+
+	if (cli->argc == 3 && strcmp(cli->argv[1], "--limit") == 0) {
+		if (parse_int(cli->argv[2], &limit) != 0)
+			return cli_usage(cli, "--limit takes a number, not '%s'", cli->argv[2]);
+	} else if (cli->argc != 1) {
+		return cli_usage(cli, "unexpected argument '%s'", cli->argv[1]);
+	}
+	e = store_scan_list_json(cli->st, limit, &scans, &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	if (cli->json) {
+		out_json(cli, json_pack("{s:o}", "scans", scans));
+		return EXIT_CLEAN;
+	}
+	printf("%-6s %-7s %-11s %-24s %9s %6s %6s\n", "ID", "TYPE", "STATUS", "STARTED", "FILES",
+	       "THREATS", "ERRORS");
+	json_array_foreach(scans, i, s)
+		printf("%-6lld %-7s %-11s %-24s %9lld %6lld %6lld\n",
+		       (long long)json_integer_value(json_object_get(s, "scan_id")),
+		       json_string_value(json_object_get(s, "type")),
+		       json_string_value(json_object_get(s, "status")),
+		       json_string_value(json_object_get(s, "started_at")),
+		       (long long)json_integer_value(json_object_get(s, "files_scanned")),
+		       (long long)json_integer_value(json_object_get(s, "threats_found")),
+		       (long long)json_integer_value(json_object_get(s, "errors")));
+	json_decref(scans);
+	return EXIT_CLEAN;
+}
+
+int
+cmd_scan_show(struct cli *cli)
+{
+	json_t *scan, *threats = NULL, *problems = NULL, *v;
+	int64_t id;
+	enum vg_err e;
+	size_t i;
+	const char *key;
+
+	if (cli->argc != 2 || parse_int(cli->argv[1], &id) != 0)
+		return cli_usage(cli, "scan show takes one scan ID");
+	e = store_scan_get_json(cli->st, id, &scan, &cli->err);
+	if (e == VG_OK)
+		e = store_threat_list_json(cli->st, id, &threats, &cli->err);
+	if (e == VG_OK)
+		e = store_problem_list_json(cli->st, id, -1, &problems, &cli->err);
+	if (e != VG_OK) {
+		json_decref(scan);
+		json_decref(threats);
+		return cli_fail(cli, e);
+	}
+	json_object_set_new(scan, "threats", threats);
+	json_object_set_new(scan, "problems", problems);
+	if (cli->json) {
+		out_json(cli, scan);
+		return EXIT_CLEAN;
+	}
+	json_object_foreach(scan, key, v) {
+		if (json_is_array(v) && (strcmp(key, "threats") == 0 || strcmp(key, "problems") == 0))
+			continue;
+		printf("%s: ", key);
+		out_json_text(v);
+		putchar('\n');
+	}
+	printf("threats:\n");
+	json_array_foreach(threats, i, v) {
+		printf("  ");
+		out_threat_line(v);
+	}
+	printf("problems:\n");
+	json_array_foreach(problems, i, v)
+		out_problem_line(stdout, v);
+	json_decref(scan);
+	return EXIT_CLEAN;
+}

@@ -1,0 +1,119 @@
+/* cli/cmd_sigdb.c — vigil sigdb import|list|info|remove. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "sigdb/sigdb.h"
+
+int
+cmd_sigdb_import(struct cli *cli)
+{
+	json_t *imported = NULL, *v;
+	struct sigdb *db = NULL;
+	enum vg_err e;
+	size_t i;
+
+	if (cli->argc != 2)
+		return cli_usage(cli, "sigdb import takes one FILE.yar or DIR");
+	e = sigdb_import(cli->st, cli->state_dir, cli->argv[1], &imported, &cli->err);
+	if (e == VG_OK)
+		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
+	if (e != VG_OK) {
+		json_decref(imported);
+		return cli_fail(cli, e);
+	}
+	if (cli->json) {
+		out_json(cli, json_pack("{s:o, s:I, s:s, s:I}", "imported", imported, "sig_version",
+					(json_int_t)sigdb_version(db), "rules_digest",
+					sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db)));
+	} else {
+		json_array_foreach(imported, i, v) {
+			printf("imported %lld rules from '",
+			       (long long)json_integer_value(json_object_get(v, "rules")));
+			out_json_text(json_object_get(v, "file"));
+			printf("'\n");
+		}
+		printf("sig_version %lld: %lld rules active\n", (long long)sigdb_version(db),
+		       (long long)sigdb_rule_count(db));
+		json_decref(imported);
+	}
+	sigdb_release(db);
+	return EXIT_CLEAN;
+}
+
+int
+cmd_sigdb_list(struct cli *cli)
+{
+	json_t *list, *v;
+	enum vg_err e;
+	size_t i;
+
+	if (cli->argc != 1)
+		return cli_usage(cli, "unexpected argument '%s'", cli->argv[1]);
+	e = store_sig_list_json(cli->st, &list, &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	json_array_insert_new(list, 0,
+			      json_pack("{s:s, s:s, s:n, s:s, s:I}", "name", "vigil", "kind",
+					"yara (embedded)", "rules", "imported_at", "built in", "bytes",
+					(json_int_t)sigdb_embedded_size()));
+	if (cli->json) {
+		out_json(cli, json_pack("{s:o}", "sources", list));
+		return EXIT_CLEAN;
+	}
+	json_array_foreach(list, i, v) {
+		out_json_text(json_object_get(v, "name"));
+		printf("\t%s\t", json_string_value(json_object_get(v, "kind")));
+		if (json_is_integer(json_object_get(v, "rules")))
+			printf("%lld rules\t", (long long)json_integer_value(json_object_get(v, "rules")));
+		else
+			printf("-\t");
+		printf("%s\n", json_string_value(json_object_get(v, "imported_at")));
+	}
+	json_decref(list);
+	return EXIT_CLEAN;
+}
+
+int
+cmd_sigdb_info(struct cli *cli)
+{
+	struct sigdb *db = NULL;
+	struct timespec a, b;
+	double ms;
+	enum vg_err e;
+
+	if (cli->argc != 1)
+		return cli_usage(cli, "unexpected argument '%s'", cli->argv[1]);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	if (cli->json)
+		out_json(cli, json_pack("{s:I, s:s, s:I, s:f}", "sig_version",
+					(json_int_t)sigdb_version(db), "rules_digest", sigdb_digest(db),
+					"rules", (json_int_t)sigdb_rule_count(db), "load_ms", ms));
+	else
+		printf("sig_version: %lld\nrules: %lld\nrules_digest: %s\nload time: %.1f ms\n",
+		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
+		       sigdb_digest(db), ms);
+	sigdb_release(db);
+	return EXIT_CLEAN;
+}
+
+int
+cmd_sigdb_remove(struct cli *cli)
+{
+	enum vg_err e;
+
+	if (cli->argc != 2)
+		return cli_usage(cli, "sigdb remove takes one NAME");
+	e = sigdb_remove(cli->st, cli->state_dir, cli->argv[1], &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	if (!cli->quiet && !cli->json)
+		printf("removed '%s'\n", cli->argv[1]);
+	return EXIT_CLEAN;
+}

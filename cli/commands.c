@@ -1,0 +1,89 @@
+/* cli/commands.c — the one table of commands; help is generated from it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define SCAN_OPTS                                                                          \
+	"[--threads N] [--exclude-path P]... [--exclude-ext EXT]... [--exclude-name GLOB]... " \
+	"[--ignore-exclusions] [--no-archives] [--max-filesize BYTES] [--max-recursion N] "   \
+	"[--one-filesystem] [--action report]"
+
+const struct command commands[] = {
+	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick " SCAN_OPTS,
+	  "scan the quick-scan folders (filesystem_scanner.quick_scan_directories)" },
+	{ "scan", "full", cmd_scan_run, NEED_STORE, "scan full " SCAN_OPTS,
+	  "scan filesystem_scanner.full_scan_directory (default /)" },
+	{ "scan", "custom", cmd_scan_run, NEED_STORE, "scan custom PATH... " SCAN_OPTS,
+	  "scan the given files and folders" },
+	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history" },
+	{ "scan", "show", cmd_scan_show, NEED_STORE, "scan show ID",
+	  "one scan: totals, threats, files not scanned and why" },
+	{ "threat", "list", cmd_threat_list, NEED_STORE, "threat list [--scan ID]", "detections" },
+	{ "exclusion", "add", cmd_exclusion_add, NEED_STORE,
+	  "exclusion add --path P | --ext EXT | --name GLOB", "add a stored exclusion" },
+	{ "exclusion", "remove", cmd_exclusion_remove, NEED_STORE,
+	  "exclusion remove --path P | --ext EXT | --name GLOB", "remove a stored exclusion" },
+	{ "exclusion", "list", cmd_exclusion_list, NEED_STORE, "exclusion list",
+	  "stored and configured exclusions" },
+	{ "exclusion", "explain", cmd_exclusion_explain, NEED_STORE,
+	  "exclusion explain PATH [--exclude-path P]... [--exclude-ext EXT]... [--exclude-name GLOB]...",
+	  "which exclusion, from where, would skip PATH" },
+	{ "config", "show", cmd_config_show, NEED_CONFIG, "config show",
+	  "every key with its value and origin" },
+	{ "config", "get", cmd_config_get, NEED_CONFIG, "config get KEY", "one key's value" },
+	{ "config", "set", cmd_config_set, NEED_CONFIG, "config set KEY VALUE",
+	  "set a key in the local configuration file" },
+	{ "sigdb", "import", cmd_sigdb_import, NEED_STORE, "sigdb import FILE.yar|DIR",
+	  "compile and add YARA rules (nothing changes if any rule fails)" },
+	{ "sigdb", "list", cmd_sigdb_list, NEED_STORE, "sigdb list", "signature sources" },
+	{ "sigdb", "info", cmd_sigdb_info, NEED_STORE, "sigdb info",
+	  "sig_version, digest, rule count, load time" },
+	{ "sigdb", "remove", cmd_sigdb_remove, NEED_STORE, "sigdb remove NAME",
+	  "remove an imported source" },
+	{ "help", NULL, cmd_help, 0, "help [COMMAND]", "this help, or one command's" },
+};
+const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+void
+cli_print_help(FILE *out, const char *family)
+{
+	size_t i;
+
+	if (family == NULL) {
+		fprintf(out, "usage: vigil [--state-dir DIR] [--config FILE] [--json] [-q] [-v] "
+			     "COMMAND [ARGS]\n\n"
+			     "vigil is an offline malware scanner and quarantine manager.\n\n"
+			     "Commands:\n");
+	}
+	for (i = 0; i < ncommands; i++) {
+		if (family && strcmp(family, commands[i].family) != 0)
+			continue;
+		fprintf(out, "  vigil %s\n      %s\n", commands[i].usage, commands[i].summary);
+	}
+	if (family == NULL)
+		fprintf(out, "\nGlobal options:\n"
+			     "  --state-dir DIR  state folder (also VIGIL_STATE_DIR)\n"
+			     "  --config FILE    local configuration (also VIGIL_CONFIG)\n"
+			     "  --json           one JSON document on stdout\n"
+			     "  -q, -v           quieter, more verbose\n"
+			     "  --version        the version\n\n"
+			     "Exit codes: 0 nothing found, 1 threats found, 2 the command failed.\n");
+}
+
+int
+cmd_help(struct cli *cli)
+{
+	size_t i;
+
+	if (cli->argc < 2) {
+		cli_print_help(stdout, NULL);
+		return EXIT_CLEAN;
+	}
+	for (i = 0; i < ncommands; i++)
+		if (strcmp(cli->argv[1], commands[i].family) == 0) {
+			cli_print_help(stdout, cli->argv[1]);
+			return EXIT_CLEAN;
+		}
+	return cli_usage(cli, "unknown command '%s'", cli->argv[1]);
+}

@@ -1,0 +1,209 @@
+/* cli/main.c — global options, dispatch through commands[], and the exit code. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/path.h"
+#include "sigdb/sigdb.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+volatile sig_atomic_t cli_stop;
+
+int
+cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->err.msg[0] == '\0') {
+		cli->err.code = VG_USAGE;
+		va_start(ap, fmt);
+		vsnprintf(cli->err.msg, sizeof(cli->err.msg), fmt, ap);
+		va_end(ap);
+	}
+	return EXIT_FAILED;
+}
+
+int
+cli_fail(struct cli *cli, enum vg_err code)
+{
+	if (cli->err.code == VG_OK)
+		cli->err.code = code;
+	return EXIT_FAILED;
+}
+
+static const struct command *
+find_command(int argc, char **argv, int *consumed)
+{
+	size_t i;
+
+	for (i = 0; i < ncommands; i++) {
+		if (strcmp(argv[0], commands[i].family) != 0)
+			continue;
+		if (commands[i].verb == NULL) {
+			*consumed = 0;
+			return &commands[i];
+		}
+		if (argc > 1 && strcmp(argv[1], commands[i].verb) == 0) {
+			*consumed = 1;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+known_family(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ncommands; i++)
+		if (strcmp(name, commands[i].family) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+setup(struct cli *cli, const struct command *cmd)
+{
+	char *local = NULL;
+	enum vg_err rc;
+
+	if (!(cmd->flags & NEED_CONFIG))
+		return 0;
+	if (cli->config_path == NULL) {
+		local = vg_path_join(cli->state_dir, "config.json");
+		if (local == NULL)
+			return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	}
+	rc = config_load(cli->config_path ? cli->config_path : local, cli->managed_path,
+			 &cli->cfg, &cli->err);
+	free(local);
+	if (rc != VG_OK)
+		return cli_fail(cli, rc);
+	if ((cmd->flags & NEED_STORE) == NEED_STORE) {
+		rc = store_open(cli->state_dir, &cli->st, &cli->err);
+		if (rc != VG_OK)
+			return cli_fail(cli, rc);
+	}
+	return 0;
+}
+
+static void
+print_error(struct cli *cli)
+{
+	char *msg = strdup(vg_error_msg(&cli->err));
+	char *line, *save = NULL;
+
+	if (msg == NULL)
+		return;
+	/* one "vigil: " line per line of the reason (compile errors come several at once) */
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *esc = vg_text_escape(line, strlen(line));
+
+		fprintf(stderr, "vigil: %s\n", esc ? esc : line);
+		free(esc);
+	}
+	free(msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+	const struct command *cmd;
+	int i, consumed, rc;
+	const char *env;
+
+	memset(&cli, 0, sizeof(cli));
+	vg_error_init(&cli.err);
+	cli.all_argc = argc;
+	cli.all_argv = argv;
+	cli.config_path = getenv("VIGIL_CONFIG");
+	env = getenv("VIGIL_MANAGED_CONFIG");
+	cli.managed_path = env ? env : "/etc/vigil/managed.json";
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+			free(cli.state_dir);
+			cli.state_dir = strdup(argv[++i]);
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			cli.config_path = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
+			cli.json = 1;
+		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+			cli.quiet = 1;
+		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+			cli.verbose++;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("vigil %s (libyara %s)\n", VIGIL_VERSION, YR_VERSION);
+			return EXIT_CLEAN;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cli_print_help(stdout, NULL);
+			return EXIT_CLEAN;
+		} else {
+			fprintf(stderr, "vigil: unknown global option '%s' (see 'vigil --help')\n",
+				argv[i]);
+			return EXIT_FAILED;
+		}
+	}
+	vg_log_setup(cli.quiet ? VG_LOG_ERROR : cli.verbose ? VG_LOG_DEBUG : VG_LOG_WARN, stderr);
+	if (i >= argc) {
+		cli_print_help(stderr, NULL);
+		return EXIT_FAILED;
+	}
+	cmd = find_command(argc - i, argv + i, &consumed);
+	if (cmd == NULL) {
+		if (known_family(argv[i])) {
+			fprintf(stderr, "vigil: '%s' needs one of these:\n", argv[i]);
+			cli_print_help(stderr, argv[i]);
+		} else {
+			char *esc = vg_text_escape(argv[i], strlen(argv[i]));
+
+			fprintf(stderr, "vigil: unknown command '%s' (see 'vigil --help')\n", esc);
+			free(esc);
+		}
+		return EXIT_FAILED;
+	}
+	cli.argc = argc - i - consumed;
+	cli.argv = argv + i + consumed;
+	if (cli.argc > 1 && (strcmp(cli.argv[1], "--help") == 0 || strcmp(cli.argv[1], "-h") == 0)) {
+		printf("usage: vigil %s\n    %s\n", cmd->usage, cmd->summary);
+		return EXIT_CLEAN;
+	}
+	if (cli.state_dir == NULL)
+		cli.state_dir = vg_default_state_dir();
+	if (cli.state_dir == NULL) {
+		fprintf(stderr, "vigil: out of memory\n");
+		return EXIT_FAILED;
+	}
+	if (sigdb_global_init(&cli.err) != VG_OK) {
+		print_error(&cli);
+		return EXIT_FAILED;
+	}
+	rc = setup(&cli, cmd);
+	if (rc == 0)
+		rc = cmd->fn(&cli);
+	if (rc == EXIT_FAILED) {
+		print_error(&cli);
+		if (cli.err.code == VG_USAGE)
+			fprintf(stderr, "usage: vigil %s\n", cmd->usage);
+	}
+	store_close(cli.st);
+	config_destroy(cli.cfg);
+	sigdb_global_finish();
+	free(cli.state_dir);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "vigil: cannot write the output: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* cli/output.c — printing: JSON documents, escaped names, sizes; parsing numbers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+
+void
+out_json(struct cli *cli, json_t *doc)
+{
+	(void)cli;
+	vg_json_print(doc);
+	json_decref(doc);
+}
+
+void
+out_text(const char *s)
+{
+	char *esc = vg_text_escape(s, strlen(s));
+
+	fputs(esc ? esc : "?", stdout);
+	free(esc);
+}
+
+void
+out_json_text(json_t *s)
+{
+	if (json_is_string(s)) {
+		char *esc = vg_text_escape(json_string_value(s), json_string_length(s));
+
+		fputs(esc ? esc : "?", stdout);
+		free(esc);
+	} else if (s && !json_is_null(s)) {
+		char *t = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		fputs(t ? t : "?", stdout);
+		free(t);
+	}
+}
+
+static void
+member_chain(FILE *f, json_t *members)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(members, i, m) {
+		char *esc = vg_text_escape(json_string_value(m), json_string_length(m));
+
+		fprintf(f, " > %s", esc ? esc : "?");
+		free(esc);
+	}
+}
+
+void
+out_threat_line(json_t *t)
+{
+	out_json_text(json_object_get(t, "path"));
+	member_chain(stdout, json_object_get(t, "member"));
+	fputs(": ", stdout);
+	out_json_text(json_object_get(t, "name"));
+	fputs(" FOUND\n", stdout);
+}
+
+void
+out_problem_line(FILE *f, json_t *p)
+{
+	json_t *path = json_object_get(p, "path");
+	char *esc = vg_text_escape(json_string_value(path), json_string_length(path));
+	char *why = vg_text_escape(json_string_value(json_object_get(p, "reason")),
+				   strlen(json_string_value(json_object_get(p, "reason"))));
+
+	fprintf(f, "  %s", esc ? esc : "?");
+	member_chain(f, json_object_get(p, "member"));
+	fprintf(f, ": %s: %s\n", json_string_value(json_object_get(p, "kind")), why ? why : "?");
+	free(esc);
+	free(why);
+}
+
+void
+out_bytes(char *buf, size_t n, int64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%lld B", (long long)bytes);
+	else
+		snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+int
+parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (s[0] == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0' && strcmp(end + 1, "B") != 0 && strcmp(end + 1, "iB") != 0)
+		return -1;
+	if (shift && v > (~0ull >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}

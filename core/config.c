@@ -1,0 +1,344 @@
+/* core/config.c — loading, layering and writing the JSON configuration. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/path.h"
+
+#define GiB "1073741824"
+
+static const struct config_key keys[] = {
+	{ "antivirus_engine.archive_max_bytes", CFG_INT, GiB,
+	  "uncompressed bytes unpacked from one file, all levels together" },
+	{ "antivirus_engine.archive_max_member_size", CFG_INT, "268435456",
+	  "largest archive member scanned (held in memory)" },
+	{ "antivirus_engine.archive_max_members", CFG_INT, "50000",
+	  "archive members unpacked from one file, all levels together" },
+	{ "antivirus_engine.archive_max_ratio", CFG_INT, "250",
+	  "uncompressed/compressed ratio that marks a bomb (checked past 64 MiB)" },
+	{ "antivirus_engine.enable_real_time_protection", CFG_BOOL, "false",
+	  "real-time protection on" },
+	{ "antivirus_engine.exclusions", CFG_OBJECTS, "[]",
+	  "exclusions: objects with is_directory, path, extension or name" },
+	{ "antivirus_engine.max_archive_depth", CFG_INT, "8", "nesting depth of archives" },
+	{ "antivirus_engine.max_file_size", CFG_INT, "4294967296",
+	  "larger files are skipped and counted" },
+	{ "antivirus_engine.maximum_scan_threads", CFG_INT, "64", "cap on --threads" },
+	{ "antivirus_engine.passive_mode", CFG_BOOL, "false", "real-time: report, never block" },
+	{ "antivirus_engine.scan_archives", CFG_BOOL, "true", "look inside archives" },
+	{ "antivirus_engine.scan_cache_maximum", CFG_INT, "1000000", "scan cache entries" },
+	{ "antivirus_engine.scan_timeout", CFG_INT, "120",
+	  "seconds of rule matching allowed per object" },
+	{ "antivirus_engine.threat_restoration_exclusion_time", CFG_INT, "60",
+	  "seconds a restored file is not detected again" },
+	{ "diagnostic_level", CFG_STRING, "\"optional\"", "what the local event log records" },
+	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan" },
+	{ "filesystem_scanner.quick_scan_directories", CFG_STRINGS,
+	  "[\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"/root/Downloads\", \"/root/Desktop\","
+	  " \"/home/*/Downloads\", \"/home/*/Desktop\", \"/home/*/.config/autostart\","
+	  " \"/etc/xdg/autostart\", \"/etc/cron.d\", \"/etc/cron.daily\", \"/etc/cron.hourly\","
+	  " \"/etc/cron.weekly\", \"/etc/cron.monthly\", \"/var/spool/cron\", \"/etc/systemd/system\","
+	  " \"/usr/lib/systemd/system\", \"/home/*/.config/systemd/user\", \"/etc/init.d\","
+	  " \"/usr/local/bin\", \"/usr/local/sbin\"]",
+	  "folders of a quick scan (globs allowed)" },
+	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health" },
+	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection" },
+	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history" },
+	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept" },
+	{ "scheduled_scans", CFG_OBJECTS, "[]", "scheduled scans for the daemon" },
+};
+
+struct vg_config {
+	json_t *local;		/* the local file's document */
+	json_t *managed;	/* the managed file's document */
+	json_t *defaults;	/* key name -> default value */
+	char *local_path;
+};
+
+const struct config_key *
+config_keys(size_t *n)
+{
+	*n = sizeof(keys) / sizeof(keys[0]);
+	return keys;
+}
+
+static const struct config_key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* doc["a"]["b"] for "a.b" (borrowed), or NULL. */
+static json_t *
+lookup(json_t *doc, const char *dotted)
+{
+	char part[128];
+	const char *p = dotted;
+
+	while (doc != NULL && json_is_object(doc)) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		doc = json_object_get(doc, part);
+		if (dot == NULL)
+			return doc;
+		p = dot + 1;
+	}
+	return NULL;
+}
+
+static int
+type_ok(enum config_type t, json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	switch (t) {
+	case CFG_BOOL:
+		return json_is_boolean(v);
+	case CFG_INT:
+		return json_is_integer(v) && json_integer_value(v) >= 0;
+	case CFG_STRING:
+		return json_is_string(v);
+	case CFG_STRINGS:
+		if (!json_is_array(v))
+			return 0;
+		json_array_foreach(v, i, e)
+			if (!json_is_string(e))
+				return 0;
+		return 1;
+	case CFG_OBJECTS:
+		if (!json_is_array(v))
+			return 0;
+		json_array_foreach(v, i, e)
+			if (!json_is_object(e))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+type_name(enum config_type t)
+{
+	static const char *const names[] = { "true or false", "a whole number >= 0", "a string",
+					     "an array of strings", "an array of objects" };
+	return names[t];
+}
+
+static enum vg_err
+load_layer(const char *path, json_t **out, struct vg_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+	size_t i;
+
+	*out = NULL;
+	if (path == NULL)
+		return VG_OK;
+	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL) {
+		struct stat st;
+
+		if (stat(path, &st) != 0 && errno == ENOENT)
+			return VG_OK;
+		if (access(path, R_OK) != 0)
+			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
+					    strerror(errno));
+		return vg_error_set(err, VG_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+				    jerr.column, jerr.text);
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return vg_error_set(err, VG_CONFIG, "%s:1:1: the configuration must be a JSON object",
+				    path);
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = lookup(doc, keys[i].name);
+
+		if (v != NULL && !type_ok(keys[i].type, v)) {
+			json_decref(doc);
+			return vg_error_set(err, VG_CONFIG, "%s: key '%s' must be %s", path,
+					    keys[i].name, type_name(keys[i].type));
+		}
+	}
+	*out = doc;
+	return VG_OK;
+}
+
+enum vg_err
+config_load(const char *local_path, const char *managed_path, struct vg_config **out,
+	    struct vg_error *err)
+{
+	struct vg_config *cfg = calloc(1, sizeof(*cfg));
+	enum vg_err rc;
+	size_t i;
+
+	if (cfg == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	cfg->defaults = json_object();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set_new(cfg->defaults, keys[i].name,
+				    json_loads(keys[i].def, JSON_DECODE_ANY, NULL));
+	cfg->local_path = local_path ? strdup(local_path) : NULL;
+	rc = load_layer(local_path, &cfg->local, err);
+	if (rc == VG_OK)
+		rc = load_layer(managed_path, &cfg->managed, err);
+	if (rc != VG_OK) {
+		config_destroy(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return VG_OK;
+}
+
+void
+config_destroy(struct vg_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	json_decref(cfg->local);
+	json_decref(cfg->managed);
+	json_decref(cfg->defaults);
+	free(cfg->local_path);
+	free(cfg);
+}
+
+json_t *
+config_get(const struct vg_config *cfg, const char *key)
+{
+	json_t *v;
+
+	if (find_key(key) == NULL)
+		return NULL;
+	if ((v = lookup(cfg->managed, key)) != NULL)
+		return v;
+	if ((v = lookup(cfg->local, key)) != NULL)
+		return v;
+	return json_object_get(cfg->defaults, key);
+}
+
+int64_t
+config_get_int(const struct vg_config *cfg, const char *key)
+{
+	return json_integer_value(config_get(cfg, key));
+}
+
+bool
+config_get_bool(const struct vg_config *cfg, const char *key)
+{
+	return json_is_true(config_get(cfg, key));
+}
+
+const char *
+config_get_string(const struct vg_config *cfg, const char *key)
+{
+	const char *s = json_string_value(config_get(cfg, key));
+
+	return s ? s : "";
+}
+
+const char *
+config_origin(const struct vg_config *cfg, const char *key)
+{
+	if (lookup(cfg->managed, key))
+		return "managed";
+	if (lookup(cfg->local, key))
+		return "local";
+	return "default";
+}
+
+/* doc["a"]["b"] = v for "a.b", creating objects on the way; steals v. */
+static int
+set_dotted(json_t *doc, const char *dotted, json_t *v)
+{
+	char part[128];
+	const char *p = dotted;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		json_t *child;
+
+		if (n >= sizeof(part)) {
+			json_decref(v);
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (dot == NULL)
+			return json_object_set_new(doc, part, v);
+		child = json_object_get(doc, part);
+		if (!json_is_object(child)) {
+			child = json_object();
+			json_object_set_new(doc, part, child);
+		}
+		doc = child;
+		p = dot + 1;
+	}
+}
+
+json_t *
+config_effective(const struct vg_config *cfg)
+{
+	json_t *doc = json_object();
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		set_dotted(doc, keys[i].name, json_deep_copy(config_get(cfg, keys[i].name)));
+	return doc;
+}
+
+enum vg_err
+config_set(struct vg_config *cfg, const char *key, const char *value, struct vg_error *err)
+{
+	const struct config_key *k = find_key(key);
+	json_t *v, *doc;
+	char *text;
+	enum vg_err rc;
+
+	if (k == NULL)
+		return vg_error_set(err, VG_CONFIG, "unknown configuration key '%s'", key);
+	if (lookup(cfg->managed, key))
+		return vg_error_set(err, VG_PERM, "key '%s' is set by the managed configuration",
+				    key);
+	if (cfg->local_path == NULL)
+		return vg_error_set(err, VG_CONFIG, "no local configuration file");
+	v = json_loads(value, JSON_DECODE_ANY, NULL);
+	if (v == NULL && k->type == CFG_STRING)
+		v = json_string(value);
+	if (v == NULL || !type_ok(k->type, v)) {
+		json_decref(v);
+		return vg_error_set(err, VG_CONFIG, "value for '%s' must be %s", key,
+				    type_name(k->type));
+	}
+	doc = cfg->local ? json_deep_copy(cfg->local) : json_object();
+	set_dotted(doc, key, v);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text == NULL) {
+		json_decref(doc);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	rc = vg_write_file_atomic(cfg->local_path, text, strlen(text), 0600, err);
+	free(text);
+	if (rc != VG_OK) {
+		json_decref(doc);
+		return rc;
+	}
+	json_decref(cfg->local);
+	cfg->local = doc;
+	return VG_OK;
+}

@@ -1,0 +1,7 @@
+LIB_SRCS += core/err.c
+LIB_SRCS += core/log.c
+LIB_SRCS += core/path.c
+LIB_SRCS += core/jsonx.c
+LIB_SRCS += core/config.c
+LIB_SRCS += core/store.c
+LIB_SRCS += core/store_scan.c

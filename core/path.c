@@ -1,0 +1,214 @@
+/* core/path.c — lexical path handling and small file-system helpers. */
+#include "core/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum vg_err
+vg_path_absolute(const char *in, char **out, struct vg_error *err)
+{
+	char *buf, *res, *cwd = NULL;
+	size_t n = 0, len;
+	const char *p;
+
+	if (in == NULL || in[0] == '\0')
+		return vg_error_set(err, VG_INVAL, "empty path");
+	if (in[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (cwd == NULL)
+			return vg_error_set(err, VG_IO, "cannot read the current folder: %s",
+					    strerror(errno));
+	}
+	len = (cwd ? strlen(cwd) : 0) + strlen(in) + 2;
+	buf = malloc(len);
+	res = malloc(len + 1);
+	if (buf == NULL || res == NULL) {
+		free(buf);
+		free(res);
+		free(cwd);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	snprintf(buf, len, "%s/%s", cwd ? cwd : "", in);
+	free(cwd);
+
+	/* Fold components into res; n is its length, res never ends with '/' except "/". */
+	for (p = buf; *p;) {
+		const char *q;
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		q = strchr(p, '/');
+		clen = q ? (size_t)(q - p) : strlen(p);
+		if (clen == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && res[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+		} else {
+			res[n++] = '/';
+			memcpy(res + n, p, clen);
+			n += clen;
+		}
+		p += clen;
+	}
+	if (n == 0)
+		res[n++] = '/';
+	res[n] = '\0';
+	free(buf);
+	*out = res;
+	return VG_OK;
+}
+
+const char *
+vg_path_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+const char *
+vg_path_ext(const char *base)
+{
+	const char *dot = strrchr(base, '.');
+
+	if (dot == NULL || dot == base || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
+char *
+vg_path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *s;
+
+	if (dl > 0 && dir[dl - 1] == '/')
+		dl--;
+	s = malloc(dl + nl + 2);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, dir, dl);
+	s[dl] = '/';
+	memcpy(s + dl + 1, name, nl + 1);
+	return s;
+}
+
+int
+vg_path_within(const char *path, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+
+	if (pl == 1 && prefix[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, prefix, pl) == 0 && (path[pl] == '\0' || path[pl] == '/');
+}
+
+enum vg_err
+vg_mkdir_p(const char *dir, mode_t mode, struct vg_error *err)
+{
+	char *tmp = strdup(dir);
+	char *p;
+
+	if (tmp == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	for (p = tmp + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
+				int e = errno;
+
+				vg_error_set(err, e == EACCES || e == EROFS ? VG_PERM : VG_IO,
+					     "cannot create folder '%s': %s", tmp, strerror(e));
+				free(tmp);
+				return err ? err->code : VG_IO;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(tmp);
+	return VG_OK;
+}
+
+char *
+vg_default_state_dir(void)
+{
+	const char *env = getenv("VIGIL_STATE_DIR");
+	char *s;
+
+	if (env && env[0])
+		return strdup(env);
+	if (geteuid() == 0)
+		return strdup("/var/lib/vigil");
+	env = getenv("XDG_STATE_HOME");
+	if (env && env[0])
+		return vg_path_join(env, "vigil");
+	env = getenv("HOME");
+	if (env == NULL || env[0] == '\0')
+		env = "/tmp";
+	if (asprintf(&s, "%s/.local/state/vigil", env) < 0)
+		return NULL;
+	return s;
+}
+
+enum vg_err
+vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		     struct vg_error *err)
+{
+	char *tmp;
+	int fd;
+	const char *p = data;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		vg_error_set(err, errno == EACCES || errno == EROFS ? VG_PERM : VG_IO,
+			     "cannot write '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return err ? err->code : VG_IO;
+	}
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	free(tmp);
+	return VG_OK;
+fail:
+	vg_error_set(err, VG_IO, "cannot write '%s': %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return VG_IO;
+}

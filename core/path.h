@@ -1,0 +1,43 @@
+/*
+ * core/path.h — path helpers shared by every module.
+ *
+ * Paths are byte strings (a file name may be any bytes but '/' and NUL); nothing here
+ * assumes UTF-8. Functions returning char * return a malloc'd string the caller frees,
+ * or NULL when out of memory.
+ */
+#ifndef VIGIL_CORE_PATH_H
+#define VIGIL_CORE_PATH_H
+
+#include <sys/types.h>
+
+#include "core/err.h"
+
+/* Lexically absolute and normalised ("//", ".", ".." folded); symlinks are not resolved. */
+enum vg_err vg_path_absolute(const char *in, char **out, struct vg_error *err);
+
+/* The last component of p (a pointer into p); "" for "/". */
+const char *vg_path_basename(const char *p);
+
+/* The extension of a base name without the dot, or NULL ("a.tar.gz" gives "gz", ".bashrc" NULL). */
+const char *vg_path_ext(const char *base);
+
+/* dir + "/" + name, without doubling a trailing slash. */
+char *vg_path_join(const char *dir, const char *name);
+
+/* True when path equals prefix or lies below it (prefix is a normalised absolute path). */
+int vg_path_within(const char *path, const char *prefix);
+
+/* Create dir and its parents with mode (existing folders are left as they are). */
+enum vg_err vg_mkdir_p(const char *dir, mode_t mode, struct vg_error *err);
+
+/*
+ * The default state folder: $VIGIL_STATE_DIR, else /var/lib/vigil for root, else
+ * $XDG_STATE_HOME/vigil or ~/.local/state/vigil.
+ */
+char *vg_default_state_dir(void);
+
+/* Write data to path atomically: a temporary file beside it, fsync, rename. */
+enum vg_err vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+				 struct vg_error *err);
+
+#endif

@@ -1,0 +1,390 @@
+/* core/store.c — opening, migrating and the small tables of the SQLite store. */
+#include "core/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/path.h"
+
+static const char *const sql_text[] = {
+#define STMT(name, sql) [SQL_##name] = sql,
+#include "core/store_sql.def"
+#undef STMT
+};
+
+/* Schema migrations, applied in order; PRAGMA user_version counts the ones applied. */
+static const char *const migrations[] = {
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE scans(id INTEGER PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL,"
+	" started_at TEXT NOT NULL, ended_at TEXT, duration_s REAL,"
+	" files_scanned INTEGER NOT NULL DEFAULT 0, bytes_scanned INTEGER NOT NULL DEFAULT 0,"
+	" objects_scanned INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,"
+	" skipped INTEGER NOT NULL DEFAULT 0, threats INTEGER NOT NULL DEFAULT 0,"
+	" excluded INTEGER NOT NULL DEFAULT 0, threads INTEGER, sig_version INTEGER,"
+	" rules_digest TEXT, roots TEXT, command_line TEXT, options TEXT, exclusions TEXT);"
+	"CREATE TABLE threats(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+	" path BLOB NOT NULL, member BLOB NOT NULL, name TEXT NOT NULL, namespace TEXT, meta TEXT,"
+	" sha256 TEXT NOT NULL, size INTEGER NOT NULL, type TEXT, action TEXT NOT NULL,"
+	" detected_at TEXT NOT NULL);"
+	"CREATE INDEX threats_scan ON threats(scan_id);"
+	"CREATE TABLE problems(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+	" path BLOB NOT NULL, member BLOB NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL);"
+	"CREATE INDEX problems_scan ON problems(scan_id);"
+	"CREATE TABLE exclusions(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value BLOB NOT NULL,"
+	" added_at TEXT NOT NULL, UNIQUE(kind, value));"
+	"CREATE TABLE sig_sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL, content BLOB NOT NULL, rule_count INTEGER, sha256 TEXT,"
+	" imported_at TEXT NOT NULL);",
+};
+
+enum vg_err
+store_fail(struct store *st, const char *what, struct vg_error *err)
+{
+	int code = sqlite3_extended_errcode(st->db);
+	const char *hint = "";
+
+	if ((code & 0xff) == SQLITE_FULL)
+		hint = " (the disk is full)";
+	else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+		hint = " (the store is damaged; see 'vigil store check')";
+	return vg_error_set(err, VG_STORE, "store '%s': cannot %s: %s%s", st->path, what,
+			    sqlite3_errmsg(st->db), hint);
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, enum store_sql which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+enum vg_err
+store_exec(struct store *st, sqlite3_stmt *s, const char *what, struct vg_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(st, what, err);
+	return VG_OK;
+}
+
+json_t *
+store_col_text(sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return json_null();
+	return vg_json_bytes((const char *)sqlite3_column_blob(s, col),
+			     (size_t)sqlite3_column_bytes(s, col));
+}
+
+json_t *
+store_col_json(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	json_t *j = t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+
+	return j ? j : json_null();
+}
+
+static enum vg_err
+migrate(struct store *st, struct vg_error *err)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	size_t i;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "read the schema version", err);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if ((size_t)version > sizeof(migrations) / sizeof(migrations[0]))
+		return vg_error_set(err, VG_STORE,
+				    "store '%s' has schema version %d, newer than this vigil knows",
+				    st->path, version);
+	for (i = (size_t)version; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return store_fail(st, "migrate the schema", err);
+		if (sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			store_fail(st, "migrate the schema", err);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return VG_STORE;
+		}
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			/* Another process migrated at the same moment: re-read and go on. */
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return migrate(st, err);
+		}
+	}
+	return VG_OK;
+}
+
+enum vg_err
+store_open(const char *state_dir, struct store **out, struct vg_error *err)
+{
+	struct store *st;
+	enum vg_err rc;
+	size_t i;
+
+	rc = vg_mkdir_p(state_dir, 0700, err);
+	if (rc != VG_OK)
+		return rc;
+	if (access(state_dir, W_OK | X_OK) != 0)
+		return vg_error_set(err, VG_PERM, "state folder '%s' is not writable: %s",
+				    state_dir, strerror(errno));
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = vg_path_join(state_dir, "vigil.db")) == NULL) {
+		free(st);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	{
+		/* create the file 0600 before SQLite does, whatever the umask */
+		int fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0) {
+			rc = vg_error_set(err, VG_STORE, "cannot open store '%s': %s", st->path,
+					  strerror(errno));
+			free(st->path);
+			free(st);
+			return rc;
+		}
+		close(fd);
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = vg_error_set(err, VG_STORE, "cannot open store '%s': %s", st->path,
+				  st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return rc;
+	}
+	sqlite3_busy_timeout(st->db, 60000);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = store_fail(st, "open the store", err);
+		store_close(st);
+		return rc;
+	}
+	rc = migrate(st, err);
+	for (i = 0; rc == VG_OK && i < SQL__COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK)
+			rc = store_fail(st, "prepare a statement", err);
+	if (rc != VG_OK) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return VG_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < SQL__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+enum vg_err
+store_begin(struct store *st, struct vg_error *err)
+{
+	return store_exec(st, store_stmt(st, SQL_BEGIN), "begin a transaction", err);
+}
+
+enum vg_err
+store_commit(struct store *st, struct vg_error *err)
+{
+	return store_exec(st, store_stmt(st, SQL_COMMIT), "commit", err);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec(st, store_stmt(st, SQL_ROLLBACK), "roll back", NULL);
+}
+
+enum vg_err
+store_meta_get(struct store *st, const char *key, char **value, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_META_GET);
+	int rc;
+
+	*value = NULL;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+		*value = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "read metadata", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_meta_set(struct store *st, const char *key, const char *value, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_META_SET);
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	return store_exec(st, s, "write metadata", err);
+}
+
+enum vg_err
+store_exclusion_add(struct store *st, const char *kind, const char *value, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_EXCL_INSERT);
+	int rc;
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, value, (int)strlen(value), SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return vg_error_set(err, VG_EXISTS, "%s exclusion '%s' exists already", kind, value);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "add an exclusion", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_exclusion_remove(struct store *st, const char *kind, const char *value, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_EXCL_DELETE);
+	enum vg_err rc;
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, value, (int)strlen(value), SQLITE_STATIC);
+	rc = store_exec(st, s, "remove an exclusion", err);
+	if (rc == VG_OK && sqlite3_changes(st->db) == 0)
+		return vg_error_set(err, VG_NOTFOUND, "no %s exclusion '%s'", kind, value);
+	return rc;
+}
+
+enum vg_err
+store_exclusion_list_json(struct store *st, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_EXCL_LIST);
+	json_t *arr = json_array();
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+		json_object_set_new(o, "kind", store_col_text(s, 1));
+		vg_json_set_bytes(o, "value", (const char *)sqlite3_column_blob(s, 2),
+				  (size_t)sqlite3_column_bytes(s, 2));
+		json_object_set_new(o, "added_at", store_col_text(s, 3));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, "list exclusions", err);
+	}
+	*out = arr;
+	return VG_OK;
+}
+
+enum vg_err
+store_sig_put(struct store *st, const char *name, const char *kind, const void *content,
+	      size_t len, int64_t rule_count, const char *sha256, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_PUT);
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 3, content, len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, rule_count);
+	sqlite3_bind_text(s, 5, sha256, -1, SQLITE_STATIC);
+	return store_exec(st, s, "save a signature source", err);
+}
+
+enum vg_err
+store_sig_remove(struct store *st, const char *name, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_DELETE);
+	enum vg_err rc;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = store_exec(st, s, "remove a signature source", err);
+	if (rc == VG_OK && sqlite3_changes(st->db) == 0)
+		return vg_error_set(err, VG_NOTFOUND, "no signature source '%s'", name);
+	return rc;
+}
+
+enum vg_err
+store_sig_foreach(struct store *st,
+		  int (*fn)(const char *name, const char *kind, const void *content, size_t len,
+			    void *ctx),
+		  void *ctx, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_ALL);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		       sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2), ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "read signature sources", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_sig_list_json(struct store *st, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_LIST);
+	json_t *arr = json_array();
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", store_col_text(s, 0));
+		json_object_set_new(o, "kind", store_col_text(s, 1));
+		json_object_set_new(o, "rules", json_integer(sqlite3_column_int64(s, 2)));
+		json_object_set_new(o, "sha256", store_col_text(s, 3));
+		json_object_set_new(o, "imported_at", store_col_text(s, 4));
+		json_object_set_new(o, "bytes", json_integer(sqlite3_column_int64(s, 5)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, "list signature sources", err);
+	}
+	*out = arr;
+	return VG_OK;
+}

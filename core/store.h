@@ -1,0 +1,116 @@
+/*
+ * core/store.h — the SQLite store (<state-dir>/vigil.db): scans, threats, problems,
+ * exclusions, signature sources and metadata. The one place that holds SQL.
+ *
+ *	store_open(state_dir, &st, &err);      creates the folder (0700) and db (0600), migrates
+ *	store_begin(st, &err); ...writes...; store_commit(st, &err);
+ *	store_close(st);
+ *
+ * The database runs in WAL mode with a busy timeout, and every write transaction is
+ * BEGIN IMMEDIATE, so several vigil processes can write at once without "database is
+ * locked". A handle is used by one thread at a time. Paths and archive member names are
+ * stored as raw bytes (BLOB); a member chain is the names from outer to inner, each followed
+ * by a NUL byte. Lists come back as jansson documents, names escaped by core/jsonx.h.
+ */
+#ifndef VIGIL_CORE_STORE_H
+#define VIGIL_CORE_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct store;
+
+enum vg_err store_open(const char *state_dir, struct store **out, struct vg_error *err);
+void store_close(struct store *st);
+const char *store_path(const struct store *st);
+
+enum vg_err store_begin(struct store *st, struct vg_error *err);
+enum vg_err store_commit(struct store *st, struct vg_error *err);
+void store_rollback(struct store *st);
+
+/* Metadata: *value is malloc'd, or NULL when the key is not set. */
+enum vg_err store_meta_get(struct store *st, const char *key, char **value, struct vg_error *err);
+enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
+			   struct vg_error *err);
+
+/* ---- scans, threats, problems (core/store_scan.c) ---- */
+
+struct store_scan_new {
+	const char *type;	/* quick, full, custom */
+	int threads;
+	int64_t sig_version;
+	const char *rules_digest;
+	json_t *roots, *command_line, *options, *exclusions; /* borrowed; stored as JSON text */
+};
+
+struct store_scan_totals {
+	const char *status;	/* completed, interrupted, failed */
+	double duration_s;
+	int64_t files_scanned, bytes_scanned, objects_scanned;
+	int64_t errors, skipped, threats, excluded;
+};
+
+struct store_threat {
+	int64_t scan_id;
+	const char *path;
+	size_t path_len;
+	const char *member;	/* NUL-terminated names, outer to inner */
+	size_t member_len;
+	const char *name, *ns;
+	const char *meta_json;	/* the rule's metadata as a JSON object text, or NULL */
+	const char *sha256;
+	int64_t size;
+	const char *type, *action;
+};
+
+enum vg_err store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *id,
+			     struct vg_error *err);
+enum vg_err store_scan_finish(struct store *st, int64_t id, const struct store_scan_totals *t,
+			      struct vg_error *err);
+enum vg_err store_threat_add(struct store *st, const struct store_threat *t, struct vg_error *err);
+enum vg_err store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t path_len,
+			      const char *member, size_t member_len, const char *kind,
+			      const char *reason, struct vg_error *err);
+
+/* One scan as a JSON object; VG_NOTFOUND when there is no such scan. */
+enum vg_err store_scan_get_json(struct store *st, int64_t id, json_t **out, struct vg_error *err);
+/* The newest scans first, at most limit. */
+enum vg_err store_scan_list_json(struct store *st, int64_t limit, json_t **out,
+				 struct vg_error *err);
+/* Threats of one scan, or of every scan when scan_id is 0. */
+enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, json_t **out,
+				   struct vg_error *err);
+enum vg_err store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t **out,
+				    struct vg_error *err);
+
+/* A member chain (NUL-terminated names) as a JSON array of strings. */
+json_t *store_member_json(const char *member, size_t len);
+
+/* ---- exclusions ---- */
+
+/* kind is "path", "ext" or "name"; VG_EXISTS for a duplicate. */
+enum vg_err store_exclusion_add(struct store *st, const char *kind, const char *value,
+				struct vg_error *err);
+/* VG_NOTFOUND when there was no such exclusion. */
+enum vg_err store_exclusion_remove(struct store *st, const char *kind, const char *value,
+				   struct vg_error *err);
+/* [{id, kind, value, added_at}] */
+enum vg_err store_exclusion_list_json(struct store *st, json_t **out, struct vg_error *err);
+
+/* ---- signature sources ---- */
+
+enum vg_err store_sig_put(struct store *st, const char *name, const char *kind, const void *content,
+			  size_t len, int64_t rule_count, const char *sha256, struct vg_error *err);
+enum vg_err store_sig_remove(struct store *st, const char *name, struct vg_error *err);
+/* Calls fn for every source in import order; fn returns non-zero to stop. */
+enum vg_err store_sig_foreach(struct store *st,
+			      int (*fn)(const char *name, const char *kind, const void *content,
+					size_t len, void *ctx),
+			      void *ctx, struct vg_error *err);
+/* [{name, kind, rules, sha256, imported_at, bytes}] */
+enum vg_err store_sig_list_json(struct store *st, json_t **out, struct vg_error *err);
+
+#endif

@@ -1,0 +1,245 @@
+/* core/store_scan.c — scans, their threats and their problems in the store. */
+#include "core/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jsonx.h"
+
+static void
+bind_json(sqlite3_stmt *s, int col, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	if (text)
+		sqlite3_bind_text(s, col, text, -1, free);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+enum vg_err
+store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *id,
+		 struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_INSERT);
+	enum vg_err rc;
+
+	sqlite3_bind_text(s, 1, scan->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, scan->threads);
+	sqlite3_bind_int64(s, 3, scan->sig_version);
+	sqlite3_bind_text(s, 4, scan->rules_digest, -1, SQLITE_STATIC);
+	bind_json(s, 5, scan->roots);
+	bind_json(s, 6, scan->command_line);
+	bind_json(s, 7, scan->options);
+	bind_json(s, 8, scan->exclusions);
+	rc = store_exec(st, s, "record the scan", err);
+	if (rc == VG_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum vg_err
+store_scan_finish(struct store *st, int64_t id, const struct store_scan_totals *t,
+		  struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_FINISH);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, t->status, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 3, t->duration_s);
+	sqlite3_bind_int64(s, 4, t->files_scanned);
+	sqlite3_bind_int64(s, 5, t->bytes_scanned);
+	sqlite3_bind_int64(s, 6, t->objects_scanned);
+	sqlite3_bind_int64(s, 7, t->errors);
+	sqlite3_bind_int64(s, 8, t->skipped);
+	sqlite3_bind_int64(s, 9, t->threats);
+	sqlite3_bind_int64(s, 10, t->excluded);
+	return store_exec(st, s, "finish the scan record", err);
+}
+
+enum vg_err
+store_threat_add(struct store *st, const struct store_threat *t, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_INSERT);
+
+	sqlite3_bind_int64(s, 1, t->scan_id);
+	sqlite3_bind_blob(s, 2, t->path, (int)t->path_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, t->member ? t->member : "", (int)t->member_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, t->ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, t->meta_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, t->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, t->size);
+	sqlite3_bind_text(s, 9, t->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, t->action, -1, SQLITE_STATIC);
+	return store_exec(st, s, "record a threat", err);
+}
+
+enum vg_err
+store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t path_len,
+		  const char *member, size_t member_len, const char *kind, const char *reason,
+		  struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_INSERT);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_blob(s, 2, path, (int)path_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, member ? member : "", (int)member_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+	return store_exec(st, s, "record a problem", err);
+}
+
+json_t *
+store_member_json(const char *member, size_t len)
+{
+	json_t *arr = json_array();
+	size_t i = 0;
+
+	while (i < len) {
+		const char *end = memchr(member + i, '\0', len - i);
+		size_t n = end ? (size_t)(end - (member + i)) : len - i;
+
+		json_array_append_new(arr, vg_json_bytes(member + i, n));
+		i += n + 1;
+	}
+	return arr;
+}
+
+static json_t *
+scan_row(sqlite3_stmt *s)
+{
+	static const char *const cols[] = {
+		"scan_id", "type", "status", "started_at", "ended_at", "duration_s",
+		"files_scanned", "bytes_scanned", "objects_scanned", "errors", "skipped",
+		"threats_found", "excluded", "threads", "sig_version", "rules_digest", "roots",
+		"command_line", "options", "exclusions",
+	};
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
+		json_t *v;
+
+		switch (sqlite3_column_type(s, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer(sqlite3_column_int64(s, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(s, i));
+			break;
+		case SQLITE_NULL:
+			v = json_null();
+			break;
+		default:
+			v = i >= 16 ? store_col_json(s, i) : store_col_text(s, i);
+		}
+		json_object_set_new(o, cols[i], v);
+	}
+	return o;
+}
+
+enum vg_err
+store_scan_get_json(struct store *st, int64_t id, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_GET);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = scan_row(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return vg_error_set(err, VG_NOTFOUND, "no scan with id %lld", (long long)id);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "read a scan", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_scan_list_json(struct store *st, int64_t limit, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_LIST);
+	json_t *arr = json_array();
+	int rc;
+
+	sqlite3_bind_int64(s, 1, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(arr, scan_row(s));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, "list scans", err);
+	}
+	*out = arr;
+	return VG_OK;
+}
+
+enum vg_err
+store_threat_list_json(struct store *st, int64_t scan_id, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_LIST);
+	json_t *arr = json_array();
+	int rc;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+		json_object_set_new(o, "scan_id", json_integer(sqlite3_column_int64(s, 1)));
+		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 2),
+				  (size_t)sqlite3_column_bytes(s, 2));
+		json_object_set_new(o, "member",
+				    store_member_json((const char *)sqlite3_column_blob(s, 3),
+						      (size_t)sqlite3_column_bytes(s, 3)));
+		json_object_set_new(o, "name", store_col_text(s, 4));
+		json_object_set_new(o, "namespace", store_col_text(s, 5));
+		json_object_set_new(o, "meta", store_col_json(s, 6));
+		json_object_set_new(o, "sha256", store_col_text(s, 7));
+		json_object_set_new(o, "size", json_integer(sqlite3_column_int64(s, 8)));
+		json_object_set_new(o, "type", store_col_text(s, 9));
+		json_object_set_new(o, "action", store_col_text(s, 10));
+		json_object_set_new(o, "detected_at", store_col_text(s, 11));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, "list threats", err);
+	}
+	*out = arr;
+	return VG_OK;
+}
+
+enum vg_err
+store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t **out,
+			struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_LIST);
+	json_t *arr = json_array();
+	int rc;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 0),
+				  (size_t)sqlite3_column_bytes(s, 0));
+		json_object_set_new(o, "member",
+				    store_member_json((const char *)sqlite3_column_blob(s, 1),
+						      (size_t)sqlite3_column_bytes(s, 1)));
+		json_object_set_new(o, "kind", store_col_text(s, 2));
+		json_object_set_new(o, "reason", store_col_text(s, 3));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, "list problems", err);
+	}
+	*out = arr;
+	return VG_OK;
+}

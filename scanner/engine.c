@@ -1,0 +1,516 @@
+/*
+ * scanner/engine.c — the per-file engine: read once, type with libmagic from the buffer,
+ * match YARA over the same bytes, hash (SHA-256) what is detected, and hand containers to
+ * the unpacker. One engine per worker thread; nothing in it is shared.
+ */
+#include "scanner/scanner_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <magic.h>
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/path.h"
+
+/* Files up to this size are read into the worker's buffer; larger ones are mapped. */
+#define READ_MAX (16u << 20)
+/* libmagic looks at most at this many bytes. */
+#define MAGIC_BYTES (256u << 10)
+
+struct match {
+	char *name, *ns, *meta;
+};
+
+struct owner_cache {
+	uid_t uid;
+	char name[64];
+	int valid;
+};
+
+struct engine {
+	struct scan_ctx *c;
+	YR_SCANNER *yr;
+	magic_t magic;
+	unsigned char *buf;
+	size_t cap;
+	struct match *m;
+	size_t nm, capm;
+	struct owner_cache owners[8];
+	unsigned owner_next;
+};
+
+/* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
+static __thread sigjmp_buf *bus_jump;
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (bus_jump != NULL)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+sigbus_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+static void
+install_sigbus(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, sigbus_setup);
+}
+
+struct scan_ctx *
+engine_ctx(struct engine *e)
+{
+	return e->c;
+}
+
+static int
+yr_callback(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
+{
+	struct engine *e = user;
+	YR_RULE *rule = data;
+	YR_META *meta;
+	json_t *metas;
+	struct match *m;
+
+	(void)ctx;
+	if (message != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE;
+	if (e->nm == e->capm) {
+		size_t cap = e->capm ? e->capm * 2 : 8;
+		struct match *v = realloc(e->m, cap * sizeof(*v));
+
+		if (v == NULL)
+			return CALLBACK_ERROR;
+		e->m = v;
+		e->capm = cap;
+	}
+	metas = json_object();
+	yr_rule_metas_foreach(rule, meta)
+	{
+		json_t *v, *old;
+
+		if (meta->type == META_TYPE_INTEGER)
+			v = json_integer(meta->integer);
+		else if (meta->type == META_TYPE_BOOLEAN)
+			v = json_boolean(meta->integer);
+		else
+			v = vg_json_bytes(meta->string, strlen(meta->string));
+		old = json_object_get(metas, meta->identifier);
+		if (old == NULL) {
+			json_object_set_new(metas, meta->identifier, v);
+		} else if (json_is_array(old)) {
+			json_array_append_new(old, v);
+		} else {
+			json_t *arr = json_array();
+
+			json_array_append(arr, old);
+			json_array_append_new(arr, v);
+			json_object_set_new(metas, meta->identifier, arr);
+		}
+	}
+	m = &e->m[e->nm++];
+	m->name = strdup(rule->identifier);
+	m->ns = strdup(rule->ns->name);
+	m->meta = json_dumps(metas, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(metas);
+	return CALLBACK_CONTINUE;
+}
+
+enum vg_err
+engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	size_t bytes = MAGIC_BYTES;
+
+	if (e == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	e->c = c;
+	if (yr_scanner_create(sigdb_rules(c->db), &e->yr) != ERROR_SUCCESS) {
+		free(e);
+		return vg_error_set(err, VG_NOMEM, "cannot create a YARA scanner");
+	}
+	yr_scanner_set_callback(e->yr, yr_callback, e);
+	yr_scanner_set_timeout(e->yr, c->o->scan_timeout);
+	e->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING |
+			      MAGIC_ERROR);
+	if (e->magic == NULL || magic_load(e->magic, NULL) != 0) {
+		vg_error_set(err, VG_MAGIC, "cannot load the libmagic database: %s",
+			     e->magic ? magic_error(e->magic) : "out of memory");
+		engine_destroy(e);
+		return VG_MAGIC;
+	}
+	magic_setparam(e->magic, MAGIC_PARAM_BYTES_MAX, &bytes);
+	install_sigbus();
+	*out = e;
+	return VG_OK;
+}
+
+void
+engine_destroy(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	if (e->yr)
+		yr_scanner_destroy(e->yr);
+	if (e->magic)
+		magic_close(e->magic);
+	free(e->buf);
+	free(e->m);
+	free(e);
+}
+
+/* LOKI's names for file types, which public rule sets test with filetype == "EXE". */
+static const char *
+loki_filetype(const char *mime)
+{
+	static const struct {
+		const char *mime, *type;
+	} map[] = {
+		{ "application/x-dosexec", "EXE" },
+		{ "application/vnd.microsoft.portable-executable", "EXE" },
+		{ "application/x-executable", "ELF" },
+		{ "application/x-pie-executable", "ELF" },
+		{ "application/x-sharedlib", "ELF" },
+		{ "application/x-object", "ELF" },
+		{ "application/x-coredump", "ELF" },
+		{ "application/x-mach-binary", "MACH-O" },
+		{ "text/x-php", "PHP" },
+		{ "text/x-python", "Python" },
+		{ "text/x-script.python", "Python" },
+		{ "text/rtf", "RTF" },
+		{ "application/x-dmp", "MDMP" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(mime, map[i].mime) == 0)
+			return map[i].type;
+	return "";
+}
+
+static const char *
+owner_name(struct engine *e, uid_t uid)
+{
+	struct owner_cache *oc;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		if (e->owners[i].valid && e->owners[i].uid == uid)
+			return e->owners[i].name;
+	oc = &e->owners[e->owner_next++ % 8];
+	oc->uid = uid;
+	oc->valid = 1;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(oc->name, sizeof(oc->name), "%s", pw.pw_name);
+	else
+		snprintf(oc->name, sizeof(oc->name), "%u", (unsigned)uid);
+	return oc->name;
+}
+
+static void
+define_vars(struct engine *e, const struct object *obj, const char *mime)
+{
+	const char *ext = vg_path_ext(obj->name);
+	char extbuf[64] = "";
+	char *dir = NULL;
+	size_t i;
+
+	if (ext && strlen(ext) < sizeof(extbuf) - 1) {
+		extbuf[0] = '.';
+		for (i = 0; ext[i]; i++)
+			extbuf[i + 1] = (char)(ext[i] >= 'A' && ext[i] <= 'Z' ? ext[i] + 32 : ext[i]);
+		extbuf[i + 1] = '\0';
+	}
+	if (obj->depth == 0) {
+		const char *slash = strrchr(obj->path, '/');
+
+		dir = slash ? strndup(obj->path, (size_t)(slash - obj->path)) : strdup("");
+	}
+	yr_scanner_define_string_variable(e->yr, "filename", obj->name);
+	yr_scanner_define_string_variable(e->yr, "filepath", dir ? dir : obj->path);
+	yr_scanner_define_string_variable(e->yr, "extension", extbuf);
+	yr_scanner_define_string_variable(e->yr, "filetype", loki_filetype(mime));
+	yr_scanner_define_string_variable(e->yr, "owner", owner_name(e, obj->uid));
+	free(dir);
+}
+
+static void
+push_result(struct scan_ctx *c, struct result *r)
+{
+	if (queue_push(c->results, r) != 0)
+		result_free(r);
+}
+
+static void
+emit_threats(struct engine *e, const unsigned char *data, size_t len, const struct object *obj,
+	     const char *mime)
+{
+	unsigned char d[32];
+	char hex[65];
+	size_t i;
+
+	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+	vg_hex(d, 32, hex);
+	for (i = 0; i < e->nm; i++) {
+		struct result *r = calloc(1, sizeof(*r));
+
+		if (r == NULL)
+			break;
+		r->kind = RES_THREAT;
+		r->path = malloc(obj->path_len + 1);
+		if (r->path)
+			memcpy(r->path, obj->path, obj->path_len + 1);
+		r->path_len = obj->path_len;
+		r->member = malloc(obj->member_len + 1);
+		if (r->member && obj->member_len)
+			memcpy(r->member, obj->member, obj->member_len);
+		r->member_len = obj->member_len;
+		r->name = e->m[i].name;
+		r->ns = e->m[i].ns;
+		r->meta = e->m[i].meta;
+		e->m[i].name = e->m[i].ns = e->m[i].meta = NULL;
+		r->type = strdup(mime);
+		memcpy(r->sha256, hex, 65);
+		r->size = (int64_t)len;
+		atomic_fetch_add(&e->c->threats, 1);
+		push_result(e->c, r);
+	}
+}
+
+static void
+clear_matches(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nm; i++) {
+		free(e->m[i].name);
+		free(e->m[i].ns);
+		free(e->m[i].meta);
+	}
+	e->nm = 0;
+}
+
+static const char *
+yara_reason(int rc)
+{
+	switch (rc) {
+	case ERROR_SCAN_TIMEOUT:
+		return "rule matching took longer than the scan timeout";
+	case ERROR_INSUFFICIENT_MEMORY:
+		return "out of memory while matching rules";
+	case ERROR_TOO_MANY_MATCHES:
+		return "too many string matches";
+	case ERROR_CALLBACK_ERROR:
+		return "out of memory while recording matches";
+	default:
+		return "rule matching failed";
+	}
+}
+
+void
+engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
+		   const struct object *obj)
+{
+	struct scan_ctx *c = e->c;
+	char mime[128];
+	const char *t;
+	int rc;
+
+	atomic_fetch_add(&c->objects, 1);
+	t = magic_buffer(e->magic, data, len);
+	snprintf(mime, sizeof(mime), "%s", t ? t : "application/octet-stream");
+	define_vars(e, obj, mime);
+	e->nm = 0;
+	rc = yr_scanner_scan_mem(e->yr, data, len);
+	if (rc != ERROR_SUCCESS)
+		scan_problem(c, obj->path, obj->member, obj->member_len,
+			     rc == ERROR_SCAN_TIMEOUT ? "limit" : "error", "%s (yara error %d)",
+			     yara_reason(rc), rc);
+	if (e->nm > 0)
+		emit_threats(e, data, len, obj, mime);
+	clear_matches(e);
+	if (c->o->archives && unpack_is_container(mime, data, len)) {
+		if (obj->depth >= c->o->max_depth)
+			scan_problem(c, obj->path, obj->member, obj->member_len, "limit",
+				     "archive nested deeper than %d levels: not unpacked",
+				     c->o->max_depth);
+		else
+			unpack_scan(e, data, len, obj);
+	}
+}
+
+static int
+open_job(struct job *j)
+{
+	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOATIME;
+	int fd;
+
+	if (j->dir)
+		flags |= O_NOFOLLOW;
+	for (;;) {
+		fd = j->dir ? openat(j->dir->fd, vg_path_basename(j->path), flags)
+			    : open(j->path, flags);
+		if (fd >= 0 || errno != EPERM || !(flags & O_NOATIME))
+			return fd;
+		flags &= ~O_NOATIME; /* not the owner: O_NOATIME is refused */
+	}
+}
+
+static int
+read_all(int fd, unsigned char *buf, size_t want, size_t *got)
+{
+	*got = 0;
+	while (*got < want) {
+		ssize_t r = pread(fd, buf + *got, want - *got, (off_t)*got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
+static void
+scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
+{
+	sigjmp_buf jb;
+	unsigned char *volatile map;
+
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		scan_problem(e->c, obj->path, NULL, 0, "error", "cannot map the file: %s",
+			     strerror(errno));
+		return;
+	}
+	madvise(map, size, MADV_SEQUENTIAL);
+	if (sigsetjmp(jb, 1) != 0) {
+		bus_jump = NULL;
+		munmap(map, size);
+		clear_matches(e);
+		/* the YARA scanner was left mid-scan: start a fresh one */
+		yr_scanner_destroy(e->yr);
+		e->yr = NULL;
+		if (yr_scanner_create(sigdb_rules(e->c->db), &e->yr) == ERROR_SUCCESS) {
+			yr_scanner_set_callback(e->yr, yr_callback, e);
+			yr_scanner_set_timeout(e->yr, e->c->o->scan_timeout);
+		}
+		scan_problem(e->c, obj->path, NULL, 0, "error",
+			     "the file shrank while it was being scanned");
+		return;
+	}
+	bus_jump = &jb;
+	engine_scan_object(e, map, size, obj);
+	bus_jump = NULL;
+	munmap(map, size);
+}
+
+void
+engine_scan_file(struct engine *e, struct job *j)
+{
+	struct scan_ctx *c = e->c;
+	struct budget budget = { 0 };
+	struct object obj;
+	struct stat st;
+	int fd = open_job(j);
+
+	if (j->dir) {
+		dirref_release(j->dir);
+		j->dir = NULL;
+	}
+	if (fd < 0) {
+		int en = errno;
+
+		if (en == ELOOP)
+			scan_problem(c, j->path, NULL, 0, "skipped",
+				     "replaced by a symbolic link during the scan: not followed");
+		else if (en == ENOENT)
+			scan_problem(c, j->path, NULL, 0, "error", "vanished during the scan");
+		else
+			scan_problem(c, j->path, NULL, 0, "error", "cannot open: %s", strerror(en));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		scan_problem(c, j->path, NULL, 0, "skipped", "not a regular file: not opened for reading");
+		close(fd);
+		return;
+	}
+	if (c->o->max_filesize && (uint64_t)st.st_size > c->o->max_filesize) {
+		scan_problem(c, j->path, NULL, 0, "skipped",
+			     "larger than the file size limit (%lld > %llu bytes)",
+			     (long long)st.st_size, (unsigned long long)c->o->max_filesize);
+		close(fd);
+		return;
+	}
+	obj.path = j->path;
+	obj.path_len = strlen(j->path);
+	obj.member = NULL;
+	obj.member_len = 0;
+	obj.name = vg_path_basename(j->path);
+	obj.depth = 0;
+	obj.budget = &budget;
+	obj.uid = st.st_uid;
+	budget.top_size = (uint64_t)st.st_size;
+
+	if ((uint64_t)st.st_size <= READ_MAX) {
+		size_t want = (size_t)st.st_size, got;
+
+		if (want > e->cap || e->buf == NULL) {
+			size_t cap = want > 65536 ? want : 65536;
+			unsigned char *b = realloc(e->buf, cap);
+
+			if (b == NULL) {
+				scan_problem(c, j->path, NULL, 0, "error", "out of memory");
+				close(fd);
+				return;
+			}
+			e->buf = b;
+			e->cap = cap;
+		}
+		if (read_all(fd, e->buf, want, &got) != 0) {
+			scan_problem(c, j->path, NULL, 0, "error", "cannot read: %s", strerror(errno));
+			close(fd);
+			return;
+		}
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->bytes, (long long)got);
+		engine_scan_object(e, e->buf, got, &obj);
+	} else {
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->bytes, (long long)st.st_size);
+		scan_mapped(e, fd, (size_t)st.st_size, &obj);
+	}
+	close(fd);
+}

@@ -1,0 +1,299 @@
+/*
+ * scanner/scan.c — one scan: the walker on the calling thread, N workers, and the one
+ * writer that moves results into the store in batched transactions.
+ */
+#include "scanner/scanner_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOB_QUEUE 1024
+#define RESULT_QUEUE 4096
+#define BATCH_ROWS 1000
+#define BATCH_SECONDS 0.5
+#define PROGRESS_SECONDS 0.2
+
+void
+scanner_options_init(struct scanner_options *o)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(o, 0, sizeof(*o));
+	o->threads = n > 0 ? (int)n : 1;
+	o->archives = 1;
+	o->max_depth = 8;
+	o->max_filesize = 4ull << 30;
+	o->archive_max_members = 50000;
+	o->archive_max_bytes = 1ull << 30;
+	o->archive_max_member_size = 256ull << 20;
+	o->archive_max_ratio = 250;
+	o->scan_timeout = 120;
+}
+
+void
+result_free(struct result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->path);
+	free(r->member);
+	free(r->name);
+	free(r->ns);
+	free(r->meta);
+	free(r->type);
+	free(r->reason);
+	free(r);
+}
+
+int
+scan_should_stop(struct scan_ctx *c)
+{
+	return (c->o->stop && *c->o->stop) || atomic_load(&c->stop_internal);
+}
+
+void
+scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t member_len,
+	     const char *kind, const char *fmt, ...)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	va_list ap;
+
+	if (strcmp(kind, "error") == 0)
+		atomic_fetch_add(&c->errors, 1);
+	else
+		atomic_fetch_add(&c->skipped, 1);
+	if (r == NULL)
+		return;
+	r->kind = RES_PROBLEM;
+	r->problem = kind;
+	r->path = strdup(path);
+	r->path_len = strlen(path);
+	r->member = malloc(member_len + 1);
+	if (r->member && member_len)
+		memcpy(r->member, member, member_len);
+	r->member_len = member_len;
+	va_start(ap, fmt);
+	if (vasprintf(&r->reason, fmt, ap) < 0)
+		r->reason = NULL;
+	va_end(ap);
+	if (r->path == NULL || r->member == NULL || r->reason == NULL ||
+	    queue_push(c->results, r) != 0)
+		result_free(r);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct writer {
+	struct scan_ctx *c;
+	struct store *st;
+	int64_t scan_id;
+	const struct scanner_callbacks *cb;
+	double start;
+	enum vg_err rc;
+	struct vg_error err;
+};
+
+static enum vg_err
+write_result(struct writer *w, struct result *r)
+{
+	if (r->kind == RES_PROBLEM)
+		return store_problem_add(w->st, w->scan_id, r->path, r->path_len, r->member,
+					 r->member_len, r->problem, r->reason, &w->err);
+	return store_threat_add(w->st,
+				&(struct store_threat){
+					.scan_id = w->scan_id,
+					.path = r->path,
+					.path_len = r->path_len,
+					.member = r->member,
+					.member_len = r->member_len,
+					.name = r->name,
+					.ns = r->ns,
+					.meta_json = r->meta,
+					.sha256 = r->sha256,
+					.size = r->size,
+					.type = r->type,
+					.action = "reported",
+				},
+				&w->err);
+}
+
+static void
+report_progress(struct writer *w)
+{
+	struct scan_ctx *c = w->c;
+	struct scanner_progress p;
+
+	if (w->cb == NULL || w->cb->progress == NULL)
+		return;
+	p.files = atomic_load(&c->files);
+	p.bytes = atomic_load(&c->bytes);
+	p.errors = atomic_load(&c->errors);
+	p.threats = atomic_load(&c->threats);
+	p.elapsed_s = now_s() - w->start;
+	pthread_mutex_lock(&c->cur_lock);
+	p.current = c->current ? c->current : "";
+	w->cb->progress(&p, w->cb->ctx);
+	pthread_mutex_unlock(&c->cur_lock);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	double last_commit = now_s(), last_progress = 0;
+	int in_txn = 0, batch = 0, closed = 0;
+
+	for (;;) {
+		struct result *r = queue_pop_timed(w->c->results, 100, &closed);
+		double t = now_s();
+
+		if (r != NULL && w->rc == VG_OK) {
+			if (!in_txn) {
+				w->rc = store_begin(w->st, &w->err);
+				in_txn = w->rc == VG_OK;
+				last_commit = t;
+			}
+			if (w->rc == VG_OK)
+				w->rc = write_result(w, r);
+			batch++;
+		}
+		result_free(r);
+		if (in_txn && (w->rc != VG_OK || r == NULL || batch >= BATCH_ROWS ||
+			       t - last_commit > BATCH_SECONDS)) {
+			if (w->rc == VG_OK)
+				w->rc = store_commit(w->st, &w->err);
+			if (w->rc != VG_OK)
+				store_rollback(w->st);
+			in_txn = 0;
+			batch = 0;
+		}
+		if (w->rc != VG_OK)
+			atomic_store(&w->c->stop_internal, 1);
+		if (t - last_progress >= PROGRESS_SECONDS) {
+			report_progress(w);
+			last_progress = t;
+		}
+		if (r == NULL && closed)
+			break;
+	}
+	return NULL;
+}
+
+struct worker {
+	struct scan_ctx *c;
+	struct engine *e;
+	pthread_t tid;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct job *j;
+
+	while ((j = queue_pop(wk->c->jobs)) != NULL) {
+		if (!scan_should_stop(wk->c))
+			engine_scan_file(wk->e, j);
+		dirref_release(j->dir);
+		free(j->path);
+		free(j);
+	}
+	return NULL;
+}
+
+/* Every queued job holds an open folder: allow as many descriptors as the system lets us. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+enum vg_err
+scanner_run(const struct scanner_options *o, struct sigdb *db, struct store *st, int64_t scan_id,
+	    char *const *roots, size_t nroots, const struct scanner_callbacks *cb,
+	    struct scanner_totals *totals, struct vg_error *err)
+{
+	struct scan_ctx c;
+	struct writer w = { .st = st, .scan_id = scan_id, .cb = cb, .rc = VG_OK };
+	struct worker *workers = NULL;
+	pthread_t writer_tid;
+	int nthreads = o->threads > 0 ? o->threads : 1, started = 0, i;
+	enum vg_err rc = VG_OK;
+	size_t r;
+
+	memset(totals, 0, sizeof(*totals));
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.db = db;
+	pthread_mutex_init(&c.cur_lock, NULL);
+	vg_error_init(&w.err);
+	w.c = &c;
+	w.start = now_s();
+	raise_fd_limit();
+	c.jobs = queue_create(JOB_QUEUE);
+	c.results = queue_create(RESULT_QUEUE);
+	workers = calloc((size_t)nthreads, sizeof(*workers));
+	if (c.jobs == NULL || c.results == NULL || workers == NULL) {
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nthreads; i++) {
+		workers[i].c = &c;
+		rc = engine_create(&c, &workers[i].e, err);
+		if (rc != VG_OK)
+			goto out;
+	}
+	if (pthread_create(&writer_tid, NULL, writer_main, &w) != 0) {
+		rc = vg_error_set(err, VG_NOMEM, "cannot start the writer thread");
+		goto out;
+	}
+	for (started = 0; started < nthreads; started++)
+		if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0)
+			break;
+	if (started == 0)
+		rc = vg_error_set(err, VG_NOMEM, "cannot start worker threads");
+	for (r = 0; rc == VG_OK && r < nroots && !scan_should_stop(&c); r++)
+		walk_root(&c, roots[r]);
+	queue_close(c.jobs);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i].tid, NULL);
+	queue_close(c.results);
+	pthread_join(writer_tid, NULL);
+	if (rc == VG_OK && w.rc != VG_OK)
+		rc = vg_error_set(err, w.rc, "%s", vg_error_msg(&w.err));
+out:
+	totals->files_scanned = atomic_load(&c.files);
+	totals->bytes_scanned = atomic_load(&c.bytes);
+	totals->objects_scanned = atomic_load(&c.objects);
+	totals->errors = atomic_load(&c.errors);
+	totals->skipped = atomic_load(&c.skipped);
+	totals->threats = atomic_load(&c.threats);
+	totals->excluded = atomic_load(&c.excluded);
+	totals->duration_s = now_s() - w.start;
+	totals->interrupted = o->stop && *o->stop;
+	for (i = 0; workers && i < nthreads; i++)
+		engine_destroy(workers[i].e);
+	free(workers);
+	queue_destroy(c.jobs);
+	queue_destroy(c.results);
+	free(c.current);
+	pthread_mutex_destroy(&c.cur_lock);
+	return rc;
+}

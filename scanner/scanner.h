@@ -1,0 +1,129 @@
+/*
+ * scanner/scanner.h — vigil's scanner: exclusions, the walker, the bounded queue and
+ * thread pool, the per-object engine (type, hashes, YARA) and archive recursion.
+ *
+ * Calling sequence:
+ *
+ *	struct excl_set *ex = scanner_excl_create();
+ *	scanner_excl_add(ex, EXCL_PATH, "/proc", EXCL_FROM_CONFIG, "exclusions[0]", &err);
+ *	struct scanner_options o;
+ *	scanner_options_init(&o);                    defaults; then set threads, limits, ex
+ *	store_scan_begin(st, ..., &scan_id, &err);
+ *	scanner_run(&o, db, st, scan_id, roots, n, &cb, &totals, &err);
+ *	store_scan_finish(st, scan_id, ...);
+ *	scanner_excl_destroy(ex);
+ *
+ * scanner_run walks the roots on the calling thread, scans regular files on o.threads
+ * workers (one YR_SCANNER and one libmagic handle each, over the shared compiled rules),
+ * and writes threats and problems to the store from one writer thread in batched
+ * transactions. Symbolic links are never followed below a root (a root itself is
+ * followed); FIFOs, sockets and device nodes are never opened; pseudo file systems
+ * (/proc, /sys, ...) are not entered. Unreadable or vanished files are problems of the
+ * scan, never fatal. Memory is bounded by the queue, not by the size of the tree.
+ */
+#ifndef VIGIL_SCANNER_SCANNER_H
+#define VIGIL_SCANNER_SCANNER_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/store.h"
+#include "sigdb/sigdb.h"
+
+/* ---- exclusions (scanner/exclude.c) ---- */
+
+enum excl_kind { EXCL_PATH, EXCL_EXT, EXCL_NAME };
+enum excl_origin { EXCL_FROM_CLI, EXCL_FROM_STORE, EXCL_FROM_CONFIG };
+
+struct excl_set;
+
+/* Which exclusion matched (borrowed from the set). */
+struct excl_match {
+	enum excl_kind kind;
+	enum excl_origin origin;
+	const char *value;	/* as given; a path exclusion normalised to absolute */
+	const char *ref;	/* where it was given: "--exclude-path", "store id 3", ... */
+	size_t path_len;	/* what matched: the first path_len bytes of the path (a folder or all) */
+};
+
+struct excl_set *scanner_excl_create(void);
+void scanner_excl_destroy(struct excl_set *set);
+
+/*
+ * Add an exclusion. A path is made absolute and normalised (globs * ? [ match one path
+ * component each); an extension is compared without case, with or without its dot
+ * ("gz", ".tar.gz"); a name is an fnmatch glob on the last path component.
+ */
+enum vg_err scanner_excl_add(struct excl_set *set, enum excl_kind kind, const char *value,
+			     enum excl_origin origin, const char *ref, struct vg_error *err);
+
+/* Parse a kind name ("path", "ext"/"extension", "name"); -1 when unknown. */
+int scanner_excl_kind_parse(const char *name);
+const char *scanner_excl_kind_name(enum excl_kind kind);
+const char *scanner_excl_origin_name(enum excl_origin origin);
+
+/*
+ * Is this absolute normalised path excluded by itself (not looking at its folders)?
+ * Extensions apply to files only. Returns 1 and fills *m (may be NULL), else 0.
+ */
+int scanner_excl_match(const struct excl_set *set, const char *path, int is_dir,
+		       struct excl_match *m);
+
+/* As scanner_excl_match, but also looks at every folder above path: why is it skipped? */
+int scanner_excl_explain(const struct excl_set *set, const char *path, int is_dir,
+			 struct excl_match *m);
+
+/* Every exclusion as [{kind, value, origin, ref}] (new reference). */
+json_t *scanner_excl_json(const struct excl_set *set);
+
+/* ---- scanning ---- */
+
+struct scanner_options {
+	int threads;
+	int archives;			/* look inside archives */
+	int max_depth;			/* archive nesting */
+	uint64_t max_filesize;		/* larger files are skipped (0: no limit) */
+	uint64_t archive_max_members;	/* per top-level file, all levels */
+	uint64_t archive_max_bytes;	/* uncompressed, per top-level file, all levels */
+	uint64_t archive_max_member_size;
+	uint64_t archive_max_ratio;
+	int scan_timeout;		/* seconds of YARA per object */
+	int one_filesystem;
+	const struct excl_set *excl;	/* borrowed; NULL for none */
+	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
+};
+
+void scanner_options_init(struct scanner_options *o);
+
+struct scanner_totals {
+	int64_t files_scanned, bytes_scanned, objects_scanned;
+	int64_t errors, skipped, threats, excluded;
+	double duration_s;
+	int interrupted;
+};
+
+struct scanner_progress {
+	int64_t files, bytes, errors, threats;
+	double elapsed_s;
+	const char *current;	/* the folder being walked (raw bytes) */
+};
+
+struct scanner_callbacks {
+	/* From the writer thread, about five times a second; may be NULL. */
+	void (*progress)(const struct scanner_progress *p, void *ctx);
+	void *ctx;
+};
+
+/*
+ * Scan roots (absolute paths) into scan scan_id of st. Fails only when the scan could not
+ * run at all (no memory, no threads, the store failed); everything about single files is
+ * recorded as problems. *totals is filled in either case.
+ */
+enum vg_err scanner_run(const struct scanner_options *o, struct sigdb *db, struct store *st,
+			int64_t scan_id, char *const *roots, size_t nroots,
+			const struct scanner_callbacks *cb, struct scanner_totals *totals,
+			struct vg_error *err);
+
+#endif

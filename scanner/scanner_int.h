@@ -1,0 +1,127 @@
+/* scanner/scanner_int.h — private to scanner/: the queue, jobs, results and the engine. */
+#ifndef VIGIL_SCANNER_INT_H
+#define VIGIL_SCANNER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "scanner/scanner.h"
+
+/* ---- queue.c: a bounded, closable multi-producer multi-consumer queue of pointers ---- */
+
+struct queue;
+
+struct queue *queue_create(size_t cap);
+void queue_destroy(struct queue *q);
+/* Blocks while full. 0, or -1 when the queue is closed (the item is not taken). */
+int queue_push(struct queue *q, void *item);
+/* Blocks while empty; NULL once the queue is closed and empty. */
+void *queue_pop(struct queue *q);
+/* As queue_pop, but gives up after ms milliseconds (NULL, *closed 0). */
+void *queue_pop_timed(struct queue *q, int ms, int *closed);
+void queue_close(struct queue *q);
+
+/* ---- what the walker hands the workers ---- */
+
+/* An open folder shared by the jobs of the files in it (openat), closed with the last ref. */
+struct dirref {
+	atomic_int refs;
+	int fd;
+};
+
+struct dirref *dirref_retain(struct dirref *d);
+void dirref_release(struct dirref *d);
+
+struct job {
+	struct dirref *dir;	/* NULL for a root given as a file: open by path */
+	char *path;		/* absolute; the name is its last component */
+};
+
+/* ---- what the workers hand the writer ---- */
+
+enum result_kind { RES_THREAT, RES_PROBLEM };
+
+struct result {
+	enum result_kind kind;
+	char *path;
+	size_t path_len;
+	char *member;		/* NUL-terminated names, outer to inner */
+	size_t member_len;
+	char *name, *ns, *meta;	/* threat: rule, namespace, metadata JSON */
+	char *type;		/* threat: libmagic MIME type */
+	char sha256[65];
+	int64_t size;
+	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
+	char *reason;
+};
+
+void result_free(struct result *r);
+
+/* ---- the shared state of one scan ---- */
+
+struct scan_ctx {
+	const struct scanner_options *o;
+	struct sigdb *db;
+	struct queue *jobs, *results;
+	atomic_llong files, bytes, objects, errors, skipped, threats, excluded;
+	atomic_int stop_internal;	/* the writer failed: stop */
+	pthread_mutex_t cur_lock;
+	char *current;			/* the folder being walked */
+};
+
+int scan_should_stop(struct scan_ctx *c);
+
+/* ---- walk.c ---- */
+
+/* Walk one root (absolute path), pushing jobs; problems go to the results queue. */
+void walk_root(struct scan_ctx *c, const char *root);
+
+/* Push a problem for path (member chain may be NULL) and count it. */
+void scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t member_len,
+		  const char *kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- engine.c: one per worker thread ---- */
+
+struct engine;
+
+/* Per-top-level-file archive budget. */
+struct budget {
+	uint64_t members, bytes, top_size;
+	int exhausted;
+};
+
+/* The object being scanned: a file on disk or an archive member inside it. */
+struct object {
+	const char *path;	/* the file on disk */
+	size_t path_len;
+	const char *member;	/* chain to this object, NUL-terminated names */
+	size_t member_len;
+	const char *name;	/* this object's own name (for filename/extension) */
+	int depth;		/* 0 for the file itself */
+	struct budget *budget;
+	uid_t uid;
+};
+
+enum vg_err engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err);
+void engine_destroy(struct engine *e);
+
+/* Open, read and scan one job's file. */
+void engine_scan_file(struct engine *e, struct job *j);
+
+/* Type, YARA and (for containers) unpacking of one in-memory object. */
+void engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
+			const struct object *obj);
+
+struct scan_ctx *engine_ctx(struct engine *e);
+
+/* ---- unpack.c ---- */
+
+/* Is this object (by its libmagic MIME type and first bytes) worth opening as an archive? */
+int unpack_is_container(const char *mime, const unsigned char *data, size_t len);
+
+/* Scan every member of the archive in data, recursing through engine_scan_object. */
+void unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struct object *obj);
+
+#endif

@@ -1,0 +1,2 @@
+LIB_SRCS += sigdb/embedded.c
+LIB_SRCS += sigdb/rules.c

@@ -1,0 +1,635 @@
+/* sigdb/rules.c — compiling, saving and loading the YARA rule set. */
+#include "sigdb/sigdb.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/path.h"
+
+#define EMBEDDED_NAME "vigil"
+#define MAX_SOURCE_BYTES (256u << 20)
+
+const char *const sigdb_external_vars[] = { "filename", "filepath", "extension", "filetype",
+					    "owner", NULL };
+
+struct sigdb {
+	atomic_int refs;
+	YR_RULES *rules;
+	int64_t version;
+	int64_t count;
+	char digest[65];
+};
+
+struct source {
+	char *name;	/* namespace and key in the store */
+	char *display;	/* how errors name it: the imported path, or the name */
+	char *text;	/* NUL-terminated */
+	size_t len;
+	int64_t rules;
+	int is_new;
+};
+
+struct sources {
+	struct source *v;
+	size_t n, cap;
+};
+
+struct compile_ctx {
+	const char *current;
+	char msgs[900];
+	size_t used;
+	int errors;
+};
+
+enum vg_err
+sigdb_global_init(struct vg_error *err)
+{
+	int rc = yr_initialize();
+
+	if (rc != ERROR_SUCCESS)
+		return vg_error_set(err, VG_YARA, "cannot initialise libyara (error %d)", rc);
+	return VG_OK;
+}
+
+void
+sigdb_global_finish(void)
+{
+	yr_finalize();
+}
+
+static void
+sources_release(struct sources *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].display);
+		free(l->v[i].text);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Append a copy of a source; replaces an earlier one of the same name. */
+static enum vg_err
+sources_add(struct sources *l, const char *name, const char *display, const void *text, size_t len,
+	    int is_new, struct vg_error *err)
+{
+	struct source *s = NULL;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			s = &l->v[i];
+	if (s == NULL) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 8;
+			struct source *v = realloc(l->v, cap * sizeof(*v));
+
+			if (v == NULL)
+				return vg_error_set(err, VG_NOMEM, "out of memory");
+			l->v = v;
+			l->cap = cap;
+		}
+		s = &l->v[l->n++];
+	} else {
+		free(s->name);
+		free(s->display);
+		free(s->text);
+	}
+	memset(s, 0, sizeof(*s));
+	s->name = strdup(name);
+	s->display = strdup(display);
+	s->text = malloc(len + 1);
+	if (s->name == NULL || s->display == NULL || s->text == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	memcpy(s->text, text, len);
+	s->text[len] = '\0';
+	s->len = len;
+	s->is_new = is_new;
+	return VG_OK;
+}
+
+static void
+compiler_cb(int level, const char *file, int line, const YR_RULE *rule, const char *message,
+	    void *user)
+{
+	struct compile_ctx *c = user;
+	int n;
+
+	(void)file;
+	(void)rule;
+	if (level != YARA_ERROR_LEVEL_ERROR)
+		return;
+	c->errors++;
+	if (c->errors > 10 || c->used >= sizeof(c->msgs) - 1)
+		return;
+	n = snprintf(c->msgs + c->used, sizeof(c->msgs) - c->used, "%s%s:%d: %s",
+		     c->used ? "\n" : "", c->current, line, message);
+	if (n > 0)
+		c->used += (size_t)n < sizeof(c->msgs) - c->used ? (size_t)n
+								 : sizeof(c->msgs) - c->used - 1;
+}
+
+static const char *
+refuse_include(const char *name, const char *calling_file, const char *ns, void *user)
+{
+	(void)name;
+	(void)calling_file;
+	(void)ns;
+	(void)user;
+	return NULL;
+}
+
+static int64_t
+count_rules(YR_RULES *rules)
+{
+	YR_RULE *rule;
+	int64_t n = 0;
+
+	yr_rules_foreach(rules, rule)
+		n++;
+	return n;
+}
+
+/* Compile sources [from, to) together; *out receives the rules on success. */
+static enum vg_err
+compile(struct sources *l, size_t from, size_t to, YR_RULES **out, struct vg_error *err)
+{
+	struct compile_ctx ctx = { .current = "" };
+	YR_COMPILER *c;
+	size_t i;
+	int rc;
+
+	if (yr_compiler_create(&c) != ERROR_SUCCESS)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	yr_compiler_set_callback(c, compiler_cb, &ctx);
+	yr_compiler_set_include_callback(c, refuse_include, NULL, NULL);
+	for (i = 0; sigdb_external_vars[i]; i++)
+		yr_compiler_define_string_variable(c, sigdb_external_vars[i], "");
+	for (i = from; i < to && ctx.errors == 0; i++) {
+		ctx.current = l->v[i].display;
+		yr_compiler_add_string(c, l->v[i].text, l->v[i].name);
+	}
+	if (ctx.errors > 0) {
+		yr_compiler_destroy(c);
+		if (ctx.errors > 10)
+			return vg_error_set(err, VG_RULES, "%s\n(%d more errors)", ctx.msgs,
+					    ctx.errors - 10);
+		return vg_error_set(err, VG_RULES, "%s", ctx.msgs);
+	}
+	rc = yr_compiler_get_rules(c, out);
+	yr_compiler_destroy(c);
+	if (rc != ERROR_SUCCESS)
+		return vg_error_set(err, VG_YARA, "cannot build the compiled rules (yara error %d)",
+				    rc);
+	return VG_OK;
+}
+
+static int
+collect_stored(const char *name, const char *kind, const void *content, size_t len, void *ctx)
+{
+	struct sources *l = ctx;
+
+	if (strcmp(kind, "yara") != 0)
+		return 0;
+	return sources_add(l, name, name, content, len, 0, NULL) != VG_OK;
+}
+
+static enum vg_err
+gather(struct store *st, struct sources *l, struct vg_error *err)
+{
+	enum vg_err rc = sources_add(l, EMBEDDED_NAME, "<embedded default rules>",
+				     sigdb_embedded_rules, sigdb_embedded_size(), 0, err);
+
+	if (rc == VG_OK)
+		rc = store_sig_foreach(st, collect_stored, l, err);
+	return rc;
+}
+
+static void
+digest_sources(const struct sources *l, char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned int n;
+	size_t i;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < l->n; i++) {
+		uint64_t len = l->v[i].len;
+
+		EVP_DigestUpdate(md, l->v[i].name, strlen(l->v[i].name) + 1);
+		EVP_DigestUpdate(md, &len, sizeof(len));
+		EVP_DigestUpdate(md, l->v[i].text, l->v[i].len);
+	}
+	EVP_DigestFinal_ex(md, d, &n);
+	EVP_MD_CTX_free(md);
+	vg_hex(d, 32, hex);
+}
+
+static char *
+compiled_path(const char *state_dir, const char *digest)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/rules-%.16s.yarc", state_dir, digest) < 0)
+		return NULL;
+	return p;
+}
+
+/* Remove compiled files other than keep (older rule sets). */
+static void
+prune_compiled(const char *state_dir, const char *keep)
+{
+	DIR *d = opendir(state_dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "rules-", 6) == 0 && n > 5 &&
+		    strcmp(e->d_name + n - 5, ".yarc") == 0 &&
+		    strcmp(e->d_name, vg_path_basename(keep)) != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+static enum vg_err
+save_compiled(YR_RULES *rules, const char *path, struct vg_error *err)
+{
+	char *tmp;
+	int rc;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	rc = yr_rules_save(rules, tmp);
+	if (rc != ERROR_SUCCESS || rename(tmp, path) != 0) {
+		unlink(tmp);
+		free(tmp);
+		return vg_error_set(err, VG_IO, "cannot save compiled rules '%s' (yara error %d)",
+				    path, rc);
+	}
+	chmod(path, 0600);
+	free(tmp);
+	return VG_OK;
+}
+
+/* Bump sig_version when the digest of the sources is new; the caller holds a transaction. */
+static enum vg_err
+record_version(struct store *st, const char *digest, int64_t *version, struct vg_error *err)
+{
+	char *old_digest = NULL, *old_version = NULL, buf[32];
+	enum vg_err rc;
+
+	rc = store_meta_get(st, "sig_digest", &old_digest, err);
+	if (rc == VG_OK)
+		rc = store_meta_get(st, "sig_version", &old_version, err);
+	if (rc == VG_OK) {
+		*version = old_version ? strtoll(old_version, NULL, 10) : 0;
+		if (old_digest == NULL || strcmp(old_digest, digest) != 0) {
+			(*version)++;
+			snprintf(buf, sizeof(buf), "%lld", (long long)*version);
+			rc = store_meta_set(st, "sig_version", buf, err);
+			if (rc == VG_OK)
+				rc = store_meta_set(st, "sig_digest", digest, err);
+		}
+	}
+	free(old_digest);
+	free(old_version);
+	return rc;
+}
+
+static enum vg_err
+make_db(YR_RULES *rules, int64_t version, const char *digest, struct sigdb **out,
+	struct vg_error *err)
+{
+	struct sigdb *db = calloc(1, sizeof(*db));
+
+	if (db == NULL) {
+		yr_rules_destroy(rules);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	atomic_init(&db->refs, 1);
+	db->rules = rules;
+	db->version = version;
+	db->count = count_rules(rules);
+	memcpy(db->digest, digest, 65);
+	*out = db;
+	return VG_OK;
+}
+
+/* Compile all of l, save it, and record the version (in one store transaction). */
+static enum vg_err
+activate(struct store *st, const char *state_dir, struct sources *l, int have_txn,
+	 struct sigdb **out, struct vg_error *err)
+{
+	YR_RULES *rules = NULL;
+	char digest[65], *path;
+	int64_t version = 0;
+	enum vg_err rc;
+
+	digest_sources(l, digest);
+	path = compiled_path(state_dir, digest);
+	if (path == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	if (yr_rules_load(path, &rules) != ERROR_SUCCESS) {
+		rules = NULL;
+		rc = compile(l, 0, l->n, &rules, err);
+		if (rc == VG_OK)
+			rc = save_compiled(rules, path, err);
+		if (rc != VG_OK)
+			goto out;
+	}
+	rc = have_txn ? VG_OK : store_begin(st, err);
+	if (rc == VG_OK)
+		rc = record_version(st, digest, &version, err);
+	if (rc == VG_OK && !have_txn)
+		rc = store_commit(st, err);
+	if (rc != VG_OK) {
+		if (!have_txn)
+			store_rollback(st);
+		goto out;
+	}
+	prune_compiled(state_dir, path);
+	if (out) {
+		rc = make_db(rules, version, digest, out, err);
+		rules = NULL;
+	}
+out:
+	if (rules)
+		yr_rules_destroy(rules);
+	free(path);
+	return rc;
+}
+
+enum vg_err
+sigdb_open(struct store *st, const char *state_dir, struct sigdb **out, struct vg_error *err)
+{
+	struct sources l = { 0 };
+	enum vg_err rc = gather(st, &l, err);
+
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 0, out, err);
+	sources_release(&l);
+	return rc;
+}
+
+struct sigdb *
+sigdb_retain(struct sigdb *db)
+{
+	atomic_fetch_add(&db->refs, 1);
+	return db;
+}
+
+void
+sigdb_release(struct sigdb *db)
+{
+	if (db == NULL || atomic_fetch_sub(&db->refs, 1) != 1)
+		return;
+	yr_rules_destroy(db->rules);
+	free(db);
+}
+
+YR_RULES *
+sigdb_rules(const struct sigdb *db)
+{
+	return db->rules;
+}
+
+int64_t
+sigdb_version(const struct sigdb *db)
+{
+	return db->version;
+}
+
+const char *
+sigdb_digest(const struct sigdb *db)
+{
+	return db->digest;
+}
+
+int64_t
+sigdb_rule_count(const struct sigdb *db)
+{
+	return db->count;
+}
+
+static enum vg_err
+read_source(const char *path, char **text, size_t *len, struct vg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+
+	if (fd < 0)
+		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot open '%s': %s",
+				    path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_SOURCE_BYTES) {
+		close(fd);
+		return vg_error_set(err, VG_INVAL, "'%s' is not a rule file of at most %u MiB",
+				    path, MAX_SOURCE_BYTES >> 20);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	return VG_OK;
+}
+
+static int
+is_rule_file(const char *name)
+{
+	const char *ext = vg_path_ext(name);
+
+	return ext && (strcmp(ext, "yar") == 0 || strcmp(ext, "yara") == 0);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The rule files named by path: the file itself, or the .yar and .yara files in the folder. */
+static enum vg_err
+list_files(const char *path, char ***files, size_t *n, struct vg_error *err)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	size_t cap = 0;
+
+	*files = NULL;
+	*n = 0;
+	if (stat(path, &st) != 0)
+		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot import '%s': %s",
+				    path, strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		*files = malloc(sizeof(char *));
+		if (*files == NULL || ((*files)[0] = strdup(path)) == NULL)
+			return vg_error_set(err, VG_NOMEM, "out of memory");
+		*n = 1;
+		return VG_OK;
+	}
+	d = opendir(path);
+	if (d == NULL)
+		return vg_error_set(err, VG_IO, "cannot read folder '%s': %s", path, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (!is_rule_file(e->d_name))
+			continue;
+		if (*n == cap) {
+			char **v;
+
+			cap = cap ? cap * 2 : 16;
+			v = realloc(*files, cap * sizeof(char *));
+			if (v == NULL)
+				break;
+			*files = v;
+		}
+		(*files)[(*n)++] = vg_path_join(path, e->d_name);
+	}
+	closedir(d);
+	if (*n == 0)
+		return vg_error_set(err, VG_NOENT, "no *.yar or *.yara files in folder '%s'", path);
+	qsort(*files, *n, sizeof(char *), cmp_str);
+	return VG_OK;
+}
+
+enum vg_err
+sigdb_import(struct store *st, const char *state_dir, const char *path, json_t **imported,
+	     struct vg_error *err)
+{
+	struct sources fresh = { 0 }, all = { 0 };
+	char **files = NULL;
+	size_t nfiles = 0, i;
+	enum vg_err rc;
+	struct vg_error first;
+
+	vg_error_init(&first);
+	rc = list_files(path, &files, &nfiles, err);
+	/* Each new file alone first, so that every bad file is named. */
+	for (i = 0; rc == VG_OK && i < nfiles; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		YR_RULES *rules;
+		struct vg_error one;
+
+		rc = read_source(files[i], &text, &len, err);
+		if (rc != VG_OK)
+			break;
+		rc = sources_add(&fresh, vg_path_basename(files[i]), files[i], text, len, 1, err);
+		free(text);
+		if (rc != VG_OK)
+			break;
+		vg_error_init(&one);
+		if (compile(&fresh, fresh.n - 1, fresh.n, &rules, &one) == VG_OK) {
+			fresh.v[fresh.n - 1].rules = count_rules(rules);
+			yr_rules_destroy(rules);
+		} else if (first.code == VG_OK) {
+			first = one;
+		} else {
+			size_t u = strlen(first.msg);
+
+			size_t k = strlen(one.msg);
+
+			if (u + 2 < sizeof(first.msg)) {
+				if (k > sizeof(first.msg) - u - 2)
+					k = sizeof(first.msg) - u - 2;
+				first.msg[u] = '\n';
+				memcpy(first.msg + u + 1, one.msg, k);
+				first.msg[u + 1 + k] = '\0';
+			}
+		}
+	}
+	if (rc == VG_OK && first.code != VG_OK)
+		rc = vg_error_set(err, first.code, "%s", first.msg);
+	if (rc == VG_OK)
+		rc = gather(st, &all, err);
+	for (i = 0; rc == VG_OK && i < fresh.n; i++)
+		rc = sources_add(&all, fresh.v[i].name, fresh.v[i].display, fresh.v[i].text,
+				 fresh.v[i].len, 1, err);
+	if (rc == VG_OK)
+		rc = store_begin(st, err);
+	if (rc == VG_OK) {
+		for (i = 0; rc == VG_OK && i < fresh.n; i++) {
+			unsigned char d[32];
+			char hex[65];
+
+			EVP_Digest(fresh.v[i].text, fresh.v[i].len, d, NULL, EVP_sha256(), NULL);
+			vg_hex(d, 32, hex);
+			rc = store_sig_put(st, fresh.v[i].name, "yara", fresh.v[i].text,
+					   fresh.v[i].len, fresh.v[i].rules, hex, err);
+		}
+		if (rc == VG_OK)
+			rc = activate(st, state_dir, &all, 1, NULL, err);
+		if (rc == VG_OK)
+			rc = store_commit(st, err);
+		if (rc != VG_OK)
+			store_rollback(st);
+	}
+	if (rc == VG_OK && imported) {
+		*imported = json_array();
+		for (i = 0; i < fresh.n; i++)
+			json_array_append_new(*imported,
+					      json_pack("{s:s, s:s, s:I}", "name", fresh.v[i].name,
+							"file", fresh.v[i].display, "rules",
+							(json_int_t)fresh.v[i].rules));
+	}
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	sources_release(&fresh);
+	sources_release(&all);
+	return rc;
+}
+
+enum vg_err
+sigdb_remove(struct store *st, const char *state_dir, const char *name, struct vg_error *err)
+{
+	struct sources l = { 0 };
+	enum vg_err rc = store_begin(st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_sig_remove(st, name, err);
+	if (rc == VG_OK)
+		rc = gather(st, &l, err);
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	if (rc == VG_OK)
+		rc = store_commit(st, err);
+	if (rc != VG_OK)
+		store_rollback(st);
+	sources_release(&l);
+	return rc;
+}

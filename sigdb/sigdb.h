@@ -1,0 +1,67 @@
+/*
+ * sigdb/sigdb.h — the signature database: the embedded default rules, imported YARA
+ * sources (kept in the store), and the compiled rule set shared by every scanner thread.
+ *
+ *	sigdb_global_init();                          once per process (yr_initialize)
+ *	sigdb_open(st, state_dir, &db, &err);         the active compiled snapshot
+ *	YR_RULES *r = sigdb_rules(db);                shared read-only by all workers
+ *	sigdb_release(db);
+ *	sigdb_global_finish();
+ *
+ * The compiled form is saved in the state folder as rules-<digest>.yarc, named by the
+ * SHA-256 of every source (name and text), so a stale or foreign compiled file is never
+ * loaded: when the sources change, or the embedded rules change with a new vigil, the
+ * rules are compiled again and sig_version goes up by one. Every source is compiled in its
+ * own namespace (the embedded rules in "vigil") with the external variables filename,
+ * filepath, extension, filetype and owner defined. Includes are refused.
+ *
+ * A snapshot is immutable and reference-counted: sigdb_retain/sigdb_release are
+ * thread-safe.
+ */
+#ifndef VIGIL_SIGDB_SIGDB_H
+#define VIGIL_SIGDB_SIGDB_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <yara.h>
+
+#include "core/err.h"
+#include "core/store.h"
+
+struct sigdb;
+
+enum vg_err sigdb_global_init(struct vg_error *err);
+void sigdb_global_finish(void);
+
+/* The embedded default rule text (NUL-terminated) and its length. */
+extern const char sigdb_embedded_rules[];
+size_t sigdb_embedded_size(void);
+
+/* The names of the external variables every rule may use, NULL-terminated. */
+extern const char *const sigdb_external_vars[];
+
+enum vg_err sigdb_open(struct store *st, const char *state_dir, struct sigdb **out,
+		       struct vg_error *err);
+struct sigdb *sigdb_retain(struct sigdb *db);
+void sigdb_release(struct sigdb *db);
+
+YR_RULES *sigdb_rules(const struct sigdb *db);
+int64_t sigdb_version(const struct sigdb *db);
+const char *sigdb_digest(const struct sigdb *db);	/* hex SHA-256 of all sources */
+int64_t sigdb_rule_count(const struct sigdb *db);
+
+/*
+ * Import a YARA file, or every *.yar / *.yara file directly inside a folder. Everything
+ * (defaults, sources already imported, the new files) is compiled together first; only when
+ * that succeeds are the sources stored and the new compiled set saved. On a compile error
+ * nothing changes and err reads "file:line: message" (one line per error, at most ten).
+ * *imported (may be NULL) receives [{name, rules, sha256}] for the new sources.
+ */
+enum vg_err sigdb_import(struct store *st, const char *state_dir, const char *path,
+			 json_t **imported, struct vg_error *err);
+
+/* Remove an imported source by name and recompile. */
+enum vg_err sigdb_remove(struct store *st, const char *state_dir, const char *name,
+			 struct vg_error *err);
+
+#endif

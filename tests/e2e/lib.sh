@@ -1,0 +1,70 @@
+# tests/e2e/lib.sh — sourced by every end-to-end script (tests/e2e/tNNNN-<area>-<what>.sh).
+#
+# Each script runs in a fresh temporary folder ($T, also the cwd) with a private state
+# folder ($VIGIL_STATE_DIR) and no managed configuration, then lists its cases:
+#
+#	test_expect_success 'title' '
+#		vigil scan custom tree >out; test $? -eq 1 && grep -q EICAR out
+#	'
+#	test_done
+#
+# A case passes when its commands exit 0 (they run in a subshell with set -e off; chain
+# checks with &&). test_skip 'title' 'reason' records a skipped case; `exit 77` from the
+# top skips the whole script. Fixtures are made here at test time: no malware is committed.
+set -u
+: "${VIGIL:?VIGIL must name the vigil binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX")
+cleanup() { chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+cd "$T" || exit 1
+export VIGIL_STATE_DIR="$T/state"
+export VIGIL_MANAGED_CONFIG="$T/managed.json"
+unset VIGIL_CONFIG
+export LC_ALL=C
+
+_pass=0 _fail=0 _skip=0
+_script=$(basename "$0")
+
+vigil() { "$VIGIL" "$@"; }
+
+test_expect_success() {
+	local title=$1 body=$2 out rc
+	out=$( (eval "$body") 2>&1 )
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		_pass=$((_pass + 1))
+		echo "ok - $_script: $title"
+	else
+		_fail=$((_fail + 1))
+		echo "not ok - $_script: $title (exit $rc)"
+		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
+	fi
+}
+
+test_skip() {
+	_skip=$((_skip + 1))
+	echo "skip - $_script: $1 ($2)"
+}
+
+test_done() {
+	echo "# result: $_pass passed, $_fail failed, $_skip skipped"
+	[ "$_fail" -eq 0 ]
+	exit $?
+}
+
+# The EICAR test file, written without the string appearing whole in this repository.
+eicar() {
+	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR' '-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"
+}
+
+# expect_exit N command...: runs the command, true when it exits N.
+expect_exit() {
+	local want=$1 rc
+	shift
+	"$@"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "expected exit $want, got $rc: $*" >&2
+		return 1
+	fi
+}

@@ -1,0 +1,11 @@
+# Unit tests: one cmocka binary per module, tests/unit/test_<module>.c.
+UNIT_TESTS += tests/unit/test_core.c
+
+UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
+
+$(BUILD)/tests$(if $(SAN),-san)/%: tests/unit/%.c $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(LIBVIGIL) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+.PHONY: unit-bins
+unit-bins: $(UNIT_BINS)
