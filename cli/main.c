@@ -71,6 +71,44 @@ known_family(const char *name)
 	return 0;
 }
 
+/*
+ * --json, -q and -v are also taken after the command ("vigil scan show 3 --json"), up to a
+ * "--" that ends the options.
+ */
+static int
+take_late_globals(struct cli *cli)
+{
+	char **v = malloc(sizeof(char *) * ((size_t)cli->argc + 1));
+	int r, w = 1;
+
+	if (v == NULL)
+		return -1;
+	/* a copy: the original argv stays whole for the scan record */
+	memcpy(v, cli->argv, sizeof(char *) * ((size_t)cli->argc + 1));
+	cli->argv = v;
+
+	for (r = 1; r < cli->argc; r++) {
+		const char *a = cli->argv[r];
+
+		if (strcmp(a, "--") == 0) {
+			while (r < cli->argc)
+				cli->argv[w++] = cli->argv[r++];
+			break;
+		}
+		if (strcmp(a, "--json") == 0)
+			cli->json = 1;
+		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			cli->quiet = 1;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			cli->verbose++;
+		else
+			cli->argv[w++] = cli->argv[r];
+	}
+	cli->argc = w;
+	cli->argv[w] = NULL;
+	return 0;
+}
+
 static int
 setup(struct cli *cli, const struct command *cmd)
 {
@@ -155,7 +193,6 @@ main(int argc, char **argv)
 			return EXIT_FAILED;
 		}
 	}
-	vg_log_setup(cli.quiet ? VG_LOG_ERROR : cli.verbose ? VG_LOG_DEBUG : VG_LOG_WARN, stderr);
 	if (i >= argc) {
 		cli_print_help(stderr, NULL);
 		return EXIT_FAILED;
@@ -175,32 +212,38 @@ main(int argc, char **argv)
 	}
 	cli.argc = argc - i - consumed;
 	cli.argv = argv + i + consumed;
+	if (take_late_globals(&cli) != 0) {
+		fprintf(stderr, "vigil: out of memory\n");
+		return EXIT_FAILED;
+	}
+	vg_log_setup(cli.quiet ? VG_LOG_ERROR : cli.verbose ? VG_LOG_DEBUG : VG_LOG_WARN, stderr);
 	if (cli.argc > 1 && (strcmp(cli.argv[1], "--help") == 0 || strcmp(cli.argv[1], "-h") == 0)) {
 		printf("usage: vigil %s\n    %s\n", cmd->usage, cmd->summary);
-		return EXIT_CLEAN;
+		rc = EXIT_CLEAN;
+		goto out;
 	}
 	if (cli.state_dir == NULL)
 		cli.state_dir = vg_default_state_dir();
 	if (cli.state_dir == NULL) {
-		fprintf(stderr, "vigil: out of memory\n");
-		return EXIT_FAILED;
+		rc = cli_fail(&cli, vg_error_set(&cli.err, VG_NOMEM, "out of memory"));
+	} else if (sigdb_global_init(&cli.err) != VG_OK) {
+		rc = cli_fail(&cli, VG_YARA);
+	} else {
+		rc = setup(&cli, cmd);
+		if (rc == 0)
+			rc = cmd->fn(&cli);
+		store_close(cli.st);
+		config_destroy(cli.cfg);
+		sigdb_global_finish();
 	}
-	if (sigdb_global_init(&cli.err) != VG_OK) {
-		print_error(&cli);
-		return EXIT_FAILED;
-	}
-	rc = setup(&cli, cmd);
-	if (rc == 0)
-		rc = cmd->fn(&cli);
 	if (rc == EXIT_FAILED) {
 		print_error(&cli);
 		if (cli.err.code == VG_USAGE)
 			fprintf(stderr, "usage: vigil %s\n", cmd->usage);
 	}
-	store_close(cli.st);
-	config_destroy(cli.cfg);
-	sigdb_global_finish();
+out:
 	free(cli.state_dir);
+	free(cli.argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "vigil: cannot write the output: %s\n", strerror(errno));
 		return EXIT_FAILED;

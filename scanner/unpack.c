@@ -168,7 +168,20 @@ unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struc
 	if (a == NULL)
 		return;
 	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
+	/* Real archive formats only: mtree and warc would claim plain text (a decompressed
+	 * changelog) and then fail on it. raw takes a lone compressed stream. */
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_ar(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_empty(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_xar(a);
+	archive_read_support_format_zip(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		scan_problem(c, obj->path, obj->member, obj->member_len, "error",

@@ -3,7 +3,9 @@ UNIT_TESTS += tests/unit/test_core.c
 
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
 
-$(BUILD)/tests$(if $(SAN),-san)/%: tests/unit/%.c $(LIBVIGIL)
+# The library by its path: $(LIBVIGIL) is only defined after this file is included, and a
+# prerequisite list is expanded when it is read.
+$(BUILD)/tests$(if $(SAN),-san)/%: tests/unit/%.c $(OBJDIR)/libvigil.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(LIBVIGIL) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
