@@ -88,8 +88,13 @@ int cmd_sigdb_info(struct cli *cli);
 int cmd_sigdb_remove(struct cli *cli);
 int cmd_help(struct cli *cli);
 
-/* Build the exclusion set of a scan or explain: command line, store, config (cli/cmd_exclusion.c). */
+/*
+ * Add the exclusions of a scan or explain to set (after those of the command line): the
+ * built-in one for the state folder, the store's, the configuration's (cli/cmd_exclusion.c).
+ * cli_builtin_exclusions adds only the built-in one (--ignore-exclusions).
+ */
 struct excl_set;
 int cli_load_exclusions(struct cli *cli, struct excl_set *set);
+int cli_builtin_exclusions(struct cli *cli, struct excl_set *set);
 
 #endif

@@ -10,7 +10,17 @@
 #include "core/path.h"
 #include "scanner/scanner.h"
 
-/* Exclusions from the store, then from antivirus_engine.exclusions[]. */
+/* The state folder: always skipped, also with --ignore-exclusions. */
+int
+cli_builtin_exclusions(struct cli *cli, struct excl_set *set)
+{
+	enum vg_err e = scanner_excl_add(set, EXCL_PATH, cli->state_dir, EXCL_BUILTIN,
+					 "vigil's state folder", &cli->err);
+
+	return e == VG_OK ? 0 : cli_fail(cli, e);
+}
+
+/* The built-in exclusion, those in the store, then antivirus_engine.exclusions[]. */
 int
 cli_load_exclusions(struct cli *cli, struct excl_set *set)
 {
@@ -18,6 +28,8 @@ cli_load_exclusions(struct cli *cli, struct excl_set *set)
 	enum vg_err e;
 	size_t i;
 
+	if (cli_builtin_exclusions(cli, set) != 0)
+		return EXIT_FAILED;
 	e = store_exclusion_list_json(cli->st, &stored, &cli->err);
 	if (e != VG_OK)
 		return cli_fail(cli, e);
@@ -251,10 +263,9 @@ cmd_exclusion_explain(struct cli *cli)
 		if (hit) {
 			char *matched = strndup(path, m.path_len);
 
-			printf("' is skipped: %s exclusion '", scanner_excl_kind_name(m.kind));
+			printf("' is skipped by %s exclusion '", scanner_excl_kind_name(m.kind));
 			out_text(m.value);
-			printf("' from the %s (%s) matches ", scanner_excl_origin_name(m.origin),
-			       m.ref);
+			printf("' (%s: %s), which matches ", scanner_excl_origin_name(m.origin), m.ref);
 			if (m.path_len < strlen(path)) {
 				printf("its folder '");
 				out_text(matched ? matched : "");

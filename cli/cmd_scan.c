@@ -371,6 +371,10 @@ cmd_scan_run(struct cli *cli)
 	if (ignore_excl) {
 		scanner_excl_destroy(excl);
 		excl = scanner_excl_create();
+		if (excl == NULL || cli_builtin_exclusions(cli, excl) != 0) {
+			cli_fail(cli, VG_NOMEM);
+			goto out;
+		}
 	}
 	o.excl = excl;
 	o.stop = &cli_stop;

@@ -66,7 +66,7 @@ scanner_excl_kind_name(enum excl_kind kind)
 const char *
 scanner_excl_origin_name(enum excl_origin origin)
 {
-	static const char *const names[] = { "command line", "store", "config" };
+	static const char *const names[] = { "command line", "store", "config", "built-in" };
 
 	return names[origin];
 }

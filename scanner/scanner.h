@@ -35,7 +35,8 @@
 /* ---- exclusions (scanner/exclude.c) ---- */
 
 enum excl_kind { EXCL_PATH, EXCL_EXT, EXCL_NAME };
-enum excl_origin { EXCL_FROM_CLI, EXCL_FROM_STORE, EXCL_FROM_CONFIG };
+/* EXCL_BUILTIN: vigil's own state folder, whose rule sources would match the rules. */
+enum excl_origin { EXCL_FROM_CLI, EXCL_FROM_STORE, EXCL_FROM_CONFIG, EXCL_BUILTIN };
 
 struct excl_set;
 
