@@ -40,6 +40,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE sig_sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" kind TEXT NOT NULL, content BLOB NOT NULL, rule_count INTEGER, sha256 TEXT,"
 	" imported_at TEXT NOT NULL);",
+	/* 2: older IOC lists name files by MD5 or SHA-1 */
+	"ALTER TABLE threats ADD COLUMN sha1 TEXT;"
+	"ALTER TABLE threats ADD COLUMN md5 TEXT;",
 };
 
 enum vg_err

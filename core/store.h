@@ -61,7 +61,7 @@ struct store_threat {
 	size_t member_len;
 	const char *name, *ns;
 	const char *meta_json;	/* the rule's metadata as a JSON object text, or NULL */
-	const char *sha256;
+	const char *sha256, *sha1, *md5;	/* lower-case hex */
 	int64_t size;
 	const char *type, *action;
 };

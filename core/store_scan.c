@@ -72,6 +72,8 @@ store_threat_add(struct store *st, const struct store_threat *t, struct vg_error
 	sqlite3_bind_int64(s, 8, t->size);
 	sqlite3_bind_text(s, 9, t->type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, t->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, t->sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, t->md5, -1, SQLITE_STATIC);
 	return store_exec(st, s, "record a threat", err);
 }
 
@@ -202,6 +204,8 @@ store_threat_list_json(struct store *st, int64_t scan_id, json_t **out, struct v
 		json_object_set_new(o, "type", store_col_text(s, 9));
 		json_object_set_new(o, "action", store_col_text(s, 10));
 		json_object_set_new(o, "detected_at", store_col_text(s, 11));
+		json_object_set_new(o, "sha1", store_col_text(s, 12));
+		json_object_set_new(o, "md5", store_col_text(s, 13));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(s);

@@ -275,11 +275,16 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 	     const char *mime)
 {
 	unsigned char d[32];
-	char hex[65];
+	char sha256[65], sha1[41], md5[33];
 	size_t i;
 
+	/* detections are rare: the three digests of the object, from the bytes in memory */
 	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
-	vg_hex(d, 32, hex);
+	vg_hex(d, 32, sha256);
+	EVP_Digest(data, len, d, NULL, EVP_sha1(), NULL);
+	vg_hex(d, 20, sha1);
+	EVP_Digest(data, len, d, NULL, EVP_md5(), NULL);
+	vg_hex(d, 16, md5);
 	for (i = 0; i < e->nm; i++) {
 		struct result *r = calloc(1, sizeof(*r));
 
@@ -299,7 +304,9 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		r->meta = e->m[i].meta;
 		e->m[i].name = e->m[i].ns = e->m[i].meta = NULL;
 		r->type = strdup(mime);
-		memcpy(r->sha256, hex, 65);
+		memcpy(r->sha256, sha256, sizeof(sha256));
+		memcpy(r->sha1, sha1, sizeof(sha1));
+		memcpy(r->md5, md5, sizeof(md5));
 		r->size = (int64_t)len;
 		atomic_fetch_add(&e->c->threats, 1);
 		push_result(e->c, r);

@@ -122,6 +122,8 @@ write_result(struct writer *w, struct result *r)
 					.ns = r->ns,
 					.meta_json = r->meta,
 					.sha256 = r->sha256,
+					.sha1 = r->sha1,
+					.md5 = r->md5,
 					.size = r->size,
 					.type = r->type,
 					.action = "reported",

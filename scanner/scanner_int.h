@@ -51,7 +51,7 @@ struct result {
 	size_t member_len;
 	char *name, *ns, *meta;	/* threat: rule, namespace, metadata JSON */
 	char *type;		/* threat: libmagic MIME type */
-	char sha256[65];
+	char sha256[65], sha1[41], md5[33];
 	int64_t size;
 	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
 	char *reason;
