@@ -77,7 +77,7 @@ void
 vg_json_set_bytes(json_t *obj, const char *key, const char *bytes, size_t len)
 {
 	json_t *plain = bytes ? json_stringn(bytes, len) : NULL;
-	char k[128];
+	char k[128], *b64;
 
 	if (plain != NULL || bytes == NULL) {
 		json_object_set_new(obj, key, plain ? plain : json_null());
@@ -85,16 +85,20 @@ vg_json_set_bytes(json_t *obj, const char *key, const char *bytes, size_t len)
 	}
 	json_object_set_new(obj, key, vg_json_bytes(bytes, len));
 	snprintf(k, sizeof(k), "%s_b64", key);
-	{
-		size_t cap = 4 * ((len + 2) / 3) + 1;
-		unsigned char *b64 = malloc(cap);
+	b64 = vg_base64(bytes, len);
+	if (b64 != NULL)
+		json_object_set_new(obj, k, json_string(b64));
+	free(b64);
+}
 
-		if (b64 == NULL)
-			return;
+char *
+vg_base64(const char *bytes, size_t len)
+{
+	unsigned char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (b64 != NULL)
 		EVP_EncodeBlock(b64, (const unsigned char *)bytes, (int)len);
-		json_object_set_new(obj, k, json_string((char *)b64));
-		free(b64);
-	}
+	return (char *)b64;
 }
 
 char *

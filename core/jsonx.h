@@ -19,6 +19,9 @@ json_t *vg_json_bytes(const char *bytes, size_t len);
 /* obj[key] = vg_json_bytes(...), plus obj[key + "_b64"] when the bytes are not UTF-8. */
 void vg_json_set_bytes(json_t *obj, const char *key, const char *bytes, size_t len);
 
+/* Base64 of bytes (malloc'd, NULL when out of memory). */
+char *vg_base64(const char *bytes, size_t len);
+
 /* Escaped copy for a terminal or a log line (malloc'd, NULL when out of memory). */
 char *vg_text_escape(const char *bytes, size_t len);
 

@@ -130,11 +130,11 @@ vg_mkdir_p(const char *dir, mode_t mode, struct vg_error *err)
 			*p = '\0';
 			if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
 				int e = errno;
+				enum vg_err code = e == EACCES || e == EROFS ? VG_PERM : VG_IO;
 
-				vg_error_set(err, e == EACCES || e == EROFS ? VG_PERM : VG_IO,
-					     "cannot create folder '%s': %s", tmp, strerror(e));
+				vg_error_set(err, code, "cannot create folder '%s': %s", tmp, strerror(e));
 				free(tmp);
-				return err ? err->code : VG_IO;
+				return code;
 			}
 			*p = c;
 			if (c == '\0')

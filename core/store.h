@@ -86,8 +86,11 @@ enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, json_t **o
 enum vg_err store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t **out,
 				    struct vg_error *err);
 
-/* A member chain (NUL-terminated names) as a JSON array of strings. */
-json_t *store_member_json(const char *member, size_t len);
+/*
+ * obj["member"] = the chain (NUL-terminated names) as an array of strings, and, when any
+ * name is not UTF-8, obj["member_b64"] = every name's exact bytes in base64.
+ */
+void store_set_member_json(json_t *obj, const char *member, size_t len);
 
 /* ---- exclusions ---- */
 

@@ -92,20 +92,34 @@ store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t pa
 	return store_exec(st, s, "record a problem", err);
 }
 
-json_t *
-store_member_json(const char *member, size_t len)
+void
+store_set_member_json(json_t *obj, const char *member, size_t len)
 {
-	json_t *arr = json_array();
+	json_t *names = json_array(), *raw = json_array();
+	int escaped = 0;
 	size_t i = 0;
 
 	while (i < len) {
 		const char *end = memchr(member + i, '\0', len - i);
 		size_t n = end ? (size_t)(end - (member + i)) : len - i;
+		json_t *s = json_stringn(member + i, n);
+		char *b64 = vg_base64(member + i, n);
 
-		json_array_append_new(arr, vg_json_bytes(member + i, n));
+		if (s == NULL) {
+			escaped = 1;
+			s = vg_json_bytes(member + i, n);
+		}
+		json_array_append_new(names, s);
+		json_array_append_new(raw, json_string(b64 ? b64 : ""));
+		free(b64);
 		i += n + 1;
 	}
-	return arr;
+	json_object_set_new(obj, "member", names);
+	/* the exact bytes of every name when any had to be escaped (core/jsonx.h) */
+	if (escaped)
+		json_object_set_new(obj, "member_b64", raw);
+	else
+		json_decref(raw);
 }
 
 static json_t *
@@ -193,9 +207,8 @@ store_threat_list_json(struct store *st, int64_t scan_id, json_t **out, struct v
 		json_object_set_new(o, "scan_id", json_integer(sqlite3_column_int64(s, 1)));
 		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 2),
 				  (size_t)sqlite3_column_bytes(s, 2));
-		json_object_set_new(o, "member",
-				    store_member_json((const char *)sqlite3_column_blob(s, 3),
-						      (size_t)sqlite3_column_bytes(s, 3)));
+		store_set_member_json(o, (const char *)sqlite3_column_blob(s, 3),
+				      (size_t)sqlite3_column_bytes(s, 3));
 		json_object_set_new(o, "name", store_col_text(s, 4));
 		json_object_set_new(o, "namespace", store_col_text(s, 5));
 		json_object_set_new(o, "meta", store_col_json(s, 6));
@@ -232,9 +245,8 @@ store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t
 
 		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 0),
 				  (size_t)sqlite3_column_bytes(s, 0));
-		json_object_set_new(o, "member",
-				    store_member_json((const char *)sqlite3_column_blob(s, 1),
-						      (size_t)sqlite3_column_bytes(s, 1)));
+		store_set_member_json(o, (const char *)sqlite3_column_blob(s, 1),
+				      (size_t)sqlite3_column_bytes(s, 1));
 		json_object_set_new(o, "kind", store_col_text(s, 2));
 		json_object_set_new(o, "reason", store_col_text(s, 3));
 		json_array_append_new(arr, o);

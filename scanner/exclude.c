@@ -178,21 +178,21 @@ int
 scanner_excl_explain(const struct excl_set *set, const char *path, int is_dir,
 		     struct excl_match *m)
 {
+	size_t total = strlen(path), len;
 	char *p = strdup(path);
-	size_t len;
 	int hit = 0;
 
 	if (p == NULL)
 		return 0;
-	/* the folders from the top down, then the path itself */
-	for (len = 1; !hit && len <= strlen(path); len++) {
+	/* "/" first, then each folder from the top down, then the path itself */
+	if (path[0] == '/')
+		hit = scanner_excl_match(set, "/", total == 1 ? is_dir : 1, m);
+	for (len = 2; !hit && len <= total; len++) {
 		if (path[len] != '/' && path[len] != '\0')
 			continue;
 		memcpy(p, path, len);
 		p[len] = '\0';
-		if (len == 1 && path[0] == '/')
-			continue;
-		hit = scanner_excl_match(set, p, path[len] == '\0' ? is_dir : 1, m);
+		hit = scanner_excl_match(set, p, len == total ? is_dir : 1, m);
 	}
 	free(p);
 	return hit;

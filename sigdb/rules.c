@@ -36,6 +36,7 @@ struct source {
 	size_t len;
 	int64_t rules;
 	int is_new;
+	char sha256[65];	/* of the text; set for imported files */
 };
 
 struct sources {
@@ -547,6 +548,13 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		rc = read_source(files[i], &text, &len, err);
 		if (rc != VG_OK)
 			break;
+		if (strcmp(vg_path_basename(files[i]), EMBEDDED_NAME) == 0) {
+			free(text);
+			rc = vg_error_set(err, VG_INVAL,
+					  "cannot import '%s': '%s' is the name of the embedded rules; "
+					  "rename the file", files[i], EMBEDDED_NAME);
+			break;
+		}
 		rc = sources_add(&fresh, vg_path_basename(files[i]), files[i], text, len, 1, err);
 		free(text);
 		if (rc != VG_OK)
@@ -578,18 +586,18 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	for (i = 0; rc == VG_OK && i < fresh.n; i++)
 		rc = sources_add(&all, fresh.v[i].name, fresh.v[i].display, fresh.v[i].text,
 				 fresh.v[i].len, 1, err);
+	for (i = 0; rc == VG_OK && i < fresh.n; i++) {
+		unsigned char d[32];
+
+		EVP_Digest(fresh.v[i].text, fresh.v[i].len, d, NULL, EVP_sha256(), NULL);
+		vg_hex(d, 32, fresh.v[i].sha256);
+	}
 	if (rc == VG_OK)
 		rc = store_begin(st, err);
 	if (rc == VG_OK) {
-		for (i = 0; rc == VG_OK && i < fresh.n; i++) {
-			unsigned char d[32];
-			char hex[65];
-
-			EVP_Digest(fresh.v[i].text, fresh.v[i].len, d, NULL, EVP_sha256(), NULL);
-			vg_hex(d, 32, hex);
+		for (i = 0; rc == VG_OK && i < fresh.n; i++)
 			rc = store_sig_put(st, fresh.v[i].name, "yara", fresh.v[i].text,
-					   fresh.v[i].len, fresh.v[i].rules, hex, err);
-		}
+					   fresh.v[i].len, fresh.v[i].rules, fresh.v[i].sha256, err);
 		if (rc == VG_OK)
 			rc = activate(st, state_dir, &all, 1, NULL, err);
 		if (rc == VG_OK)
@@ -601,9 +609,10 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		*imported = json_array();
 		for (i = 0; i < fresh.n; i++)
 			json_array_append_new(*imported,
-					      json_pack("{s:s, s:s, s:I}", "name", fresh.v[i].name,
+					      json_pack("{s:s, s:s, s:I, s:s}", "name", fresh.v[i].name,
 							"file", fresh.v[i].display, "rules",
-							(json_int_t)fresh.v[i].rules));
+							(json_int_t)fresh.v[i].rules, "sha256",
+							fresh.v[i].sha256));
 	}
 	for (i = 0; i < nfiles; i++)
 		free(files[i]);

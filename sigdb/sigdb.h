@@ -55,7 +55,8 @@ int64_t sigdb_rule_count(const struct sigdb *db);
  * (defaults, sources already imported, the new files) is compiled together first; only when
  * that succeeds are the sources stored and the new compiled set saved. On a compile error
  * nothing changes and err reads "file:line: message" (one line per error, at most ten).
- * *imported (may be NULL) receives [{name, rules, sha256}] for the new sources.
+ * *imported (may be NULL) receives [{name, file, rules, sha256}] for the new sources.
+ * A file may not be named like the embedded rules ("vigil").
  */
 enum vg_err sigdb_import(struct store *st, const char *state_dir, const char *path,
 			 json_t **imported, struct vg_error *err);

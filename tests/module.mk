@@ -1,5 +1,8 @@
 # Unit tests: one cmocka binary per module, tests/unit/test_<module>.c.
 UNIT_TESTS += tests/unit/test_core.c
+UNIT_TESTS += tests/unit/test_store.c
+UNIT_TESTS += tests/unit/test_sigdb.c
+UNIT_TESTS += tests/unit/test_scanner.c
 
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
 

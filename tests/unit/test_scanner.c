@@ -1,0 +1,901 @@
+/*
+ * tests/unit/test_scanner.c — scanner/scanner.h: exclusions (match, explain, JSON), the
+ * options' defaults, and scanner_run end to end over a real tree with a real store, the
+ * embedded rules, zip archives made with zip(1), a FIFO, links and an archive bomb.
+ *
+ * The EICAR test file is written from two halves, so that the whole string never appears
+ * in the repository (as eicar() in tests/e2e/lib.sh).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/jsonx.h"
+#include "core/store.h"
+#include "scanner/scanner.h"
+#include "sigdb/sigdb.h"
+
+#define EICAR_A "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"
+#define EICAR_B "-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+/* ---- exclusions ---- */
+
+static struct excl_set *
+set_with(enum excl_kind kind, const char *value)
+{
+	struct excl_set *s = scanner_excl_create();
+	struct vg_error e;
+
+	assert_non_null(s);
+	vg_error_init(&e);
+	if (scanner_excl_add(s, kind, value, EXCL_FROM_CLI, "--exclude", &e) != VG_OK)
+		fail_msg("scanner_excl_add '%s': %s", value, vg_error_msg(&e));
+	return s;
+}
+
+static void
+test_excl_path_folder_and_below(void **state)
+{
+	struct excl_set *s = set_with(EXCL_PATH, "/a/b");
+	struct excl_match m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_match(s, "/a/b", 1, &m));
+	assert_int_equal(m.kind, EXCL_PATH);
+	assert_int_equal(m.origin, EXCL_FROM_CLI);
+	assert_string_equal(m.value, "/a/b");
+	assert_string_equal(m.ref, "--exclude");
+	assert_int_equal(m.path_len, 4);
+	/* a path exclusion also names a file */
+	assert_true(scanner_excl_match(s, "/a/b", 0, NULL));
+	/* match looks at the path itself only; explain also at its folders */
+	assert_false(scanner_excl_match(s, "/a/b/c.txt", 0, NULL));
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_explain(s, "/a/b/c/d.txt", 0, &m));
+	assert_string_equal(m.value, "/a/b");
+	assert_int_equal(m.path_len, 4);
+	/* a prefix of a name is not a folder above it */
+	assert_false(scanner_excl_match(s, "/a/bc", 1, NULL));
+	assert_false(scanner_excl_explain(s, "/a/bc", 1, NULL));
+	assert_false(scanner_excl_explain(s, "/a/bc/x", 0, NULL));
+	assert_false(scanner_excl_explain(s, "/a", 1, NULL));
+	assert_false(scanner_excl_explain(s, "/", 1, NULL));
+	scanner_excl_destroy(s);
+}
+
+/* "/" is a folder above every path: explain must see it as match does */
+static void
+test_excl_path_root_folder(void **state)
+{
+	struct excl_set *s = set_with(EXCL_PATH, "/");
+	struct excl_match m1, m2;
+	int matched, root, below;
+
+	(void)state;
+	memset(&m1, 0, sizeof(m1));
+	memset(&m2, 0, sizeof(m2));
+	matched = scanner_excl_match(s, "/", 1, NULL);
+	root = scanner_excl_explain(s, "/", 1, &m1);
+	below = scanner_excl_explain(s, "/etc/passwd", 0, &m2);
+	scanner_excl_destroy(s); /* m1, m2 point into s: compare only numbers below */
+	assert_true(matched);
+	assert_true(root);
+	assert_int_equal(m1.path_len, 1);
+	assert_true(below);
+	assert_int_equal(m2.path_len, 1);
+}
+
+static void
+test_excl_path_is_normalised(void **state)
+{
+	struct excl_set *s = set_with(EXCL_PATH, "//srv/./data/../cache/");
+	char *cwd = getcwd(NULL, 0), *abs;
+	struct excl_match m;
+	json_t *j;
+
+	(void)state;
+	assert_true(scanner_excl_match(s, "/srv/cache", 1, &m));
+	assert_string_equal(m.value, "/srv/cache");
+	scanner_excl_destroy(s);
+
+	/* a relative path is taken from the current folder */
+	s = set_with(EXCL_PATH, "rel/dir");
+	assert_non_null(cwd);
+	assert_true(asprintf(&abs, "%s/rel/dir", strcmp(cwd, "/") ? cwd : "") > 0);
+	assert_true(scanner_excl_match(s, abs, 1, NULL));
+	j = scanner_excl_json(s);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "value")), abs);
+	json_decref(j);
+	free(abs);
+	free(cwd);
+	scanner_excl_destroy(s);
+}
+
+static void
+test_excl_path_glob(void **state)
+{
+	struct excl_set *s = set_with(EXCL_PATH, "/home/*/Downloads");
+	struct excl_match m;
+
+	(void)state;
+	assert_true(scanner_excl_match(s, "/home/alice/Downloads", 1, NULL));
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_explain(s, "/home/alice/Downloads/big.iso", 0, &m));
+	assert_int_equal(m.path_len, strlen("/home/alice/Downloads"));
+	assert_string_equal(m.value, "/home/*/Downloads");
+	/* '*' is one component */
+	assert_false(scanner_excl_match(s, "/home/a/b/Downloads", 1, NULL));
+	assert_false(scanner_excl_explain(s, "/home/a/b/Downloads/x", 0, NULL));
+	assert_false(scanner_excl_explain(s, "/home/alice/Documents/x", 0, NULL));
+	assert_false(scanner_excl_match(s, "/home/alice/Downloads2", 1, NULL));
+	scanner_excl_destroy(s);
+}
+
+static void
+test_excl_ext(void **state)
+{
+	struct excl_set *s = set_with(EXCL_EXT, ".GZ"), *t;
+	struct excl_match m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_match(s, "/x/a.gz", 0, &m));
+	assert_int_equal(m.kind, EXCL_EXT);
+	assert_string_equal(m.value, "GZ");
+	assert_int_equal(m.path_len, strlen("/x/a.gz"));
+	assert_true(scanner_excl_match(s, "/x/A.Gz", 0, NULL));
+	assert_true(scanner_excl_match(s, "/x/b.tar.gz", 0, NULL));
+	assert_false(scanner_excl_match(s, "/x/a.tgz", 0, NULL));
+	assert_false(scanner_excl_match(s, "/x/agz", 0, NULL));
+	/* not for folders, neither the folder itself nor the files in it */
+	assert_false(scanner_excl_match(s, "/x/dir.gz", 1, NULL));
+	assert_false(scanner_excl_explain(s, "/x/dir.gz/inner.txt", 0, NULL));
+	assert_true(scanner_excl_explain(s, "/x/dir/inner.gz", 0, NULL));
+	/* ".gz" is a hidden file's name, not an extension */
+	assert_false(scanner_excl_match(s, "/x/.gz", 0, NULL));
+	scanner_excl_destroy(s);
+
+	/* with or without the dot */
+	s = set_with(EXCL_EXT, "exe");
+	assert_true(scanner_excl_match(s, "/w/setup.EXE", 0, NULL));
+	scanner_excl_destroy(s);
+
+	/* several parts */
+	t = set_with(EXCL_EXT, ".tar.gz");
+	assert_true(scanner_excl_match(t, "/x/b.tar.gz", 0, NULL));
+	assert_true(scanner_excl_match(t, "/x/b.c.TAR.GZ", 0, NULL));
+	assert_false(scanner_excl_match(t, "/x/b.gz", 0, NULL));
+	assert_false(scanner_excl_match(t, "/x/btar.gz", 0, NULL));
+	assert_false(scanner_excl_match(t, "/x/tar.gz", 0, NULL));
+	scanner_excl_destroy(t);
+
+	/* ".bashrc" has no extension */
+	t = set_with(EXCL_EXT, "bashrc");
+	assert_false(scanner_excl_match(t, "/home/u/.bashrc", 0, NULL));
+	assert_true(scanner_excl_match(t, "/home/u/old.bashrc", 0, NULL));
+	scanner_excl_destroy(t);
+}
+
+static void
+test_excl_name_glob(void **state)
+{
+	struct excl_set *s = set_with(EXCL_NAME, "*.tmp");
+	struct excl_match m;
+	struct vg_error e;
+
+	(void)state;
+	assert_true(scanner_excl_match(s, "/x/a.tmp", 0, NULL));
+	assert_true(scanner_excl_match(s, "/x/a.tmp", 1, NULL)); /* names apply to folders */
+	assert_false(scanner_excl_match(s, "/x/a.tmpx", 0, NULL));
+	assert_false(scanner_excl_match(s, "/x.tmp/a", 0, NULL));
+	assert_true(scanner_excl_explain(s, "/x.tmp/a", 0, NULL));
+	vg_error_init(&e);
+	assert_int_equal(scanner_excl_add(s, EXCL_NAME, "node_modules", EXCL_FROM_STORE, "store id 3",
+					  &e), VG_OK);
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_match(s, "/p/node_modules", 1, &m));
+	assert_int_equal(m.kind, EXCL_NAME);
+	assert_int_equal(m.origin, EXCL_FROM_STORE);
+	assert_string_equal(m.ref, "store id 3");
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_explain(s, "/p/node_modules/lodash/index.js", 0, &m));
+	assert_string_equal(m.value, "node_modules");
+	assert_int_equal(m.path_len, strlen("/p/node_modules"));
+	assert_false(scanner_excl_explain(s, "/p/node_modules_old/index.js", 0, NULL));
+	scanner_excl_destroy(s);
+}
+
+static void
+test_excl_explain_origin_and_topmost(void **state)
+{
+	struct excl_set *s = scanner_excl_create();
+	struct excl_match m;
+	json_t *j, *o;
+
+	(void)state;
+	assert_int_equal(scanner_excl_add(s, EXCL_PATH, "/data/a/b", EXCL_FROM_CLI, "--exclude-path",
+					  NULL), VG_OK);
+	assert_int_equal(scanner_excl_add(s, EXCL_PATH, "/data/a", EXCL_FROM_CONFIG,
+					  "exclusions[0]", NULL), VG_OK);
+	assert_int_equal(scanner_excl_add(s, EXCL_EXT, "log", EXCL_FROM_STORE, "store id 7", NULL),
+			 VG_OK);
+	/* the folder nearest the root is the reason */
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_explain(s, "/data/a/b/c.txt", 0, &m));
+	assert_string_equal(m.value, "/data/a");
+	assert_int_equal(m.origin, EXCL_FROM_CONFIG);
+	assert_string_equal(m.ref, "exclusions[0]");
+	assert_int_equal(m.path_len, strlen("/data/a"));
+	assert_string_equal(scanner_excl_origin_name(m.origin), "config");
+	memset(&m, 0, sizeof(m));
+	assert_true(scanner_excl_explain(s, "/var/x.log", 0, &m));
+	assert_int_equal(m.origin, EXCL_FROM_STORE);
+	assert_int_equal(m.path_len, strlen("/var/x.log"));
+
+	j = scanner_excl_json(s);
+	assert_int_equal(json_array_size(j), 3);
+	o = json_array_get(j, 2);
+	assert_string_equal(json_string_value(json_object_get(o, "kind")), "ext");
+	assert_string_equal(json_string_value(json_object_get(o, "value")), "log");
+	assert_string_equal(json_string_value(json_object_get(o, "origin")), "store");
+	assert_string_equal(json_string_value(json_object_get(o, "ref")), "store id 7");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "origin")),
+			    "command line");
+	json_decref(j);
+	scanner_excl_destroy(s);
+
+	assert_int_equal(scanner_excl_kind_parse("path"), EXCL_PATH);
+	assert_int_equal(scanner_excl_kind_parse("extension"), EXCL_EXT);
+	assert_int_equal(scanner_excl_kind_parse("ext"), EXCL_EXT);
+	assert_int_equal(scanner_excl_kind_parse("name"), EXCL_NAME);
+	assert_int_equal(scanner_excl_kind_parse("glob"), -1);
+	assert_string_equal(scanner_excl_kind_name(EXCL_NAME), "name");
+	assert_false(scanner_excl_match(NULL, "/x", 0, NULL));
+	assert_false(scanner_excl_explain(NULL, "/x", 0, NULL));
+	scanner_excl_destroy(NULL);
+}
+
+static void
+test_excl_invalid_values(void **state)
+{
+	struct excl_set *s = scanner_excl_create();
+	struct vg_error e;
+	json_t *j;
+
+	(void)state;
+	vg_error_init(&e);
+	assert_int_equal(scanner_excl_add(s, EXCL_PATH, "", EXCL_FROM_CLI, "x", &e), VG_INVAL);
+	assert_int_equal(e.code, VG_INVAL);
+	assert_int_equal(scanner_excl_add(s, EXCL_EXT, "", EXCL_FROM_CLI, "x", NULL), VG_INVAL);
+	assert_int_equal(scanner_excl_add(s, EXCL_NAME, "", EXCL_FROM_CLI, "x", NULL), VG_INVAL);
+	assert_int_equal(scanner_excl_add(s, EXCL_NAME, NULL, EXCL_FROM_CLI, "x", NULL), VG_INVAL);
+	assert_int_equal(scanner_excl_add(s, EXCL_EXT, ".", EXCL_FROM_CLI, "x", NULL), VG_INVAL);
+	assert_int_equal(scanner_excl_add(s, EXCL_EXT, "a/b", EXCL_FROM_CLI, "x", NULL), VG_INVAL);
+	vg_error_init(&e);
+	assert_int_equal(scanner_excl_add(s, EXCL_NAME, "a/b", EXCL_FROM_CLI, "x", &e), VG_INVAL);
+	assert_non_null(strstr(e.msg, "a/b"));
+	j = scanner_excl_json(s);
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+	assert_false(scanner_excl_match(s, "/a/b", 0, NULL));
+	scanner_excl_destroy(s);
+}
+
+/* ---- scanning: one fixture for the group ---- */
+
+struct fx {
+	char base[64];
+	char state[128];
+	char tree[128];		/* eicar.com, clean.txt, sub/eicar.zip, fifo */
+	char bomb[128];		/* bomb.zip: 8 MiB of zeros */
+	char nest[128];		/* outer.zip > inner.zip > eicar.com */
+	char links[128];	/* a symbolic link to a file outside */
+	char outside[128];	/* eicar.com, only reachable through the link */
+	char eicar_sha[65], eicar_sha1[41], eicar_md5[33];
+	int64_t tree_bytes;
+	struct store *st;
+	struct sigdb *db;
+};
+
+static int
+rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p) != 0 && errno != ENOENT;
+}
+
+static int
+write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, len) == (ssize_t)len;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int
+write_eicar(const char *dir, const char *name)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "%s%s", EICAR_A, EICAR_B);
+
+	return write_file(dir, name, buf, (size_t)n);
+}
+
+static int
+run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t
+file_size(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1000000;
+}
+
+static int
+group_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char stage[160], sub[192], path[512], buf[128];
+	unsigned char d[32];
+	int n;
+	void *zeros;
+
+	if (f == NULL || sigdb_global_init(NULL) != VG_OK)
+		return -1;
+	snprintf(f->base, sizeof(f->base), "/tmp/vigil-scanner-XXXXXX");
+	if (mkdtemp(f->base) == NULL)
+		return -1;
+	snprintf(f->state, sizeof(f->state), "%s/state", f->base);
+	snprintf(f->tree, sizeof(f->tree), "%s/tree", f->base);
+	snprintf(f->bomb, sizeof(f->bomb), "%s/bomb", f->base);
+	snprintf(f->nest, sizeof(f->nest), "%s/nest", f->base);
+	snprintf(f->links, sizeof(f->links), "%s/links", f->base);
+	snprintf(f->outside, sizeof(f->outside), "%s/outside", f->base);
+	snprintf(stage, sizeof(stage), "%s/stage", f->base);
+	snprintf(sub, sizeof(sub), "%s/sub", f->tree);
+	if (mkdir(f->tree, 0755) || mkdir(sub, 0755) || mkdir(stage, 0755) ||
+	    mkdir(f->bomb, 0755) || mkdir(f->nest, 0755) || mkdir(f->links, 0755) ||
+	    mkdir(f->outside, 0755))
+		return -1;
+
+	n = snprintf(buf, sizeof(buf), "%s%s", EICAR_A, EICAR_B);
+	EVP_Digest(buf, (size_t)n, d, NULL, EVP_sha256(), NULL);
+	vg_hex(d, 32, f->eicar_sha);
+	EVP_Digest(buf, (size_t)n, d, NULL, EVP_sha1(), NULL);
+	vg_hex(d, 20, f->eicar_sha1);
+	EVP_Digest(buf, (size_t)n, d, NULL, EVP_md5(), NULL);
+	vg_hex(d, 16, f->eicar_md5);
+
+	/* the main tree */
+	if (write_eicar(f->tree, "eicar.com") || write_eicar(stage, "eicar.com") ||
+	    write_file(f->tree, "clean.txt", "hello, vigil\n", 13))
+		return -1;
+	if (run("cd '%s' && zip -q -X '%s/eicar.zip' eicar.com", stage, sub))
+		return -1;
+	snprintf(path, sizeof(path), "%s/fifo", f->tree);
+	if (mkfifo(path, 0600) != 0)
+		return -1;
+	f->tree_bytes = file_size(f->tree, "eicar.com") + file_size(f->tree, "clean.txt") +
+			file_size(sub, "eicar.zip");
+
+	/* an archive bomb: 8 MiB of zeros deflate to a few KiB */
+	zeros = calloc(1, 8u << 20);
+	if (zeros == NULL || write_file(stage, "zeros", zeros, 8u << 20))
+		return -1;
+	free(zeros);
+	if (run("cd '%s' && zip -q -X '%s/bomb.zip' zeros", stage, f->bomb))
+		return -1;
+
+	/* an archive in an archive */
+	if (run("cd '%s' && zip -q -X inner.zip eicar.com && zip -q -X '%s/outer.zip' inner.zip",
+		stage, f->nest))
+		return -1;
+
+	/* a link out of the scanned folder */
+	if (write_eicar(f->outside, "eicar.com"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/link.com", f->links);
+	snprintf(sub, sizeof(sub), "%s/eicar.com", f->outside);
+	if (symlink(sub, path) != 0)
+		return -1;
+
+	if (store_open(f->state, &f->st, NULL) != VG_OK ||
+	    sigdb_open(f->st, f->state, &f->db, NULL) != VG_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f) {
+		sigdb_release(f->db);
+		store_close(f->st);
+		nftw(f->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(f);
+	}
+	sigdb_global_finish();
+	return 0;
+}
+
+static int64_t
+begin(struct fx *f, int threads)
+{
+	struct store_scan_new n = { .type = "custom", .threads = threads,
+				    .sig_version = sigdb_version(f->db),
+				    .rules_digest = sigdb_digest(f->db) };
+	int64_t id = 0;
+
+	assert_int_equal(store_scan_begin(f->st, &n, &id, NULL), VG_OK);
+	return id;
+}
+
+static void
+scan(struct fx *f, const struct scanner_options *o, int64_t id, const char *root,
+     struct scanner_totals *t)
+{
+	char *roots[1] = { (char *)root };
+	struct vg_error e;
+
+	vg_error_init(&e);
+	if (scanner_run(o, f->db, f->st, id, roots, 1, NULL, t, &e) != VG_OK)
+		fail_msg("scanner_run '%s': %s", root, vg_error_msg(&e));
+}
+
+static json_t *
+threats(struct fx *f, int64_t id)
+{
+	json_t *l = NULL;
+
+	assert_int_equal(store_threat_list_json(f->st, id, &l, NULL), VG_OK);
+	return l;
+}
+
+static json_t *
+problems(struct fx *f, int64_t id)
+{
+	json_t *l = NULL;
+
+	assert_int_equal(store_problem_list_json(f->st, id, 1000, &l, NULL), VG_OK);
+	return l;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("key '%s' is not a string", key);
+	return json_string_value(v);
+}
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+static void
+test_options_defaults(void **state)
+{
+	struct scanner_options o;
+
+	(void)state;
+	memset(&o, 0xab, sizeof(o));
+	scanner_options_init(&o);
+	assert_true(o.threads >= 1);
+	assert_int_equal(o.max_depth, 8);
+	assert_true(o.archives);
+	assert_true(o.archive_max_bytes > 0);
+	assert_true(o.archive_max_members > 0);
+	assert_true(o.archive_max_member_size > 0);
+	assert_true(o.archive_max_ratio > 0);
+	assert_true(o.scan_timeout > 0);
+	assert_false(o.one_filesystem);
+	assert_null(o.excl);
+	assert_null(o.stop);
+}
+
+/* Called on the writer thread: record only, assert on the test's thread. */
+struct progress_seen {
+	int calls, no_current;
+	int64_t max_files;
+};
+
+static void
+on_progress(const struct scanner_progress *p, void *ctx)
+{
+	struct progress_seen *s = ctx;
+
+	s->calls++;
+	if (p->files > s->max_files)
+		s->max_files = p->files;
+	if (p->current == NULL)
+		s->no_current++;
+}
+
+static void
+check_tree_scan(struct fx *f, int threads)
+{
+	struct scanner_options o;
+	struct scanner_totals t;
+	struct progress_seen ps = { 0 };
+	struct scanner_callbacks cb = { .progress = on_progress, .ctx = &ps };
+	char *roots[1] = { f->tree };
+	struct vg_error e;
+	json_t *l, *o1, *o2, *zip = NULL, *plain = NULL;
+	int64_t id = begin(f, threads);
+	size_t i;
+
+	scanner_options_init(&o);
+	o.threads = threads;
+	vg_error_init(&e);
+	if (scanner_run(&o, f->db, f->st, id, roots, 1, &cb, &t, &e) != VG_OK)
+		fail_msg("scanner_run: %s", vg_error_msg(&e));
+	assert_int_equal(t.threats, 2);
+	assert_int_equal(t.files_scanned, 3); /* eicar.com, clean.txt, sub/eicar.zip; not the FIFO */
+	assert_int_equal(t.objects_scanned, 4); /* and the member of the zip */
+	assert_int_equal(t.bytes_scanned, f->tree_bytes);
+	assert_int_equal(t.errors, 0);
+	assert_int_equal(t.skipped, 0);
+	assert_int_equal(t.excluded, 0);
+	assert_false(t.interrupted);
+	assert_true(t.duration_s >= 0);
+	assert_true(ps.calls >= 1);
+	assert_int_equal(ps.no_current, 0);
+	assert_true(ps.max_files <= 3);
+
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 2);
+	for (i = 0; i < 2; i++) {
+		json_t *th = json_array_get(l, i);
+
+		if (ends_with(jstr(th, "path"), "/sub/eicar.zip"))
+			zip = th;
+		else if (ends_with(jstr(th, "path"), "/tree/eicar.com"))
+			plain = th;
+	}
+	if (zip == NULL || plain == NULL)
+		fail_msg("threats: %s", json_dumps(l, JSON_COMPACT));
+	o1 = json_object_get(zip, "member");
+	assert_int_equal(json_array_size(o1), 1);
+	assert_string_equal(json_string_value(json_array_get(o1, 0)), "eicar.com");
+	assert_string_equal(jstr(zip, "sha256"), f->eicar_sha);
+	assert_string_equal(jstr(zip, "sha1"), f->eicar_sha1);
+	assert_string_equal(jstr(zip, "md5"), f->eicar_md5);
+	assert_int_equal(json_integer_value(json_object_get(zip, "size")), 68);
+	assert_string_equal(jstr(zip, "name"), "EICAR_Test_File");
+	assert_string_equal(jstr(zip, "namespace"), "vigil");
+	assert_string_equal(jstr(zip, "action"), "reported");
+	assert_non_null(json_object_get(json_object_get(zip, "meta"), "description"));
+	o2 = json_object_get(plain, "member");
+	assert_int_equal(json_array_size(o2), 0);
+	assert_string_equal(jstr(plain, "sha256"), f->eicar_sha);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "%s/eicar.com", f->tree);
+		assert_string_equal(jstr(plain, "path"), want);
+	}
+	json_decref(l);
+
+	l = problems(f, id);
+	if (json_array_size(l) != 0)
+		fail_msg("problems: %s", json_dumps(l, JSON_COMPACT));
+	json_decref(l);
+}
+
+static void
+test_run_tree_one_thread(void **state)
+{
+	check_tree_scan(*state, 1);
+}
+
+static void
+test_run_tree_three_threads(void **state)
+{
+	check_tree_scan(*state, 3);
+}
+
+static void
+test_run_exclusions(void **state)
+{
+	struct fx *f = *state;
+	struct excl_set *ex = scanner_excl_create();
+	struct scanner_options o;
+	struct scanner_totals t;
+	char path[256];
+	json_t *l;
+	int64_t id;
+
+	snprintf(path, sizeof(path), "%s/eicar.com", f->tree);
+	assert_int_equal(scanner_excl_add(ex, EXCL_PATH, path, EXCL_FROM_CLI, "--exclude-path",
+					  NULL), VG_OK);
+	scanner_options_init(&o);
+	o.threads = 2;
+	o.excl = ex;
+	id = begin(f, 2);
+	scan(f, &o, id, f->tree, &t);
+	assert_int_equal(t.excluded, 1);
+	assert_int_equal(t.files_scanned, 2);
+	assert_int_equal(t.threats, 1); /* the zip's member is still found */
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_true(ends_with(jstr(json_array_get(l, 0), "path"), "/sub/eicar.zip"));
+	json_decref(l);
+
+	/* a folder exclusion: nothing below it is opened, it counts once */
+	assert_int_equal(scanner_excl_add(ex, EXCL_NAME, "sub", EXCL_FROM_STORE, "store id 1", NULL),
+			 VG_OK);
+	id = begin(f, 2);
+	scan(f, &o, id, f->tree, &t);
+	assert_int_equal(t.excluded, 2);
+	assert_int_equal(t.files_scanned, 1);
+	assert_int_equal(t.threats, 0);
+
+	/* an excluded root */
+	id = begin(f, 2);
+	snprintf(path, sizeof(path), "%s/sub/eicar.zip", f->tree);
+	scan(f, &o, id, path, &t);
+	assert_int_equal(t.excluded, 1);
+	assert_int_equal(t.files_scanned, 0);
+	assert_int_equal(t.threats, 0);
+	scanner_excl_destroy(ex);
+}
+
+static void
+test_run_zip_bomb_limit(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	json_t *l, *p;
+	int64_t id = begin(f, 2);
+	size_t i, limits = 0;
+
+	scanner_options_init(&o);
+	o.threads = 2;
+	o.archive_max_bytes = 1u << 20;
+	scan(f, &o, id, f->bomb, &t);
+	assert_int_equal(t.files_scanned, 1);
+	assert_true(t.skipped >= 1);
+	assert_int_equal(t.errors, 0);
+	assert_int_equal(t.threats, 0);
+	l = problems(f, id);
+	for (i = 0; i < json_array_size(l); i++) {
+		p = json_array_get(l, i);
+		if (strcmp(jstr(p, "kind"), "limit") == 0) {
+			limits++;
+			assert_true(ends_with(jstr(p, "path"), "/bomb.zip"));
+			assert_non_null(strstr(jstr(p, "reason"), "1048576"));
+		}
+	}
+	if (limits != 1)
+		fail_msg("expected one limit problem: %s", json_dumps(l, JSON_COMPACT));
+	json_decref(l);
+
+	/* with the default limits the same file is scanned whole and is clean */
+	id = begin(f, 2);
+	scanner_options_init(&o);
+	scan(f, &o, id, f->bomb, &t);
+	assert_int_equal(t.skipped, 0);
+	assert_int_equal(t.objects_scanned, 2);
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+}
+
+static void
+test_run_nested_archive(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	json_t *l, *m;
+	int64_t id = begin(f, 1);
+
+	scanner_options_init(&o);
+	o.threads = 1;
+	scan(f, &o, id, f->nest, &t);
+	assert_int_equal(t.threats, 1);
+	assert_int_equal(t.objects_scanned, 3);
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	m = json_object_get(json_array_get(l, 0), "member");
+	assert_int_equal(json_array_size(m), 2);
+	assert_string_equal(json_string_value(json_array_get(m, 0)), "inner.zip");
+	assert_string_equal(json_string_value(json_array_get(m, 1)), "eicar.com");
+	assert_string_equal(jstr(json_array_get(l, 0), "sha256"), f->eicar_sha);
+	json_decref(l);
+
+	/* one level allowed: the inner archive is reported, not passed as clean */
+	id = begin(f, 1);
+	o.max_depth = 1;
+	scan(f, &o, id, f->nest, &t);
+	assert_int_equal(t.threats, 0);
+	assert_true(t.skipped >= 1);
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "limit");
+	m = json_object_get(json_array_get(l, 0), "member");
+	assert_string_equal(json_string_value(json_array_get(m, 0)), "inner.zip");
+	json_decref(l);
+
+	/* archives off: the zip is one object */
+	id = begin(f, 1);
+	scanner_options_init(&o);
+	o.archives = 0;
+	scan(f, &o, id, f->nest, &t);
+	assert_int_equal(t.objects_scanned, 1);
+	assert_int_equal(t.threats, 0);
+}
+
+static void
+test_run_links_and_special_files(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	char path[256], fifo[256];
+	json_t *l;
+	int64_t id = begin(f, 2);
+
+	scanner_options_init(&o);
+	o.threads = 2;
+	/* a link below a root is not followed, not even opened: no problem either */
+	scan(f, &o, id, f->links, &t);
+	assert_int_equal(t.files_scanned, 0);
+	assert_int_equal(t.threats, 0);
+	assert_int_equal(t.errors, 0);
+	assert_int_equal(t.skipped, 0);
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+
+	/* a root that is a link is followed */
+	id = begin(f, 2);
+	snprintf(path, sizeof(path), "%s/link.com", f->links);
+	scan(f, &o, id, path, &t);
+	assert_int_equal(t.files_scanned, 1);
+	assert_int_equal(t.threats, 1);
+
+	/* a FIFO given as the root is not opened (opening it would block) */
+	id = begin(f, 2);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->tree);
+	scan(f, &o, id, fifo, &t);
+	assert_int_equal(t.files_scanned, 0);
+	assert_int_equal(t.skipped, 1);
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "skipped");
+	json_decref(l);
+
+	/* a root that does not exist is a problem of the scan, not a failure */
+	id = begin(f, 2);
+	snprintf(path, sizeof(path), "%s/no-such-folder", f->base);
+	scan(f, &o, id, path, &t);
+	assert_int_equal(t.errors, 1);
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "error");
+	assert_string_equal(jstr(json_array_get(l, 0), "path"), path);
+	json_decref(l);
+}
+
+static void
+test_run_hostile_file_name(void **state)
+{
+	struct fx *f = *state;
+	static const char name[] = "ev\xffil\nname.com";
+	struct scanner_options o;
+	struct scanner_totals t;
+	char dir[192], raw[320], want[320];
+	unsigned char b64[512];
+	json_t *l, *th;
+	int64_t id = begin(f, 1);
+
+	snprintf(dir, sizeof(dir), "%s/hostile", f->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(write_eicar(dir, name), 0);
+	scanner_options_init(&o);
+	o.threads = 1;
+	scan(f, &o, id, dir, &t);
+	assert_int_equal(t.threats, 1);
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	th = json_array_get(l, 0);
+	snprintf(raw, sizeof(raw), "%s/%s", dir, name);
+	snprintf(want, sizeof(want), "%s/ev\\xffil\nname.com", dir);
+	assert_string_equal(jstr(th, "path"), want);
+	EVP_EncodeBlock(b64, (const unsigned char *)raw, (int)strlen(raw));
+	assert_string_equal(jstr(th, "path_b64"), (const char *)b64);
+	json_decref(l);
+}
+
+static void
+test_run_stop_flag(void **state)
+{
+	struct fx *f = *state;
+	volatile sig_atomic_t stop = 1;
+	struct scanner_options o;
+	struct scanner_totals t;
+	int64_t id = begin(f, 2);
+
+	scanner_options_init(&o);
+	o.threads = 2;
+	o.stop = &stop;
+	scan(f, &o, id, f->tree, &t);
+	assert_true(t.interrupted);
+	assert_int_equal(t.files_scanned, 0);
+	assert_int_equal(t.threats, 0);
+}
+
+int
+main(void)
+{
+	/* one group, so that the runner's "[  PASSED  ] N" line counts every test */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_excl_path_folder_and_below),
+		cmocka_unit_test(test_excl_path_root_folder),
+		cmocka_unit_test(test_excl_path_is_normalised),
+		cmocka_unit_test(test_excl_path_glob),
+		cmocka_unit_test(test_excl_ext),
+		cmocka_unit_test(test_excl_name_glob),
+		cmocka_unit_test(test_excl_explain_origin_and_topmost),
+		cmocka_unit_test(test_excl_invalid_values),
+		cmocka_unit_test(test_options_defaults),
+		cmocka_unit_test(test_run_tree_one_thread),
+		cmocka_unit_test(test_run_tree_three_threads),
+		cmocka_unit_test(test_run_exclusions),
+		cmocka_unit_test(test_run_zip_bomb_limit),
+		cmocka_unit_test(test_run_nested_archive),
+		cmocka_unit_test(test_run_links_and_special_files),
+		cmocka_unit_test(test_run_hostile_file_name),
+		cmocka_unit_test(test_run_stop_flag),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
