@@ -497,7 +497,7 @@ cmd_scan_list(struct cli *cli)
 int
 cmd_scan_show(struct cli *cli)
 {
-	json_t *scan, *threats = NULL, *problems = NULL, *v;
+	json_t *scan = NULL, *threats = NULL, *problems = NULL, *v;
 	int64_t id;
 	enum vg_err e;
 	size_t i;

@@ -1,5 +1,6 @@
 /* cli/output.c — printing: JSON documents, escaped names, sizes; parsing numbers. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,25 +41,59 @@ out_json_text(json_t *s)
 	}
 }
 
+/*
+ * Print one name escaped for a terminal, from its exact bytes: the base64 form when the JSON
+ * carries one (the string then holds \xNN escapes already), else the string itself.
+ */
 static void
-member_chain(FILE *f, json_t *members)
+print_name(FILE *f, json_t *s, json_t *b64)
 {
+	unsigned char *raw = NULL;
+	const char *bytes = json_string_value(s);
+	size_t len = json_string_length(s);
+	char *esc;
+
+	if (json_is_string(b64)) {
+		size_t bl = json_string_length(b64);
+		int n;
+
+		raw = malloc(bl / 4 * 3 + 3);
+		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)json_string_value(b64),
+					  (int)bl) : -1;
+		if (n >= 0) {
+			/* EVP_DecodeBlock counts the padding as bytes */
+			while (bl > 0 && json_string_value(b64)[bl - 1] == '=' && n > 0) {
+				n--;
+				bl--;
+			}
+			bytes = (const char *)raw;
+			len = (size_t)n;
+		}
+	}
+	esc = vg_text_escape(bytes ? bytes : "", bytes ? len : 0);
+	fputs(esc ? esc : "?", f);
+	free(esc);
+	free(raw);
+}
+
+static void
+print_object(FILE *f, json_t *o)
+{
+	json_t *members = json_object_get(o, "member"), *m;
+	json_t *raw = json_object_get(o, "member_b64");
 	size_t i;
-	json_t *m;
 
+	print_name(f, json_object_get(o, "path"), json_object_get(o, "path_b64"));
 	json_array_foreach(members, i, m) {
-		char *esc = vg_text_escape(json_string_value(m), json_string_length(m));
-
-		fprintf(f, " > %s", esc ? esc : "?");
-		free(esc);
+		fputs(" > ", f);
+		print_name(f, m, json_array_get(raw, i));
 	}
 }
 
 void
 out_threat_line(json_t *t)
 {
-	out_json_text(json_object_get(t, "path"));
-	member_chain(stdout, json_object_get(t, "member"));
+	print_object(stdout, t);
 	fputs(": ", stdout);
 	out_json_text(json_object_get(t, "name"));
 	fputs(" FOUND\n", stdout);
@@ -67,15 +102,12 @@ out_threat_line(json_t *t)
 void
 out_problem_line(FILE *f, json_t *p)
 {
-	json_t *path = json_object_get(p, "path");
-	char *esc = vg_text_escape(json_string_value(path), json_string_length(path));
-	char *why = vg_text_escape(json_string_value(json_object_get(p, "reason")),
-				   strlen(json_string_value(json_object_get(p, "reason"))));
+	const char *reason = json_string_value(json_object_get(p, "reason"));
+	char *why = vg_text_escape(reason ? reason : "", reason ? strlen(reason) : 0);
 
-	fprintf(f, "  %s", esc ? esc : "?");
-	member_chain(f, json_object_get(p, "member"));
+	fputs("  ", f);
+	print_object(f, p);
 	fprintf(f, ": %s: %s\n", json_string_value(json_object_get(p, "kind")), why ? why : "?");
-	free(esc);
 	free(why);
 }
 

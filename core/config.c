@@ -11,32 +11,68 @@
 
 #define GiB "1073741824"
 
+/* Each exclusion object names a path, an extension or a name (strings). */
+static int
+check_exclusions(json_t *v, char *buf, size_t n)
+{
+	static const char *const fields[] = { "path", "extension", "name" };
+	json_t *e;
+	size_t i, f;
+
+	json_array_foreach(v, i, e) {
+		int any = 0;
+
+		for (f = 0; f < 3; f++) {
+			json_t *s = json_object_get(e, fields[f]);
+
+			if (s == NULL)
+				continue;
+			if (!json_is_string(s) || json_string_length(s) == 0) {
+				snprintf(buf, n, "exclusions[%zu].%s must be a non-empty string", i,
+					 fields[f]);
+				return -1;
+			}
+			any = 1;
+		}
+		if (json_object_get(e, "is_directory") &&
+		    !json_is_boolean(json_object_get(e, "is_directory"))) {
+			snprintf(buf, n, "exclusions[%zu].is_directory must be true or false", i);
+			return -1;
+		}
+		if (!any) {
+			snprintf(buf, n, "exclusions[%zu] has no path, extension or name", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct config_key keys[] = {
 	{ "antivirus_engine.archive_max_bytes", CFG_INT, GiB,
-	  "uncompressed bytes unpacked from one file, all levels together" },
+	  "uncompressed bytes unpacked from one file, all levels together", NULL },
 	{ "antivirus_engine.archive_max_member_size", CFG_INT, "268435456",
-	  "largest archive member scanned (held in memory)" },
+	  "largest archive member scanned (held in memory)", NULL },
 	{ "antivirus_engine.archive_max_members", CFG_INT, "50000",
-	  "archive members unpacked from one file, all levels together" },
+	  "archive members unpacked from one file, all levels together", NULL },
 	{ "antivirus_engine.archive_max_ratio", CFG_INT, "250",
-	  "uncompressed/compressed ratio that marks a bomb (checked past 64 MiB)" },
+	  "uncompressed/compressed ratio that marks a bomb (checked past 64 MiB)", NULL },
 	{ "antivirus_engine.enable_real_time_protection", CFG_BOOL, "false",
-	  "real-time protection on" },
+	  "real-time protection on", NULL },
 	{ "antivirus_engine.exclusions", CFG_OBJECTS, "[]",
-	  "exclusions: objects with is_directory, path, extension or name" },
-	{ "antivirus_engine.max_archive_depth", CFG_INT, "8", "nesting depth of archives" },
+	  "exclusions: objects with is_directory, path, extension or name", check_exclusions },
+	{ "antivirus_engine.max_archive_depth", CFG_INT, "8", "nesting depth of archives", NULL },
 	{ "antivirus_engine.max_file_size", CFG_INT, "4294967296",
-	  "larger files are skipped and counted" },
-	{ "antivirus_engine.maximum_scan_threads", CFG_INT, "64", "cap on --threads" },
-	{ "antivirus_engine.passive_mode", CFG_BOOL, "false", "real-time: report, never block" },
-	{ "antivirus_engine.scan_archives", CFG_BOOL, "true", "look inside archives" },
-	{ "antivirus_engine.scan_cache_maximum", CFG_INT, "1000000", "scan cache entries" },
+	  "larger files are skipped and counted", NULL },
+	{ "antivirus_engine.maximum_scan_threads", CFG_INT, "64", "cap on --threads", NULL },
+	{ "antivirus_engine.passive_mode", CFG_BOOL, "false", "real-time: report, never block", NULL },
+	{ "antivirus_engine.scan_archives", CFG_BOOL, "true", "look inside archives", NULL },
+	{ "antivirus_engine.scan_cache_maximum", CFG_INT, "1000000", "scan cache entries", NULL },
 	{ "antivirus_engine.scan_timeout", CFG_INT, "120",
-	  "seconds of rule matching allowed per object" },
+	  "seconds of rule matching allowed per object", NULL },
 	{ "antivirus_engine.threat_restoration_exclusion_time", CFG_INT, "60",
-	  "seconds a restored file is not detected again" },
-	{ "diagnostic_level", CFG_STRING, "\"optional\"", "what the local event log records" },
-	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan" },
+	  "seconds a restored file is not detected again", NULL },
+	{ "diagnostic_level", CFG_STRING, "\"optional\"", "what the local event log records", NULL },
+	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan", NULL },
 	{ "filesystem_scanner.quick_scan_directories", CFG_STRINGS,
 	  "[\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"/root/Downloads\", \"/root/Desktop\","
 	  " \"/home/*/Downloads\", \"/home/*/Desktop\", \"/home/*/.config/autostart\","
@@ -44,12 +80,12 @@ static const struct config_key keys[] = {
 	  " \"/etc/cron.weekly\", \"/etc/cron.monthly\", \"/var/spool/cron\", \"/etc/systemd/system\","
 	  " \"/usr/lib/systemd/system\", \"/home/*/.config/systemd/user\", \"/etc/init.d\","
 	  " \"/usr/local/bin\", \"/usr/local/sbin\"]",
-	  "folders of a quick scan (globs allowed)" },
-	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health" },
-	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection" },
-	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history" },
-	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept" },
-	{ "scheduled_scans", CFG_OBJECTS, "[]", "scheduled scans for the daemon" },
+	  "folders of a quick scan (globs allowed)", NULL },
+	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health", NULL },
+	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection", NULL },
+	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history", NULL },
+	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept", NULL },
+	{ "scheduled_scans", CFG_OBJECTS, "[]", "scheduled scans for the daemon", NULL },
 };
 
 struct vg_config {
@@ -169,10 +205,17 @@ load_layer(const char *path, json_t **out, struct vg_error *err)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = lookup(doc, keys[i].name);
 
+		char why[256];
+
 		if (v != NULL && !type_ok(keys[i].type, v)) {
 			json_decref(doc);
 			return vg_error_set(err, VG_CONFIG, "%s: key '%s' must be %s", path,
 					    keys[i].name, type_name(keys[i].type));
+		}
+		if (v != NULL && keys[i].check && keys[i].check(v, why, sizeof(why)) != 0) {
+			json_decref(doc);
+			return vg_error_set(err, VG_CONFIG, "%s: key '%s': %s", path, keys[i].name,
+					    why);
 		}
 	}
 	*out = doc;
@@ -307,7 +350,7 @@ config_set(struct vg_config *cfg, const char *key, const char *value, struct vg_
 {
 	const struct config_key *k = find_key(key);
 	json_t *v, *doc;
-	char *text;
+	char *text, why[256];
 	enum vg_err rc;
 
 	if (k == NULL)
@@ -324,6 +367,10 @@ config_set(struct vg_config *cfg, const char *key, const char *value, struct vg_
 		json_decref(v);
 		return vg_error_set(err, VG_CONFIG, "value for '%s' must be %s", key,
 				    type_name(k->type));
+	}
+	if (k->check && k->check(v, why, sizeof(why)) != 0) {
+		json_decref(v);
+		return vg_error_set(err, VG_CONFIG, "value for '%s': %s", key, why);
 	}
 	doc = cfg->local ? json_deep_copy(cfg->local) : json_object();
 	set_dotted(doc, key, v);

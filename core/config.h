@@ -30,6 +30,8 @@ struct config_key {
 	enum config_type type;
 	const char *def;	/* the default, as JSON text */
 	const char *summary;
+	/* Further checks of a value of the right type; writes why into buf and returns -1. */
+	int (*check)(json_t *value, char *buf, size_t n);
 };
 
 struct vg_config;

@@ -531,6 +531,7 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	     struct vg_error *err)
 {
 	struct sources fresh = { 0 }, all = { 0 };
+	char before[65];
 	char **files = NULL;
 	size_t nfiles = 0, i;
 	enum vg_err rc;
@@ -583,6 +584,8 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		rc = vg_error_set(err, first.code, "%s", first.msg);
 	if (rc == VG_OK)
 		rc = gather(st, &all, err);
+	if (rc == VG_OK)
+		digest_sources(&all, before);
 	for (i = 0; rc == VG_OK && i < fresh.n; i++)
 		rc = sources_add(&all, fresh.v[i].name, fresh.v[i].display, fresh.v[i].text,
 				 fresh.v[i].len, 1, err);
@@ -595,6 +598,10 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	if (rc == VG_OK)
 		rc = store_begin(st, err);
 	if (rc == VG_OK) {
+		int64_t v;
+
+		/* the set before the change gets its version first, if it never had one */
+		rc = record_version(st, before, &v, err);
 		for (i = 0; rc == VG_OK && i < fresh.n; i++)
 			rc = store_sig_put(st, fresh.v[i].name, "yara", fresh.v[i].text,
 					   fresh.v[i].len, fresh.v[i].rules, fresh.v[i].sha256, err);
@@ -627,10 +634,19 @@ sigdb_remove(struct store *st, const char *state_dir, const char *name, struct v
 {
 	struct sources l = { 0 };
 	enum vg_err rc = store_begin(st, err);
+	char before[65];
+	int64_t v;
 
 	if (rc != VG_OK)
 		return rc;
-	rc = store_sig_remove(st, name, err);
+	rc = gather(st, &l, err);
+	if (rc == VG_OK) {
+		digest_sources(&l, before);
+		sources_release(&l);
+		rc = record_version(st, before, &v, err);
+	}
+	if (rc == VG_OK)
+		rc = store_sig_remove(st, name, err);
 	if (rc == VG_OK)
 		rc = gather(st, &l, err);
 	if (rc == VG_OK)

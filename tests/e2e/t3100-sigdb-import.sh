@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# sigdb import/list/info/remove: new rules detect, sig_version goes up, a bad rule file
+# changes nothing and is named with its line, and the large real-world rule sets load.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+T=$(pwd -P) # vigil reports resolved paths
+
+# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
+jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
+# sigver: the current sig_version.
+sigver() { vigil --json sigdb info | jq -r .sig_version; }
+# names FILE: the sorted "rule path" pairs of a --json scan, paths relative to $T/t/.
+names() { jq -r '.threats[] | "\(.name) \(.path)"' "$1" | sed "s| $T/t/| |" | sort | tr '\n' ';'; }
+
+mkdir -p t
+eicar t/e.com
+echo "hello VIGIL-E2E-MARKER-1 world" >t/m1.txt
+echo "hello VIGIL-E2E-MARKER-2 world" >t/m2.txt
+echo "hello VIGIL-E2E-MARKER-3 world" >t/m3.txt
+echo "nothing here" >t/clean.txt
+
+# marker_rule NAME MARKER: a good YARA rule matching MARKER.
+marker_rule() {
+	printf 'rule %s\n{\n    meta:\n        author = "e2e"\n    strings:\n        $m = "%s"\n    condition:\n        $m\n}\n' "$1" "$2"
+}
+marker_rule Custom_Marker_One VIGIL-E2E-MARKER-1 >good.yar
+# A syntax error on line 6 (a dangling "and"), reported by YARA at line 6 or 7.
+printf 'rule Custom_Marker_Two\n{\n    strings:\n        $m = "VIGIL-E2E-MARKER-2"\n    condition:\n        $m and\n}\n' >bad.yar
+mkdir -p mixed
+marker_rule Custom_Marker_Two VIGIL-E2E-MARKER-2 >mixed/a-good.yar
+cp bad.yar mixed/b-bad.yar
+marker_rule Custom_Marker_Three VIGIL-E2E-MARKER-3 >mixed/c-good.yar
+
+test_expect_success 'sigdb info and list show the embedded default rules' '
+	vigil --json sigdb info >info.json &&
+	jqt info.json "(.sig_version | type) == \"number\" and .rules == 5 and (.rules_digest | test(\"^[0-9a-f]{64}$\"))" &&
+	vigil sigdb info >out &&
+	grep -q "^rules: 5" out &&
+	vigil --json sigdb list >list.json &&
+	jqt list.json "[.sources[].name] == [\"vigil\"]" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "EICAR_Test_File e.com;"
+'
+
+v0=$(sigver)
+test_expect_success 'importing a good .yar adds a rule that detects the marker; sig_version goes up' '
+	vigil sigdb import good.yar >out &&
+	grep -q "1 rules" out &&
+	test "$(sigver)" -gt "$v0" &&
+	vigil --json sigdb info >info.json &&
+	jqt info.json ".rules == 6" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "Custom_Marker_One m1.txt;EICAR_Test_File e.com;" &&
+	jqt out.json ".sig_version == $(sigver)" &&
+	jqt out.json "[.threats[] | select(.name == \"Custom_Marker_One\") | .meta.author] == [\"e2e\"]"
+'
+
+test_expect_success 'sigdb list names the imported source with its rule count' '
+	vigil --json sigdb list >list.json &&
+	jqt list.json "[.sources[] | select(.name == \"good.yar\") | .rules] == [1]" &&
+	vigil sigdb list >out &&
+	grep -q "^good.yar" out
+'
+
+test_expect_success 'a rule file with a syntax error exits 2 with file:line: and changes nothing' '
+	v=$(sigver) &&
+	vigil sigdb import bad.yar >out 2>err; rc=$?
+	cat err
+	test "$rc" -eq 2 &&
+	grep -qE "bad\.yar:[67]:" err &&
+	test "$(sigver)" = "$v" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "Custom_Marker_One m1.txt;EICAR_Test_File e.com;" &&
+	vigil --json sigdb list >list.json &&
+	jqt list.json "[.sources[].name] | index(\"bad.yar\") == null"
+'
+
+test_expect_success 'a folder with good and bad files imports nothing and names the bad file' '
+	v=$(sigver) &&
+	vigil sigdb import mixed >out 2>err; rc=$?
+	cat err
+	test "$rc" -eq 2 &&
+	grep -q "b-bad\.yar:[0-9]*:" err &&
+	test "$(sigver)" = "$v" &&
+	vigil --json sigdb list >list.json &&
+	jqt list.json "[.sources[].name] | (index(\"a-good.yar\") == null and index(\"c-good.yar\") == null)" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "Custom_Marker_One m1.txt;EICAR_Test_File e.com;"
+'
+
+test_expect_success 'once the bad file is gone the folder imports all its good files' '
+	rm mixed/b-bad.yar &&
+	v=$(sigver) &&
+	vigil sigdb import mixed &&
+	test "$(sigver)" -gt "$v" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "Custom_Marker_One m1.txt;Custom_Marker_Three m3.txt;Custom_Marker_Two m2.txt;EICAR_Test_File e.com;"
+'
+
+test_expect_success 'sigdb remove drops a source: its rule stops detecting, sig_version goes up' '
+	v=$(sigver) &&
+	vigil sigdb remove good.yar &&
+	test "$(sigver)" -gt "$v" &&
+	vigil --json sigdb list >list.json &&
+	jqt list.json "[.sources[].name] | index(\"good.yar\") == null" &&
+	expect_exit 1 vigil --json scan custom t >out.json &&
+	test "$(names out.json)" = "Custom_Marker_Three m3.txt;Custom_Marker_Two m2.txt;EICAR_Test_File e.com;"
+'
+
+test_expect_success 'sigdb remove of a source that is not there exits 2 naming it' '
+	expect_exit 2 vigil sigdb remove good.yar 2>err &&
+	grep -q "good.yar" err
+'
+
+test_expect_success 'importing a file that does not exist exits 2 and changes nothing' '
+	v=$(sigver) &&
+	expect_exit 2 vigil sigdb import no-such.yar 2>err &&
+	grep -q "no-such.yar" err &&
+	test "$(sigver)" = "$v"
+'
+
+test_expect_success 'the first import into a fresh state still raises sig_version above the embedded one' '
+	v_embedded=$(vigil --state-dir fresh-a --json sigdb info | jq -r .sig_version) &&
+	vigil --state-dir fresh-b sigdb import good.yar &&
+	vigil --state-dir fresh-b --json sigdb info >info.json &&
+	v_import=$(jq -r .sig_version info.json) &&
+	echo "embedded rules: sig_version $v_embedded; after the first import: $v_import ($(jq -r .rules info.json) rules)" &&
+	test "$v_import" -gt "$v_embedded"
+'
+
+printf 'rule Ext_Var_Filename\n{\n    condition:\n        filename == "ext-var-trigger.txt" and filepath endswith "/ev"\n}\n' >ev.yar
+printf 'rule Ext_Var_Extension\n{\n    condition:\n        extension == ".xyz"\n}\n' >>ev.yar
+mkdir -p ev && echo hi >ev/ext-var-trigger.txt && echo hi >ev/other.txt && echo hi >ev/UPPER.XYZ
+test_expect_success 'rules using the filename, filepath and extension external variables see the scanned file' '
+	vigil sigdb import ev.yar &&
+	expect_exit 1 vigil --json scan custom ev >out.json &&
+	jqt out.json "[.threats[] | [.name, .path]] == [[\"Ext_Var_Extension\", \"$T/ev/UPPER.XYZ\"], [\"Ext_Var_Filename\", \"$T/ev/ext-var-trigger.txt\"]]" &&
+	vigil sigdb remove ev.yar
+'
+
+large=$repo/../shared/yara/large.yar
+extvars=$repo/../shared/yara/ext-vars.yar
+if [ -f "$large" ] && [ -f "$extvars" ]; then
+	test_expect_success 'large.yar (5234 signature-base rules) imports' '
+		vigil sigdb import "$large" >out &&
+		grep -q "5234 rules" out
+	'
+	test_expect_success 'ext-vars.yar (rules with external variables) imports' '
+		vigil sigdb import "$extvars" >out &&
+		grep -q "649 rules" out &&
+		vigil --json sigdb info >info.json &&
+		jqt info.json ".rules >= 5234 + 649 + 7"
+	'
+	test_expect_success 'a scan with all of them loaded works and still finds EICAR and the markers' '
+		vigil --json scan custom t >out.json; rc=$?
+		echo "scan exited $rc" &&
+		test "$rc" -eq 1 &&
+		jqt out.json ".errors == 0 and .files_scanned == 5" &&
+		jqt out.json "[.threats[] | select(.path == \"$T/t/e.com\") | .name] | index(\"EICAR_Test_File\") != null" &&
+		jqt out.json "[.threats[] | select(.name | startswith(\"Custom_Marker\"))] | length == 2" &&
+		jqt out.json "[.threats[] | select(.path == \"$T/t/clean.txt\")] == []"
+	'
+else
+	test_skip 'large.yar and ext-vars.yar import and scan' "$repo/../shared/yara/ not present"
+fi
+
+test_done
