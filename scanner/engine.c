@@ -27,6 +27,8 @@
 #define READ_MAX (16u << 20)
 /* libmagic looks at most at this many bytes. */
 #define MAGIC_BYTES (256u << 10)
+/* Text or binary is decided on this many leading bytes. */
+#define TEXT_PROBE 4096u
 
 struct match {
 	char *name, *ns, *meta;
@@ -41,7 +43,8 @@ struct owner_cache {
 struct engine {
 	struct scan_ctx *c;
 	YR_SCANNER *yr;
-	magic_t magic;
+	magic_t magic;		/* the full type, from libmagic's whole database */
+	magic_t magic_text;	/* only "is this text?": no database, a fraction of the cost */
 	unsigned char *buf;
 	size_t cap;
 	struct match *m;
@@ -160,7 +163,12 @@ engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err)
 	yr_scanner_set_timeout(e->yr, c->o->scan_timeout);
 	e->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING |
 			      MAGIC_ERROR);
-	if (e->magic == NULL || magic_load(e->magic, NULL) != 0) {
+	e->magic_text = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_SOFT |
+				   MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_CDF | MAGIC_NO_CHECK_TAR |
+				   MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_JSON |
+				   MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_TOKENS | MAGIC_ERROR);
+	if (e->magic == NULL || magic_load(e->magic, NULL) != 0 || e->magic_text == NULL ||
+	    magic_load(e->magic_text, NULL) != 0) {
 		vg_error_set(err, VG_MAGIC, "cannot load the libmagic database: %s",
 			     e->magic ? magic_error(e->magic) : "out of memory");
 		engine_destroy(e);
@@ -181,6 +189,8 @@ engine_destroy(struct engine *e)
 		yr_scanner_destroy(e->yr);
 	if (e->magic)
 		magic_close(e->magic);
+	if (e->magic_text)
+		magic_close(e->magic_text);
 	free(e->buf);
 	free(e->m);
 	free(e);
@@ -270,6 +280,33 @@ push_result(struct scan_ctx *c, struct result *r)
 		result_free(r);
 }
 
+/*
+ * The MIME type of an object into buf. libmagic's database costs ~150 us on a text file
+ * (nothing matches early) and little on binaries (something does), so: a NUL byte near the
+ * start means binary and gets the full type; otherwise the cheap handle decides whether it is
+ * text, and text gets the full type only when want_full (the rules test filetype). Returns 1
+ * when buf holds only "text/plain"-level knowledge (see full_type()).
+ */
+static int
+object_type(struct engine *e, const unsigned char *data, size_t len, int want_full, char *buf,
+	    size_t n)
+{
+	size_t probe = len < TEXT_PROBE ? len : TEXT_PROBE;
+	const char *t;
+
+	if (probe > 0 && memchr(data, '\0', probe) == NULL) {
+		t = magic_buffer(e->magic_text, data, probe);
+		if (t && strncmp(t, "text/", 5) == 0) {
+			snprintf(buf, n, "%s", t);
+			if (!want_full)
+				return 1;
+		}
+	}
+	t = magic_buffer(e->magic, data, len);
+	snprintf(buf, n, "%s", t ? t : "application/octet-stream");
+	return 0;
+}
+
 static void
 emit_threats(struct engine *e, const unsigned char *data, size_t len, const struct object *obj,
 	     const char *mime)
@@ -349,12 +386,10 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 {
 	struct scan_ctx *c = e->c;
 	char mime[128];
-	const char *t;
-	int rc;
+	int rc, partial;
 
 	atomic_fetch_add(&c->objects, 1);
-	t = magic_buffer(e->magic, data, len);
-	snprintf(mime, sizeof(mime), "%s", t ? t : "application/octet-stream");
+	partial = object_type(e, data, len, sigdb_uses_filetype(c->db), mime, sizeof(mime));
 	define_vars(e, obj, mime);
 	e->nm = 0;
 	rc = yr_scanner_scan_mem(e->yr, data, len);
@@ -362,8 +397,12 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 		scan_problem(c, obj->path, obj->member, obj->member_len,
 			     rc == ERROR_SCAN_TIMEOUT ? "limit" : "error", "%s (yara error %d)",
 			     yara_reason(rc), rc);
-	if (e->nm > 0)
+	if (e->nm > 0) {
+		/* a detection reports the full type (text/x-php, not text/plain) */
+		if (partial)
+			object_type(e, data, len, 1, mime, sizeof(mime));
 		emit_threats(e, data, len, obj, mime);
+	}
 	clear_matches(e);
 	if (c->o->archives && unpack_is_container(mime, data, len)) {
 		if (obj->depth >= c->o->max_depth)
@@ -422,7 +461,6 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 			     strerror(errno));
 		return;
 	}
-	madvise(map, size, MADV_SEQUENTIAL);
 	if (sigsetjmp(jb, 1) != 0) {
 		bus_jump = NULL;
 		munmap(map, size);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct sigdb {
 	int64_t version;
 	int64_t count;
 	char digest[65];
+	int uses_filetype;
 };
 
 struct source {
@@ -240,6 +242,27 @@ digest_sources(const struct sources *l, char hex[65])
 	vg_hex(d, 32, hex);
 }
 
+/*
+ * Does any source compare the external variable filetype? Metadata such as
+ * `filetype = "Java"` does not count; a comparison in a comment does (conservative).
+ */
+static int
+compares_filetype(const struct sources *l)
+{
+	regex_t re;
+	size_t i;
+	int hit = 0;
+
+	if (regcomp(&re, "filetype[[:space:]]*(==|!=|[a-z]*contains|[a-z]*matches|[a-z]*with|"
+			 "iequals)", REG_EXTENDED | REG_NOSUB) != 0)
+		return 1;
+	for (i = 0; !hit && i < l->n; i++)
+		hit = memmem(l->v[i].text, l->v[i].len, "filetype", 8) != NULL &&
+		      regexec(&re, l->v[i].text, 0, NULL, 0) == 0;
+	regfree(&re);
+	return hit;
+}
+
 static char *
 compiled_path(const char *state_dir, const char *digest)
 {
@@ -370,6 +393,8 @@ activate(struct store *st, const char *state_dir, struct sources *l, int have_tx
 	if (out) {
 		rc = make_db(rules, version, digest, out, err);
 		rules = NULL;
+		if (rc == VG_OK)
+			(*out)->uses_filetype = compares_filetype(l);
 	}
 out:
 	if (rules)
@@ -428,6 +453,12 @@ int64_t
 sigdb_rule_count(const struct sigdb *db)
 {
 	return db->count;
+}
+
+int
+sigdb_uses_filetype(const struct sigdb *db)
+{
+	return db->uses_filetype;
 }
 
 static enum vg_err

@@ -49,6 +49,9 @@ YR_RULES *sigdb_rules(const struct sigdb *db);
 int64_t sigdb_version(const struct sigdb *db);
 const char *sigdb_digest(const struct sigdb *db);	/* hex SHA-256 of all sources */
 int64_t sigdb_rule_count(const struct sigdb *db);
+/* Does any rule source mention the external variable filetype? (Then every object needs its
+ * full libmagic type before matching; otherwise text files can skip the expensive part.) */
+int sigdb_uses_filetype(const struct sigdb *db);
 
 /*
  * Import a YARA file, or every *.yar / *.yara file directly inside a folder. Everything

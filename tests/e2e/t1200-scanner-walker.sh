@@ -240,14 +240,19 @@ else
 	'
 fi
 test_expect_success 'Ctrl-C (SIGINT) stops the scan cleanly: exit 2, recorded as interrupted' '
-	"$VIGIL" --json scan custom big >out.json 2>err &
+	# clean files, then a 3 GiB sparse file that keeps the one worker busy for seconds:
+	# the signal lands mid-scan, and nothing was found (so 2, not 1)
+	mkdir -p slow/a slow/b && (cd slow/a && seq 1 2000 | split -l 1 -a 3 - f) &&
+	truncate -s 3G slow/b/sparse.bin || exit 1
+	"$VIGIL" --json scan custom slow --threads 1 >out.json 2>err &
 	pid=$! &&
-	sleep 1 &&
+	n=0 && until vigil scan list | grep -q " running " || [ $n -ge 200 ]; do sleep 0.05; n=$((n + 1)); done &&
+	sleep 0.3 &&
 	kill -INT $pid &&
 	wait $pid; rc=$?
 	echo "scan exited $rc: $(cat err)" &&
 	test "$rc" -eq 2 &&
-	jqt out.json ".status == \"interrupted\" and .files_scanned < 100001" &&
+	jqt out.json ".status == \"interrupted\" and .threats_found == 0" &&
 	id=$(jq -r .scan_id out.json) &&
 	vigil --json scan show "$id" >show.json &&
 	jqt show.json ".status == \"interrupted\"" &&
