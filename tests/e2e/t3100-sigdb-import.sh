@@ -164,4 +164,22 @@ else
 	test_skip 'large.yar and ext-vars.yar import and scan' "$repo/../shared/yara/ not present"
 fi
 
+test_expect_success 'a detection in a text file reports its full type (text/x-php, not text/plain)' '
+	mkdir -p php && printf "<?php\n@eval(base64_decode(\$_POST[\"x\"]));\n?>\n" >php/shell.php &&
+	vigil --json scan custom php >php.json; test $? -eq 1 &&
+	jq -e "[.threats[] | select(.name == \"Webshell_PHP_Eval_Request\") | .type] == [\"text/x-php\"]" php.json
+'
+test_expect_success 'a rule comparing filetype sees the type of text files (PHP) and binaries (ELF)' '
+	mkdir -p ft && printf "<?php echo 1; ?>\n" >ft/page.php && cp /bin/true ft/prog &&
+	echo "plain words" >ft/note.txt &&
+	cat >ft.yar <<-EOF &&
+	rule FT_PHP { condition: filetype == "PHP" }
+	rule FT_ELF { condition: filetype == "ELF" }
+	EOF
+	vigil sigdb import ft.yar &&
+	vigil --json scan custom ft >ft.json; test $? -eq 1 &&
+	jq -e "[.threats[] | select(.name == \"FT_PHP\") | .path] == [\"$T/ft/page.php\"]" ft.json &&
+	jq -e "[.threats[] | select(.name == \"FT_ELF\") | .path] == [\"$T/ft/prog\"]" ft.json &&
+	vigil sigdb remove ft.yar
+'
 test_done
