@@ -113,4 +113,23 @@ test_expect_success 'threat list --scan ID shows only that scan, same as the sca
 	jqt t1.json ".threats == []"
 '
 
+test_expect_success 'four scans at once on one store: no lock errors, every result kept' '
+	mkdir -p conc && for d in 1 2 3 4 5 6 7 8; do
+		mkdir -p conc/d$d && (cd conc/d$d && seq 1 300 | split -l 1 -a 3 - f) && eicar conc/d$d/e.com
+	done &&
+	before=$(vigil --json scan list | jq ".scans | length") &&
+	for k in 1 2 3 4; do
+		"$VIGIL" --json scan custom conc --threads 4 >conc$k.json 2>conc$k.err &
+	done
+	wait
+	for k in 1 2 3 4; do
+		jq -e ".status == \"completed\" and .threats_found == 8 and (.threats | length) == 8 and .errors == 0" conc$k.json >/dev/null || { cat conc$k.err; exit 1; }
+		! grep -qi "locked\|busy" conc$k.err || exit 1
+	done &&
+	test "$(vigil --json scan list | jq ".scans | length")" -eq $((before + 4)) &&
+	for k in 1 2 3 4; do
+		id=$(jq .scan_id conc$k.json) &&
+		test "$(vigil --json threat list --scan $id | jq ".threats | length")" -eq 8 || exit 1
+	done
+'
 test_done
