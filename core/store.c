@@ -98,6 +98,24 @@ store_col_json(sqlite3_stmt *s, int col)
 	return j ? j : json_null();
 }
 
+enum vg_err
+store_rows_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *s),
+		const char *what, json_t **out, struct vg_error *err)
+{
+	json_t *arr = json_array();
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(arr, row(s));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return store_fail(st, what, err);
+	}
+	*out = arr;
+	return VG_OK;
+}
+
 static enum vg_err
 migrate(struct store *st, struct vg_error *err)
 {
@@ -290,30 +308,24 @@ store_exclusion_remove(struct store *st, const char *kind, const char *value, st
 	return rc;
 }
 
+static json_t *
+exclusion_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+	json_object_set_new(o, "kind", store_col_text(s, 1));
+	vg_json_set_bytes(o, "value", (const char *)sqlite3_column_blob(s, 2),
+			  (size_t)sqlite3_column_bytes(s, 2));
+	json_object_set_new(o, "added_at", store_col_text(s, 3));
+	return o;
+}
+
 enum vg_err
 store_exclusion_list_json(struct store *st, json_t **out, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_EXCL_LIST);
-	json_t *arr = json_array();
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-		json_object_set_new(o, "kind", store_col_text(s, 1));
-		vg_json_set_bytes(o, "value", (const char *)sqlite3_column_blob(s, 2),
-				  (size_t)sqlite3_column_bytes(s, 2));
-		json_object_set_new(o, "added_at", store_col_text(s, 3));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return store_fail(st, "list exclusions", err);
-	}
-	*out = arr;
-	return VG_OK;
+	return store_rows_json(st, store_stmt(st, SQL_EXCL_LIST), exclusion_row,
+			       "list exclusions", out, err);
 }
 
 enum vg_err
@@ -365,29 +377,23 @@ store_sig_foreach(struct store *st,
 	return VG_OK;
 }
 
+static json_t *
+sig_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", store_col_text(s, 0));
+	json_object_set_new(o, "kind", store_col_text(s, 1));
+	json_object_set_new(o, "rules", json_integer(sqlite3_column_int64(s, 2)));
+	json_object_set_new(o, "sha256", store_col_text(s, 3));
+	json_object_set_new(o, "imported_at", store_col_text(s, 4));
+	json_object_set_new(o, "bytes", json_integer(sqlite3_column_int64(s, 5)));
+	return o;
+}
+
 enum vg_err
 store_sig_list_json(struct store *st, json_t **out, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_SIG_LIST);
-	json_t *arr = json_array();
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "name", store_col_text(s, 0));
-		json_object_set_new(o, "kind", store_col_text(s, 1));
-		json_object_set_new(o, "rules", json_integer(sqlite3_column_int64(s, 2)));
-		json_object_set_new(o, "sha256", store_col_text(s, 3));
-		json_object_set_new(o, "imported_at", store_col_text(s, 4));
-		json_object_set_new(o, "bytes", json_integer(sqlite3_column_int64(s, 5)));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return store_fail(st, "list signature sources", err);
-	}
-	*out = arr;
-	return VG_OK;
+	return store_rows_json(st, store_stmt(st, SQL_SIG_LIST), sig_row,
+			       "list signature sources", out, err);
 }

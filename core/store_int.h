@@ -28,6 +28,13 @@ enum vg_err store_fail(struct store *st, const char *what, struct vg_error *err)
 /* Step a statement that returns no rows. */
 enum vg_err store_exec(struct store *st, sqlite3_stmt *s, const char *what, struct vg_error *err);
 
+/*
+ * Step s to the end, appending row(s) for each row to a new array in *out; on an error,
+ * nothing is returned and err names what was being done.
+ */
+enum vg_err store_rows_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *s),
+			    const char *what, json_t **out, struct vg_error *err);
+
 /* Column helpers: text as a JSON string or null, bytes via vg_json_bytes, JSON text parsed. */
 json_t *store_col_text(sqlite3_stmt *s, int col);
 json_t *store_col_json(sqlite3_stmt *s, int col);

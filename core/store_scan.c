@@ -177,57 +177,56 @@ enum vg_err
 store_scan_list_json(struct store *st, int64_t limit, json_t **out, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_LIST);
-	json_t *arr = json_array();
-	int rc;
 
 	sqlite3_bind_int64(s, 1, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_array_append_new(arr, scan_row(s));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return store_fail(st, "list scans", err);
-	}
-	*out = arr;
-	return VG_OK;
+	return store_rows_json(st, s, scan_row, "list scans", out, err);
+}
+
+static json_t *
+threat_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+	json_object_set_new(o, "scan_id", json_integer(sqlite3_column_int64(s, 1)));
+	vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 2),
+			  (size_t)sqlite3_column_bytes(s, 2));
+	store_set_member_json(o, (const char *)sqlite3_column_blob(s, 3),
+			      (size_t)sqlite3_column_bytes(s, 3));
+	json_object_set_new(o, "name", store_col_text(s, 4));
+	json_object_set_new(o, "namespace", store_col_text(s, 5));
+	json_object_set_new(o, "meta", store_col_json(s, 6));
+	json_object_set_new(o, "sha256", store_col_text(s, 7));
+	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(s, 8)));
+	json_object_set_new(o, "type", store_col_text(s, 9));
+	json_object_set_new(o, "action", store_col_text(s, 10));
+	json_object_set_new(o, "detected_at", store_col_text(s, 11));
+	json_object_set_new(o, "sha1", store_col_text(s, 12));
+	json_object_set_new(o, "md5", store_col_text(s, 13));
+	return o;
 }
 
 enum vg_err
 store_threat_list_json(struct store *st, int64_t scan_id, json_t **out, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_LIST);
-	json_t *arr = json_array();
-	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = json_object();
+	return store_rows_json(st, s, threat_row, "list threats", out, err);
+}
 
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-		json_object_set_new(o, "scan_id", json_integer(sqlite3_column_int64(s, 1)));
-		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 2),
-				  (size_t)sqlite3_column_bytes(s, 2));
-		store_set_member_json(o, (const char *)sqlite3_column_blob(s, 3),
-				      (size_t)sqlite3_column_bytes(s, 3));
-		json_object_set_new(o, "name", store_col_text(s, 4));
-		json_object_set_new(o, "namespace", store_col_text(s, 5));
-		json_object_set_new(o, "meta", store_col_json(s, 6));
-		json_object_set_new(o, "sha256", store_col_text(s, 7));
-		json_object_set_new(o, "size", json_integer(sqlite3_column_int64(s, 8)));
-		json_object_set_new(o, "type", store_col_text(s, 9));
-		json_object_set_new(o, "action", store_col_text(s, 10));
-		json_object_set_new(o, "detected_at", store_col_text(s, 11));
-		json_object_set_new(o, "sha1", store_col_text(s, 12));
-		json_object_set_new(o, "md5", store_col_text(s, 13));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return store_fail(st, "list threats", err);
-	}
-	*out = arr;
-	return VG_OK;
+static json_t *
+problem_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 0),
+			  (size_t)sqlite3_column_bytes(s, 0));
+	store_set_member_json(o, (const char *)sqlite3_column_blob(s, 1),
+			      (size_t)sqlite3_column_bytes(s, 1));
+	json_object_set_new(o, "kind", store_col_text(s, 2));
+	json_object_set_new(o, "reason", store_col_text(s, 3));
+	return o;
 }
 
 enum vg_err
@@ -235,27 +234,8 @@ store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t
 			struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_LIST);
-	json_t *arr = json_array();
-	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *o = json_object();
-
-		vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 0),
-				  (size_t)sqlite3_column_bytes(s, 0));
-		store_set_member_json(o, (const char *)sqlite3_column_blob(s, 1),
-				      (size_t)sqlite3_column_bytes(s, 1));
-		json_object_set_new(o, "kind", store_col_text(s, 2));
-		json_object_set_new(o, "reason", store_col_text(s, 3));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return store_fail(st, "list problems", err);
-	}
-	*out = arr;
-	return VG_OK;
+	return store_rows_json(st, s, problem_row, "list problems", out, err);
 }
