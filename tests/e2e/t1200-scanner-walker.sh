@@ -259,6 +259,28 @@ test_expect_success 'Ctrl-C (SIGINT) stops the scan cleanly: exit 2, recorded as
 	vigil scan list >list &&
 	grep -E "^$id +custom +interrupted" list
 '
+test_expect_success 'a mapped file truncated while it is scanned is an error for that file, not a crash' '
+	mkdir -p shrink && seen=0 && k=0 &&
+	while [ $k -lt 40 ] && [ $seen -eq 0 ]; do
+		k=$((k + 1))
+		head -c 200M /dev/zero >shrink/big.bin
+		"$VIGIL" --json scan custom shrink --threads 1 >shrink.json 2>/dev/null &
+		pid=$!
+		sleep 0.0$((k % 9))
+		truncate -s 4096 shrink/big.bin
+		wait $pid; rc=$?
+		[ $rc -le 2 ] || { echo "attempt $k: exit $rc"; exit 1; }
+		grep -q "shrank while it was being scanned" shrink.json && seen=1
+	done
+	echo "attempts: $k" && test $seen -eq 1 &&
+	jq -e ".errors == 1 and .problems[0].kind == \"error\"" shrink.json
+'
+
+test_expect_success 'pseudo file systems are not scanned: /proc given as a root is skipped with a reason' '
+	vigil --json scan custom /proc >proc.json; test $? -eq 0 &&
+	jq -e ".files_scanned == 0 and .problems[0].kind == \"skipped\" and (.problems[0].reason | test(\"pseudo\"))" proc.json
+'
+
 [ "$big_mounted" = 1 ] && umount big
 
 test_done
