@@ -39,6 +39,7 @@ UNIT_TESTS :=
 include core/module.mk
 include sigdb/module.mk
 include scanner/module.mk
+include quarantine/module.mk
 include cli/module.mk
 include tests/module.mk
 

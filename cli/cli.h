@@ -30,6 +30,7 @@ struct cli {
 	char **all_argv;
 	char *state_dir;
 	const char *config_path, *managed_path;
+	const char *key_file;	/* --key-file: the quarantine key, else <state-dir>/quarantine.key */
 	int json, quiet, verbose;
 	struct vg_config *cfg;
 	struct store *st;
@@ -87,6 +88,23 @@ int cmd_sigdb_list(struct cli *cli);
 int cmd_sigdb_info(struct cli *cli);
 int cmd_sigdb_remove(struct cli *cli);
 int cmd_help(struct cli *cli);
+int cmd_quarantine_add(struct cli *cli);
+int cmd_quarantine_list(struct cli *cli);
+int cmd_quarantine_restore(struct cli *cli);
+int cmd_quarantine_remove(struct cli *cli);
+int cmd_quarantine_export(struct cli *cli);
+int cmd_threat_allow(struct cli *cli);	/* add|remove|list */
+
+/*
+ * Open the vault (cli/cmd_quarantine.c): key checks, recovery of interrupted moves (said on
+ * stderr), and quarantine_retention_days applied. Returns 0, or EXIT_FAILED with cli->err set.
+ */
+struct vault;
+int cli_open_vault(struct cli *cli, struct vault **out);
+
+/* The allow list alive now, for a scan (cli/cmd_threat.c). */
+struct allow_set;
+int cli_load_allow(struct cli *cli, struct allow_set **out);
 
 /*
  * Add the exclusions of a scan or explain to set (after those of the command line): the

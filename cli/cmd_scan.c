@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "quarantine/quarantine.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -149,7 +150,7 @@ static const struct option scan_options[] = {
 };
 
 static json_t *
-options_json(const struct scanner_options *o, int ignore_excl)
+options_json(const struct scanner_options *o, int ignore_excl, int quarantine)
 {
 	return json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s}",
 			 "threads", o->threads, "archives", o->archives, "max_recursion",
@@ -159,19 +160,23 @@ options_json(const struct scanner_options *o, int ignore_excl)
 			 "archive_max_member_size", (json_int_t)o->archive_max_member_size,
 			 "archive_max_ratio", (json_int_t)o->archive_max_ratio, "scan_timeout",
 			 o->scan_timeout, "one_filesystem", o->one_filesystem,
-			 "ignore_exclusions", ignore_excl, "action", "report");
+			 "ignore_exclusions", ignore_excl, "action",
+			 quarantine ? "quarantine" : "report");
 }
 
 static void
 print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
-	      const struct scanner_totals *t, struct sigdb *db)
+	      const char *action, const struct scanner_totals *t, struct sigdb *db)
 {
-	json_t *threats = NULL, *problems = NULL, *v;
+	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v;
 	struct vg_error e2;
 	size_t i;
 
 	vg_error_init(&e2);
-	store_threat_list_json(cli->st, scan_id, &threats, &e2);
+	store_threat_list_json(cli->st, scan_id, 0, &threats, &e2);
+	store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2);
+	if (allowed == NULL)
+		allowed = json_array();
 	store_problem_list_json(cli->st, scan_id, cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT,
 				&problems, &e2);
 	if (threats == NULL)
@@ -190,6 +195,9 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 			sigdb_digest(db), "threats", threats, "problems", problems,
 			"problems_truncated",
 			(json_int_t)json_array_size(problems) < t->errors + t->skipped);
+		json_object_set_new(doc, "action", json_string(action));
+		json_object_set_new(doc, "allowed_count", json_integer(t->allowed));
+		json_object_set_new(doc, "allowed", allowed);
 		out_json(cli, doc);
 		return;
 	}
@@ -207,6 +215,13 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
 		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
 		printf("Threats found: %lld\n", (long long)t->threats);
+		if (t->allowed > 0) {
+			printf("Allowed (by the allow list): %lld\n", (long long)t->allowed);
+			json_array_foreach(allowed, i, v) {
+				printf("  ");
+				out_threat_line(v);
+			}
+		}
 		printf("Errors: %lld; skipped: %lld; excluded: %lld\n", (long long)t->errors,
 		       (long long)t->skipped, (long long)t->excluded);
 		printf("Time: %.2f s\n", t->duration_s);
@@ -221,6 +236,79 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 	}
 	json_decref(threats);
 	json_decref(problems);
+	json_decref(allowed);
+}
+
+/*
+ * --action quarantine: move every file with a threat into the vault (an archive goes whole),
+ * and record per file what was done. A file that cannot be moved stays where it is and
+ * counts as an error of the scan.
+ */
+static void
+quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
+{
+	struct vault *v = NULL;
+	json_t *threats = NULL, *th, *done = json_object();
+	struct vg_error e2;
+	size_t i;
+
+	vg_error_init(&e2);
+	if (store_threat_list_json(cli->st, scan_id, 0, &threats, &e2) != VG_OK ||
+	    cli_open_vault(cli, &v) != 0) {
+		fprintf(stderr, "vigil: nothing was quarantined: %s\n",
+			vg_error_msg(e2.code ? &e2 : &cli->err));
+		vg_error_init(&cli->err);
+		t->errors++;
+		json_decref(threats);
+		json_decref(done);
+		return;
+	}
+	json_array_foreach(threats, i, th) {
+		const char *key = json_string_value(json_object_get(th, "path"));
+		struct vg_error one;
+		char action[1100], *path;
+		size_t len;
+		int64_t id;
+
+		if (json_object_get(done, key))
+			continue; /* one file, several rules or members: moved once */
+		json_object_set_new(done, key, json_true());
+		path = vg_json_get_bytes(th, "path", &len); /* the exact bytes, also when not UTF-8 */
+		if (path == NULL)
+			continue;
+		vg_error_init(&one);
+		if (quarantine_add(v, path, json_string_value(json_object_get(th, "name")), scan_id,
+				   &id, &one) == VG_OK) {
+			snprintf(action, sizeof(action), "quarantined as item %lld", (long long)id);
+		} else {
+			snprintf(action, sizeof(action), "quarantine failed: %s", one.msg);
+			t->errors++;
+		}
+		store_threat_set_action(cli->st, scan_id, path, action, &e2);
+		free(path);
+	}
+	quarantine_close(v);
+	json_decref(threats);
+	json_decref(done);
+}
+
+/* scan_results_retention_days and scan_history_maximum_items */
+static void
+prune_history(struct cli *cli)
+{
+	struct vg_error e2;
+	int64_t pruned = 0;
+
+	vg_error_init(&e2);
+	if (store_begin(cli->st, &e2) != VG_OK)
+		return;
+	if (store_scan_prune(cli->st, config_get_int(cli->cfg, "scan_results_retention_days"),
+			     config_get_int(cli->cfg, "scan_history_maximum_items"), &pruned,
+			     &e2) != VG_OK || store_commit(cli->st, &e2) != VG_OK) {
+		store_rollback(cli->st);
+		fprintf(stderr, "vigil: warning: cannot prune the scan history: %s\n",
+			vg_error_msg(&e2));
+	}
 }
 
 int
@@ -235,7 +323,8 @@ cmd_scan_run(struct cli *cli)
 	struct progress_ctx pc = { 0 };
 	struct scanner_callbacks cb = { show_progress, &pc };
 	struct sigaction sa, old_int, old_term;
-	int ignore_excl = 0, c, rc = EXIT_FAILED, i;
+	int ignore_excl = 0, c, rc = EXIT_FAILED, i, quarantine;
+	struct allow_set *allow = NULL;
 	int64_t maxthreads, scan_id = 0, n;
 	uint64_t size;
 	json_t *jroots = NULL, *jcmd = NULL, *jopts = NULL, *jexcl = NULL;
@@ -253,6 +342,8 @@ cmd_scan_run(struct cli *cli)
 	o.archive_max_ratio = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_ratio");
 	o.scan_timeout = (int)config_get_int(cli->cfg, "antivirus_engine.scan_timeout");
 	maxthreads = config_get_int(cli->cfg, "antivirus_engine.maximum_scan_threads");
+	quarantine = strcmp(config_get_string(cli->cfg, "antivirus_engine.default_action"),
+			    "quarantine") == 0;
 	if (excl == NULL)
 		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
 
@@ -306,11 +397,11 @@ cmd_scan_run(struct cli *cli)
 			o.one_filesystem = 1;
 			break;
 		case OPT_ACTION:
-			if (strcmp(optarg, "report") != 0) {
-				cli_usage(cli, "--action '%s' is not available: this version can only "
-					  "report (quarantine is not built yet)", optarg);
+			if (strcmp(optarg, "report") != 0 && strcmp(optarg, "quarantine") != 0) {
+				cli_usage(cli, "--action takes report or quarantine, not '%s'", optarg);
 				goto out;
 			}
+			quarantine = strcmp(optarg, "quarantine") == 0;
 			break;
 		default:
 			cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
@@ -378,6 +469,17 @@ cmd_scan_run(struct cli *cli)
 	}
 	o.excl = excl;
 	o.stop = &cli_stop;
+	if (cli_load_allow(cli, &allow) != 0)
+		goto out;
+	o.allow = allow;
+	if (quarantine) {
+		/* refuse a bad key or state folder before scanning, not after */
+		struct vault *v = NULL;
+
+		if (cli_open_vault(cli, &v) != 0)
+			goto out;
+		quarantine_close(v);
+	}
 
 	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
 	if (e != VG_OK) {
@@ -391,7 +493,7 @@ cmd_scan_run(struct cli *cli)
 	jcmd = json_array();
 	for (i = 0; i < cli->all_argc; i++)
 		json_array_append_new(jcmd, vg_json_bytes(cli->all_argv[i], strlen(cli->all_argv[i])));
-	jopts = options_json(&o, ignore_excl);
+	jopts = options_json(&o, ignore_excl, quarantine);
 	jexcl = scanner_excl_json(excl);
 	e = store_scan_begin(cli->st,
 			     &(struct store_scan_new){ .type = type, .threads = o.threads,
@@ -439,7 +541,10 @@ cmd_scan_run(struct cli *cli)
 		cli_fail(cli, e);
 		goto out;
 	}
-	print_summary(cli, scan_id, type, status, &totals, db);
+	if (quarantine)
+		quarantine_findings(cli, scan_id, &totals);
+	prune_history(cli);
+	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db);
 	if (totals.threats > 0)
 		rc = EXIT_FOUND;
 	else if (totals.interrupted)
@@ -455,6 +560,7 @@ out:
 	sigdb_release(db);
 	roots_release(&roots);
 	scanner_excl_destroy(excl);
+	scanner_allow_destroy(allow);
 	return rc;
 }
 
@@ -507,7 +613,7 @@ cmd_scan_show(struct cli *cli)
 		return cli_usage(cli, "scan show takes one scan ID");
 	e = store_scan_get_json(cli->st, id, &scan, &cli->err);
 	if (e == VG_OK)
-		e = store_threat_list_json(cli->st, id, &threats, &cli->err);
+		e = store_threat_list_json(cli->st, id, 0, &threats, &cli->err);
 	if (e == VG_OK)
 		e = store_problem_list_json(cli->st, id, -1, &problems, &cli->err);
 	if (e != VG_OK) {

@@ -7,7 +7,7 @@
 #define SCAN_OPTS                                                                          \
 	"[--threads N] [--exclude-path P]... [--exclude-ext EXT]... [--exclude-name GLOB]... " \
 	"[--ignore-exclusions] [--no-archives] [--max-filesize BYTES] [--max-recursion N] "   \
-	"[--one-filesystem] [--action report]"
+	"[--one-filesystem] [--action report|quarantine]"
 
 const struct command commands[] = {
 	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick " SCAN_OPTS,
@@ -19,7 +19,24 @@ const struct command commands[] = {
 	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history" },
 	{ "scan", "show", cmd_scan_show, NEED_STORE, "scan show ID",
 	  "one scan: totals, threats, files not scanned and why" },
-	{ "threat", "list", cmd_threat_list, NEED_STORE, "threat list [--scan ID]", "detections" },
+	{ "threat", "list", cmd_threat_list, NEED_STORE, "threat list [--scan ID] [--allowed]",
+	  "detections (or, with --allowed, those the allow list let through)" },
+	{ "threat", "allow", cmd_threat_allow, NEED_STORE,
+	  "threat allow add|remove --sha256 HASH | --name THREAT [--expires SECONDS] "
+	  "[--reason TEXT]; threat allow list",
+	  "the allow list for false positives: allowed detections are reported as allowed" },
+	{ "quarantine", "add", cmd_quarantine_add, NEED_STORE, "quarantine add PATH...",
+	  "move files into the encrypted vault" },
+	{ "quarantine", "list", cmd_quarantine_list, NEED_STORE, "quarantine list",
+	  "the items in the vault" },
+	{ "quarantine", "restore", cmd_quarantine_restore, NEED_STORE,
+	  "quarantine restore ID [--path DEST] [--force]",
+	  "put an item back, byte for byte, with its mode, owner and times" },
+	{ "quarantine", "remove", cmd_quarantine_remove, NEED_STORE, "quarantine remove ID",
+	  "delete an item for good" },
+	{ "quarantine", "export", cmd_quarantine_export, NEED_STORE,
+	  "quarantine export ID --out FILE.zip [--password P]",
+	  "an AES-256 zip of the sample and its metadata (password: infected)" },
 	{ "exclusion", "add", cmd_exclusion_add, NEED_STORE,
 	  "exclusion add --path P | --ext EXT | --name GLOB", "add a stored exclusion" },
 	{ "exclusion", "remove", cmd_exclusion_remove, NEED_STORE,

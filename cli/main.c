@@ -175,6 +175,8 @@ main(int argc, char **argv)
 			cli.state_dir = strdup(argv[++i]);
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			cli.config_path = argv[++i];
+		} else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
+			cli.key_file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			cli.json = 1;
 		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {

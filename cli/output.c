@@ -1,6 +1,5 @@
 /* cli/output.c — printing: JSON documents, escaped names, sizes; parsing numbers. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,29 +47,11 @@ out_json_text(json_t *s)
 static void
 print_name(FILE *f, json_t *s, json_t *b64)
 {
-	unsigned char *raw = NULL;
-	const char *bytes = json_string_value(s);
 	size_t len = json_string_length(s);
-	char *esc;
+	char *raw = json_is_string(b64) ? vg_base64_decode(json_string_value(b64), &len) : NULL;
+	const char *bytes = raw ? raw : json_string_value(s);
+	char *esc = vg_text_escape(bytes ? bytes : "", bytes ? len : 0);
 
-	if (json_is_string(b64)) {
-		size_t bl = json_string_length(b64);
-		int n;
-
-		raw = malloc(bl / 4 * 3 + 3);
-		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)json_string_value(b64),
-					  (int)bl) : -1;
-		if (n >= 0) {
-			/* EVP_DecodeBlock counts the padding as bytes */
-			while (bl > 0 && json_string_value(b64)[bl - 1] == '=' && n > 0) {
-				n--;
-				bl--;
-			}
-			bytes = (const char *)raw;
-			len = (size_t)n;
-		}
-	}
-	esc = vg_text_escape(bytes ? bytes : "", bytes ? len : 0);
 	fputs(esc ? esc : "?", f);
 	free(esc);
 	free(raw);
@@ -93,10 +74,22 @@ print_object(FILE *f, json_t *o)
 void
 out_threat_line(json_t *t)
 {
+	const char *action = json_string_value(json_object_get(t, "action"));
+
 	print_object(stdout, t);
 	fputs(": ", stdout);
 	out_json_text(json_object_get(t, "name"));
-	fputs(" FOUND\n", stdout);
+	if (action && strcmp(action, "allowed") == 0) {
+		fputs(" ALLOWED (", stdout);
+		out_json_text(json_object_get(t, "allowed_by"));
+		fputs(")\n", stdout);
+	} else if (action && strcmp(action, "reported") != 0) {
+		fputs(" FOUND (", stdout);
+		out_text(action);
+		fputs(")\n", stdout);
+	} else {
+		fputs(" FOUND\n", stdout);
+	}
 }
 
 void

@@ -11,6 +11,18 @@
 
 #define GiB "1073741824"
 
+static int
+check_action(json_t *v, char *buf, size_t n)
+{
+	const char *s = json_string_value(v);
+
+	if (strcmp(s, "report") != 0 && strcmp(s, "quarantine") != 0) {
+		snprintf(buf, n, "must be \"report\" or \"quarantine\", not \"%s\"", s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Each exclusion object names a path, an extension or a name (strings). */
 static int
 check_exclusions(json_t *v, char *buf, size_t n)
@@ -56,6 +68,8 @@ static const struct config_key keys[] = {
 	  "archive members unpacked from one file, all levels together", NULL },
 	{ "antivirus_engine.archive_max_ratio", CFG_INT, "250",
 	  "uncompressed/compressed ratio that marks a bomb (checked past 64 MiB)", NULL },
+	{ "antivirus_engine.default_action", CFG_STRING, "\"report\"",
+	  "what a scan does with a detection: report or quarantine", check_action },
 	{ "antivirus_engine.enable_real_time_protection", CFG_BOOL, "false",
 	  "real-time protection on", NULL },
 	{ "antivirus_engine.exclusions", CFG_OBJECTS, "[]",
@@ -82,6 +96,8 @@ static const struct config_key keys[] = {
 	  " \"/usr/local/bin\", \"/usr/local/sbin\"]",
 	  "folders of a quick scan (globs allowed)", NULL },
 	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health", NULL },
+	{ "quarantine_retention_days", CFG_INT, "0",
+	  "days quarantined items are kept (0: until removed)", NULL },
 	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection", NULL },
 	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history", NULL },
 	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept", NULL },

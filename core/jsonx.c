@@ -102,6 +102,46 @@ vg_base64(const char *bytes, size_t len)
 }
 
 char *
+vg_base64_decode(const char *b64, size_t *len)
+{
+	size_t bl = strlen(b64);
+	unsigned char *raw = malloc(bl / 4 * 3 + 4);
+	int n;
+
+	if (raw == NULL)
+		return NULL;
+	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)bl);
+	if (n < 0) {
+		free(raw);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as bytes */
+	while (bl > 0 && b64[bl - 1] == '=' && n > 0) {
+		n--;
+		bl--;
+	}
+	raw[n] = '\0';
+	*len = (size_t)n;
+	return (char *)raw;
+}
+
+char *
+vg_json_get_bytes(json_t *obj, const char *key, size_t *len)
+{
+	char k[128];
+	json_t *b64, *s = json_object_get(obj, key);
+
+	snprintf(k, sizeof(k), "%s_b64", key);
+	b64 = json_object_get(obj, k);
+	if (json_is_string(b64))
+		return vg_base64_decode(json_string_value(b64), len);
+	if (!json_is_string(s))
+		return NULL;
+	*len = json_string_length(s);
+	return strndup(json_string_value(s), *len);
+}
+
+char *
 vg_text_escape(const char *bytes, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)bytes;

@@ -22,6 +22,12 @@ void vg_json_set_bytes(json_t *obj, const char *key, const char *bytes, size_t l
 /* Base64 of bytes (malloc'd, NULL when out of memory). */
 char *vg_base64(const char *bytes, size_t len);
 
+/* The bytes of base64 text (malloc'd, NUL-terminated; *len without the NUL), or NULL. */
+char *vg_base64_decode(const char *b64, size_t *len);
+
+/* The exact bytes behind obj[key]: from key_b64 when present, else the string (malloc'd). */
+char *vg_json_get_bytes(json_t *obj, const char *key, size_t *len);
+
 /* Escaped copy for a terminal or a log line (malloc'd, NULL when out of memory). */
 char *vg_text_escape(const char *bytes, size_t len);
 

@@ -5,3 +5,4 @@ LIB_SRCS += core/jsonx.c
 LIB_SRCS += core/config.c
 LIB_SRCS += core/store.c
 LIB_SRCS += core/store_scan.c
+LIB_SRCS += core/store_vault.c

@@ -43,6 +43,19 @@ static const char *const migrations[] = {
 	/* 2: older IOC lists name files by MD5 or SHA-1 */
 	"ALTER TABLE threats ADD COLUMN sha1 TEXT;"
 	"ALTER TABLE threats ADD COLUMN md5 TEXT;",
+	/* 3: the quarantine vault, the allow list, why a detection was allowed */
+	"CREATE TABLE quarantine(id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL,"
+	" path BLOB NOT NULL, mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+	" atime_ns INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, dev INTEGER NOT NULL,"
+	" ino INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, threat TEXT,"
+	" scan_id INTEGER, chunk_size INTEGER NOT NULL, chunks INTEGER NOT NULL,"
+	" quarantined_at TEXT NOT NULL);"
+	"CREATE TABLE quarantine_chunks(item INTEGER NOT NULL REFERENCES quarantine(id)"
+	" ON DELETE CASCADE, idx INTEGER NOT NULL, nonce BLOB NOT NULL, data BLOB NOT NULL,"
+	" PRIMARY KEY(item, idx)) WITHOUT ROWID;"
+	"CREATE TABLE allow(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
+	" reason TEXT, added_at TEXT NOT NULL, expires_at INTEGER, UNIQUE(kind, value));"
+	"ALTER TABLE threats ADD COLUMN allowed_by TEXT;",
 };
 
 enum vg_err
@@ -192,7 +205,7 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(st->db, 60000);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
 			 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = store_fail(st, "open the store", err);
 		store_close(st);

@@ -64,6 +64,7 @@ struct store_threat {
 	const char *sha256, *sha1, *md5;	/* lower-case hex */
 	int64_t size;
 	const char *type, *action;
+	const char *allowed_by;	/* action "allowed": which allow-list entry, or NULL */
 };
 
 enum vg_err store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *id,
@@ -80,9 +81,21 @@ enum vg_err store_scan_get_json(struct store *st, int64_t id, json_t **out, stru
 /* The newest scans first, at most limit. */
 enum vg_err store_scan_list_json(struct store *st, int64_t limit, json_t **out,
 				 struct vg_error *err);
-/* Threats of one scan, or of every scan when scan_id is 0. */
-enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, json_t **out,
+/*
+ * Threats of one scan, or of every scan when scan_id is 0; with allowed != 0, instead the
+ * detections that the allow list let pass (action "allowed", with allowed_by).
+ */
+enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, int allowed, json_t **out,
 				   struct vg_error *err);
+/* Record what was done about the threats of a scan in one file (e.g. "quarantined"). */
+enum vg_err store_threat_set_action(struct store *st, int64_t scan_id, const char *path,
+				    const char *action, struct vg_error *err);
+/*
+ * Delete finished scans older than days (0: no age limit) and beyond the newest keep
+ * (0: no count limit), with their threats and problems; *pruned counts them.
+ */
+enum vg_err store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
+			     struct vg_error *err);
 enum vg_err store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t **out,
 				    struct vg_error *err);
 
@@ -115,5 +128,66 @@ enum vg_err store_sig_foreach(struct store *st,
 			      void *ctx, struct vg_error *err);
 /* [{name, kind, rules, sha256, imported_at, bytes}] */
 enum vg_err store_sig_list_json(struct store *st, json_t **out, struct vg_error *err);
+
+/* ---- the quarantine vault (core/store_vault.c); the crypto lives in quarantine/ ---- */
+
+struct store_qitem {
+	int64_t id;
+	char *state;		/* pending, quarantined */
+	char *path;
+	size_t path_len;
+	int64_t mode, uid, gid, atime_ns, mtime_ns, dev, ino, size;
+	char *sha256;		/* of the plaintext */
+	char *threat;
+	int64_t scan_id;
+	int64_t chunk_size, chunks;
+	char *quarantined_at;
+};
+
+void store_qitem_release(struct store_qitem *q);
+
+/* A new item in state pending; *id receives its id (never reused: AUTOINCREMENT). */
+enum vg_err store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id,
+			   struct vg_error *err);
+enum vg_err store_q_chunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce,
+			      size_t nonce_len, const void *data, size_t len, struct vg_error *err);
+/*
+ * Chunk idx of item id into data (capacity cap) and nonce (capacity ncap); VG_NOTFOUND when
+ * the chunk is missing, VG_LIMIT when it is larger than cap.
+ */
+enum vg_err store_q_chunk_get(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
+			      size_t *nonce_len, void *data, size_t cap, size_t *len,
+			      struct vg_error *err);
+enum vg_err store_q_set_state(struct store *st, int64_t id, const char *state,
+			      struct vg_error *err);
+enum vg_err store_q_set_sha256(struct store *st, int64_t id, const char *sha256,
+			       struct vg_error *err);
+/* The item and its chunks. */
+enum vg_err store_q_delete(struct store *st, int64_t id, struct vg_error *err);
+/* VG_NOTFOUND when there is no such item. */
+enum vg_err store_q_get(struct store *st, int64_t id, struct store_qitem *out,
+			struct vg_error *err);
+/* The ids of items in a state (malloc'd array). */
+enum vg_err store_q_ids(struct store *st, const char *state, int64_t **ids, size_t *n,
+			struct vg_error *err);
+/* Items quarantined more than days ago. */
+enum vg_err store_q_expired(struct store *st, int64_t days, int64_t **ids, size_t *n,
+			    struct vg_error *err);
+/* [{id, state, path, threat, sha256, size, mode, uid, gid, mtime, scan_id, quarantined_at}] */
+enum vg_err store_q_list_json(struct store *st, const char *state, json_t **out,
+			      struct vg_error *err);
+enum vg_err store_q_count(struct store *st, int64_t *n, struct vg_error *err);
+
+/* ---- the allow list ---- */
+
+/* kind "sha256" or "name"; expires_at in Unix seconds, 0 for never. Replaces an entry. */
+enum vg_err store_allow_add(struct store *st, const char *kind, const char *value,
+			    const char *reason, int64_t expires_at, struct vg_error *err);
+/* VG_NOTFOUND when there was no such entry. */
+enum vg_err store_allow_remove(struct store *st, const char *kind, const char *value,
+			       struct vg_error *err);
+/* [{id, kind, value, reason, added_at, expires_at}]; with now > 0 only entries alive at now. */
+enum vg_err store_allow_list_json(struct store *st, int64_t now, json_t **out,
+				  struct vg_error *err);
 
 #endif

@@ -74,6 +74,7 @@ store_threat_add(struct store *st, const struct store_threat *t, struct vg_error
 	sqlite3_bind_text(s, 10, t->action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, t->sha1, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 12, t->md5, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, t->allowed_by, -1, SQLITE_STATIC);
 	return store_exec(st, s, "record a threat", err);
 }
 
@@ -203,16 +204,74 @@ threat_row(sqlite3_stmt *s)
 	json_object_set_new(o, "detected_at", store_col_text(s, 11));
 	json_object_set_new(o, "sha1", store_col_text(s, 12));
 	json_object_set_new(o, "md5", store_col_text(s, 13));
+	if (sqlite3_column_type(s, 14) != SQLITE_NULL)
+		json_object_set_new(o, "allowed_by", store_col_text(s, 14));
 	return o;
 }
 
 enum vg_err
-store_threat_list_json(struct store *st, int64_t scan_id, json_t **out, struct vg_error *err)
+store_threat_list_json(struct store *st, int64_t scan_id, int allowed, json_t **out,
+		       struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_LIST);
 
 	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int(s, 2, allowed != 0);
 	return store_rows_json(st, s, threat_row, "list threats", out, err);
+}
+
+enum vg_err
+store_threat_set_action(struct store *st, int64_t scan_id, const char *path, const char *action,
+			struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_SET_ACTION);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_blob(s, 2, path, (int)strlen(path), SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	return store_exec(st, s, "record the action taken", err);
+}
+
+enum vg_err
+store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
+		 struct vg_error *err)
+{
+	static const enum store_sql dels[] = { SQL_SCAN_DEL_THREATS, SQL_SCAN_DEL_PROBLEMS,
+					       SQL_SCAN_DELETE };
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_PRUNE_IDS);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i, k;
+	enum vg_err rc = VG_OK;
+	int r;
+
+	*pruned = 0;
+	if (days <= 0 && keep <= 0)
+		return VG_OK;
+	sqlite3_bind_int64(s, 1, days);
+	sqlite3_bind_int64(s, 2, keep);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (v == NULL)
+				break;
+			ids = v;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = store_fail(st, "find old scans", err);
+	for (i = 0; rc == VG_OK && i < n; i++)
+		for (k = 0; rc == VG_OK && k < 3; k++) {
+			s = store_stmt(st, dels[k]);
+			sqlite3_bind_int64(s, 1, ids[i]);
+			rc = store_exec(st, s, "delete an old scan", err);
+		}
+	if (rc == VG_OK)
+		*pruned = (int64_t)n;
+	free(ids);
+	return rc;
 }
 
 static json_t *

@@ -313,6 +313,7 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 {
 	unsigned char d[32];
 	char sha256[65], sha1[41], md5[33];
+	const char *allowed;
 	size_t i;
 
 	/* detections are rare: the three digests of the object, from the bytes in memory */
@@ -345,7 +346,13 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		memcpy(r->sha1, sha1, sizeof(sha1));
 		memcpy(r->md5, md5, sizeof(md5));
 		r->size = (int64_t)len;
-		atomic_fetch_add(&e->c->threats, 1);
+		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
+		if (allowed) {
+			r->allowed_by = strdup(allowed);
+			atomic_fetch_add(&e->c->allowed, 1);
+		} else {
+			atomic_fetch_add(&e->c->threats, 1);
+		}
 		push_result(e->c, r);
 	}
 }

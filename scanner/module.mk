@@ -1,4 +1,5 @@
 LIB_SRCS += scanner/exclude.c
+LIB_SRCS += scanner/allow.c
 LIB_SRCS += scanner/walk.c
 LIB_SRCS += scanner/queue.c
 LIB_SRCS += scanner/engine.c

@@ -47,6 +47,7 @@ result_free(struct result *r)
 	free(r->meta);
 	free(r->type);
 	free(r->reason);
+	free(r->allowed_by);
 	free(r);
 }
 
@@ -126,7 +127,8 @@ write_result(struct writer *w, struct result *r)
 					.md5 = r->md5,
 					.size = r->size,
 					.type = r->type,
-					.action = "reported",
+					.action = r->allowed_by ? "allowed" : "reported",
+					.allowed_by = r->allowed_by,
 				},
 				&w->err);
 }
@@ -288,6 +290,7 @@ out:
 	totals->skipped = atomic_load(&c.skipped);
 	totals->threats = atomic_load(&c.threats);
 	totals->excluded = atomic_load(&c.excluded);
+	totals->allowed = atomic_load(&c.allowed);
 	totals->duration_s = now_s() - w.start;
 	totals->interrupted = o->stop && *o->stop;
 	for (i = 0; workers && i < nthreads; i++)

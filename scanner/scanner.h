@@ -79,6 +79,24 @@ int scanner_excl_explain(const struct excl_set *set, const char *path, int is_di
 /* Every exclusion as [{kind, value, origin, ref}] (new reference). */
 json_t *scanner_excl_json(const struct excl_set *set);
 
+/* ---- the allow list (scanner/allow.c) ---- */
+
+/*
+ * False positives let through: by the SHA-256 of the detected object or by the rule name.
+ * A detection that matches is recorded with action "allowed" and the entry's reason, and is
+ * not counted as a threat.
+ */
+struct allow_set;
+
+struct allow_set *scanner_allow_create(void);
+void scanner_allow_destroy(struct allow_set *set);
+/* kind "sha256" (64 hex digits, any case) or "name". */
+enum vg_err scanner_allow_add(struct allow_set *set, const char *kind, const char *value,
+			      const char *reason, struct vg_error *err);
+/* The reason ("sha256 ...: why") when sha256 or name is allowed (borrowed), else NULL. */
+const char *scanner_allow_match(const struct allow_set *set, const char *sha256,
+				const char *name);
+
 /* ---- scanning ---- */
 
 struct scanner_options {
@@ -93,6 +111,7 @@ struct scanner_options {
 	int scan_timeout;		/* seconds of YARA per object */
 	int one_filesystem;
 	const struct excl_set *excl;	/* borrowed; NULL for none */
+	const struct allow_set *allow;	/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
 };
 
@@ -100,7 +119,7 @@ void scanner_options_init(struct scanner_options *o);
 
 struct scanner_totals {
 	int64_t files_scanned, bytes_scanned, objects_scanned;
-	int64_t errors, skipped, threats, excluded;
+	int64_t errors, skipped, threats, excluded, allowed;
 	double duration_s;
 	int interrupted;
 };

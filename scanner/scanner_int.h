@@ -53,6 +53,7 @@ struct result {
 	char *type;		/* threat: libmagic MIME type */
 	char sha256[65], sha1[41], md5[33];
 	int64_t size;
+	char *allowed_by;	/* threat let through by the allow list: why */
 	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
 	char *reason;
 };
@@ -65,7 +66,7 @@ struct scan_ctx {
 	const struct scanner_options *o;
 	struct sigdb *db;
 	struct queue *jobs, *results;
-	atomic_llong files, bytes, objects, errors, skipped, threats, excluded;
+	atomic_llong files, bytes, objects, errors, skipped, threats, excluded, allowed;
 	atomic_int stop_internal;	/* the writer failed: stop */
 	pthread_mutex_t cur_lock;
 	char *current;			/* the folder being walked */

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/config.h"
 #include "core/err.h"
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "tests/unit/util.h"
 
 static void
 test_strerror_covers_every_code(void **state)
@@ -98,21 +98,20 @@ test_text_escape_controls(void **state)
 static void
 test_config_layers_and_errors(void **state)
 {
-	char dir[] = "/tmp/vigil-unit-XXXXXX", local[256], managed[256];
+	static const char local_json[] =
+		"{\"antivirus_engine\": {\"max_archive_depth\": 3, \"scan_archives\": false}}";
+	static const char managed_json[] = "{\"antivirus_engine\": {\"max_archive_depth\": 5}}";
+	static const char broken_json[] = "{\n  \"org_id\": \"x\",\n  oops\n}";
+	char dir[64], local[256], managed[256];
 	struct vg_config *cfg;
 	struct vg_error e;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(vt_mkdtemp(dir, sizeof(dir), "vigil-unit"));
 	snprintf(local, sizeof(local), "%s/local.json", dir);
 	snprintf(managed, sizeof(managed), "%s/managed.json", dir);
-	f = fopen(local, "w");
-	fputs("{\"antivirus_engine\": {\"max_archive_depth\": 3, \"scan_archives\": false}}", f);
-	fclose(f);
-	f = fopen(managed, "w");
-	fputs("{\"antivirus_engine\": {\"max_archive_depth\": 5}}", f);
-	fclose(f);
+	assert_int_equal(vt_write_file(dir, "local.json", local_json, strlen(local_json)), 0);
+	assert_int_equal(vt_write_file(dir, "managed.json", managed_json, strlen(managed_json)), 0);
 	vg_error_init(&e);
 	assert_int_equal(config_load(local, managed, &cfg, &e), VG_OK);
 	assert_int_equal(config_get_int(cfg, "antivirus_engine.max_archive_depth"), 5);
@@ -128,15 +127,11 @@ test_config_layers_and_errors(void **state)
 	assert_int_equal(config_set(cfg, "org_id", "acme", &e), VG_OK);
 	config_destroy(cfg);
 
-	f = fopen(local, "w");
-	fputs("{\n  \"org_id\": \"x\",\n  oops\n}", f);
-	fclose(f);
+	assert_int_equal(vt_write_file(dir, "local.json", broken_json, strlen(broken_json)), 0);
 	vg_error_init(&e);
 	assert_int_equal(config_load(local, NULL, &cfg, &e), VG_CONFIG);
 	assert_non_null(strstr(e.msg, "local.json:3:"));
-	unlink(local);
-	unlink(managed);
-	rmdir(dir);
+	vt_rm_rf(dir);
 }
 
 int

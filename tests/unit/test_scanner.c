@@ -3,8 +3,7 @@
  * options' defaults, and scanner_run end to end over a real tree with a real store, the
  * embedded rules, zip archives made with zip(1), a FIFO, links and an archive bomb.
  *
- * The EICAR test file is written from two halves, so that the whole string never appears
- * in the repository (as eicar() in tests/e2e/lib.sh).
+ * The EICAR test file comes from vt_eicar() (util.h), which builds it from two halves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +23,7 @@
 #include "core/store.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
-
-#define EICAR_A "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"
-#define EICAR_B "-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+#include "tests/unit/util.h"
 
 /* ---- exclusions ---- */
 
@@ -312,38 +306,6 @@ struct fx {
 };
 
 static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p) != 0 && errno != ENOENT;
-}
-
-static int
-write_file(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[512];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, data, len) == (ssize_t)len;
-	return close(fd) == 0 && ok ? 0 : -1;
-}
-
-static int
-write_eicar(const char *dir, const char *name)
-{
-	char buf[128];
-	int n = snprintf(buf, sizeof(buf), "%s%s", EICAR_A, EICAR_B);
-
-	return write_file(dir, name, buf, (size_t)n);
-}
-
-static int
 run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
@@ -374,13 +336,12 @@ group_setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	char stage[160], sub[192], path[512], buf[128];
 	unsigned char d[32];
-	int n;
+	size_t n;
 	void *zeros;
 
 	if (f == NULL || sigdb_global_init(NULL) != VG_OK)
 		return -1;
-	snprintf(f->base, sizeof(f->base), "/tmp/vigil-scanner-XXXXXX");
-	if (mkdtemp(f->base) == NULL)
+	if (vt_mkdtemp(f->base, sizeof(f->base), "vigil-scanner") == NULL)
 		return -1;
 	snprintf(f->state, sizeof(f->state), "%s/state", f->base);
 	snprintf(f->tree, sizeof(f->tree), "%s/tree", f->base);
@@ -395,17 +356,17 @@ group_setup(void **state)
 	    mkdir(f->outside, 0755))
 		return -1;
 
-	n = snprintf(buf, sizeof(buf), "%s%s", EICAR_A, EICAR_B);
-	EVP_Digest(buf, (size_t)n, d, NULL, EVP_sha256(), NULL);
+	n = vt_eicar(buf, sizeof(buf));
+	EVP_Digest(buf, n, d, NULL, EVP_sha256(), NULL);
 	vg_hex(d, 32, f->eicar_sha);
-	EVP_Digest(buf, (size_t)n, d, NULL, EVP_sha1(), NULL);
+	EVP_Digest(buf, n, d, NULL, EVP_sha1(), NULL);
 	vg_hex(d, 20, f->eicar_sha1);
-	EVP_Digest(buf, (size_t)n, d, NULL, EVP_md5(), NULL);
+	EVP_Digest(buf, n, d, NULL, EVP_md5(), NULL);
 	vg_hex(d, 16, f->eicar_md5);
 
 	/* the main tree */
-	if (write_eicar(f->tree, "eicar.com") || write_eicar(stage, "eicar.com") ||
-	    write_file(f->tree, "clean.txt", "hello, vigil\n", 13))
+	if (vt_write_eicar(f->tree, "eicar.com") || vt_write_eicar(stage, "eicar.com") ||
+	    vt_write_file(f->tree, "clean.txt", "hello, vigil\n", 13))
 		return -1;
 	if (run("cd '%s' && zip -q -X '%s/eicar.zip' eicar.com", stage, sub))
 		return -1;
@@ -417,7 +378,7 @@ group_setup(void **state)
 
 	/* an archive bomb: 8 MiB of zeros deflate to a few KiB */
 	zeros = calloc(1, 8u << 20);
-	if (zeros == NULL || write_file(stage, "zeros", zeros, 8u << 20))
+	if (zeros == NULL || vt_write_file(stage, "zeros", zeros, 8u << 20))
 		return -1;
 	free(zeros);
 	if (run("cd '%s' && zip -q -X '%s/bomb.zip' zeros", stage, f->bomb))
@@ -429,7 +390,7 @@ group_setup(void **state)
 		return -1;
 
 	/* a link out of the scanned folder */
-	if (write_eicar(f->outside, "eicar.com"))
+	if (vt_write_eicar(f->outside, "eicar.com"))
 		return -1;
 	snprintf(path, sizeof(path), "%s/link.com", f->links);
 	snprintf(sub, sizeof(sub), "%s/eicar.com", f->outside);
@@ -451,7 +412,7 @@ group_teardown(void **state)
 	if (f) {
 		sigdb_release(f->db);
 		store_close(f->st);
-		nftw(f->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		vt_rm_rf(f->base);
 		free(f);
 	}
 	sigdb_global_finish();
@@ -487,7 +448,7 @@ threats(struct fx *f, int64_t id)
 {
 	json_t *l = NULL;
 
-	assert_int_equal(store_threat_list_json(f->st, id, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(f->st, id, 0, &l, NULL), VG_OK);
 	return l;
 }
 
@@ -498,16 +459,6 @@ problems(struct fx *f, int64_t id)
 
 	assert_int_equal(store_problem_list_json(f->st, id, 1000, &l, NULL), VG_OK);
 	return l;
-}
-
-static const char *
-jstr(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		fail_msg("key '%s' is not a string", key);
-	return json_string_value(v);
 }
 
 static int
@@ -593,9 +544,9 @@ check_tree_scan(struct fx *f, int threads)
 	for (i = 0; i < 2; i++) {
 		json_t *th = json_array_get(l, i);
 
-		if (ends_with(jstr(th, "path"), "/sub/eicar.zip"))
+		if (ends_with(vt_jstr(th, "path"), "/sub/eicar.zip"))
 			zip = th;
-		else if (ends_with(jstr(th, "path"), "/tree/eicar.com"))
+		else if (ends_with(vt_jstr(th, "path"), "/tree/eicar.com"))
 			plain = th;
 	}
 	if (zip == NULL || plain == NULL)
@@ -603,22 +554,22 @@ check_tree_scan(struct fx *f, int threads)
 	o1 = json_object_get(zip, "member");
 	assert_int_equal(json_array_size(o1), 1);
 	assert_string_equal(json_string_value(json_array_get(o1, 0)), "eicar.com");
-	assert_string_equal(jstr(zip, "sha256"), f->eicar_sha);
-	assert_string_equal(jstr(zip, "sha1"), f->eicar_sha1);
-	assert_string_equal(jstr(zip, "md5"), f->eicar_md5);
+	assert_string_equal(vt_jstr(zip, "sha256"), f->eicar_sha);
+	assert_string_equal(vt_jstr(zip, "sha1"), f->eicar_sha1);
+	assert_string_equal(vt_jstr(zip, "md5"), f->eicar_md5);
 	assert_int_equal(json_integer_value(json_object_get(zip, "size")), 68);
-	assert_string_equal(jstr(zip, "name"), "EICAR_Test_File");
-	assert_string_equal(jstr(zip, "namespace"), "vigil");
-	assert_string_equal(jstr(zip, "action"), "reported");
+	assert_string_equal(vt_jstr(zip, "name"), "EICAR_Test_File");
+	assert_string_equal(vt_jstr(zip, "namespace"), "vigil");
+	assert_string_equal(vt_jstr(zip, "action"), "reported");
 	assert_non_null(json_object_get(json_object_get(zip, "meta"), "description"));
 	o2 = json_object_get(plain, "member");
 	assert_int_equal(json_array_size(o2), 0);
-	assert_string_equal(jstr(plain, "sha256"), f->eicar_sha);
+	assert_string_equal(vt_jstr(plain, "sha256"), f->eicar_sha);
 	{
 		char want[256];
 
 		snprintf(want, sizeof(want), "%s/eicar.com", f->tree);
-		assert_string_equal(jstr(plain, "path"), want);
+		assert_string_equal(vt_jstr(plain, "path"), want);
 	}
 	json_decref(l);
 
@@ -664,7 +615,7 @@ test_run_exclusions(void **state)
 	assert_int_equal(t.threats, 1); /* the zip's member is still found */
 	l = threats(f, id);
 	assert_int_equal(json_array_size(l), 1);
-	assert_true(ends_with(jstr(json_array_get(l, 0), "path"), "/sub/eicar.zip"));
+	assert_true(ends_with(vt_jstr(json_array_get(l, 0), "path"), "/sub/eicar.zip"));
 	json_decref(l);
 
 	/* a folder exclusion: nothing below it is opened, it counts once */
@@ -707,10 +658,10 @@ test_run_zip_bomb_limit(void **state)
 	l = problems(f, id);
 	for (i = 0; i < json_array_size(l); i++) {
 		p = json_array_get(l, i);
-		if (strcmp(jstr(p, "kind"), "limit") == 0) {
+		if (strcmp(vt_jstr(p, "kind"), "limit") == 0) {
 			limits++;
-			assert_true(ends_with(jstr(p, "path"), "/bomb.zip"));
-			assert_non_null(strstr(jstr(p, "reason"), "1048576"));
+			assert_true(ends_with(vt_jstr(p, "path"), "/bomb.zip"));
+			assert_non_null(strstr(vt_jstr(p, "reason"), "1048576"));
 		}
 	}
 	if (limits != 1)
@@ -748,7 +699,7 @@ test_run_nested_archive(void **state)
 	assert_int_equal(json_array_size(m), 2);
 	assert_string_equal(json_string_value(json_array_get(m, 0)), "inner.zip");
 	assert_string_equal(json_string_value(json_array_get(m, 1)), "eicar.com");
-	assert_string_equal(jstr(json_array_get(l, 0), "sha256"), f->eicar_sha);
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "sha256"), f->eicar_sha);
 	json_decref(l);
 
 	/* one level allowed: the inner archive is reported, not passed as clean */
@@ -759,7 +710,7 @@ test_run_nested_archive(void **state)
 	assert_true(t.skipped >= 1);
 	l = problems(f, id);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "limit");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "kind"), "limit");
 	m = json_object_get(json_array_get(l, 0), "member");
 	assert_string_equal(json_string_value(json_array_get(m, 0)), "inner.zip");
 	json_decref(l);
@@ -810,7 +761,7 @@ test_run_links_and_special_files(void **state)
 	assert_int_equal(t.skipped, 1);
 	l = problems(f, id);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "skipped");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "kind"), "skipped");
 	json_decref(l);
 
 	/* a root that does not exist is a problem of the scan, not a failure */
@@ -820,8 +771,8 @@ test_run_links_and_special_files(void **state)
 	assert_int_equal(t.errors, 1);
 	l = problems(f, id);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "kind"), "error");
-	assert_string_equal(jstr(json_array_get(l, 0), "path"), path);
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "kind"), "error");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "path"), path);
 	json_decref(l);
 }
 
@@ -839,7 +790,7 @@ test_run_hostile_file_name(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/hostile", f->base);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	assert_int_equal(write_eicar(dir, name), 0);
+	assert_int_equal(vt_write_eicar(dir, name), 0);
 	scanner_options_init(&o);
 	o.threads = 1;
 	scan(f, &o, id, dir, &t);
@@ -849,9 +800,9 @@ test_run_hostile_file_name(void **state)
 	th = json_array_get(l, 0);
 	snprintf(raw, sizeof(raw), "%s/%s", dir, name);
 	snprintf(want, sizeof(want), "%s/ev\\xffil\nname.com", dir);
-	assert_string_equal(jstr(th, "path"), want);
+	assert_string_equal(vt_jstr(th, "path"), want);
 	EVP_EncodeBlock(b64, (const unsigned char *)raw, (int)strlen(raw));
-	assert_string_equal(jstr(th, "path_b64"), (const char *)b64);
+	assert_string_equal(vt_jstr(th, "path_b64"), (const char *)b64);
 	json_decref(l);
 }
 

@@ -10,8 +10,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <errno.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include "core/jsonx.h"
 #include "core/store.h"
 #include "sigdb/sigdb.h"
+#include "tests/unit/util.h"
 
 struct fx {
 	char base[64];
@@ -31,15 +30,6 @@ struct fx {
 	char src[128];	/* rule files are written here */
 	struct store *st;
 };
-
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p) != 0 && errno != ENOENT;
-}
 
 static int
 group_setup(void **state)
@@ -63,8 +53,7 @@ fx_setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->base, sizeof(f->base), "/tmp/vigil-sigdb-XXXXXX");
-	if (mkdtemp(f->base) == NULL) {
+	if (vt_mkdtemp(f->base, sizeof(f->base), "vigil-sigdb") == NULL) {
 		free(f);
 		return -1;
 	}
@@ -84,7 +73,7 @@ fx_teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
-	nftw(f->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	vt_rm_rf(f->base);
 	free(f);
 	return 0;
 }
@@ -94,13 +83,9 @@ static const char *
 write_rule(const char *dir, const char *name, const char *text)
 {
 	static char path[256];
-	FILE *fp;
 
+	assert_int_equal(vt_write_file(dir, name, text, strlen(text)), 0);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
 	return path;
 }
 
@@ -592,8 +577,7 @@ test_retain_release(void **state)
 	sigdb_release(db);
 	sigdb_release(db);
 	/* one reference left: the rules must still be usable */
-	snprintf(eicar, sizeof(eicar), "%s%s", "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR",
-		 "-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
+	vt_eicar(eicar, sizeof(eicar));
 	assert_int_equal(yr_rules_scan_mem(sigdb_rules(r), (const uint8_t *)eicar, strlen(eicar), 0,
 					   count_cb, &hits, 0), ERROR_SUCCESS);
 	assert_int_equal(hits, 1);

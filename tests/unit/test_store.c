@@ -10,9 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -28,6 +26,7 @@
 
 #include "core/err.h"
 #include "core/store.h"
+#include "tests/unit/util.h"
 
 /* ---- fixture: a temporary folder per test ---- */
 
@@ -37,29 +36,13 @@ struct fx {
 };
 
 static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p) != 0 && errno != ENOENT;
-}
-
-static void
-rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
 fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->base, sizeof(f->base), "/tmp/vigil-store-XXXXXX");
-	if (mkdtemp(f->base) == NULL) {
+	if (vt_mkdtemp(f->base, sizeof(f->base), "vigil-store") == NULL) {
 		free(f);
 		return -1;
 	}
@@ -73,7 +56,7 @@ fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rm_rf(f->base);
+	vt_rm_rf(f->base);
 	free(f);
 	return 0;
 }
@@ -123,26 +106,6 @@ sql_int(const char *state_dir, const char *sql)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
-}
-
-static const char *
-jstr(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		fail_msg("key '%s' is not a string", key);
-	return json_string_value(v);
-}
-
-static json_int_t
-jint(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("key '%s' is not an integer", key);
-	return json_integer_value(v);
 }
 
 /* ---- opening ---- */
@@ -229,7 +192,7 @@ test_reopen_keeps_data_and_schema(void **state)
 		free(v);
 		assert_int_equal(store_scan_list_json(st, 10, &scans, NULL), VG_OK);
 		assert_int_equal(json_array_size(scans), 1);
-		assert_int_equal(jint(json_array_get(scans, 0), "scan_id"), id);
+		assert_int_equal(vt_jint(json_array_get(scans, 0), "scan_id"), id);
 		json_decref(scans);
 		assert_int_equal(store_exclusion_add(st, "path", "/srv/cache", NULL), VG_EXISTS);
 		store_close(st);
@@ -332,30 +295,30 @@ test_scan_begin_finish_get_json(void **state)
 	vg_error_init(&e);
 	assert_int_equal(store_scan_begin(st, &n, &id, &e), VG_OK);
 	assert_int_equal(store_scan_get_json(st, id, &o, &e), VG_OK);
-	assert_int_equal(jint(o, "scan_id"), id);
-	assert_string_equal(jstr(o, "type"), "custom");
-	assert_string_equal(jstr(o, "status"), "running");
-	assert_non_null(jstr(o, "started_at"));
+	assert_int_equal(vt_jint(o, "scan_id"), id);
+	assert_string_equal(vt_jstr(o, "type"), "custom");
+	assert_string_equal(vt_jstr(o, "status"), "running");
+	assert_non_null(vt_jstr(o, "started_at"));
 	assert_true(json_is_null(json_object_get(o, "ended_at")));
-	assert_int_equal(jint(o, "files_scanned"), 0);
-	assert_int_equal(jint(o, "threads"), 3);
+	assert_int_equal(vt_jint(o, "files_scanned"), 0);
+	assert_int_equal(vt_jint(o, "threads"), 3);
 	json_decref(o);
 
 	assert_int_equal(store_scan_finish(st, id, &t, &e), VG_OK);
 	assert_int_equal(store_scan_get_json(st, id, &o, &e), VG_OK);
-	assert_string_equal(jstr(o, "status"), "completed");
-	assert_non_null(jstr(o, "ended_at"));
+	assert_string_equal(vt_jstr(o, "status"), "completed");
+	assert_non_null(vt_jstr(o, "ended_at"));
 	assert_true(json_is_real(json_object_get(o, "duration_s")));
 	assert_float_equal(json_real_value(json_object_get(o, "duration_s")), 1.5, 1e-9);
-	assert_int_equal(jint(o, "files_scanned"), 10);
-	assert_int_equal(jint(o, "bytes_scanned"), 1000);
-	assert_int_equal(jint(o, "objects_scanned"), 12);
-	assert_int_equal(jint(o, "errors"), 1);
-	assert_int_equal(jint(o, "skipped"), 2);
-	assert_int_equal(jint(o, "threats_found"), 3);
-	assert_int_equal(jint(o, "excluded"), 4);
-	assert_int_equal(jint(o, "sig_version"), 7);
-	assert_string_equal(jstr(o, "rules_digest"), "abcdef");
+	assert_int_equal(vt_jint(o, "files_scanned"), 10);
+	assert_int_equal(vt_jint(o, "bytes_scanned"), 1000);
+	assert_int_equal(vt_jint(o, "objects_scanned"), 12);
+	assert_int_equal(vt_jint(o, "errors"), 1);
+	assert_int_equal(vt_jint(o, "skipped"), 2);
+	assert_int_equal(vt_jint(o, "threats_found"), 3);
+	assert_int_equal(vt_jint(o, "excluded"), 4);
+	assert_int_equal(vt_jint(o, "sig_version"), 7);
+	assert_string_equal(vt_jstr(o, "rules_digest"), "abcdef");
 	/* JSON columns come back as JSON, not as text holding JSON */
 	assert_true(json_equal(json_object_get(o, "roots"), roots));
 	assert_true(json_equal(json_object_get(o, "options"), opts));
@@ -366,7 +329,7 @@ test_scan_begin_finish_get_json(void **state)
 	assert_true(id2 > id);
 	assert_int_equal(store_scan_list_json(st, 1, &list, &e), VG_OK);
 	assert_int_equal(json_array_size(list), 1);
-	assert_int_equal(jint(json_array_get(list, 0), "scan_id"), id2);
+	assert_int_equal(vt_jint(json_array_get(list, 0), "scan_id"), id2);
 	json_decref(list);
 	assert_int_equal(store_scan_list_json(st, 10, &list, &e), VG_OK);
 	assert_int_equal(json_array_size(list), 2);
@@ -404,28 +367,28 @@ test_threat_hostile_path_and_member_chain(void **state)
 	assert_int_equal(sizeof(member) - 1, 12);
 	t.scan_id = new_scan(st, "custom");
 	assert_int_equal(store_threat_add(st, &t, NULL), VG_OK);
-	assert_int_equal(store_threat_list_json(st, t.scan_id, &list, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, t.scan_id, 0, &list, NULL), VG_OK);
 	assert_int_equal(json_array_size(list), 1);
 	o = json_array_get(list, 0);
-	assert_int_equal(jint(o, "scan_id"), t.scan_id);
-	assert_string_equal(jstr(o, "path"), "/tmp/ev\\xffil\nname.zip");
+	assert_int_equal(vt_jint(o, "scan_id"), t.scan_id);
+	assert_string_equal(vt_jstr(o, "path"), "/tmp/ev\\xffil\nname.zip");
 	EVP_EncodeBlock(b64, (const unsigned char *)path, (int)(sizeof(path) - 1));
-	assert_string_equal(jstr(o, "path_b64"), (const char *)b64);
+	assert_string_equal(vt_jstr(o, "path_b64"), (const char *)b64);
 	m = json_object_get(o, "member");
 	assert_true(json_is_array(m));
 	assert_int_equal(json_array_size(m), 2);
 	assert_string_equal(json_string_value(json_array_get(m, 0)), "a.zip");
 	assert_string_equal(json_string_value(json_array_get(m, 1)), "b.txt");
-	assert_string_equal(jstr(o, "name"), "EICAR_Test_File");
-	assert_string_equal(jstr(o, "namespace"), "vigil");
-	assert_string_equal(jstr(json_object_get(o, "meta"), "author"), "vigil");
-	assert_string_equal(jstr(o, "sha256"), "00ff");
-	assert_string_equal(jstr(o, "sha1"), "11aa");
-	assert_string_equal(jstr(o, "md5"), "22bb");
-	assert_int_equal(jint(o, "size"), 68);
-	assert_string_equal(jstr(o, "type"), "text/plain");
-	assert_string_equal(jstr(o, "action"), "reported");
-	assert_non_null(jstr(o, "detected_at"));
+	assert_string_equal(vt_jstr(o, "name"), "EICAR_Test_File");
+	assert_string_equal(vt_jstr(o, "namespace"), "vigil");
+	assert_string_equal(vt_jstr(json_object_get(o, "meta"), "author"), "vigil");
+	assert_string_equal(vt_jstr(o, "sha256"), "00ff");
+	assert_string_equal(vt_jstr(o, "sha1"), "11aa");
+	assert_string_equal(vt_jstr(o, "md5"), "22bb");
+	assert_int_equal(vt_jint(o, "size"), 68);
+	assert_string_equal(vt_jstr(o, "type"), "text/plain");
+	assert_string_equal(vt_jstr(o, "action"), "reported");
+	assert_non_null(vt_jstr(o, "detected_at"));
 	/* the document prints as one line: the newline in the name is escaped */
 	dump = json_dumps(list, JSON_COMPACT);
 	assert_non_null(dump);
@@ -456,21 +419,21 @@ test_threat_list_by_scan_and_all(void **state)
 	t.path = "/c";
 	assert_int_equal(store_threat_add(st, &t, NULL), VG_OK);
 
-	assert_int_equal(store_threat_list_json(st, s1, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, s1, 0, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "path"), "/a");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "path"), "/a");
 	assert_null(json_object_get(json_array_get(l, 0), "path_b64"));
 	assert_int_equal(json_array_size(json_object_get(json_array_get(l, 0), "member")), 0);
 	assert_true(json_is_null(json_object_get(json_array_get(l, 0), "meta")));
 	assert_true(json_is_null(json_object_get(json_array_get(l, 0), "md5")));
 	json_decref(l);
-	assert_int_equal(store_threat_list_json(st, s2, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, s2, 0, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 2);
 	json_decref(l);
-	assert_int_equal(store_threat_list_json(st, 0, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, 0, 0, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 3);
 	json_decref(l);
-	assert_int_equal(store_threat_list_json(st, s2 + 1, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, s2 + 1, 0, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 0);
 	json_decref(l);
 
@@ -506,7 +469,7 @@ test_threat_member_invalid_utf8_is_unambiguous(void **state)
 	t.member = spelt;
 	t.member_len = sizeof(spelt) - 1;
 	assert_int_equal(store_threat_add(st, &t, NULL), VG_OK);
-	assert_int_equal(store_threat_list_json(st, t.scan_id, &l, NULL), VG_OK);
+	assert_int_equal(store_threat_list_json(st, t.scan_id, 0, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 2);
 	a = json_deep_copy(json_array_get(l, 0));
 	b = json_deep_copy(json_array_get(l, 1));
@@ -573,21 +536,21 @@ test_problems_add_list_limit(void **state)
 	assert_int_equal(store_problem_list_json(st, s1, 2, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 2);
 	o = json_array_get(l, 0);
-	assert_string_equal(jstr(o, "path"), "/a");
-	assert_string_equal(jstr(o, "kind"), "limit");
-	assert_string_equal(jstr(o, "reason"), "bomb");
+	assert_string_equal(vt_jstr(o, "path"), "/a");
+	assert_string_equal(vt_jstr(o, "kind"), "limit");
+	assert_string_equal(vt_jstr(o, "reason"), "bomb");
 	assert_int_equal(json_array_size(json_object_get(o, "member")), 1);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "member"), 0)),
 			    "in.zip");
-	assert_string_equal(jstr(json_array_get(l, 1), "path"), "/b");
+	assert_string_equal(vt_jstr(json_array_get(l, 1), "path"), "/b");
 	json_decref(l);
 	assert_int_equal(store_problem_list_json(st, s1, 100, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 3);
-	assert_string_equal(jstr(json_array_get(l, 2), "kind"), "error");
+	assert_string_equal(vt_jstr(json_array_get(l, 2), "kind"), "error");
 	json_decref(l);
 	assert_int_equal(store_problem_list_json(st, s2, 100, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "reason"), "gone");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "reason"), "gone");
 	json_decref(l);
 	store_close(st);
 }
@@ -616,14 +579,14 @@ test_exclusions_add_remove_list(void **state)
 	assert_int_equal(store_exclusion_list_json(st, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 5);
 	o = json_array_get(l, 0);
-	assert_true(jint(o, "id") > 0);
-	assert_string_equal(jstr(o, "kind"), "path");
-	assert_string_equal(jstr(o, "value"), "/srv/cache");
-	assert_non_null(jstr(o, "added_at"));
-	assert_string_equal(jstr(json_array_get(l, 2), "value"), "*.tmp");
+	assert_true(vt_jint(o, "id") > 0);
+	assert_string_equal(vt_jstr(o, "kind"), "path");
+	assert_string_equal(vt_jstr(o, "value"), "/srv/cache");
+	assert_non_null(vt_jstr(o, "added_at"));
+	assert_string_equal(vt_jstr(json_array_get(l, 2), "value"), "*.tmp");
 	o = json_array_get(l, 4);
-	assert_string_equal(jstr(o, "value"), "/bad\\xfe");
-	assert_string_equal(jstr(o, "value_b64"), "L2JhZP4=");
+	assert_string_equal(vt_jstr(o, "value"), "/bad\\xfe");
+	assert_string_equal(vt_jstr(o, "value_b64"), "L2JhZP4=");
 	json_decref(l);
 
 	assert_int_equal(store_exclusion_remove(st, "ext", "iso", NULL), VG_OK);
@@ -634,9 +597,9 @@ test_exclusions_add_remove_list(void **state)
 	assert_int_equal(store_exclusion_remove(st, "path", "/never/added", &e), VG_NOTFOUND);
 	assert_int_equal(store_exclusion_list_json(st, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 4);
-	assert_string_equal(jstr(json_array_get(l, 1), "value"), "*.tmp");
-	assert_string_equal(jstr(json_array_get(l, 2), "kind"), "name");
-	assert_string_equal(jstr(json_array_get(l, 2), "value"), "iso");
+	assert_string_equal(vt_jstr(json_array_get(l, 1), "value"), "*.tmp");
+	assert_string_equal(vt_jstr(json_array_get(l, 2), "kind"), "name");
+	assert_string_equal(vt_jstr(json_array_get(l, 2), "value"), "iso");
 	json_decref(l);
 	store_close(st);
 }
@@ -699,13 +662,13 @@ test_sig_sources(void **state)
 	assert_int_equal(store_sig_list_json(st, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 2);
 	o = json_array_get(l, 0);
-	assert_string_equal(jstr(o, "name"), "a.yar");
-	assert_string_equal(jstr(o, "kind"), "yara");
-	assert_int_equal(jint(o, "rules"), 1);
-	assert_string_equal(jstr(o, "sha256"), "h3");
-	assert_int_equal(jint(o, "bytes"), strlen(a2));
-	assert_non_null(jstr(o, "imported_at"));
-	assert_int_equal(jint(json_array_get(l, 1), "bytes"), sizeof(b) - 1);
+	assert_string_equal(vt_jstr(o, "name"), "a.yar");
+	assert_string_equal(vt_jstr(o, "kind"), "yara");
+	assert_int_equal(vt_jint(o, "rules"), 1);
+	assert_string_equal(vt_jstr(o, "sha256"), "h3");
+	assert_int_equal(vt_jint(o, "bytes"), strlen(a2));
+	assert_non_null(vt_jstr(o, "imported_at"));
+	assert_int_equal(vt_jint(json_array_get(l, 1), "bytes"), sizeof(b) - 1);
 	json_decref(l);
 
 	assert_int_equal(store_sig_remove(st, "a.yar", NULL), VG_OK);
@@ -714,7 +677,7 @@ test_sig_sources(void **state)
 	assert_non_null(strstr(e.msg, "a.yar"));
 	assert_int_equal(store_sig_list_json(st, &l, NULL), VG_OK);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(jstr(json_array_get(l, 0), "name"), "b.yar");
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "name"), "b.yar");
 	json_decref(l);
 	store_close(st);
 }

@@ -1,0 +1,204 @@
+/* quarantine/restore.c — putting a file back, exactly, without following planted links. */
+#include "quarantine/quarantine_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/path.h"
+
+/* Open an absolute folder one component at a time, never following a symbolic link. */
+static int
+open_dir_nofollow(const char *dir, struct vg_error *err)
+{
+	char *copy = strdup(dir), *save = NULL, *part;
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (copy == NULL || fd < 0) {
+		free(copy);
+		if (fd >= 0)
+			close(fd);
+		vg_error_set(err, VG_NOMEM, "out of memory");
+		return -1;
+	}
+	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (next < 0) {
+			int e = errno;
+
+			vg_error_set(err, e == ENOENT ? VG_NOENT : VG_IO,
+				     "cannot restore into '%s': %s", dir,
+				     e == ELOOP || e == ENOTDIR
+					     ? "a folder on the way is a symbolic link or not a folder (not followed)"
+					     : strerror(e));
+			close(fd);
+			free(copy);
+			return -1;
+		}
+		close(fd);
+		fd = next;
+	}
+	free(copy);
+	return fd;
+}
+
+static int
+write_sink(const unsigned char *p, size_t n, void *ctx)
+{
+	int fd = *(int *)ctx;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Mode, owner and times as they were; the owner only where we may set it. */
+static enum vg_err
+set_metadata(int fd, const struct store_qitem *q, const char *where, struct vg_error *err)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = q->atime_ns / 1000000000;
+	ts[0].tv_nsec = q->atime_ns % 1000000000;
+	ts[1].tv_sec = q->mtime_ns / 1000000000;
+	ts[1].tv_nsec = q->mtime_ns % 1000000000;
+	if (fchown(fd, (uid_t)q->uid, (gid_t)q->gid) != 0 && geteuid() == 0)
+		return vg_error_set(err, VG_IO, "cannot set the owner of '%s': %s", where,
+				    strerror(errno));
+	if (fchmod(fd, (mode_t)(q->mode & 07777)) != 0 || futimens(fd, ts) != 0)
+		return vg_error_set(err, VG_IO, "cannot set the mode and times of '%s': %s", where,
+				    strerror(errno));
+	return VG_OK;
+}
+
+/* The restored file is in place: the item leaves the vault, its hash is allowed a while. */
+static enum vg_err
+forget(struct vault *v, const struct store_qitem *q, const char *where, struct vg_error *err)
+{
+	char reason[128];
+	enum vg_err rc = store_begin(v->st, err);
+
+	snprintf(reason, sizeof(reason), "restored from quarantine item %lld", (long long)q->id);
+	if (rc == VG_OK)
+		rc = store_q_delete(v->st, q->id, err);
+	if (rc == VG_OK && v->restore_window > 0)
+		rc = store_allow_add(v->st, "sha256", q->sha256, reason,
+				     (int64_t)time(NULL) + v->restore_window, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		vg_error_init(err);
+		rc = vg_error_set(err, VG_STORE, "restored '%s', but quarantine item %lld could not "
+				  "be removed from the vault", where, (long long)q->id);
+	}
+	return rc;
+}
+
+enum vg_err
+quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, char **where,
+		   struct vg_error *err)
+{
+	struct store_qitem q;
+	char *target = NULL, *parent = NULL, tmp[64];
+	unsigned char rnd[8];
+	const char *base;
+	struct stat st;
+	int dfd = -1, fd = -1, placed = 0;
+	enum vg_err rc = store_q_get(v->st, id, &q, err);
+
+	if (rc != VG_OK)
+		return rc;
+	if (strcmp(q.state, "quarantined") != 0) {
+		rc = vg_error_set(err, VG_INVAL, "quarantine item %lld is %s, not quarantined",
+				  (long long)id, q.state);
+		goto out;
+	}
+	if (dest)
+		rc = vg_path_absolute(dest, &target, err);
+	else if ((target = strdup(q.path)) == NULL)
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+	if (rc != VG_OK)
+		goto out;
+	base = vg_path_basename(target);
+	parent = strndup(target, (size_t)(base - target));
+	if (parent == NULL || base[0] == '\0') {
+		rc = vg_error_set(err, VG_INVAL, "cannot restore to '%s': not a file name", target);
+		goto out;
+	}
+	dfd = open_dir_nofollow(parent, err);
+	if (dfd < 0) {
+		rc = err ? err->code : VG_IO;
+		goto out;
+	}
+	if (!force && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = vg_error_set(err, VG_EXISTS, "'%s' exists: not overwritten (use --force)", target);
+		goto out;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		rc = vg_error_set(err, VG_CRYPTO, "no randomness for a temporary name");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".vigil-restore-%lld-%02x%02x%02x%02x%02x%02x%02x%02x",
+		 (long long)id, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = vg_error_set(err, VG_IO, "cannot create a file in '%s': %s", parent,
+				  strerror(errno));
+		goto out;
+	}
+	rc = vault_decrypt(v, &q, write_sink, &fd, err);
+	if (rc == VG_OK && fsync(fd) != 0)
+		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
+	if (rc == VG_OK)
+		rc = set_metadata(fd, &q, target, err);
+	if (rc == VG_OK && close(fd) != 0)
+		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
+	fd = -1;
+	if (rc == VG_OK) {
+		int r = force ? renameat(dfd, tmp, dfd, base)
+			      : renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE);
+
+		if (r != 0)
+			rc = vg_error_set(err, errno == EEXIST ? VG_EXISTS : VG_IO,
+					  "cannot restore to '%s': %s", target,
+					  errno == EEXIST ? "it exists (use --force)" : strerror(errno));
+		else
+			placed = 1;
+	}
+	if (!placed) {
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	fsync(dfd);
+	rc = forget(v, &q, target, err);
+	if (where) {
+		*where = target;
+		target = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(parent);
+	free(target);
+	store_qitem_release(&q);
+	return rc;
+}

@@ -1,0 +1,369 @@
+/* quarantine/vault.c — opening the vault, the crash-safe move in, listing, removing. */
+#include "quarantine/quarantine_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/path.h"
+
+static int
+discard(const unsigned char *p, size_t n, void *ctx)
+{
+	(void)p;
+	(void)n;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * A pending item: its original still there (same device and inode) means the move never
+ * completed, so the vault copy goes; an original that is gone means it did, so the item is
+ * kept. Runs under the store's write lock, like the last step of quarantine_add.
+ */
+static enum vg_err
+recover_one(struct vault *v, int64_t id, struct vg_error *err)
+{
+	struct store_qitem q;
+	struct stat st;
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_q_get(v->st, id, &q, err);
+	if (rc == VG_NOTFOUND || (rc == VG_OK && strcmp(q.state, "pending") != 0)) {
+		store_rollback(v->st);
+		if (rc == VG_OK)
+			store_qitem_release(&q);
+		vg_error_init(err);
+		return VG_OK; /* another process dealt with it */
+	}
+	if (rc == VG_OK) {
+		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
+		    (int64_t)st.st_ino == q.ino) {
+			rc = store_q_delete(v->st, id, err);
+			v->rolled_back++;
+		} else if ((rc = vault_decrypt(v, &q, discard, NULL, err)) == VG_OK) {
+			rc = store_q_set_state(v->st, id, "quarantined", err);
+			v->finished++;
+		}
+	}
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK)
+		store_rollback(v->st);
+	store_qitem_release(&q);
+	return rc;
+}
+
+enum vg_err
+quarantine_open(struct store *st, const char *state_dir, const char *key_file,
+		int64_t restore_window, struct vault **out, struct vg_error *err)
+{
+	struct vault *v = calloc(1, sizeof(*v));
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	enum vg_err rc;
+
+	if (v == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	v->st = st;
+	v->restore_window = restore_window;
+	v->cipher = EVP_CIPHER_CTX_new();
+	v->plain = malloc(QUARANTINE_CHUNK);
+	v->sealed = malloc(QUARANTINE_CHUNK + TAG_LEN);
+	if (v->cipher == NULL || v->plain == NULL || v->sealed == NULL) {
+		quarantine_close(v);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	rc = vault_key_load(v, state_dir, key_file, err);
+	if (rc == VG_OK)
+		rc = store_q_ids(st, "pending", &ids, &n, err);
+	for (i = 0; rc == VG_OK && i < n; i++)
+		rc = recover_one(v, ids[i], err);
+	free(ids);
+	if (rc != VG_OK) {
+		quarantine_close(v);
+		return rc;
+	}
+	*out = v;
+	return VG_OK;
+}
+
+void
+quarantine_close(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	OPENSSL_cleanse(v->key, sizeof(v->key));
+	EVP_CIPHER_CTX_free(v->cipher);
+	if (v->plain)
+		OPENSSL_cleanse(v->plain, QUARANTINE_CHUNK);
+	free(v->plain);
+	free(v->sealed);
+	free(v);
+}
+
+void
+quarantine_recovered(const struct vault *v, int *finished, int *rolled_back)
+{
+	*finished = v->finished;
+	*rolled_back = v->rolled_back;
+}
+
+static int64_t
+ns(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       ns(a->st_mtim) == ns(b->st_mtim);
+}
+
+/* Read want bytes (fewer only at end of file). */
+static ssize_t
+read_full(int fd, unsigned char *buf, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t r = read(fd, buf + got, want - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Encrypt the open file into a new pending item; one transaction, so all or nothing. */
+static enum vg_err
+store_copy(struct vault *v, int fd, const struct stat *st, const char *path, const char *threat,
+	   int64_t scan_id, int64_t *id, struct vg_error *err)
+{
+	struct store_qitem q = { 0 };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char nonce[NONCE_LEN], d[32];
+	char hex[65];
+	int64_t idx;
+	enum vg_err rc;
+
+	if (md == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	q.path = (char *)path;
+	q.path_len = strlen(path);
+	q.mode = st->st_mode & 07777;
+	q.uid = st->st_uid;
+	q.gid = st->st_gid;
+	q.atime_ns = ns(st->st_atim);
+	q.mtime_ns = ns(st->st_mtim);
+	q.dev = (int64_t)st->st_dev;
+	q.ino = (int64_t)st->st_ino;
+	q.size = st->st_size;
+	q.sha256 = (char *)"";
+	q.threat = (char *)threat;
+	q.scan_id = scan_id;
+	q.chunk_size = QUARANTINE_CHUNK;
+	q.chunks = st->st_size == 0 ? 1 : (st->st_size + QUARANTINE_CHUNK - 1) / QUARANTINE_CHUNK;
+
+	rc = store_begin(v->st, err);
+	if (rc == VG_OK)
+		rc = store_q_insert(v->st, &q, id, err);
+	for (idx = 0; rc == VG_OK && idx < q.chunks; idx++) {
+		size_t want = idx == q.chunks - 1 ? (size_t)(q.size - idx * QUARANTINE_CHUNK)
+						  : QUARANTINE_CHUNK;
+		ssize_t got = read_full(fd, v->plain, want);
+
+		if (got < 0)
+			rc = vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
+		else if ((size_t)got != want)
+			rc = vg_error_set(err, VG_IO, "'%s' changed while it was read: left in place",
+					  path);
+		if (rc == VG_OK) {
+			EVP_DigestUpdate(md, v->plain, want);
+			rc = chunk_seal(v, *id, idx, q.chunks, v->plain, want, nonce, v->sealed, err);
+		}
+		if (rc == VG_OK)
+			rc = store_q_chunk_put(v->st, *id, idx, nonce, NONCE_LEN, v->sealed,
+					       want + TAG_LEN, err);
+	}
+	if (rc == VG_OK && read_full(fd, v->plain, 1) != 0)
+		rc = vg_error_set(err, VG_IO, "'%s' grew while it was read: left in place", path);
+	if (rc == VG_OK) {
+		EVP_DigestFinal_ex(md, d, NULL);
+		vg_hex(d, 32, hex);
+		rc = store_q_set_sha256(v->st, *id, hex, err);
+	}
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK)
+		store_rollback(v->st);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static void
+drop_item(struct vault *v, int64_t id)
+{
+	if (store_begin(v->st, NULL) == VG_OK) {
+		if (store_q_delete(v->st, id, NULL) != VG_OK || store_commit(v->st, NULL) != VG_OK)
+			store_rollback(v->st);
+	}
+}
+
+/*
+ * The last step, under the store's write lock: the item must still be ours and pending, and
+ * the file at the path must still be the one read; then the original goes and the item is
+ * quarantined.
+ */
+static enum vg_err
+finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, const struct stat *read_st,
+	    const char *path, struct vg_error *err)
+{
+	struct store_qitem q;
+	struct stat now_fd, now_path;
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_q_get(v->st, id, &q, err);
+	if (rc == VG_OK && strcmp(q.state, "pending") != 0)
+		rc = vg_error_set(err, VG_IO, "quarantine item %lld changed under us", (long long)id);
+	if (rc == VG_OK &&
+	    (fstat(fd, &now_fd) != 0 || fstatat(dfd, base, &now_path, AT_SYMLINK_NOFOLLOW) != 0 ||
+	     !same_file(read_st, &now_fd) || !same_file(read_st, &now_path)))
+		rc = vg_error_set(err, VG_IO, "'%s' changed while it was quarantined: left in place",
+				  path);
+	if (rc == VG_OK && unlinkat(dfd, base, 0) != 0)
+		rc = vg_error_set(err, errno == EACCES || errno == EPERM || errno == EROFS ? VG_PERM
+											  : VG_IO,
+				  "cannot remove '%s': %s (left in place)", path, strerror(errno));
+	if (rc == VG_OK) {
+		fsync(dfd);
+		/* from here the vault copy is the only one: the pending row already says so */
+		rc = store_q_set_state(v->st, id, "quarantined", err);
+		if (rc == VG_OK)
+			rc = store_commit(v->st, err);
+		if (rc != VG_OK)
+			store_rollback(v->st); /* still pending: the next open finishes it */
+	} else {
+		store_rollback(v->st);
+	}
+	if (q.path)
+		store_qitem_release(&q);
+	return rc;
+}
+
+enum vg_err
+quarantine_add(struct vault *v, const char *path, const char *threat, int64_t scan_id, int64_t *id,
+	       struct vg_error *err)
+{
+	char *abs = NULL, *parent = NULL;
+	const char *base;
+	struct stat st;
+	int dfd = -1, fd = -1;
+	enum vg_err rc = vg_path_absolute(path, &abs, err);
+	struct store_qitem q;
+
+	if (rc != VG_OK)
+		return rc;
+	base = vg_path_basename(abs);
+	parent = strndup(abs, (size_t)(base - abs));
+	if (parent == NULL || base[0] == '\0') {
+		rc = vg_error_set(err, VG_INVAL, "'%s' is not a file", abs);
+		goto out;
+	}
+	dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = vg_error_set(err, errno == ENOENT ? VG_NOENT : errno == ELOOP ? VG_INVAL : VG_IO,
+				  "cannot quarantine '%s': %s", abs,
+				  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = vg_error_set(err, VG_INVAL, "cannot quarantine '%s': not a regular file", abs);
+		goto out;
+	}
+	rc = store_copy(v, fd, &st, abs, threat, scan_id, id, err);
+	if (rc != VG_OK)
+		goto out;
+	/* read the committed copy back before the original goes */
+	rc = store_q_get(v->st, *id, &q, err);
+	if (rc == VG_OK) {
+		rc = vault_decrypt(v, &q, discard, NULL, err);
+		store_qitem_release(&q);
+	}
+	if (rc == VG_OK)
+		rc = finish_move(v, *id, dfd, base, fd, &st, abs, err);
+	if (rc != VG_OK)
+		drop_item(v, *id);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(parent);
+	free(abs);
+	return rc;
+}
+
+enum vg_err
+quarantine_list_json(struct vault *v, json_t **out, struct vg_error *err)
+{
+	return store_q_list_json(v->st, "quarantined", out, err);
+}
+
+enum vg_err
+quarantine_remove(struct vault *v, int64_t id, struct vg_error *err)
+{
+	struct store_qitem q;
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_q_get(v->st, id, &q, err);
+	if (rc == VG_OK) {
+		store_qitem_release(&q);
+		rc = store_q_delete(v->st, id, err);
+	}
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK)
+		store_rollback(v->st);
+	return rc;
+}
+
+enum vg_err
+quarantine_expire(struct vault *v, int64_t days, int64_t *removed, struct vg_error *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	enum vg_err rc = VG_OK;
+
+	*removed = 0;
+	if (days <= 0)
+		return VG_OK;
+	rc = store_q_expired(v->st, days, &ids, &n, err);
+	for (i = 0; rc == VG_OK && i < n; i++)
+		if ((rc = quarantine_remove(v, ids[i], err)) == VG_OK)
+			(*removed)++;
+	free(ids);
+	return rc;
+}
