@@ -205,7 +205,8 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(st->db, 60000);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+	if (sqlite3_exec(st->db, "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "PRAGMA secure_delete=ON;"
 			 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = store_fail(st, "open the store", err);
 		store_close(st);

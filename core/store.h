@@ -162,8 +162,11 @@ enum vg_err store_q_set_state(struct store *st, int64_t id, const char *state,
 			      struct vg_error *err);
 enum vg_err store_q_set_sha256(struct store *st, int64_t id, const char *sha256,
 			       struct vg_error *err);
-/* The item and its chunks. */
-enum vg_err store_q_delete(struct store *st, int64_t id, struct vg_error *err);
+/*
+ * The item and its chunks; with wipe, their pages are overwritten (secure_delete), as for
+ * `quarantine remove`. A restore passes 0: the chunks are ciphertext of a file that is back.
+ */
+enum vg_err store_q_delete(struct store *st, int64_t id, int wipe, struct vg_error *err);
 /* VG_NOTFOUND when there is no such item. */
 enum vg_err store_q_get(struct store *st, int64_t id, struct store_qitem *out,
 			struct vg_error *err);

@@ -112,18 +112,23 @@ store_q_set_sha256(struct store *st, int64_t id, const char *sha256, struct vg_e
 }
 
 enum vg_err
-store_q_delete(struct store *st, int64_t id, struct vg_error *err)
+store_q_delete(struct store *st, int64_t id, int wipe, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_Q_CHUNKS_DELETE);
 	enum vg_err rc;
 
+	if (!wipe)
+		sqlite3_exec(st->db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL);
 	sqlite3_bind_int64(s, 1, id);
 	rc = store_exec(st, s, "delete the chunks of a quarantine item", err);
-	if (rc != VG_OK)
-		return rc;
-	s = store_stmt(st, SQL_Q_DELETE);
-	sqlite3_bind_int64(s, 1, id);
-	return store_exec(st, s, "delete a quarantine item", err);
+	if (rc == VG_OK) {
+		s = store_stmt(st, SQL_Q_DELETE);
+		sqlite3_bind_int64(s, 1, id);
+		rc = store_exec(st, s, "delete a quarantine item", err);
+	}
+	if (!wipe)
+		sqlite3_exec(st->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
+	return rc;
 }
 
 static char *

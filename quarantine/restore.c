@@ -96,7 +96,7 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 
 	snprintf(reason, sizeof(reason), "restored from quarantine item %lld", (long long)q->id);
 	if (rc == VG_OK)
-		rc = store_q_delete(v->st, q->id, err);
+		rc = store_q_delete(v->st, q->id, 0, err);
 	if (rc == VG_OK && v->restore_window > 0)
 		rc = store_allow_add(v->st, "sha256", q->sha256, reason,
 				     (int64_t)time(NULL) + v->restore_window, err);

@@ -47,7 +47,7 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 	if (rc == VG_OK) {
 		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
 		    (int64_t)st.st_ino == q.ino) {
-			rc = store_q_delete(v->st, id, err);
+			rc = store_q_delete(v->st, id, 1, err);
 			v->rolled_back++;
 		} else if ((rc = vault_decrypt(v, &q, discard, NULL, err)) == VG_OK) {
 			rc = store_q_set_state(v->st, id, "quarantined", err);
@@ -221,7 +221,7 @@ static void
 drop_item(struct vault *v, int64_t id)
 {
 	if (store_begin(v->st, NULL) == VG_OK) {
-		if (store_q_delete(v->st, id, NULL) != VG_OK || store_commit(v->st, NULL) != VG_OK)
+		if (store_q_delete(v->st, id, 1, NULL) != VG_OK || store_commit(v->st, NULL) != VG_OK)
 			store_rollback(v->st);
 	}
 }
@@ -341,7 +341,7 @@ quarantine_remove(struct vault *v, int64_t id, struct vg_error *err)
 	rc = store_q_get(v->st, id, &q, err);
 	if (rc == VG_OK) {
 		store_qitem_release(&q);
-		rc = store_q_delete(v->st, id, err);
+		rc = store_q_delete(v->st, id, 1, err);
 	}
 	if (rc == VG_OK)
 		rc = store_commit(v->st, err);
