@@ -48,7 +48,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 VIGIL    := $(BUILD)/vigil$(if $(SAN),-san)
 LIBVIGIL := $(OBJDIR)/libvigil.a
 
-.PHONY: all deps run check unit e2e clean
+.PHONY: all deps run check bench clean
 all: $(VIGIL)
 
 $(OBJDIR)/%.o: %.c
@@ -80,6 +80,11 @@ run: deps
 check: deps
 	$(MAKE) all unit-bins
 	VIGIL=$(abspath $(VIGIL)) UNIT_BINS="$(UNIT_BINS)" tests/run.sh
+
+# Benchmarks measure; they never fail a build for being slow (see bench/).
+bench: deps
+	$(MAKE) all
+	bench/quarantine.sh $(VIGIL)
 
 clean:
 	rm -rf $(BUILD)

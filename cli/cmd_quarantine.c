@@ -139,10 +139,9 @@ cmd_quarantine_restore(struct cli *cli)
 	};
 	struct vault *v = NULL;
 	const char *dest = NULL;
-	char *where = NULL;
+	json_t *done;
 	int64_t id;
-	int force = 0, c;
-	enum vg_err e;
+	int force = 0, c, i, failed = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -154,29 +153,54 @@ cmd_quarantine_restore(struct cli *cli)
 		else
 			return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 	}
-	if (optind != cli->argc - 1)
-		return cli_usage(cli, "quarantine restore takes one ID");
-	if (item_id(cli, cli->argv[optind], &id) != 0)
-		return EXIT_FAILED;
+	if (optind >= cli->argc || (dest && optind != cli->argc - 1))
+		return cli_usage(cli, "quarantine restore takes one ID with --path, else IDs");
+	for (i = optind; i < cli->argc; i++)
+		if (item_id(cli, cli->argv[i], &id) != 0)
+			return EXIT_FAILED;
 	if (cli_open_vault(cli, &v) != 0)
 		return EXIT_FAILED;
-	e = quarantine_restore(v, id, dest, force, &where, &cli->err);
-	quarantine_close(v);
-	if (e != VG_OK) {
-		free(where);
-		return cli_fail(cli, e);
-	}
-	if (cli->json) {
-		json_t *o = json_pack("{s:I}", "id", (json_int_t)id);
+	done = json_array();
+	for (i = optind; i < cli->argc; i++) {
+		struct vg_error one;
+		char *where = NULL;
+		json_t *o;
 
-		vg_json_set_bytes(o, "restored_to", where, strlen(where));
-		out_json(cli, o);
-	} else if (!cli->quiet) {
-		printf("restored item %lld to '", (long long)id);
-		out_text(where);
-		printf("'\n");
+		parse_int(cli->argv[i], &id);
+		vg_error_init(&one);
+		o = json_pack("{s:I}", "id", (json_int_t)id);
+		if (quarantine_restore(v, id, dest, force, &where, &one) == VG_OK) {
+			vg_json_set_bytes(o, "restored_to", where, strlen(where));
+			if (!cli->json && !cli->quiet) {
+				printf("restored item %lld to '", (long long)id);
+				out_text(where);
+				printf("'\n");
+			}
+		} else {
+			char *esc = vg_text_escape(one.msg, strlen(one.msg));
+
+			json_object_set_new(o, "error", json_string(one.msg));
+			if (cli->argc - optind == 1) {
+				cli->err = one; /* one ID: its error is the command's */
+			} else {
+				fprintf(stderr, "vigil: %s\n", esc ? esc : "?");
+			}
+			free(esc);
+			failed++;
+		}
+		free(where);
+		json_array_append_new(done, o);
 	}
-	free(where);
+	quarantine_close(v);
+	if (cli->json)
+		out_json(cli, cli->argc - optind == 1 ? json_incref(json_array_get(done, 0))
+						      : json_pack("{s:O}", "items", done));
+	json_decref(done);
+	if (failed && cli->argc - optind == 1)
+		return cli_fail(cli, cli->err.code);
+	if (failed)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%d of %d items were not restored",
+						  failed, cli->argc - optind));
 	return EXIT_CLEAN;
 }
 

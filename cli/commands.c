@@ -30,7 +30,7 @@ const struct command commands[] = {
 	{ "quarantine", "list", cmd_quarantine_list, NEED_STORE, "quarantine list",
 	  "the items in the vault" },
 	{ "quarantine", "restore", cmd_quarantine_restore, NEED_STORE,
-	  "quarantine restore ID [--path DEST] [--force]",
+	  "quarantine restore ID... [--force] | quarantine restore ID --path DEST [--force]",
 	  "put an item back, byte for byte, with its mode, owner and times" },
 	{ "quarantine", "remove", cmd_quarantine_remove, NEED_STORE, "quarantine remove ID",
 	  "delete an item for good" },
