@@ -520,6 +520,9 @@ cmd_scan_run(struct cli *cli)
 		fprintf(stderr, "\r\033[K");
 
 	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
+	/* before the totals are recorded: a file that could not be moved is an error */
+	if (e == VG_OK && quarantine && totals.threats > 0)
+		quarantine_findings(cli, scan_id, &totals);
 	{
 		struct vg_error e2;
 
@@ -541,8 +544,6 @@ cmd_scan_run(struct cli *cli)
 		cli_fail(cli, e);
 		goto out;
 	}
-	if (quarantine)
-		quarantine_findings(cli, scan_id, &totals);
 	prune_history(cli);
 	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db);
 	if (totals.threats > 0)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# A full disk during quarantine: the original stays, nothing is half-kept, exit 2.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p small
+if ! mount -t tmpfs -o size=3m,mode=0700 vigil-e2e small 2>/dev/null; then
+	echo "cannot mount a tmpfs (not root?)"
+	exit 77
+fi
+trap 'umount "$T/small" 2>/dev/null; cleanup' EXIT
+export VIGIL_STATE_DIR="$T/small/state"
+
+head -c 6000000 /dev/urandom >big.bin
+sha=$(sha256sum big.bin | cut -d" " -f1)
+echo "small one" >small.txt
+
+test_expect_success 'quarantine add on a full disk exits 2 naming the store, the original stays' '
+	vigil quarantine add small.txt >/dev/null &&
+	expect_exit 2 vigil quarantine add big.bin 2>err &&
+	grep -q "full" err &&
+	test "$(sha256sum big.bin | cut -d" " -f1)" = "$sha"
+'
+test_expect_success 'the vault still opens and holds only the earlier item, which restores' '
+	vigil --json quarantine list >list.json &&
+	jq -e "[.items[].path] == [\"$T/small.txt\"]" list.json &&
+	vigil quarantine restore "$(jq .items[0].id list.json)" >/dev/null &&
+	test "$(cat small.txt)" = "small one"
+'
+test_expect_success 'scan --action quarantine on a full disk: recorded as failed, file left, an error counted' '
+	mkdir -p t && eicar t/e.com && cp big.bin t/pad.bin &&
+	(cd t && zip -q -0 ../bomb.zip e.com pad.bin) && rm -rf t && mkdir t && mv bomb.zip t/ &&
+	zsha=$(sha256sum t/bomb.zip | cut -d" " -f1) &&
+	vigil --json scan custom t --action quarantine >scan.json; test $? -eq 1 &&
+	jq -e ".threats[0].action | test(\"^quarantine failed: .*full\")" scan.json &&
+	jq -e ".errors >= 1" scan.json &&
+	vigil --json scan show "$(jq .scan_id scan.json)" | jq -e ".errors >= 1" &&
+	test "$(sha256sum t/bomb.zip | cut -d" " -f1)" = "$zsha"
+'
+test_done
