@@ -168,7 +168,7 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
 	if (rc == VG_OK)
 		rc = set_metadata(fd, &q, target, err);
-	if (rc == VG_OK && close(fd) != 0)
+	if (close(fd) != 0 && rc == VG_OK)
 		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
 	fd = -1;
 	if (rc == VG_OK) {
