@@ -68,8 +68,8 @@ cli_print_help(FILE *out, const char *family)
 	size_t i;
 
 	if (family == NULL) {
-		fprintf(out, "usage: vigil [--state-dir DIR] [--config FILE] [--json] [-q] [-v] "
-			     "COMMAND [ARGS]\n\n"
+		fprintf(out, "usage: vigil [--state-dir DIR] [--config FILE] [--key-file FILE] [--json] "
+			     "[-q] [-v] COMMAND [ARGS]\n\n"
 			     "vigil is an offline malware scanner and quarantine manager.\n\n"
 			     "Commands:\n");
 	}
@@ -82,6 +82,7 @@ cli_print_help(FILE *out, const char *family)
 		fprintf(out, "\nGlobal options:\n"
 			     "  --state-dir DIR  state folder (also VIGIL_STATE_DIR)\n"
 			     "  --config FILE    local configuration (also VIGIL_CONFIG)\n"
+			     "  --key-file FILE  the quarantine key (default <state-dir>/quarantine.key)\n"
 			     "  --json           one JSON document on stdout\n"
 			     "  -q, -v           quieter, more verbose\n"
 			     "  --version        the version\n\n"
