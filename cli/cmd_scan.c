@@ -283,6 +283,7 @@ quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
 		} else {
 			snprintf(action, sizeof(action), "quarantine failed: %s", one.msg);
 			t->errors++;
+			store_problem_add(cli->st, scan_id, path, len, NULL, 0, "error", action, &e2);
 		}
 		store_threat_set_action(cli->st, scan_id, path, action, &e2);
 		free(path);

@@ -4,6 +4,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,8 @@ quarantine_export(struct vault *v, int64_t id, const char *out, const char *pass
 	struct archive *a = NULL;
 	struct stat st;
 	char *tmp = NULL, *meta = NULL, name[80];
+	unsigned char rnd[8];
+	int fd = -1;
 	enum vg_err rc = store_q_get(v->st, id, &q, err);
 
 	if (rc != VG_OK)
@@ -70,16 +74,26 @@ quarantine_export(struct vault *v, int64_t id, const char *out, const char *pass
 		rc = vg_error_set(err, VG_EXISTS, "'%s' exists: not overwritten", out);
 		goto done;
 	}
-	if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) {
+	/* a new, private, unguessable temporary file: a link planted there is not followed */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    asprintf(&tmp, "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", out, rnd[0], rnd[1], rnd[2],
+		     rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]) < 0) {
 		tmp = NULL;
 		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto done;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(tmp);
+		tmp = NULL;
+		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", out, strerror(errno));
 		goto done;
 	}
 	a = archive_write_new();
 	if (a == NULL || archive_write_set_format_zip(a) != ARCHIVE_OK ||
 	    archive_write_set_options(a, "zip:encryption=aes256") != ARCHIVE_OK ||
 	    archive_write_set_passphrase(a, password ? password : "infected") != ARCHIVE_OK ||
-	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  a ? archive_error_string(a) : "out of memory");
 		goto done;
@@ -102,11 +116,16 @@ quarantine_export(struct vault *v, int64_t id, const char *out, const char *pass
 	if (archive_write_close(a) != ARCHIVE_OK && rc == VG_OK)
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  archive_error_string(a));
-	if (rc == VG_OK && rename(tmp, out) != 0)
+	if (rc == VG_OK && fsync(fd) != 0)
 		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", out, strerror(errno));
+	if (rc == VG_OK && renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) != 0)
+		rc = vg_error_set(err, errno == EEXIST ? VG_EXISTS : VG_IO, "cannot write '%s': %s",
+				  out, errno == EEXIST ? "it exists: not overwritten" : strerror(errno));
 done:
 	if (a)
 		archive_write_free(a);
+	if (fd >= 0)
+		close(fd);
 	if (rc != VG_OK && tmp)
 		unlink(tmp);
 	free(tmp);

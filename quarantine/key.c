@@ -41,27 +41,36 @@ key_id(const unsigned char key[KEY_LEN], char hex[65])
 	vg_hex(d, 32, hex);
 }
 
+/* Write a new key beside path and link it into place: a crash leaves no partial key. */
 static enum vg_err
 create_key(const char *path, unsigned char key[KEY_LEN], struct vg_error *err)
 {
+	char *tmp = NULL;
+	enum vg_err rc = VG_OK;
 	int fd;
-	ssize_t w;
 
 	if (RAND_bytes(key, KEY_LEN) != 1)
 		return vg_error_set(err, VG_CRYPTO, "cannot make a quarantine key: no randomness");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vg_error_set(err, VG_IO, "cannot create quarantine key '%s': %s", path,
-				    strerror(errno));
-	w = write(fd, key, KEY_LEN);
-	if (w != KEY_LEN || fsync(fd) != 0) {
+	if (asprintf(&tmp, "%s.new.%ld", path, (long)getpid()) < 0)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	unlink(tmp); /* a leftover of a crashed process with our pid */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = vg_error_set(err, VG_IO, "cannot create quarantine key '%s': %s", path,
+				  strerror(errno));
+	} else {
+		if (write(fd, key, KEY_LEN) != KEY_LEN || fsync(fd) != 0)
+			rc = vg_error_set(err, VG_IO, "cannot write quarantine key '%s': %s", path,
+					  strerror(errno));
 		close(fd);
-		unlink(path);
-		return vg_error_set(err, VG_IO, "cannot write quarantine key '%s': %s", path,
-				    strerror(errno));
+		/* link, not rename: a key made by a concurrent process is never replaced */
+		if (rc == VG_OK && link(tmp, path) != 0)
+			rc = vg_error_set(err, errno == EEXIST ? VG_EXISTS : VG_IO,
+					  "cannot create quarantine key '%s': %s", path, strerror(errno));
+		unlink(tmp);
 	}
-	close(fd);
-	return VG_OK;
+	free(tmp);
+	return rc;
 }
 
 static enum vg_err
@@ -108,9 +117,13 @@ vault_key_load(struct vault *v, const char *state_dir, const char *key_file, str
 		goto out;
 	rc = read_key(path, v->key, err);
 	if (rc == VG_NOENT && known == NULL && key_file == NULL) {
-		/* the vault never had a key: make one */
+		/* the vault never had a key: make one (or take the one a concurrent vigil made) */
 		vg_error_init(err);
 		rc = create_key(path, v->key, err);
+		if (rc == VG_EXISTS) {
+			vg_error_init(err);
+			rc = read_key(path, v->key, err);
+		}
 	} else if (rc == VG_NOENT && known != NULL) {
 		vg_error_init(err);
 		rc = vg_error_set(err, VG_NOENT,

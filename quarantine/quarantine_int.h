@@ -17,6 +17,7 @@ struct vault {
 	int finished, rolled_back;
 	EVP_CIPHER_CTX *cipher;
 	unsigned char *plain, *sealed;	/* one chunk each, reused */
+	char *state_real, *key_real;	/* never quarantined: canonical paths */
 };
 
 /* key.c: load (or create) the key and check it against the vault's key id. */

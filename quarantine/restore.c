@@ -164,10 +164,10 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		goto out;
 	}
 	rc = vault_decrypt(v, &q, write_sink, &fd, err);
-	if (rc == VG_OK && fsync(fd) != 0)
-		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
 	if (rc == VG_OK)
 		rc = set_metadata(fd, &q, target, err);
+	if (rc == VG_OK && fsync(fd) != 0) /* data, mode, owner and times together */
+		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
 	if (close(fd) != 0 && rc == VG_OK)
 		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", target, strerror(errno));
 	fd = -1;

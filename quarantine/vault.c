@@ -13,6 +13,12 @@
 #include "core/log.h"
 #include "core/path.h"
 
+static int64_t
+ns(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int
 discard(const unsigned char *p, size_t n, void *ctx)
 {
@@ -45,8 +51,11 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 		return VG_OK; /* another process dealt with it */
 	}
 	if (rc == VG_OK) {
+		/* the same file only if device, inode, size and mtime (ns) all agree: an inode
+		 * number freed by the unlink can come back for an unrelated file */
 		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
-		    (int64_t)st.st_ino == q.ino) {
+		    (int64_t)st.st_ino == q.ino && (int64_t)st.st_size == q.size &&
+		    ns(st.st_mtim) == q.mtime_ns) {
 			rc = store_q_delete(v->st, id, 1, err);
 			v->rolled_back++;
 		} else if ((rc = vault_decrypt(v, &q, discard, NULL, err)) == VG_OK) {
@@ -82,7 +91,14 @@ quarantine_open(struct store *st, const char *state_dir, const char *key_file,
 		quarantine_close(v);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
+	v->state_real = realpath(state_dir, NULL);
 	rc = vault_key_load(v, state_dir, key_file, err);
+	if (rc == VG_OK) {
+		char *kp = key_file ? strdup(key_file) : vg_path_join(state_dir, "quarantine.key");
+
+		v->key_real = kp ? realpath(kp, NULL) : NULL;
+		free(kp);
+	}
 	if (rc == VG_OK)
 		rc = store_q_ids(st, "pending", &ids, &n, err);
 	for (i = 0; rc == VG_OK && i < n; i++)
@@ -103,6 +119,8 @@ quarantine_close(struct vault *v)
 		return;
 	OPENSSL_cleanse(v->key, sizeof(v->key));
 	EVP_CIPHER_CTX_free(v->cipher);
+	free(v->state_real);
+	free(v->key_real);
 	if (v->plain)
 		OPENSSL_cleanse(v->plain, QUARANTINE_CHUNK);
 	free(v->plain);
@@ -115,12 +133,6 @@ quarantine_recovered(const struct vault *v, int *finished, int *rolled_back)
 {
 	*finished = v->finished;
 	*rolled_back = v->rolled_back;
-}
-
-static int64_t
-ns(struct timespec ts)
-{
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int
@@ -269,11 +281,36 @@ finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, cons
 	return rc;
 }
 
+/*
+ * The canonical path of base in folder parent (the folder resolved, the name as it is), and
+ * a refusal for anything inside the state folder or the key: quarantining the store or the
+ * key would destroy the vault.
+ */
+static enum vg_err
+canonical(struct vault *v, const char *parent, const char *base, char **out, struct vg_error *err)
+{
+	char *dir = realpath(parent, NULL);
+
+	if (dir == NULL)
+		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot quarantine '%s%s': %s",
+				    parent, base, strerror(errno));
+	*out = vg_path_join(dir, base);
+	free(dir);
+	if (*out == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	if ((v->state_real && vg_path_within(*out, v->state_real)) ||
+	    (v->key_real && strcmp(*out, v->key_real) == 0))
+		return vg_error_set(err, VG_INVAL,
+				    "cannot quarantine '%s': it is part of vigil's own state (the "
+				    "store, the vault or its key)", *out);
+	return VG_OK;
+}
+
 enum vg_err
 quarantine_add(struct vault *v, const char *path, const char *threat, int64_t scan_id, int64_t *id,
 	       struct vg_error *err)
 {
-	char *abs = NULL, *parent = NULL;
+	char *abs = NULL, *parent = NULL, *real = NULL;
 	const char *base;
 	struct stat st;
 	int dfd = -1, fd = -1;
@@ -288,6 +325,11 @@ quarantine_add(struct vault *v, const char *path, const char *threat, int64_t sc
 		rc = vg_error_set(err, VG_INVAL, "'%s' is not a file", abs);
 		goto out;
 	}
+	/* record where the file really is, so that restore (which follows no links) finds
+	 * the way back; and never take the vault's own files */
+	rc = canonical(v, parent, base, &real, err);
+	if (rc != VG_OK)
+		goto out;
 	dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -301,7 +343,7 @@ quarantine_add(struct vault *v, const char *path, const char *threat, int64_t sc
 		rc = vg_error_set(err, VG_INVAL, "cannot quarantine '%s': not a regular file", abs);
 		goto out;
 	}
-	rc = store_copy(v, fd, &st, abs, threat, scan_id, id, err);
+	rc = store_copy(v, fd, &st, real, threat, scan_id, id, err);
 	if (rc != VG_OK)
 		goto out;
 	/* read the committed copy back before the original goes */
@@ -311,7 +353,7 @@ quarantine_add(struct vault *v, const char *path, const char *threat, int64_t sc
 		store_qitem_release(&q);
 	}
 	if (rc == VG_OK)
-		rc = finish_move(v, *id, dfd, base, fd, &st, abs, err);
+		rc = finish_move(v, *id, dfd, base, fd, &st, real, err);
 	if (rc != VG_OK)
 		drop_item(v, *id);
 out:
@@ -321,6 +363,7 @@ out:
 		close(dfd);
 	free(parent);
 	free(abs);
+	free(real);
 	return rc;
 }
 

@@ -96,3 +96,9 @@ scanner_allow_match(const struct allow_set *set, const char *sha256, const char 
 	}
 	return NULL;
 }
+
+int
+scanner_allow_empty(const struct allow_set *set)
+{
+	return set == NULL || set->n == 0;
+}

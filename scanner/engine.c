@@ -307,6 +307,20 @@ object_type(struct engine *e, const unsigned char *data, size_t len, int want_fu
 	return 0;
 }
 
+/* The SHA-256 of the file on disk that holds obj, computed once per file. */
+static const char *
+top_sha256(const struct object *obj)
+{
+	struct budget *b = obj->budget;
+	unsigned char d[32];
+
+	if (b->top_sha256[0] == '\0' && b->top_data != NULL) {
+		EVP_Digest(b->top_data, b->top_size, d, NULL, EVP_sha256(), NULL);
+		vg_hex(d, 32, b->top_sha256);
+	}
+	return b->top_sha256;
+}
+
 static void
 emit_threats(struct engine *e, const unsigned char *data, size_t len, const struct object *obj,
 	     const char *mime)
@@ -347,6 +361,8 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		memcpy(r->md5, md5, sizeof(md5));
 		r->size = (int64_t)len;
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
+		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
+			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
 		if (allowed) {
 			r->allowed_by = strdup(allowed);
 			atomic_fetch_add(&e->c->allowed, 1);
@@ -484,6 +500,7 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 		return;
 	}
 	bus_jump = &jb;
+	obj->budget->top_data = map;
 	engine_scan_object(e, map, size, obj);
 	bus_jump = NULL;
 	munmap(map, size);
@@ -558,6 +575,8 @@ engine_scan_file(struct engine *e, struct job *j)
 		}
 		atomic_fetch_add(&c->files, 1);
 		atomic_fetch_add(&c->bytes, (long long)got);
+		budget.top_data = e->buf;
+		budget.top_size = got;
 		engine_scan_object(e, e->buf, got, &obj);
 	} else {
 		atomic_fetch_add(&c->files, 1);

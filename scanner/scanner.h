@@ -93,6 +93,8 @@ void scanner_allow_destroy(struct allow_set *set);
 /* kind "sha256" (64 hex digits, any case) or "name". */
 enum vg_err scanner_allow_add(struct allow_set *set, const char *kind, const char *value,
 			      const char *reason, struct vg_error *err);
+/* Is the set empty? */
+int scanner_allow_empty(const struct allow_set *set);
 /* The reason ("sha256 ...: why") when sha256 or name is allowed (borrowed), else NULL. */
 const char *scanner_allow_match(const struct allow_set *set, const char *sha256,
 				const char *name);

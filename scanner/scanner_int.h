@@ -91,6 +91,10 @@ struct engine;
 struct budget {
 	uint64_t members, bytes, top_size;
 	int exhausted;
+	/* the file itself, in memory while its members are scanned, and its SHA-256 once
+	 * something inside needs it (an allow-listed archive covers what it holds) */
+	const unsigned char *top_data;
+	char top_sha256[65];
 };
 
 /* The object being scanned: a file on disk or an archive member inside it. */
