@@ -21,6 +21,8 @@ vg_strerror(enum vg_err code)
 void
 vg_error_init(struct vg_error *err)
 {
+	if (err == NULL)
+		return;
 	err->code = VG_OK;
 	err->msg[0] = '\0';
 }

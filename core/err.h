@@ -33,6 +33,7 @@ struct vg_error {
 /* The fixed message of a code; never NULL, also for codes out of range. */
 const char *vg_strerror(enum vg_err code);
 
+/* Clear err (NULL is allowed and ignored). */
 void vg_error_init(struct vg_error *err);
 
 /*

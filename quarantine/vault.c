@@ -245,7 +245,7 @@ drop_item(struct vault *v, int64_t id)
  */
 static enum vg_err
 finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, const struct stat *read_st,
-	    const char *path, struct vg_error *err)
+	    const char *path, int *unlinked, struct vg_error *err)
 {
 	struct store_qitem q;
 	struct stat now_fd, now_path;
@@ -266,13 +266,23 @@ finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, cons
 											  : VG_IO,
 				  "cannot remove '%s': %s (left in place)", path, strerror(errno));
 	if (rc == VG_OK) {
+		*unlinked = 1;
 		fsync(dfd);
 		/* from here the vault copy is the only one: the pending row already says so */
 		rc = store_q_set_state(v->st, id, "quarantined", err);
 		if (rc == VG_OK)
 			rc = store_commit(v->st, err);
-		if (rc != VG_OK)
-			store_rollback(v->st); /* still pending: the next open finishes it */
+		if (rc != VG_OK) {
+			/* still pending, and complete: the next open of the vault finishes it */
+			char why[sizeof(err->msg)];
+
+			store_rollback(v->st);
+			snprintf(why, sizeof(why), "%s", err ? vg_error_msg(err) : "store error");
+			vg_error_init(err);
+			rc = vg_error_set(err, rc, "'%s' is safe in the vault as item %lld, but it could "
+					  "not be marked quarantined (%s); the next command that opens "
+					  "the vault finishes it", path, (long long)id, why);
+		}
 	} else {
 		store_rollback(v->st);
 	}
@@ -313,7 +323,7 @@ quarantine_add(struct vault *v, const char *path, const char *threat, int64_t sc
 	char *abs = NULL, *parent = NULL, *real = NULL;
 	const char *base;
 	struct stat st;
-	int dfd = -1, fd = -1;
+	int dfd = -1, fd = -1, unlinked = 0;
 	enum vg_err rc = vg_path_absolute(path, &abs, err);
 	struct store_qitem q;
 
@@ -353,9 +363,9 @@ quarantine_add(struct vault *v, const char *path, const char *threat, int64_t sc
 		store_qitem_release(&q);
 	}
 	if (rc == VG_OK)
-		rc = finish_move(v, *id, dfd, base, fd, &st, real, err);
-	if (rc != VG_OK)
-		drop_item(v, *id);
+		rc = finish_move(v, *id, dfd, base, fd, &st, real, &unlinked, err);
+	if (rc != VG_OK && !unlinked)
+		drop_item(v, *id); /* the original is still there: the copy goes */
 out:
 	if (fd >= 0)
 		close(fd);
