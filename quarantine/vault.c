@@ -58,7 +58,13 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 		    ns(st.st_mtim) == q.mtime_ns) {
 			rc = store_q_delete(v->st, id, 1, err);
 			v->rolled_back++;
-		} else if ((rc = vault_decrypt(v, &q, discard, NULL, err)) == VG_OK) {
+		} else {
+			/* the original is gone: the vault copy is all there is. A copy that does not
+			 * verify (only damage can do that: its chunks were committed at once) is
+			 * kept all the same, visible, so restore and export name it as corrupt,
+			 * rather than one bad row blocking the whole vault. */
+			if (vault_decrypt(v, &q, discard, NULL, err) != VG_OK)
+				vg_error_init(err);
 			rc = store_q_set_state(v->st, id, "quarantined", err);
 			v->finished++;
 		}
