@@ -292,6 +292,35 @@ store_meta_set(struct store *st, const char *key, const char *value, struct vg_e
 }
 
 enum vg_err
+store_meta_delete(struct store *st, const char *key, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_META_DELETE);
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return store_exec(st, s, "delete metadata", err);
+}
+
+enum vg_err
+store_meta_prefix_json(struct store *st, const char *prefix, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_META_PREFIX);
+	json_t *o = json_object();
+	int rc;
+
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(s, 0),
+				    store_col_text(s, 1));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(o);
+		return store_fail(st, "read metadata", err);
+	}
+	*out = o;
+	return VG_OK;
+}
+
+enum vg_err
 store_exclusion_add(struct store *st, const char *kind, const char *value, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_EXCL_INSERT);

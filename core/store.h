@@ -35,6 +35,10 @@ void store_rollback(struct store *st);
 enum vg_err store_meta_get(struct store *st, const char *key, char **value, struct vg_error *err);
 enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 			   struct vg_error *err);
+enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
+/* {key: value} of every key that starts with prefix. */
+enum vg_err store_meta_prefix_json(struct store *st, const char *prefix, json_t **out,
+				   struct vg_error *err);
 
 /* ---- scans, threats, problems (core/store_scan.c) ---- */
 

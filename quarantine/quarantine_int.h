@@ -42,4 +42,7 @@ enum vg_err vault_decrypt(struct vault *v, const struct store_qitem *q,
 			  int (*sink)(const unsigned char *p, size_t n, void *ctx), void *ctx,
 			  struct vg_error *err);
 
+/* restore.c: delete the temporary files of restores that were killed half-way. */
+void vault_clean_restores(struct vault *v);
+
 #endif

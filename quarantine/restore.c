@@ -14,6 +14,8 @@
 #include "core/jsonx.h"
 #include "core/path.h"
 
+#define RESTORE_NOTE "restore_tmp:"
+
 /* Open an absolute folder one component at a time, never following a symbolic link. */
 static int
 open_dir_nofollow(const char *dir, struct vg_error *err)
@@ -116,7 +118,7 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		   struct vg_error *err)
 {
 	struct store_qitem q;
-	char *target = NULL, *parent = NULL, tmp[64];
+	char *target = NULL, *parent = NULL, *tmp_path = NULL, tmp[64], note[96] = "";
 	unsigned char rnd[8];
 	const char *base;
 	struct stat st;
@@ -157,6 +159,14 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 	}
 	snprintf(tmp, sizeof(tmp), ".vigil-restore-%lld-%02x%02x%02x%02x%02x%02x%02x%02x",
 		 (long long)id, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	/* noted before it exists, so that a crash cannot leave partial plaintext unaccounted
+	 * for: the next open of the vault deletes what is listed here */
+	snprintf(note, sizeof(note), "%s%s", RESTORE_NOTE, tmp);
+	tmp_path = vg_path_join(parent, tmp);
+	rc = tmp_path ? store_meta_set(v->st, note, tmp_path, err)
+		      : vg_error_set(err, VG_NOMEM, "out of memory");
+	if (rc != VG_OK)
+		goto out;
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = vg_error_set(err, VG_IO, "cannot create a file in '%s': %s", parent,
@@ -187,6 +197,8 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		goto out;
 	}
 	fsync(dfd);
+	store_meta_delete(v->st, note, NULL);
+	note[0] = '\0';
 	rc = forget(v, &q, target, err);
 	if (where) {
 		*where = target;
@@ -195,10 +207,34 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 out:
 	if (fd >= 0)
 		close(fd);
+	if (note[0] != '\0')
+		store_meta_delete(v->st, note, NULL); /* the temporary file is gone */
 	if (dfd >= 0)
 		close(dfd);
+	free(tmp_path);
 	free(parent);
 	free(target);
 	store_qitem_release(&q);
 	return rc;
+}
+
+void
+vault_clean_restores(struct vault *v)
+{
+	json_t *notes = NULL, *path;
+	const char *key;
+
+	if (store_meta_prefix_json(v->st, RESTORE_NOTE, &notes, NULL) != VG_OK)
+		return;
+	json_object_foreach(notes, key, path) {
+		const char *p = json_string_value(path);
+		struct stat st;
+
+		/* only our own temporary files: the name we gave, a regular file of ours */
+		if (p && strncmp(vg_path_basename(p), ".vigil-restore-", 15) == 0 &&
+		    lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			unlink(p);
+		store_meta_delete(v->st, key, NULL);
+	}
+	json_decref(notes);
 }

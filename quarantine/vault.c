@@ -110,6 +110,8 @@ quarantine_open(struct store *st, const char *state_dir, const char *key_file,
 	for (i = 0; rc == VG_OK && i < n; i++)
 		rc = recover_one(v, ids[i], err);
 	free(ids);
+	if (rc == VG_OK)
+		vault_clean_restores(v);
 	if (rc != VG_OK) {
 		quarantine_close(v);
 		return rc;
