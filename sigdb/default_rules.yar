@@ -59,11 +59,12 @@ rule Credential_Dumper_Mimikatz_Strings
     meta:
         author = "vigil"
         description = "strings of the mimikatz credential dumper"
+        note = "written as patterns whose own text does not match, so that vigil's binary and this file are not detected"
     strings:
-        $a = "sekurlsa::logonpasswords" ascii wide nocase
-        $b = "gentilkiwi" ascii wide
-        $c = "mimikatz" ascii wide nocase
-        $d = "lsadump::sam" ascii wide nocase
+        $a = /sekurls[a]::logonpasswords/ ascii wide nocase
+        $b = /gentilki[w]i/ ascii wide
+        $c = /mimika[t]z/ ascii wide nocase
+        $d = /lsadum[p]::sam/ ascii wide nocase
     condition:
         3 of them
 }

@@ -18,4 +18,14 @@ test_expect_success 'a path that does not exist exits 2 naming it' '
 	expect_exit 2 vigil scan custom does-not-exist 2>err &&
 	grep -q "does-not-exist" err
 '
+test_expect_success 'vigil does not detect itself: its binary and its default rules are clean' '
+	repo=$(cd "$(dirname "$VIGIL")/.." && pwd) &&
+	mkdir -p self && cp "$VIGIL" self/vigil && cp "$repo/sigdb/default_rules.yar" self/ &&
+	expect_exit 0 vigil scan custom self >out
+'
+test_expect_success 'the default rules find mimikatz strings in a dump' '
+	mkdir -p dump && printf "a sekurlsa::logonpasswords b mimikatz c gentilkiwi\n" >dump/lsass.txt &&
+	expect_exit 1 vigil scan custom dump >out &&
+	grep -q "lsass.txt: Credential_Dumper_Mimikatz_Strings FOUND" out
+'
 test_done
