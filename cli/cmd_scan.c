@@ -210,8 +210,9 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 		out_bytes(bytes, sizeof(bytes), t->bytes_scanned);
 		printf("\n----------- SCAN SUMMARY -----------\n");
 		printf("Scan ID: %lld (%s, %s)\n", (long long)scan_id, type, status);
-		printf("Signatures: version %lld, %lld rules\n", (long long)sigdb_version(db),
-		       (long long)sigdb_rule_count(db));
+		printf("Signatures: version %lld, %lld rules, %lld hashes\n",
+		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
+		       (long long)sigdb_hash_count(db));
 		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
 		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
 		printf("Threats found: %lld\n", (long long)t->threats);

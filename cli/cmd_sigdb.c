@@ -24,18 +24,23 @@ cmd_sigdb_import(struct cli *cli)
 		return cli_fail(cli, e);
 	}
 	if (cli->json) {
-		out_json(cli, json_pack("{s:o, s:I, s:s, s:I}", "imported", imported, "sig_version",
-					(json_int_t)sigdb_version(db), "rules_digest",
-					sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db)));
+		out_json(cli, json_pack("{s:o, s:I, s:s, s:I, s:I}", "imported", imported,
+					"sig_version", (json_int_t)sigdb_version(db), "rules_digest",
+					sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db),
+					"hashes", (json_int_t)sigdb_hash_count(db)));
 	} else {
 		json_array_foreach(imported, i, v) {
-			printf("imported %lld rules from '",
-			       (long long)json_integer_value(json_object_get(v, "rules")));
+			int rules = json_object_get(v, "rules") != NULL;
+
+			printf("imported %lld %s from '",
+			       (long long)json_integer_value(json_object_get(v, rules ? "rules" : "hashes")),
+			       rules ? "rules" : "hashes");
 			out_json_text(json_object_get(v, "file"));
 			printf("'\n");
 		}
-		printf("sig_version %lld: %lld rules active\n", (long long)sigdb_version(db),
-		       (long long)sigdb_rule_count(db));
+		printf("sig_version %lld: %lld rules and %lld hashes active\n",
+		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
+		       (long long)sigdb_hash_count(db));
 		json_decref(imported);
 	}
 	sigdb_release(db);
@@ -66,7 +71,9 @@ cmd_sigdb_list(struct cli *cli)
 		out_json_text(json_object_get(v, "name"));
 		printf("\t%s\t", json_string_value(json_object_get(v, "kind")));
 		if (json_is_integer(json_object_get(v, "rules")))
-			printf("%lld rules\t", (long long)json_integer_value(json_object_get(v, "rules")));
+			printf("%lld %s\t", (long long)json_integer_value(json_object_get(v, "rules")),
+			       strcmp(json_string_value(json_object_get(v, "kind")), "hashes") == 0
+				       ? "hashes" : "rules");
 		else
 			printf("-\t");
 		printf("%s\n", json_string_value(json_object_get(v, "imported_at")));
@@ -92,12 +99,14 @@ cmd_sigdb_info(struct cli *cli)
 		return cli_fail(cli, e);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	if (cli->json)
-		out_json(cli, json_pack("{s:I, s:s, s:I, s:f}", "sig_version",
+		out_json(cli, json_pack("{s:I, s:s, s:I, s:I, s:f}", "sig_version",
 					(json_int_t)sigdb_version(db), "rules_digest", sigdb_digest(db),
-					"rules", (json_int_t)sigdb_rule_count(db), "load_ms", ms));
+					"rules", (json_int_t)sigdb_rule_count(db), "hashes",
+					(json_int_t)sigdb_hash_count(db), "load_ms", ms));
 	else
-		printf("sig_version: %lld\nrules: %lld\nrules_digest: %s\nload time: %.1f ms\n",
-		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
+		printf("sig_version: %lld\nrules: %lld\nhashes: %lld\nrules_digest: %s\n"
+		       "load time: %.1f ms\n", (long long)sigdb_version(db),
+		       (long long)sigdb_rule_count(db), (long long)sigdb_hash_count(db),
 		       sigdb_digest(db), ms);
 	sigdb_release(db);
 	return EXIT_CLEAN;

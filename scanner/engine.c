@@ -93,6 +93,55 @@ engine_ctx(struct engine *e)
 	return e->c;
 }
 
+/* A new slot in the matches of the current object, or NULL when out of memory. */
+static struct match *
+new_match(struct engine *e)
+{
+	if (e->nm == e->capm) {
+		size_t cap = e->capm ? e->capm * 2 : 8;
+		struct match *v = realloc(e->m, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		e->m = v;
+		e->capm = cap;
+	}
+	return &e->m[e->nm++];
+}
+
+/*
+ * Hash signatures: the digests the loaded lists need (only those), from the bytes in memory;
+ * a listed digest is a match like a rule's, named by the list entry.
+ */
+static void
+match_hashes(struct engine *e, const unsigned char *data, size_t len)
+{
+	static const char *const algo_names[HASH__COUNT] = { "md5", "sha1", "sha256" };
+	const struct hashdb *h = sigdb_hashes(e->c->db);
+	const EVP_MD *mds[HASH__COUNT] = { EVP_md5(), EVP_sha1(), EVP_sha256() };
+	unsigned char d[32];
+	int a;
+
+	for (a = 0; a < HASH__COUNT; a++) {
+		const char *name, *list;
+		struct match *m;
+		json_t *meta;
+
+		if (!hashdb_wants(h, (enum hash_algo)a))
+			continue;
+		EVP_Digest(data, len, d, NULL, mds[a], NULL);
+		if (!hashdb_lookup(h, (enum hash_algo)a, d, (int64_t)len, &name, &list))
+			continue;
+		if ((m = new_match(e)) == NULL)
+			return;
+		m->name = strdup(name);
+		m->ns = strdup(list);
+		meta = json_pack("{s:s, s:s}", "list", list, "algorithm", algo_names[a]);
+		m->meta = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(meta);
+	}
+}
+
 static int
 yr_callback(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 {
@@ -105,15 +154,8 @@ yr_callback(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 	(void)ctx;
 	if (message != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
-	if (e->nm == e->capm) {
-		size_t cap = e->capm ? e->capm * 2 : 8;
-		struct match *v = realloc(e->m, cap * sizeof(*v));
-
-		if (v == NULL)
-			return CALLBACK_ERROR;
-		e->m = v;
-		e->capm = cap;
-	}
+	if ((m = new_match(e)) == NULL)
+		return CALLBACK_ERROR;
 	metas = json_object();
 	yr_rule_metas_foreach(rule, meta)
 	{
@@ -138,7 +180,6 @@ yr_callback(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 			json_object_set_new(metas, meta->identifier, arr);
 		}
 	}
-	m = &e->m[e->nm++];
 	m->name = strdup(rule->identifier);
 	m->ns = strdup(rule->ns->name);
 	m->meta = json_dumps(metas, JSON_COMPACT | JSON_SORT_KEYS);
@@ -420,6 +461,8 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 		scan_problem(c, obj->path, obj->member, obj->member_len,
 			     rc == ERROR_SCAN_TIMEOUT ? "limit" : "error", "%s (yara error %d)",
 			     yara_reason(rc), rc);
+	if (sigdb_hashes(c->db) != NULL)
+		match_hashes(e, data, len);
 	if (e->nm > 0) {
 		/* a detection reports the full type (text/x-php, not text/plain) */
 		if (partial)

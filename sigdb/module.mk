@@ -1,2 +1,3 @@
 LIB_SRCS += sigdb/embedded.c
 LIB_SRCS += sigdb/rules.c
+LIB_SRCS += sigdb/hashes.c

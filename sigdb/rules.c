@@ -8,6 +8,7 @@
 #include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ const char *const sigdb_external_vars[] = { "filename", "filepath", "extension",
 struct sigdb {
 	atomic_int refs;
 	YR_RULES *rules;
+	struct hashdb *hashes;
 	int64_t version;
 	int64_t count;
 	char digest[65];
@@ -32,6 +34,7 @@ struct sigdb {
 };
 
 struct source {
+	const char *kind;	/* "yara" or "hashes" (static) */
 	char *name;	/* namespace and key in the store */
 	char *display;	/* how errors name it: the imported path, or the name */
 	char *text;	/* NUL-terminated */
@@ -86,8 +89,8 @@ sources_release(struct sources *l)
 
 /* Append a copy of a source; replaces an earlier one of the same name. */
 static enum vg_err
-sources_add(struct sources *l, const char *name, const char *display, const void *text, size_t len,
-	    int is_new, struct vg_error *err)
+sources_add(struct sources *l, const char *kind, const char *name, const char *display,
+	    const void *text, size_t len, int is_new, struct vg_error *err)
 {
 	struct source *s = NULL;
 	size_t i;
@@ -112,6 +115,7 @@ sources_add(struct sources *l, const char *name, const char *display, const void
 		free(s->text);
 	}
 	memset(s, 0, sizeof(*s));
+	s->kind = strcmp(kind, "yara") == 0 ? "yara" : "hashes";
 	s->name = strdup(name);
 	s->display = strdup(display);
 	s->text = malloc(len + 1);
@@ -182,6 +186,8 @@ compile(struct sources *l, size_t from, size_t to, YR_RULES **out, struct vg_err
 	for (i = 0; sigdb_external_vars[i]; i++)
 		yr_compiler_define_string_variable(c, sigdb_external_vars[i], "");
 	for (i = from; i < to && ctx.errors == 0; i++) {
+		if (strcmp(l->v[i].kind, "yara") != 0)
+			continue; /* hash lists are not YARA */
 		ctx.current = l->v[i].display;
 		yr_compiler_add_string(c, l->v[i].text, l->v[i].name);
 	}
@@ -205,15 +211,13 @@ collect_stored(const char *name, const char *kind, const void *content, size_t l
 {
 	struct sources *l = ctx;
 
-	if (strcmp(kind, "yara") != 0)
-		return 0;
-	return sources_add(l, name, name, content, len, 0, NULL) != VG_OK;
+	return sources_add(l, kind, name, name, content, len, 0, NULL) != VG_OK;
 }
 
 static enum vg_err
 gather(struct store *st, struct sources *l, struct vg_error *err)
 {
-	enum vg_err rc = sources_add(l, EMBEDDED_NAME, "<embedded default rules>",
+	enum vg_err rc = sources_add(l, "yara", EMBEDDED_NAME, "<embedded default rules>",
 				     sigdb_embedded_rules, sigdb_embedded_size(), 0, err);
 
 	if (rc == VG_OK)
@@ -234,6 +238,8 @@ digest_sources(const struct sources *l, char hex[65])
 		uint64_t len = l->v[i].len;
 
 		EVP_DigestUpdate(md, l->v[i].name, strlen(l->v[i].name) + 1);
+		if (strcmp(l->v[i].kind, "yara") != 0)
+			EVP_DigestUpdate(md, l->v[i].kind, strlen(l->v[i].kind) + 1);
 		EVP_DigestUpdate(md, &len, sizeof(len));
 		EVP_DigestUpdate(md, l->v[i].text, l->v[i].len);
 	}
@@ -357,6 +363,30 @@ make_db(YR_RULES *rules, int64_t version, const char *digest, struct sigdb **out
 	return VG_OK;
 }
 
+/* Parse the hash lists of l into db (they were checked line by line at import). */
+static enum vg_err
+load_hashes(struct sigdb *db, const struct sources *l, struct vg_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		int64_t added, bad;
+		enum vg_err rc;
+
+		if (strcmp(l->v[i].kind, "hashes") != 0)
+			continue;
+		if (db->hashes == NULL && (db->hashes = hashdb_create()) == NULL)
+			return vg_error_set(err, VG_NOMEM, "out of memory");
+		rc = hashdb_parse(db->hashes, l->v[i].name, l->v[i].text, l->v[i].len, 1, &added,
+				  &bad, err);
+		if (rc != VG_OK)
+			return rc;
+	}
+	if (db->hashes)
+		hashdb_seal(db->hashes);
+	return VG_OK;
+}
+
 /* Compile all of l, save it, and record the version (in one store transaction). */
 static enum vg_err
 activate(struct store *st, const char *state_dir, struct sources *l, int have_txn,
@@ -393,8 +423,14 @@ activate(struct store *st, const char *state_dir, struct sources *l, int have_tx
 	if (out) {
 		rc = make_db(rules, version, digest, out, err);
 		rules = NULL;
-		if (rc == VG_OK)
+		if (rc == VG_OK) {
 			(*out)->uses_filetype = compares_filetype(l);
+			rc = load_hashes(*out, l, err);
+			if (rc != VG_OK) {
+				sigdb_release(*out);
+				*out = NULL;
+			}
+		}
 	}
 out:
 	if (rules)
@@ -428,6 +464,7 @@ sigdb_release(struct sigdb *db)
 	if (db == NULL || atomic_fetch_sub(&db->refs, 1) != 1)
 		return;
 	yr_rules_destroy(db->rules);
+	hashdb_destroy(db->hashes);
 	free(db);
 }
 
@@ -459,6 +496,18 @@ int
 sigdb_uses_filetype(const struct sigdb *db)
 {
 	return db->uses_filetype;
+}
+
+const struct hashdb *
+sigdb_hashes(const struct sigdb *db)
+{
+	return db->hashes;
+}
+
+int64_t
+sigdb_hash_count(const struct sigdb *db)
+{
+	return hashdb_count(db->hashes);
 }
 
 static enum vg_err
@@ -498,12 +547,26 @@ read_source(const char *path, char **text, size_t *len, struct vg_error *err)
 	return VG_OK;
 }
 
-static int
-is_rule_file(const char *name)
+/*
+ * "yara" or "hashes" by the file's extension, NULL for other files. In a folder only the
+ * unambiguous extensions count (a rules folder holds README.txt and the like); a .txt,
+ * .csv or .lst hash list is imported when it is named itself.
+ */
+static const char *
+source_kind(const char *name, int in_folder)
 {
+	static const char *const lists[] = { "hdb", "hsb", "ioc", "hashes", "txt", "csv", "lst" };
 	const char *ext = vg_path_ext(name);
+	size_t i, n = in_folder ? 4 : sizeof(lists) / sizeof(lists[0]);
 
-	return ext && (strcmp(ext, "yar") == 0 || strcmp(ext, "yara") == 0);
+	if (ext == NULL)
+		return NULL;
+	if (strcasecmp(ext, "yar") == 0 || strcasecmp(ext, "yara") == 0)
+		return "yara";
+	for (i = 0; i < n; i++)
+		if (strcasecmp(ext, lists[i]) == 0)
+			return "hashes";
+	return NULL;
 }
 
 static int
@@ -537,7 +600,7 @@ list_files(const char *path, char ***files, size_t *n, struct vg_error *err)
 	if (d == NULL)
 		return vg_error_set(err, VG_IO, "cannot read folder '%s': %s", path, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
-		if (!is_rule_file(e->d_name))
+		if (source_kind(e->d_name, 1) == NULL)
 			continue;
 		if (*n == cap) {
 			char **v;
@@ -552,7 +615,7 @@ list_files(const char *path, char ***files, size_t *n, struct vg_error *err)
 	}
 	closedir(d);
 	if (*n == 0)
-		return vg_error_set(err, VG_NOENT, "no *.yar or *.yara files in folder '%s'", path);
+		return vg_error_set(err, VG_NOENT, "no rule or hash list files in folder '%s'", path);
 	qsort(*files, *n, sizeof(char *), cmp_str);
 	return VG_OK;
 }
@@ -573,6 +636,7 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	/* Each new file alone first, so that every bad file is named. */
 	for (i = 0; rc == VG_OK && i < nfiles; i++) {
 		char *text = NULL;
+		const char *kind;
 		size_t len = 0;
 		YR_RULES *rules;
 		struct vg_error one;
@@ -587,14 +651,30 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 					  "rename the file", files[i], EMBEDDED_NAME);
 			break;
 		}
-		rc = sources_add(&fresh, vg_path_basename(files[i]), files[i], text, len, 1, err);
+		kind = source_kind(files[i], 0);
+		rc = sources_add(&fresh, kind ? kind : "yara", vg_path_basename(files[i]), files[i],
+				 text, len, 1, err);
 		free(text);
 		if (rc != VG_OK)
 			break;
 		vg_error_init(&one);
-		if (compile(&fresh, fresh.n - 1, fresh.n, &rules, &one) == VG_OK) {
+		if (kind && strcmp(kind, "hashes") == 0) {
+			struct hashdb *h = hashdb_create();
+			int64_t added = 0, bad = 0;
+
+			one.code = h ? hashdb_parse(h, files[i], fresh.v[fresh.n - 1].text,
+						    fresh.v[fresh.n - 1].len, 0, &added, &bad, &one)
+				     : vg_error_set(&one, VG_NOMEM, "out of memory");
+			if (one.code == VG_OK && added == 0)
+				vg_error_set(&one, VG_RULES, "%s: no hashes in it", files[i]);
+			fresh.v[fresh.n - 1].rules = added;
+			hashdb_destroy(h);
+		} else if (compile(&fresh, fresh.n - 1, fresh.n, &rules, &one) == VG_OK) {
 			fresh.v[fresh.n - 1].rules = count_rules(rules);
 			yr_rules_destroy(rules);
+		}
+		if (one.code == VG_OK) {
+			/* this file is fine */
 		} else if (first.code == VG_OK) {
 			first = one;
 		} else {
@@ -618,8 +698,8 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	if (rc == VG_OK)
 		digest_sources(&all, before);
 	for (i = 0; rc == VG_OK && i < fresh.n; i++)
-		rc = sources_add(&all, fresh.v[i].name, fresh.v[i].display, fresh.v[i].text,
-				 fresh.v[i].len, 1, err);
+		rc = sources_add(&all, fresh.v[i].kind, fresh.v[i].name, fresh.v[i].display,
+				 fresh.v[i].text, fresh.v[i].len, 1, err);
 	for (i = 0; rc == VG_OK && i < fresh.n; i++) {
 		unsigned char d[32];
 
@@ -634,7 +714,7 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		/* the set before the change gets its version first, if it never had one */
 		rc = record_version(st, before, &v, err);
 		for (i = 0; rc == VG_OK && i < fresh.n; i++)
-			rc = store_sig_put(st, fresh.v[i].name, "yara", fresh.v[i].text,
+			rc = store_sig_put(st, fresh.v[i].name, fresh.v[i].kind, fresh.v[i].text,
 					   fresh.v[i].len, fresh.v[i].rules, fresh.v[i].sha256, err);
 		if (rc == VG_OK)
 			rc = activate(st, state_dir, &all, 1, NULL, err);
@@ -647,8 +727,10 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		*imported = json_array();
 		for (i = 0; i < fresh.n; i++)
 			json_array_append_new(*imported,
-					      json_pack("{s:s, s:s, s:I, s:s}", "name", fresh.v[i].name,
-							"file", fresh.v[i].display, "rules",
+					      json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", fresh.v[i].name,
+							"kind", fresh.v[i].kind, "file", fresh.v[i].display,
+							strcmp(fresh.v[i].kind, "yara") == 0 ? "rules"
+											     : "hashes",
 							(json_int_t)fresh.v[i].rules, "sha256",
 							fresh.v[i].sha256));
 	}

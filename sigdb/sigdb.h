@@ -27,6 +27,7 @@
 
 #include "core/err.h"
 #include "core/store.h"
+#include "sigdb/hashes.h"
 
 struct sigdb;
 
@@ -49,12 +50,16 @@ YR_RULES *sigdb_rules(const struct sigdb *db);
 int64_t sigdb_version(const struct sigdb *db);
 const char *sigdb_digest(const struct sigdb *db);	/* hex SHA-256 of all sources */
 int64_t sigdb_rule_count(const struct sigdb *db);
+/* The hash lists of the snapshot (NULL when none), and how many hashes they hold. */
+const struct hashdb *sigdb_hashes(const struct sigdb *db);
+int64_t sigdb_hash_count(const struct sigdb *db);
 /* Does any rule source mention the external variable filetype? (Then every object needs its
  * full libmagic type before matching; otherwise text files can skip the expensive part.) */
 int sigdb_uses_filetype(const struct sigdb *db);
 
 /*
- * Import a YARA file, or every *.yar / *.yara file directly inside a folder. Everything
+ * Import a YARA file (.yar, .yara) or a hash list (.hdb, .hsb, .ioc, .csv, .txt, .hashes,
+ * .lst: see sigdb/hashes.h), or every such file directly inside a folder. Everything
  * (defaults, sources already imported, the new files) is compiled together first; only when
  * that succeeds are the sources stored and the new compiled set saved. On a compile error
  * nothing changes and err reads "file:line: message" (one line per error, at most ten).
