@@ -1,9 +1,11 @@
 /* cli/cmd_sigdb.c — vigil sigdb import|list|info|remove. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/jsonx.h"
 #include "sigdb/sigdb.h"
 
 int
@@ -14,17 +16,46 @@ cmd_sigdb_import(struct cli *cli)
 	enum vg_err e;
 	size_t i;
 
-	if (cli->argc != 2)
-		return cli_usage(cli, "sigdb import takes one FILE.yar or DIR");
-	e = sigdb_import(cli->st, cli->state_dir, cli->argv[1], &imported, &cli->err);
+	json_t *skipped = NULL;
+	const char *path = NULL;
+	int skip_bad = 0, k;
+
+	for (k = 1; k < cli->argc; k++) {
+		if (strcmp(cli->argv[k], "--skip-bad") == 0)
+			skip_bad = 1;
+		else if (path == NULL)
+			path = cli->argv[k];
+		else
+			return cli_usage(cli, "sigdb import takes one FILE or DIR");
+	}
+	if (path == NULL)
+		return cli_usage(cli, "sigdb import takes one FILE or DIR");
+	e = sigdb_import_opts(cli->st, cli->state_dir, path, skip_bad, &imported, &skipped,
+			      &cli->err);
+	json_array_foreach(skipped, i, v) {
+		/* not fatal with --skip-bad, but never silent */
+		json_t *why = json_object_get(v, "reason");
+		char *f = vg_text_escape(json_string_value(json_object_get(v, "file")),
+					 json_string_length(json_object_get(v, "file")));
+
+		if (why)
+			fprintf(stderr, "vigil: skipped '%s': %s\n", f ? f : "?",
+				json_string_value(why));
+		else
+			fprintf(stderr, "vigil: '%s': skipped %lld malformed lines\n", f ? f : "?",
+				(long long)json_integer_value(json_object_get(v, "bad_lines")));
+		free(f);
+	}
 	if (e == VG_OK)
 		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
 	if (e != VG_OK) {
 		json_decref(imported);
+		json_decref(skipped);
 		return cli_fail(cli, e);
 	}
 	if (cli->json) {
-		out_json(cli, json_pack("{s:o, s:I, s:s, s:I, s:I}", "imported", imported,
+		out_json(cli, json_pack("{s:o, s:o, s:I, s:s, s:I, s:I}", "imported", imported,
+					"skipped", skipped ? skipped : json_array(),
 					"sig_version", (json_int_t)sigdb_version(db), "rules_digest",
 					sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db),
 					"hashes", (json_int_t)sigdb_hash_count(db)));
@@ -42,6 +73,7 @@ cmd_sigdb_import(struct cli *cli)
 		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
 		       (long long)sigdb_hash_count(db));
 		json_decref(imported);
+		json_decref(skipped);
 	}
 	sigdb_release(db);
 	return EXIT_CLEAN;

@@ -624,7 +624,15 @@ enum vg_err
 sigdb_import(struct store *st, const char *state_dir, const char *path, json_t **imported,
 	     struct vg_error *err)
 {
+	return sigdb_import_opts(st, state_dir, path, 0, imported, NULL, err);
+}
+
+enum vg_err
+sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int skip_bad,
+		  json_t **imported, json_t **skipped, struct vg_error *err)
+{
 	struct sources fresh = { 0 }, all = { 0 };
+	json_t *skips = json_array();
 	char before[65];
 	char **files = NULL;
 	size_t nfiles = 0, i;
@@ -663,10 +671,14 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 			int64_t added = 0, bad = 0;
 
 			one.code = h ? hashdb_parse(h, files[i], fresh.v[fresh.n - 1].text,
-						    fresh.v[fresh.n - 1].len, 0, &added, &bad, &one)
+						    fresh.v[fresh.n - 1].len, skip_bad, &added, &bad,
+						    &one)
 				     : vg_error_set(&one, VG_NOMEM, "out of memory");
 			if (one.code == VG_OK && added == 0)
 				vg_error_set(&one, VG_RULES, "%s: no hashes in it", files[i]);
+			if (one.code == VG_OK && bad > 0)
+				json_array_append_new(skips, json_pack("{s:s, s:I}", "file", files[i],
+								       "bad_lines", (json_int_t)bad));
 			fresh.v[fresh.n - 1].rules = added;
 			hashdb_destroy(h);
 		} else if (compile(&fresh, fresh.n - 1, fresh.n, &rules, &one) == VG_OK) {
@@ -675,6 +687,14 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 		}
 		if (one.code == VG_OK) {
 			/* this file is fine */
+		} else if (skip_bad && one.code == VG_RULES) {
+			/* --skip-bad: leave this file out, say why, import the rest */
+			json_array_append_new(skips, json_pack("{s:s, s:s}", "file", files[i],
+							       "reason", one.msg));
+			fresh.n--;
+			free(fresh.v[fresh.n].name);
+			free(fresh.v[fresh.n].display);
+			free(fresh.v[fresh.n].text);
 		} else if (first.code == VG_OK) {
 			first = one;
 		} else {
@@ -693,6 +713,9 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 	}
 	if (rc == VG_OK && first.code != VG_OK)
 		rc = vg_error_set(err, first.code, "%s", first.msg);
+	if (rc == VG_OK && fresh.n == 0)
+		rc = vg_error_set(err, VG_RULES, "nothing to import from '%s': every file was bad",
+				  path);
 	if (rc == VG_OK)
 		rc = gather(st, &all, err);
 	if (rc == VG_OK)
@@ -734,6 +757,9 @@ sigdb_import(struct store *st, const char *state_dir, const char *path, json_t *
 							(json_int_t)fresh.v[i].rules, "sha256",
 							fresh.v[i].sha256));
 	}
+	if (rc == VG_OK && skipped)
+		*skipped = json_incref(skips);
+	json_decref(skips);
 	for (i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);

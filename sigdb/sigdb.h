@@ -69,6 +69,15 @@ int sigdb_uses_filetype(const struct sigdb *db);
 enum vg_err sigdb_import(struct store *st, const char *state_dir, const char *path,
 			 json_t **imported, struct vg_error *err);
 
+/*
+ * As sigdb_import; with skip_bad, a rule file that does not compile is left out and a
+ * malformed hash line is skipped, the rest imported. *skipped (may be NULL) receives
+ * [{file, reason}] for files left out and [{file, bad_lines}] for lists with bad lines.
+ */
+enum vg_err sigdb_import_opts(struct store *st, const char *state_dir, const char *path,
+			      int skip_bad, json_t **imported, json_t **skipped,
+			      struct vg_error *err);
+
 /* Remove an imported source by name and recompile. */
 enum vg_err sigdb_remove(struct store *st, const char *state_dir, const char *name,
 			 struct vg_error *err);

@@ -182,4 +182,19 @@ test_expect_success 'a rule comparing filetype sees the type of text files (PHP)
 	jq -e "[.threats[] | select(.name == \"FT_ELF\") | .path] == [\"$T/ft/prog\"]" ft.json &&
 	vigil sigdb remove ft.yar
 '
+test_expect_success 'sigdb import --skip-bad leaves out the bad rule file and bad hash lines, imports the rest, and says so' '
+	mkdir -p sb && printf "rule SkipBad_Good { strings: \$a = \"SKIPBADMARK\" condition: \$a }\n" >sb/a.yar &&
+	printf "rule SkipBad_Bad { condition: nope }\n" >sb/b.yar &&
+	echo "listed payload" >listed.bin &&
+	printf "%s:*:SkipBad.Listed\nnot-a-hash\n" "$(sha256sum listed.bin | cut -d" " -f1)" >sb/c.hsb &&
+	expect_exit 2 vigil sigdb import sb 2>err1 &&
+	grep -q "sb/b.yar:1:" err1 && grep -q "sb/c.hsb:2:" err1 &&
+	vigil --json sigdb import sb --skip-bad >sb.json 2>err2 &&
+	jq -e "[.imported[].name] == [\"a.yar\", \"c.hsb\"] and (.skipped | length) == 2" sb.json &&
+	grep -q "skipped .*b.yar" err2 && grep -q "skipped 1 malformed lines" err2 &&
+	echo SKIPBADMARK >mark.txt &&
+	vigil --json scan custom mark.txt listed.bin >s.json; test $? -eq 1 &&
+	jq -e "[.threats[].name] | sort == [\"SkipBad.Listed\", \"SkipBad_Good\"]" s.json &&
+	vigil sigdb remove a.yar && vigil sigdb remove c.hsb
+'
 test_done
