@@ -158,3 +158,23 @@ cmd_sigdb_remove(struct cli *cli)
 		printf("removed '%s'\n", cli->argv[1]);
 	return EXIT_CLEAN;
 }
+
+int
+cmd_sigdb_rollback(struct cli *cli)
+{
+	int64_t restored = 0, version = 0;
+	enum vg_err e;
+
+	if (cli->argc != 1)
+		return cli_usage(cli, "unexpected argument '%s'", cli->argv[1]);
+	e = sigdb_rollback(cli->st, cli->state_dir, &restored, &version, &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	if (cli->json)
+		out_json(cli, json_pack("{s:I, s:I}", "restored", (json_int_t)restored,
+					"sig_version", (json_int_t)version));
+	else if (!cli->quiet)
+		printf("back to the signatures of sig_version %lld, active as sig_version %lld\n",
+		       (long long)restored, (long long)version);
+	return EXIT_CLEAN;
+}

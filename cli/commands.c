@@ -58,6 +58,8 @@ const struct command commands[] = {
 	  "sig_version, digest, rule count, load time" },
 	{ "sigdb", "remove", cmd_sigdb_remove, NEED_STORE, "sigdb remove NAME",
 	  "remove an imported source" },
+	{ "sigdb", "rollback", cmd_sigdb_rollback, NEED_STORE, "sigdb rollback",
+	  "return to the signatures of the previous sig_version" },
 	{ "help", NULL, cmd_help, 0, "help [COMMAND]", "this help, or one command's" },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

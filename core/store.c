@@ -56,6 +56,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE allow(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
 	" reason TEXT, added_at TEXT NOT NULL, expires_at INTEGER, UNIQUE(kind, value));"
 	"ALTER TABLE threats ADD COLUMN allowed_by TEXT;",
+	/* 4: every signature version's sources, for rollback; contents kept once each */
+	"CREATE TABLE sig_blobs(sha256 TEXT PRIMARY KEY, content BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE sig_history(version INTEGER PRIMARY KEY, digest TEXT NOT NULL,"
+	" manifest TEXT NOT NULL, created_at TEXT NOT NULL);",
 };
 
 enum vg_err
@@ -318,6 +322,104 @@ store_meta_prefix_json(struct store *st, const char *prefix, json_t **out, struc
 	}
 	*out = o;
 	return VG_OK;
+}
+
+enum vg_err
+store_sig_snapshot(struct store *st, int64_t version, const char *digest, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_ALL_FULL);
+	json_t *manifest = json_array();
+	enum vg_err rc = VG_OK;
+	char *text;
+	int r;
+
+	while (rc == VG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *sha = (const char *)sqlite3_column_text(s, 3);
+		sqlite3_stmt *b = st->stmt[SQL_SIG_BLOB_PUT];
+
+		json_array_append_new(manifest,
+				      json_pack("{s:s, s:s, s:s, s:I}", "name",
+						sqlite3_column_text(s, 0), "kind",
+						sqlite3_column_text(s, 1), "sha256", sha ? sha : "",
+						"rules", (json_int_t)sqlite3_column_int64(s, 4)));
+		sqlite3_reset(b);
+		sqlite3_bind_text(b, 1, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(b, 2, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2),
+				  SQLITE_TRANSIENT);
+		rc = store_exec(st, b, "keep a signature source", err);
+	}
+	sqlite3_reset(s);
+	text = json_dumps(manifest, JSON_COMPACT);
+	json_decref(manifest);
+	if (rc == VG_OK) {
+		s = store_stmt(st, SQL_SIG_HISTORY_ADD);
+		sqlite3_bind_int64(s, 1, version);
+		sqlite3_bind_text(s, 2, digest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, text ? text : "[]", -1, SQLITE_STATIC);
+		rc = store_exec(st, s, "record a signature version", err);
+	}
+	free(text);
+	return rc;
+}
+
+int
+store_sig_history_has(struct store *st, int64_t version)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_HISTORY_HAS);
+	int r;
+
+	sqlite3_bind_int64(s, 1, version);
+	r = sqlite3_step(s);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW;
+}
+
+enum vg_err
+store_sig_restore(struct store *st, int64_t below, const char *not_digest, int64_t *version,
+		  struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_HISTORY_PREV);
+	json_t *manifest = NULL, *e;
+	enum vg_err rc = VG_OK;
+	size_t i;
+	int r;
+
+	sqlite3_bind_int64(s, 1, below);
+	sqlite3_bind_text(s, 2, not_digest, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		*version = sqlite3_column_int64(s, 0);
+		manifest = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+	}
+	sqlite3_reset(s);
+	if (r == SQLITE_DONE)
+		return vg_error_set(err, VG_NOTFOUND, "there is no earlier signature version to "
+				    "return to");
+	if (r != SQLITE_ROW || manifest == NULL)
+		return store_fail(st, "read the signature history", err);
+	rc = store_exec(st, store_stmt(st, SQL_SIG_CLEAR), "replace the signature sources", err);
+	json_array_foreach(manifest, i, e) {
+		sqlite3_stmt *g = store_stmt(st, SQL_SIG_BLOB_GET);
+
+		if (rc != VG_OK)
+			break;
+		sqlite3_bind_text(g, 1, json_string_value(json_object_get(e, "sha256")), -1,
+				  SQLITE_STATIC);
+		if (sqlite3_step(g) != SQLITE_ROW) {
+			sqlite3_reset(g);
+			rc = vg_error_set(err, VG_STORE, "the signature history lacks source '%s'",
+					  json_string_value(json_object_get(e, "name")));
+			break;
+		}
+		rc = store_sig_put(st, json_string_value(json_object_get(e, "name")),
+				   json_string_value(json_object_get(e, "kind")),
+				   sqlite3_column_blob(g, 0), (size_t)sqlite3_column_bytes(g, 0),
+				   json_integer_value(json_object_get(e, "rules")),
+				   json_string_value(json_object_get(e, "sha256")), err);
+		sqlite3_reset(g);
+	}
+	json_decref(manifest);
+	return rc;
 }
 
 enum vg_err

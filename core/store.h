@@ -132,6 +132,17 @@ enum vg_err store_sig_foreach(struct store *st,
 			      void *ctx, struct vg_error *err);
 /* [{name, kind, rules, sha256, imported_at, bytes}] */
 enum vg_err store_sig_list_json(struct store *st, json_t **out, struct vg_error *err);
+/* Remember the current sources as signature version `version` (contents kept once each). */
+enum vg_err store_sig_snapshot(struct store *st, int64_t version, const char *digest,
+			       struct vg_error *err);
+/* Is version recorded in the signature history? */
+int store_sig_history_has(struct store *st, int64_t version);
+/*
+ * Make the sources those of the newest recorded version below `below` whose digest is not
+ * not_digest; *version receives it. VG_NOTFOUND when there is none. Call in a transaction.
+ */
+enum vg_err store_sig_restore(struct store *st, int64_t below, const char *not_digest,
+			      int64_t *version, struct vg_error *err);
 
 /* ---- the quarantine vault (core/store_vault.c); the crypto lives in quarantine/ ---- */
 

@@ -1,6 +1,7 @@
 /* sigdb/hashes.c — parsing hash lists and finding digests in them. */
 #include "sigdb/hashes.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,10 @@ parse_line(struct hashdb *h, char *line, uint32_t list, int first)
 	uint32_t ni = list;
 	int a;
 
-	if ((p = strchr(line, ':')) != NULL) {		/* ClamAV HASH:SIZE:NAME[:FLEVEL] */
+	p = strchr(line, ':');
+	if (p != NULL && strpbrk(line, ";,") != NULL && strpbrk(line, ";,") < p)
+		p = NULL;	/* an IOC line whose name has a colon (Trojan:Win32/X) */
+	if (p != NULL) {				/* ClamAV HASH:SIZE:NAME[:FLEVEL] */
 		*p = '\0';
 		size_s = p + 1;
 		if ((p = strchr(size_s, ':')) == NULL)
@@ -153,9 +157,11 @@ parse_line(struct hashdb *h, char *line, uint32_t list, int first)
 	}
 	if (size_s && strcmp(size_s, "*") != 0) {
 		char *end;
-		long long v = strtoll(size_s, &end, 10);
+		long long v;
 
-		if (end == size_s || *end != '\0' || v < 0)
+		errno = 0;
+		v = strtoll(size_s, &end, 10);
+		if (end == size_s || *end != '\0' || v < 0 || errno == ERANGE)
 			return "the size is not a number or *";
 		size = v;
 	}
@@ -181,6 +187,10 @@ hashdb_parse(struct hashdb *h, const char *source, const char *text, size_t len,
 	size_t before = h->n[0] + h->n[1] + h->n[2], i = 0, lineno = 0;
 	uint32_t list;
 	char buf[4096];
+	int first = 1;	/* no content line yet: a header may come */
+
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		i = 3;	/* a UTF-8 byte order mark */
 
 	*added = *bad = 0;
 	if (intern(h, base, strlen(base), &list) != 0)
@@ -201,7 +211,11 @@ hashdb_parse(struct hashdb *h, const char *source, const char *text, size_t len,
 				buf[n - 1] = '\0';
 			for (l = buf; *l == ' ' || *l == '\t'; l++)
 				;
-			why = *l == '\0' || *l == '#' ? NULL : parse_line(h, l, list, lineno == 1);
+			why = NULL;
+			if (*l != '\0' && *l != '#') {
+				why = parse_line(h, l, list, first);
+				first = 0;
+			}
 			if (why && *why == '\0')
 				why = NULL;
 		}
@@ -232,9 +246,18 @@ hashdb_seal(struct hashdb *h)
 {
 	int a;
 
-	for (a = 0; a < HASH__COUNT; a++)
+	for (a = 0; a < HASH__COUNT; a++) {
+		size_t i, w = 0;
+
 		qsort_r(h->v[a], h->n[a], sizeof(struct hentry), cmp_entry,
 			(void *)&digest_len[a]);
+		/* the same digest and size twice (one list, or two) is one entry: the first */
+		for (i = 0; i < h->n[a]; i++)
+			if (w == 0 || cmp_entry(&h->v[a][w - 1], &h->v[a][i],
+						(void *)&digest_len[a]) != 0)
+				h->v[a][w++] = h->v[a][i];
+		h->n[a] = w;
+	}
 }
 
 int

@@ -338,6 +338,9 @@ record_version(struct store *st, const char *digest, int64_t *version, struct vg
 			if (rc == VG_OK)
 				rc = store_meta_set(st, "sig_digest", digest, err);
 		}
+		/* every version's sources are kept, so that rollback can return to them */
+		if (rc == VG_OK && !store_sig_history_has(st, *version))
+			rc = store_sig_snapshot(st, *version, digest, err);
 	}
 	free(old_digest);
 	free(old_version);
@@ -674,6 +677,10 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 						    fresh.v[fresh.n - 1].len, skip_bad, &added, &bad,
 						    &one)
 				     : vg_error_set(&one, VG_NOMEM, "out of memory");
+			if (one.code == VG_OK) {
+				hashdb_seal(h); /* duplicates count once */
+				added = hashdb_count(h);
+			}
 			if (one.code == VG_OK && added == 0)
 				vg_error_set(&one, VG_RULES, "%s: no hashes in it", files[i]);
 			if (one.code == VG_OK && bad > 0)
@@ -795,5 +802,66 @@ sigdb_remove(struct store *st, const char *state_dir, const char *name, struct v
 	if (rc != VG_OK)
 		store_rollback(st);
 	sources_release(&l);
+	return rc;
+}
+
+enum vg_err
+sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored, int64_t *version,
+	       struct vg_error *err)
+{
+	struct sources l = { 0 };
+	char *cur_version = NULL, *cur_digest = NULL;
+	enum vg_err rc = store_begin(st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	/* the active set must be in the history before we leave it */
+	rc = gather(st, &l, err);
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	sources_release(&l);
+	if (rc == VG_OK)
+		rc = store_meta_get(st, "sig_version", &cur_version, err);
+	if (rc == VG_OK)
+		rc = store_meta_get(st, "sig_digest", &cur_digest, err);
+	if (rc == VG_OK) {
+		/* a version made by a rollback goes back from the one it restored: repeated
+		 * rollbacks walk back through the history instead of undoing each other */
+		char key[64], *base = NULL;
+		int64_t below = cur_version ? strtoll(cur_version, NULL, 10) : 0;
+
+		snprintf(key, sizeof(key), "sig_rollback_of:%lld", (long long)below);
+		rc = store_meta_get(st, key, &base, err);
+		if (rc == VG_OK && base)
+			below = strtoll(base, NULL, 10);
+		free(base);
+		if (rc == VG_OK)
+			rc = store_sig_restore(st, below, cur_digest ? cur_digest : "", restored,
+					       err);
+	}
+	if (rc == VG_OK)
+		rc = gather(st, &l, err);
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	if (rc == VG_OK) {
+		char *v = NULL;
+
+		char key[64], val[32];
+
+		rc = store_meta_get(st, "sig_version", &v, err);
+		*version = v ? strtoll(v, NULL, 10) : 0;
+		free(v);
+		snprintf(key, sizeof(key), "sig_rollback_of:%lld", (long long)*version);
+		snprintf(val, sizeof(val), "%lld", (long long)*restored);
+		if (rc == VG_OK)
+			rc = store_meta_set(st, key, val, err);
+	}
+	if (rc == VG_OK)
+		rc = store_commit(st, err);
+	if (rc != VG_OK)
+		store_rollback(st);
+	sources_release(&l);
+	free(cur_version);
+	free(cur_digest);
 	return rc;
 }

@@ -78,6 +78,14 @@ enum vg_err sigdb_import_opts(struct store *st, const char *state_dir, const cha
 			      int skip_bad, json_t **imported, json_t **skipped,
 			      struct vg_error *err);
 
+/*
+ * Return to the sources of the previous signature version (the newest older one with other
+ * content): they are compiled and activated as a new sig_version. *restored is the version
+ * returned to, *version the new one. VG_NOTFOUND when there is nothing earlier.
+ */
+enum vg_err sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored,
+			   int64_t *version, struct vg_error *err);
+
 /* Remove an imported source by name and recompile. */
 enum vg_err sigdb_remove(struct store *st, const char *state_dir, const char *name,
 			 struct vg_error *err);

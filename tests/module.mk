@@ -2,6 +2,7 @@
 UNIT_TESTS += tests/unit/test_core.c
 UNIT_TESTS += tests/unit/test_store.c
 UNIT_TESTS += tests/unit/test_sigdb.c
+UNIT_TESTS += tests/unit/test_hashes.c
 UNIT_TESTS += tests/unit/test_scanner.c
 UNIT_TESTS += tests/unit/test_quarantine.c
 

@@ -197,4 +197,20 @@ test_expect_success 'sigdb import --skip-bad leaves out the bad rule file and ba
 	jq -e "[.threats[].name] | sort == [\"SkipBad.Listed\", \"SkipBad_Good\"]" s.json &&
 	vigil sigdb remove a.yar && vigil sigdb remove c.hsb
 '
+test_expect_success 'sigdb rollback walks back through the versions, then says there is nothing earlier' '
+	export VIGIL_STATE_DIR="$T/rb-state" &&
+	printf "rule RB_One { strings: \$a = \"RBMARK1\" condition: \$a }\n" >rb1.yar &&
+	printf "rule RB_Two { strings: \$a = \"RBMARK2\" condition: \$a }\n" >rb2.yar &&
+	echo RBMARK1 >rbm1 && echo RBMARK2 >rbm2 &&
+	expect_exit 2 vigil sigdb rollback 2>/dev/null &&
+	vigil -q sigdb import rb1.yar && vigil -q sigdb import rb2.yar &&
+	vigil --json scan custom rbm1 rbm2 | jq -e "[.threats[].name] == [\"RB_One\", \"RB_Two\"]" &&
+	vigil --json sigdb rollback >r1.json && jq -e ".restored == 2 and .sig_version == 4" r1.json &&
+	vigil --json scan custom rbm1 rbm2 | jq -e "[.threats[].name] == [\"RB_One\"] and .sig_version == 4" &&
+	vigil --json sigdb rollback >r2.json && jq -e ".restored == 1" r2.json &&
+	vigil --json scan custom rbm1 rbm2 >s.json; test $? -eq 0 &&
+	jq -e ".threats == []" s.json &&
+	expect_exit 2 vigil sigdb rollback 2>err && grep -q "no earlier signature version" err &&
+	vigil --json sigdb list | jq -e "[.sources[].name] == [\"vigil\"]"
+'
 test_done
