@@ -178,3 +178,91 @@ cmd_sigdb_rollback(struct cli *cli)
 		       (long long)restored, (long long)version);
 	return EXIT_CLEAN;
 }
+
+/* sigdb bundle create --key PRIV --out FILE [--version N] SRC... */
+int
+cmd_sigdb_bundle(struct cli *cli)
+{
+	struct sigdb_bundle b = { 0 };
+	const char *key = NULL, *out = NULL;
+	int64_t version = 0;
+	int k, rc = EXIT_CLEAN;
+	enum vg_err e = VG_OK;
+
+	if (cli->argc < 2 || strcmp(cli->argv[1], "create") != 0)
+		return cli_usage(cli, "sigdb bundle needs create");
+	for (k = 2; k < cli->argc && e == VG_OK; k++) {
+		if (strcmp(cli->argv[k], "--key") == 0 && k + 1 < cli->argc)
+			key = cli->argv[++k];
+		else if (strcmp(cli->argv[k], "--out") == 0 && k + 1 < cli->argc)
+			out = cli->argv[++k];
+		else if (strcmp(cli->argv[k], "--version") == 0 && k + 1 < cli->argc) {
+			if (parse_int(cli->argv[++k], &version) != 0 || version < 1) {
+				sigdb_bundle_release(&b);
+				return cli_usage(cli, "--version takes a number above 0");
+			}
+		} else if (cli->argv[k][0] == '-') {
+			sigdb_bundle_release(&b);
+			return cli_usage(cli, "unknown option '%s'", cli->argv[k]);
+		} else {
+			e = sigdb_files_read(cli->argv[k], &b, &cli->err);
+		}
+	}
+	if (e == VG_OK && (key == NULL || out == NULL || b.n == 0)) {
+		sigdb_bundle_release(&b);
+		return cli_usage(cli, "sigdb bundle create needs --key, --out and at least one SRC");
+	}
+	if (version == 0) /* by default the time: later bundles are newer */
+		version = (int64_t)time(NULL);
+	if (e == VG_OK)
+		e = sigdb_bundle_create(key, out, version, b.files, b.n, &cli->err);
+	if (e != VG_OK)
+		rc = cli_fail(cli, e);
+	else if (cli->json)
+		out_json(cli, json_pack("{s:s, s:I, s:I}", "out", out, "version", (json_int_t)version,
+					"files", (json_int_t)b.n));
+	else if (!cli->quiet)
+		printf("wrote bundle '%s': version %lld, %zu files, signed\n", out, (long long)version,
+		       b.n);
+	sigdb_bundle_release(&b);
+	return rc;
+}
+
+/* sigdb update FILE [--pubkey PUB] [--allow-downgrade] */
+int
+cmd_sigdb_update(struct cli *cli)
+{
+	struct sigdb_bundle b;
+	const char *file = NULL, *pub = NULL;
+	int64_t version = 0;
+	int k, downgrade = 0;
+	enum vg_err e;
+
+	for (k = 1; k < cli->argc; k++) {
+		if (strcmp(cli->argv[k], "--pubkey") == 0 && k + 1 < cli->argc)
+			pub = cli->argv[++k];
+		else if (strcmp(cli->argv[k], "--allow-downgrade") == 0)
+			downgrade = 1;
+		else if (cli->argv[k][0] == '-' || file)
+			return cli_usage(cli, "unexpected argument '%s'", cli->argv[k]);
+		else
+			file = cli->argv[k];
+	}
+	if (pub == NULL && config_get_string(cli->cfg, "sigdb.bundle_public_key")[0])
+		pub = config_get_string(cli->cfg, "sigdb.bundle_public_key");
+	if (file == NULL || pub == NULL)
+		return cli_usage(cli, "sigdb update needs FILE and --pubkey PUB (or config "
+				 "sigdb.bundle_public_key)");
+	e = sigdb_bundle_read(file, pub, &b, &cli->err);
+	if (e == VG_OK) {
+		e = sigdb_install(cli->st, cli->state_dir, &b, downgrade, &version, &cli->err);
+		if (e == VG_OK && cli->json)
+			out_json(cli, json_pack("{s:I, s:I}", "bundle_version", (json_int_t)b.version,
+						"sig_version", (json_int_t)version));
+		else if (e == VG_OK && !cli->quiet)
+			printf("installed bundle version %lld (%zu files): sig_version %lld\n",
+			       (long long)b.version, b.n, (long long)version);
+		sigdb_bundle_release(&b);
+	}
+	return e == VG_OK ? EXIT_CLEAN : cli_fail(cli, e);
+}

@@ -60,6 +60,12 @@ const struct command commands[] = {
 	  "remove an imported source" },
 	{ "sigdb", "rollback", cmd_sigdb_rollback, NEED_STORE, "sigdb rollback",
 	  "return to the signatures of the previous sig_version" },
+	{ "sigdb", "bundle", cmd_sigdb_bundle, 0,
+	  "sigdb bundle create --key PRIV.pem --out FILE [--version N] SRC...",
+	  "a signed offline bundle (Ed25519) of rule files and hash lists" },
+	{ "sigdb", "update", cmd_sigdb_update, NEED_STORE,
+	  "sigdb update FILE [--pubkey PUB.pem] [--allow-downgrade]",
+	  "verify a bundle (signature, every file's SHA-256, version) and install it" },
 	{ "help", NULL, cmd_help, 0, "help [COMMAND]", "this help, or one command's" },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

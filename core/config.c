@@ -98,6 +98,8 @@ static const struct config_key keys[] = {
 	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health", NULL },
 	{ "quarantine_retention_days", CFG_INT, "0",
 	  "days quarantined items are kept (0: until removed)", NULL },
+	{ "sigdb.bundle_public_key", CFG_STRING, "\"\"",
+	  "Ed25519 public key (PEM file) that signs trusted offline bundles", NULL },
 	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection", NULL },
 	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history", NULL },
 	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept", NULL },

@@ -362,6 +362,12 @@ store_sig_snapshot(struct store *st, int64_t version, const char *digest, struct
 	return rc;
 }
 
+enum vg_err
+store_sig_clear(struct store *st, struct vg_error *err)
+{
+	return store_exec(st, store_stmt(st, SQL_SIG_CLEAR), "replace the signature sources", err);
+}
+
 int
 store_sig_history_has(struct store *st, int64_t version)
 {
@@ -397,7 +403,7 @@ store_sig_restore(struct store *st, int64_t below, const char *not_digest, int64
 				    "return to");
 	if (r != SQLITE_ROW || manifest == NULL)
 		return store_fail(st, "read the signature history", err);
-	rc = store_exec(st, store_stmt(st, SQL_SIG_CLEAR), "replace the signature sources", err);
+	rc = store_sig_clear(st, err);
 	json_array_foreach(manifest, i, e) {
 		sqlite3_stmt *g = store_stmt(st, SQL_SIG_BLOB_GET);
 

@@ -135,6 +135,8 @@ enum vg_err store_sig_list_json(struct store *st, json_t **out, struct vg_error 
 /* Remember the current sources as signature version `version` (contents kept once each). */
 enum vg_err store_sig_snapshot(struct store *st, int64_t version, const char *digest,
 			       struct vg_error *err);
+/* Delete every imported source (in a transaction that puts the new ones). */
+enum vg_err store_sig_clear(struct store *st, struct vg_error *err);
 /* Is version recorded in the signature history? */
 int store_sig_history_has(struct store *st, int64_t version);
 /*

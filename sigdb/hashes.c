@@ -249,6 +249,8 @@ hashdb_seal(struct hashdb *h)
 	for (a = 0; a < HASH__COUNT; a++) {
 		size_t i, w = 0;
 
+		if (h->n[a] == 0)
+			continue; /* no array at all: qsort of NULL is undefined */
 		qsort_r(h->v[a], h->n[a], sizeof(struct hentry), cmp_entry,
 			(void *)&digest_len[a]);
 		/* the same digest and size twice (one list, or two) is one entry: the first */

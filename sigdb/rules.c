@@ -865,3 +865,129 @@ sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored, int64
 	free(cur_digest);
 	return rc;
 }
+
+/* Rules in a YARA file or hashes in a list, for `sigdb list` (0 when it does not parse). */
+static int64_t
+count_entries(const struct sigdb_file *f)
+{
+	struct sources one = { 0 };
+	int64_t n = 0, bad;
+
+	if (strcmp(f->kind, "hashes") == 0) {
+		struct hashdb *h = hashdb_create();
+
+		if (h && hashdb_parse(h, f->name, f->content, f->len, 1, &n, &bad, NULL) == VG_OK) {
+			hashdb_seal(h);
+			n = hashdb_count(h);
+		}
+		hashdb_destroy(h);
+	} else if (sources_add(&one, "yara", f->name, f->name, f->content, f->len, 1, NULL) ==
+		   VG_OK) {
+		YR_RULES *rules;
+
+		if (compile(&one, 0, 1, &rules, NULL) == VG_OK) {
+			n = count_rules(rules);
+			yr_rules_destroy(rules);
+		}
+	}
+	sources_release(&one);
+	return n;
+}
+
+enum vg_err
+sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle *b,
+	      int allow_downgrade, int64_t *version, struct vg_error *err)
+{
+	struct sources l = { 0 };
+	char *active = NULL, buf[32];
+	enum vg_err rc = store_begin(st, err);
+	size_t i;
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_meta_get(st, "bundle_version", &active, err);
+	if (rc == VG_OK && active && b->version <= strtoll(active, NULL, 10) && !allow_downgrade)
+		rc = vg_error_set(err, VG_INVAL, "bundle version %lld is not newer than the "
+				  "installed %s: refused (--allow-downgrade to force)",
+				  (long long)b->version, active);
+	/* the active set goes into the history first, so rollback can return to it */
+	if (rc == VG_OK)
+		rc = gather(st, &l, err);
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	sources_release(&l);
+	if (rc == VG_OK)
+		rc = store_sig_clear(st, err);
+	for (i = 0; rc == VG_OK && i < b->n; i++) {
+		char hex[65];
+		unsigned char d[32];
+
+		if (strcmp(b->files[i].name, EMBEDDED_NAME) == 0 || strchr(b->files[i].name, '/')) {
+			rc = vg_error_set(err, VG_INVAL, "bundle file name '%s' is not allowed",
+					  b->files[i].name);
+			break;
+		}
+		EVP_Digest(b->files[i].content, b->files[i].len, d, NULL, EVP_sha256(), NULL);
+		vg_hex(d, 32, hex);
+		rc = store_sig_put(st, b->files[i].name, b->files[i].kind, b->files[i].content,
+				   b->files[i].len, count_entries(&b->files[i]), hex, err);
+	}
+	if (rc == VG_OK)
+		rc = gather(st, &l, err);
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	if (rc == VG_OK) {
+		char *v = NULL;
+
+		snprintf(buf, sizeof(buf), "%lld", (long long)b->version);
+		rc = store_meta_set(st, "bundle_version", buf, err);
+		if (rc == VG_OK)
+			rc = store_meta_get(st, "sig_version", &v, err);
+		*version = v ? strtoll(v, NULL, 10) : 0;
+		free(v);
+	}
+	if (rc == VG_OK)
+		rc = store_commit(st, err);
+	if (rc != VG_OK)
+		store_rollback(st);
+	sources_release(&l);
+	free(active);
+	return rc;
+}
+
+enum vg_err
+sigdb_files_read(const char *path, struct sigdb_bundle *out, struct vg_error *err)
+{
+	char **files = NULL;
+	size_t nfiles = 0, i;
+	enum vg_err rc = list_files(path, &files, &nfiles, err);
+	struct sigdb_file *v;
+
+	if (rc == VG_OK) {
+		v = realloc(out->files, (out->n + nfiles) * sizeof(*v));
+		if (v == NULL)
+			rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		else
+			out->files = v;
+	}
+	for (i = 0; rc == VG_OK && i < nfiles; i++) {
+		struct sigdb_file *f = &out->files[out->n];
+		const char *kind = source_kind(files[i], 0);
+
+		if (kind == NULL) {
+			rc = vg_error_set(err, VG_INVAL, "'%s' is neither a rule file (.yar) nor a "
+					  "hash list (.hdb, .hsb, .ioc, ...)", files[i]);
+			break;
+		}
+		rc = read_source(files[i], &f->content, &f->len, err);
+		if (rc != VG_OK)
+			break;
+		f->name = strdup(vg_path_basename(files[i]));
+		f->kind = strdup(kind);
+		out->n++;
+	}
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	return rc;
+}

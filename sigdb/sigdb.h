@@ -86,6 +86,44 @@ enum vg_err sigdb_import_opts(struct store *st, const char *state_dir, const cha
 enum vg_err sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored,
 			   int64_t *version, struct vg_error *err);
 
+/* ---- signed offline bundles (sigdb/bundle.c) ---- */
+
+struct sigdb_file {
+	char *name;	/* a base name: no '/' */
+	char *kind;	/* "yara" or "hashes" */
+	char *content;
+	size_t len;
+};
+
+struct sigdb_bundle {
+	int64_t version;
+	struct sigdb_file *files;
+	size_t n;
+};
+
+/* Write a bundle of files, signed with the Ed25519 private key in key_path (PEM). */
+enum vg_err sigdb_bundle_create(const char *key_path, const char *out, int64_t version,
+				const struct sigdb_file *files, size_t n, struct vg_error *err);
+/*
+ * Read and verify a bundle with the Ed25519 public key in pubkey_path (PEM): signature,
+ * manifest, and every file's size and SHA-256. On success *out owns the files.
+ */
+enum vg_err sigdb_bundle_read(const char *path, const char *pubkey_path, struct sigdb_bundle *out,
+			      struct vg_error *err);
+void sigdb_bundle_release(struct sigdb_bundle *b);
+
+/* Append the rule files and hash lists named by path (a file, or those in a folder). */
+enum vg_err sigdb_files_read(const char *path, struct sigdb_bundle *out, struct vg_error *err);
+
+/*
+ * Make a verified bundle's files the imported signatures, in one transaction: refused
+ * (VG_INVAL) when its version is not above the last installed bundle's unless
+ * allow_downgrade; nothing changes when anything fails to compile. *version: the new
+ * sig_version.
+ */
+enum vg_err sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle *b,
+			  int allow_downgrade, int64_t *version, struct vg_error *err);
+
 /* Remove an imported source by name and recompile. */
 enum vg_err sigdb_remove(struct store *st, const char *state_dir, const char *name,
 			 struct vg_error *err);
