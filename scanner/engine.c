@@ -311,6 +311,8 @@ define_vars(struct engine *e, const struct object *obj, const char *mime)
 	yr_scanner_define_string_variable(e->yr, "extension", extbuf);
 	yr_scanner_define_string_variable(e->yr, "filetype", loki_filetype(mime));
 	yr_scanner_define_string_variable(e->yr, "owner", owner_name(e, obj->uid));
+	/* filename IOCs test the path on disk, once: not again for each archive member */
+	yr_scanner_define_string_variable(e->yr, "fullpath", obj->depth == 0 ? obj->path : "");
 	free(dir);
 }
 

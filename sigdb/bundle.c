@@ -287,7 +287,8 @@ sigdb_bundle_read(const char *path, const char *pubkey_path, struct sigdb_bundle
 		size_t len;
 
 		if (c == NULL || kind == NULL || want == NULL ||
-		    (strcmp(kind, "yara") != 0 && strcmp(kind, "hashes") != 0)) {
+		    (strcmp(kind, "yara") != 0 && strcmp(kind, "hashes") != 0 &&
+		     strcmp(kind, "filenames") != 0)) {
 			rc = vg_error_set(err, VG_INVAL, "bundle '%s': file '%s' is missing or "
 					  "undescribed", path, name ? name : "?");
 			break;

@@ -21,7 +21,7 @@
 #define MAX_SOURCE_BYTES (256u << 20)
 
 const char *const sigdb_external_vars[] = { "filename", "filepath", "extension", "filetype",
-					    "owner", NULL };
+					    "owner", "fullpath", NULL };
 
 struct sigdb {
 	atomic_int refs;
@@ -115,7 +115,8 @@ sources_add(struct sources *l, const char *kind, const char *name, const char *d
 		free(s->text);
 	}
 	memset(s, 0, sizeof(*s));
-	s->kind = strcmp(kind, "yara") == 0 ? "yara" : "hashes";
+	s->kind = strcmp(kind, "yara") == 0 ? "yara" : strcmp(kind, "filenames") == 0 ? "filenames"
+										   : "hashes";
 	s->name = strdup(name);
 	s->display = strdup(display);
 	s->text = malloc(len + 1);
@@ -170,6 +171,91 @@ count_rules(YR_RULES *rules)
 	return n;
 }
 
+/*
+ * A filename IOC list (LOKI's format: "REGEX;SCORE[;FALSE_POSITIVE_REGEX]", the comment
+ * above a block describing it) as YARA text: one rule a line, on the same line, so that
+ * compile errors name the list's own lines. The rules test the external variable fullpath
+ * (the file's path on disk; empty for archive members), case-insensitively.
+ */
+struct textbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+tb_add(struct textbuf *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		char *p = realloc(t->p, cap);
+
+		if (p == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static char *
+filenames_to_yara(const char *text, size_t len)
+{
+	struct textbuf t = { 0 };
+	char desc[200] = "filename IOC", head[400];
+	size_t i = 0, lineno = 0, k;
+
+	tb_add(&t, "", 0);
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		const char *l = text + i, *semi;
+		size_t n = nl ? (size_t)(nl - l) : len - i;
+
+		i += n + 1;
+		lineno++;
+		while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t'))
+			n--;
+		while (n > 0 && (*l == ' ' || *l == '\t')) {
+			l++;
+			n--;
+		}
+		if (n > 0 && l[0] == '#') {
+			/* the latest comment describes the lines after it (quotes dropped) */
+			size_t dn = 0;
+
+			for (k = 1; k < n && (l[k] == ' ' || l[k] == '#'); k++)
+				;
+			for (; k < n && dn < sizeof(desc) - 1; k++)
+				if (l[k] != '"' && l[k] != '\\' && (unsigned char)l[k] >= 0x20)
+					desc[dn++] = l[k];
+			desc[dn] = '\0';
+		} else if (n > 0 && (semi = memchr(l, ';', n)) != NULL) {
+			snprintf(head, sizeof(head),
+				 "rule Filename_IOC_line_%zu : filename_ioc { meta: description = \"%s\" "
+				 "score = %d condition: fullpath matches /", lineno, desc, atoi(semi + 1));
+			tb_add(&t, head, strlen(head));
+			for (k = 0; k < (size_t)(semi - l); k++) {
+				if (l[k] == '/' && (k == 0 || l[k - 1] != '\\'))
+					tb_add(&t, "\\", 1);
+				tb_add(&t, l + k, 1);
+			}
+			tb_add(&t, "/is }", 5);
+		}
+		tb_add(&t, "\n", 1); /* one line out for one line in: errors keep their line */
+	}
+	if (t.failed) {
+		free(t.p);
+		return NULL;
+	}
+	return t.p;
+}
+
 /* Compile sources [from, to) together; *out receives the rules on success. */
 static enum vg_err
 compile(struct sources *l, size_t from, size_t to, YR_RULES **out, struct vg_error *err)
@@ -186,10 +272,21 @@ compile(struct sources *l, size_t from, size_t to, YR_RULES **out, struct vg_err
 	for (i = 0; sigdb_external_vars[i]; i++)
 		yr_compiler_define_string_variable(c, sigdb_external_vars[i], "");
 	for (i = from; i < to && ctx.errors == 0; i++) {
-		if (strcmp(l->v[i].kind, "yara") != 0)
+		if (strcmp(l->v[i].kind, "hashes") == 0)
 			continue; /* hash lists are not YARA */
 		ctx.current = l->v[i].display;
-		yr_compiler_add_string(c, l->v[i].text, l->v[i].name);
+		if (strcmp(l->v[i].kind, "filenames") == 0) {
+			char *y = filenames_to_yara(l->v[i].text, l->v[i].len);
+
+			if (y == NULL) {
+				ctx.errors++;
+				break;
+			}
+			yr_compiler_add_string(c, y, l->v[i].name);
+			free(y);
+		} else {
+			yr_compiler_add_string(c, l->v[i].text, l->v[i].name);
+		}
 	}
 	if (ctx.errors > 0) {
 		yr_compiler_destroy(c);
@@ -562,6 +659,10 @@ source_kind(const char *name, int in_folder)
 	const char *ext = vg_path_ext(name);
 	size_t i, n = in_folder ? 4 : sizeof(lists) / sizeof(lists[0]);
 
+	/* LOKI's list is filename-iocs.txt; ours may also be *.fioc */
+	if (strstr(vg_path_basename(name), "filename-iocs") != NULL ||
+	    (ext && strcasecmp(ext, "fioc") == 0))
+		return "filenames";
 	if (ext == NULL)
 		return NULL;
 	if (strcasecmp(ext, "yar") == 0 || strcasecmp(ext, "yara") == 0)
@@ -759,8 +860,8 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 			json_array_append_new(*imported,
 					      json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", fresh.v[i].name,
 							"kind", fresh.v[i].kind, "file", fresh.v[i].display,
-							strcmp(fresh.v[i].kind, "yara") == 0 ? "rules"
-											     : "hashes",
+							strcmp(fresh.v[i].kind, "hashes") != 0 ? "rules"
+											       : "hashes",
 							(json_int_t)fresh.v[i].rules, "sha256",
 							fresh.v[i].sha256));
 	}
@@ -881,7 +982,7 @@ count_entries(const struct sigdb_file *f)
 			n = hashdb_count(h);
 		}
 		hashdb_destroy(h);
-	} else if (sources_add(&one, "yara", f->name, f->name, f->content, f->len, 1, NULL) ==
+	} else if (sources_add(&one, f->kind, f->name, f->name, f->content, f->len, 1, NULL) ==
 		   VG_OK) {
 		YR_RULES *rules;
 

@@ -58,8 +58,10 @@ int64_t sigdb_hash_count(const struct sigdb *db);
 int sigdb_uses_filetype(const struct sigdb *db);
 
 /*
- * Import a YARA file (.yar, .yara) or a hash list (.hdb, .hsb, .ioc, .csv, .txt, .hashes,
- * .lst: see sigdb/hashes.h), or every such file directly inside a folder. Everything
+ * Import a YARA file (.yar, .yara), a hash list (.hdb, .hsb, .ioc, .csv, .txt, .hashes,
+ * .lst: see sigdb/hashes.h) or a filename IOC list (LOKI's filename-iocs.txt, or *.fioc:
+ * "REGEX;SCORE" lines, each compiled into a YARA rule over the external variable fullpath),
+ * or every such file directly inside a folder. Everything
  * (defaults, sources already imported, the new files) is compiled together first; only when
  * that succeeds are the sources stored and the new compiled set saved. On a compile error
  * nothing changes and err reads "file:line: message" (one line per error, at most ten).
@@ -90,7 +92,7 @@ enum vg_err sigdb_rollback(struct store *st, const char *state_dir, int64_t *res
 
 struct sigdb_file {
 	char *name;	/* a base name: no '/' */
-	char *kind;	/* "yara" or "hashes" */
+	char *kind;	/* "yara", "hashes" or "filenames" */
 	char *content;
 	size_t len;
 };

@@ -213,4 +213,18 @@ test_expect_success 'sigdb rollback walks back through the versions, then says t
 	expect_exit 2 vigil sigdb rollback 2>err && grep -q "no earlier signature version" err &&
 	vigil --json sigdb list | jq -e "[.sources[].name] == [\"vigil\"]"
 '
+test_expect_success 'filename IOCs (LOKI format): a path that matches is a detection with description and score' '
+	export VIGIL_STATE_DIR="$T/fioc-state" &&
+	mkdir -p fi/Windows/Temp fi/ok && touch fi/Windows/Temp/evil.exe fi/ok/readme.txt fi/ok/mimikatz.log &&
+	printf "# Suspicious tools in a temp folder\n/Windows/Temp/[a-z]{1,10}\\.exe;70\n\n# Mimikatz output\nmimi[a-z]{0,4}\\.log;80\n" >filename-iocs.txt &&
+	vigil --json sigdb import filename-iocs.txt | jq -e ".imported[0].kind == \"filenames\" and .imported[0].rules == 2" &&
+	(cd fi && zip -q ../fi.zip ok/mimikatz.log) && mv fi.zip fi/ok/archive.zip &&
+	vigil --json scan custom fi >fi.json; test $? -eq 1 &&
+	jq -e "[.threats[] | {path, d: .meta.description, s: .meta.score}] == [{\"path\": \"$T/fi/Windows/Temp/evil.exe\", \"d\": \"Suspicious tools in a temp folder\", \"s\": 70}, {\"path\": \"$T/fi/ok/mimikatz.log\", \"d\": \"Mimikatz output\", \"s\": 80}]" fi.json
+'
+test_expect_success 'a filename IOC that is not a valid pattern fails the import naming its line' '
+	printf "# fine\nok[a-z]+;50\nbad(regex;60\n" >bad-filename-iocs.txt &&
+	expect_exit 2 vigil sigdb import bad-filename-iocs.txt 2>err &&
+	grep -q "bad-filename-iocs.txt:3:" err
+'
 test_done

@@ -420,9 +420,11 @@ test_external_variables_compile(void **state)
 	const char *path;
 	int i;
 
+	/* filename, filepath, extension, filetype, owner (LOKI's) and fullpath (filename IOCs) */
 	for (i = 0; sigdb_external_vars[i]; i++)
 		;
-	assert_int_equal(i, 5);
+	assert_int_equal(i, 6);
+	assert_string_equal(sigdb_external_vars[5], "fullpath");
 	path = write_rule(f->src, "ext.yar",
 			  "rule unit_ext\n"
 			  "{\n"
