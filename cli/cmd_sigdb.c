@@ -131,15 +131,16 @@ cmd_sigdb_info(struct cli *cli)
 		return cli_fail(cli, e);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	if (cli->json)
-		out_json(cli, json_pack("{s:I, s:s, s:I, s:I, s:f}", "sig_version",
+		out_json(cli, json_pack("{s:I, s:s, s:I, s:I, s:I, s:f}", "sig_version",
 					(json_int_t)sigdb_version(db), "rules_digest", sigdb_digest(db),
 					"rules", (json_int_t)sigdb_rule_count(db), "hashes",
-					(json_int_t)sigdb_hash_count(db), "load_ms", ms));
+					(json_int_t)sigdb_hash_count(db), "compiled_bytes",
+					(json_int_t)sigdb_compiled_size(db), "load_ms", ms));
 	else
-		printf("sig_version: %lld\nrules: %lld\nhashes: %lld\nrules_digest: %s\n"
-		       "load time: %.1f ms\n", (long long)sigdb_version(db),
+		printf("sig_version: %lld\nrules: %lld\nhashes: %lld\ncompiled size: %lld bytes\n"
+		       "rules_digest: %s\nload time: %.1f ms\n", (long long)sigdb_version(db),
 		       (long long)sigdb_rule_count(db), (long long)sigdb_hash_count(db),
-		       sigdb_digest(db), ms);
+		       (long long)sigdb_compiled_size(db), sigdb_digest(db), ms);
 	sigdb_release(db);
 	return EXIT_CLEAN;
 }

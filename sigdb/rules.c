@@ -31,6 +31,7 @@ struct sigdb {
 	int64_t count;
 	char digest[65];
 	int uses_filetype;
+	int64_t compiled_size;	/* bytes of the saved compiled form */
 };
 
 struct source {
@@ -524,6 +525,9 @@ activate(struct store *st, const char *state_dir, struct sources *l, int have_tx
 		rc = make_db(rules, version, digest, out, err);
 		rules = NULL;
 		if (rc == VG_OK) {
+			struct stat cst;
+
+			(*out)->compiled_size = stat(path, &cst) == 0 ? (int64_t)cst.st_size : 0;
 			(*out)->uses_filetype = compares_filetype(l);
 			rc = load_hashes(*out, l, err);
 			if (rc != VG_OK) {
@@ -608,6 +612,12 @@ int64_t
 sigdb_hash_count(const struct sigdb *db)
 {
 	return hashdb_count(db->hashes);
+}
+
+int64_t
+sigdb_compiled_size(const struct sigdb *db)
+{
+	return db->compiled_size;
 }
 
 static enum vg_err

@@ -53,6 +53,8 @@ int64_t sigdb_rule_count(const struct sigdb *db);
 /* The hash lists of the snapshot (NULL when none), and how many hashes they hold. */
 const struct hashdb *sigdb_hashes(const struct sigdb *db);
 int64_t sigdb_hash_count(const struct sigdb *db);
+/* Bytes of the compiled rules as saved in the state folder. */
+int64_t sigdb_compiled_size(const struct sigdb *db);
 /* Does any rule source mention the external variable filetype? (Then every object needs its
  * full libmagic type before matching; otherwise text files can skip the expensive part.) */
 int sigdb_uses_filetype(const struct sigdb *db);

@@ -227,4 +227,22 @@ test_expect_success 'a filename IOC that is not a valid pattern fails the import
 	expect_exit 2 vigil sigdb import bad-filename-iocs.txt 2>err &&
 	grep -q "bad-filename-iocs.txt:3:" err
 '
+test_expect_success 'YARA modules work: elf, math and hash rules match only where they should' '
+	export VIGIL_STATE_DIR="$T/mod-state" &&
+	mkdir -p mod && cp /bin/true mod/prog && head -c 65536 /dev/urandom >mod/random.bin &&
+	echo "plain words" >mod/words.txt &&
+	md5=$(md5sum mod/words.txt | cut -d" " -f1) &&
+	cat >mod.yar <<-EOF &&
+	import "elf"
+	import "math"
+	import "hash"
+	rule Mod_ELF_x86_64 { condition: elf.type == elf.ET_DYN and elf.machine == elf.EM_X86_64 }
+	rule Mod_High_Entropy { condition: filesize > 4096 and math.entropy(0, filesize) > 7.9 }
+	rule Mod_Hash_MD5 { condition: hash.md5(0, filesize) == "$md5" }
+	EOF
+	vigil sigdb import mod.yar >/dev/null &&
+	vigil --json scan custom mod >mod.json; test $? -eq 1 &&
+	jq -e "[.threats[] | [(.path | split(\"/\") | last), .name]] | sort == [[\"prog\", \"Mod_ELF_x86_64\"], [\"random.bin\", \"Mod_High_Entropy\"], [\"words.txt\", \"Mod_Hash_MD5\"]]" mod.json &&
+	vigil --json sigdb info | jq -e ".rules == 8 and .compiled_bytes > 0 and .load_ms >= 0"
+'
 test_done
