@@ -85,6 +85,7 @@ check: deps
 bench: deps
 	$(MAKE) all
 	bench/quarantine.sh $(VIGIL)
+	bench/sigdb.sh $(VIGIL)
 
 clean:
 	rm -rf $(BUILD)
