@@ -91,6 +91,7 @@ int cmd_sigdb_rollback(struct cli *cli);
 int cmd_sigdb_bundle(struct cli *cli);
 int cmd_sigdb_update(struct cli *cli);
 int cmd_help(struct cli *cli);
+int cmd_health(struct cli *cli);
 int cmd_quarantine_add(struct cli *cli);
 int cmd_quarantine_list(struct cli *cli);
 int cmd_quarantine_restore(struct cli *cli);

@@ -66,6 +66,9 @@ const struct command commands[] = {
 	{ "sigdb", "update", cmd_sigdb_update, NEED_STORE,
 	  "sigdb update FILE [--pubkey PUB.pem] [--allow-downgrade]",
 	  "verify a bundle (signature, every file's SHA-256, version) and install it" },
+	{ "health", NULL, cmd_health, NEED_STORE, "health [--field NAME]",
+	  "app and signature versions, real-time settings, machine guid, org id, quarantine "
+	  "count, store integrity, last scans" },
 	{ "help", NULL, cmd_help, 0, "help [COMMAND]", "this help, or one command's" },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -296,6 +296,17 @@ store_meta_set(struct store *st, const char *key, const char *value, struct vg_e
 }
 
 enum vg_err
+store_quick_check(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_QUICK_CHECK);
+	int r = sqlite3_step(s);
+	int ok = r == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0;
+
+	sqlite3_reset(s);
+	return ok ? VG_OK : VG_STORE;
+}
+
+enum vg_err
 store_meta_delete(struct store *st, const char *key, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_META_DELETE);

@@ -36,6 +36,8 @@ enum vg_err store_meta_get(struct store *st, const char *key, char **value, stru
 enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 			   struct vg_error *err);
 enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
+/* SQLite's quick integrity check: VG_OK, or VG_STORE when the store is damaged. */
+enum vg_err store_quick_check(struct store *st);
 /* {key: value} of every key that starts with prefix. */
 enum vg_err store_meta_prefix_json(struct store *st, const char *prefix, json_t **out,
 				   struct vg_error *err);

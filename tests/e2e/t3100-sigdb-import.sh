@@ -245,4 +245,13 @@ test_expect_success 'YARA modules work: elf, math and hash rules match only wher
 	jq -e "[.threats[] | [(.path | split(\"/\") | last), .name]] | sort == [[\"prog\", \"Mod_ELF_x86_64\"], [\"random.bin\", \"Mod_High_Entropy\"], [\"words.txt\", \"Mod_Hash_MD5\"]]" mod.json &&
 	vigil --json sigdb info | jq -e ".rules == 8 and .compiled_bytes > 0 and .load_ms >= 0"
 '
+test_expect_success 'the owner external variable is the owner of the scanned file' '
+	export VIGIL_STATE_DIR="$T/owner-state" &&
+	id nobody >/dev/null 2>&1 || { echo "no user nobody"; exit 1; }
+	mkdir -p own && echo a >own/mine && echo b >own/theirs && chown nobody own/theirs &&
+	printf "rule Owner_Nobody { condition: owner == \"nobody\" }\n" >owner.yar &&
+	vigil -q sigdb import owner.yar &&
+	vigil --json scan custom own >own.json; test $? -eq 1 &&
+	jq -e "[.threats[].path] == [\"$T/own/theirs\"]" own.json
+'
 test_done

@@ -1,0 +1,121 @@
+/* cli/cmd_health.c — vigil health: the state of this installation at a glance. */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+#include "sigdb/sigdb.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+/* A random identifier of this installation, made once and kept in the store. */
+static enum vg_err
+machine_guid(struct cli *cli, char **out)
+{
+	unsigned char r[16];
+	char hex[33], guid[40];
+	enum vg_err e = store_meta_get(cli->st, "machine_guid", out, &cli->err);
+
+	if (e != VG_OK || *out != NULL)
+		return e;
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return vg_error_set(&cli->err, VG_CRYPTO, "no randomness for a machine guid");
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version 4 UUID */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	vg_hex(r, 16, hex);
+	snprintf(guid, sizeof(guid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+		 hex + 20);
+	e = store_meta_set(cli->st, "machine_guid", guid, &cli->err);
+	if (e == VG_OK && (*out = strdup(guid)) == NULL)
+		e = vg_error_set(&cli->err, VG_NOMEM, "out of memory");
+	return e;
+}
+
+int
+cmd_health(struct cli *cli)
+{
+	struct sigdb *db = NULL;
+	json_t *doc, *scans = NULL, *v;
+	char *guid = NULL;
+	const char *field = NULL, *integrity;
+	int64_t quarantined = 0;
+	enum vg_err e;
+
+	if (cli->argc == 3 && strcmp(cli->argv[1], "--field") == 0)
+		field = cli->argv[2];
+	else if (cli->argc != 1)
+		return cli_usage(cli, "health takes [--field NAME]");
+	e = machine_guid(cli, &guid);
+	if (e == VG_OK)
+		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
+	if (e == VG_OK)
+		e = store_q_count(cli->st, &quarantined, &cli->err);
+	if (e == VG_OK)
+		e = store_scan_list_json(cli->st, 5, &scans, &cli->err);
+	if (e != VG_OK) {
+		free(guid);
+		sigdb_release(db);
+		return cli_fail(cli, e);
+	}
+	integrity = store_quick_check(cli->st) == VG_OK ? "ok" : "damaged";
+	doc = json_pack("{s:s, s:I, s:s, s:I, s:I, s:b, s:b, s:s, s:s, s:I, s:s, s:s, s:o}",
+			"app_version", VIGIL_VERSION, "sig_version", (json_int_t)sigdb_version(db),
+			"rules_digest", sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db),
+			"hashes", (json_int_t)sigdb_hash_count(db), "real_time_protection_enabled",
+			config_get_bool(cli->cfg, "antivirus_engine.enable_real_time_protection"),
+			"passive_mode", config_get_bool(cli->cfg, "antivirus_engine.passive_mode"),
+			"machine_guid", guid, "org_id", config_get_string(cli->cfg, "org_id"),
+			"quarantine_count", (json_int_t)quarantined, "store_integrity", integrity,
+			"state_dir", cli->state_dir, "last_scans", scans);
+	free(guid);
+	sigdb_release(db);
+	if (field) {
+		v = json_object_get(doc, field);
+		if (v == NULL) {
+			json_decref(doc);
+			return cli_fail(cli, vg_error_set(&cli->err, VG_NOTFOUND,
+							  "health has no field '%s'", field));
+		}
+		if (cli->json) {
+			out_json(cli, json_pack("{s:O}", field, v));
+		} else {
+			out_json_text(v);
+			putchar('\n');
+		}
+		json_decref(doc);
+		return EXIT_CLEAN;
+	}
+	if (cli->json) {
+		out_json(cli, doc);
+		return EXIT_CLEAN;
+	}
+	{
+		const char *key;
+
+		json_object_foreach(doc, key, v) {
+			if (strcmp(key, "last_scans") == 0)
+				continue;
+			printf("%-30s ", key);
+			out_json_text(v);
+			putchar('\n');
+		}
+		printf("%-30s ", "last_scans");
+		{
+			size_t i;
+			json_t *s;
+
+			json_array_foreach(json_object_get(doc, "last_scans"), i, s)
+				printf("%s%lld %s %s", i ? "; " : "",
+				       (long long)json_integer_value(json_object_get(s, "scan_id")),
+				       json_string_value(json_object_get(s, "type")),
+				       json_string_value(json_object_get(s, "status")));
+		}
+		putchar('\n');
+	}
+	json_decref(doc);
+	return EXIT_CLEAN;
+}
