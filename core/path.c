@@ -166,6 +166,25 @@ vg_default_state_dir(void)
 	return s;
 }
 
+ssize_t
+vg_read_full(int fd, void *buf, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t r = read(fd, (char *)buf + got, want - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 enum vg_err
 vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     struct vg_error *err)

@@ -36,6 +36,12 @@ enum vg_err vg_mkdir_p(const char *dir, mode_t mode, struct vg_error *err);
  */
 char *vg_default_state_dir(void);
 
+/*
+ * Read want bytes from fd at its position, fewer only at end of file; retries EINTR.
+ * Returns the bytes read, or -1 with errno on an error.
+ */
+ssize_t vg_read_full(int fd, void *buf, size_t want);
+
 /* Write data to path atomically: a temporary file beside it, fsync, rename. */
 enum vg_err vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				 struct vg_error *err);

@@ -150,26 +150,6 @@ same_file(const struct stat *a, const struct stat *b)
 	       ns(a->st_mtim) == ns(b->st_mtim);
 }
 
-/* Read want bytes (fewer only at end of file). */
-static ssize_t
-read_full(int fd, unsigned char *buf, size_t want)
-{
-	size_t got = 0;
-
-	while (got < want) {
-		ssize_t r = read(fd, buf + got, want - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /* Encrypt the open file into a new pending item; one transaction, so all or nothing. */
 static enum vg_err
 store_copy(struct vault *v, int fd, const struct stat *st, const char *path, const char *threat,
@@ -207,7 +187,7 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 	for (idx = 0; rc == VG_OK && idx < q.chunks; idx++) {
 		size_t want = idx == q.chunks - 1 ? (size_t)(q.size - idx * QUARANTINE_CHUNK)
 						  : QUARANTINE_CHUNK;
-		ssize_t got = read_full(fd, v->plain, want);
+		ssize_t got = vg_read_full(fd, v->plain, want);
 
 		if (got < 0)
 			rc = vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
@@ -222,7 +202,7 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 			rc = store_q_chunk_put(v->st, *id, idx, nonce, NONCE_LEN, v->sealed,
 					       want + TAG_LEN, err);
 	}
-	if (rc == VG_OK && read_full(fd, v->plain, 1) != 0)
+	if (rc == VG_OK && vg_read_full(fd, v->plain, 1) != 0)
 		rc = vg_error_set(err, VG_IO, "'%s' grew while it was read: left in place", path);
 	if (rc == VG_OK) {
 		EVP_DigestFinal_ex(md, d, NULL);

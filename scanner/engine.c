@@ -499,24 +499,6 @@ open_job(struct job *j)
 	}
 }
 
-static int
-read_all(int fd, unsigned char *buf, size_t want, size_t *got)
-{
-	*got = 0;
-	while (*got < want) {
-		ssize_t r = pread(fd, buf + *got, want - *got, (off_t)*got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		*got += (size_t)r;
-	}
-	return 0;
-}
-
 static void
 scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 {
@@ -600,6 +582,7 @@ engine_scan_file(struct engine *e, struct job *j)
 
 	if ((uint64_t)st.st_size <= READ_MAX) {
 		size_t want = (size_t)st.st_size, got;
+		ssize_t r;
 
 		if (want > e->cap || e->buf == NULL) {
 			size_t cap = want > 65536 ? want : 65536;
@@ -613,11 +596,14 @@ engine_scan_file(struct engine *e, struct job *j)
 			e->buf = b;
 			e->cap = cap;
 		}
-		if (read_all(fd, e->buf, want, &got) != 0) {
+		r = vg_read_full(fd, e->buf, want); /* a fresh fd: from the start */
+
+		if (r < 0) {
 			scan_problem(c, j->path, NULL, 0, "error", "cannot read: %s", strerror(errno));
 			close(fd);
 			return;
 		}
+		got = (size_t)r;
 		atomic_fetch_add(&c->files, 1);
 		atomic_fetch_add(&c->bytes, (long long)got);
 		budget.top_data = e->buf;

@@ -543,6 +543,49 @@ out:
 	return rc;
 }
 
+/*
+ * Give the signatures the store holds now their version, if they never had one, so that the
+ * change about to be made can be rolled back to them. Nothing is compiled. The caller holds
+ * a transaction.
+ */
+static enum vg_err
+record_active(struct store *st, struct vg_error *err)
+{
+	struct sources l = { 0 };
+	char digest[65];
+	int64_t v;
+	enum vg_err rc = gather(st, &l, err);
+
+	if (rc == VG_OK) {
+		digest_sources(&l, digest);
+		rc = record_version(st, digest, &v, err);
+	}
+	sources_release(&l);
+	return rc;
+}
+
+/*
+ * Compile, save and record what the store now holds, after a change inside the caller's
+ * transaction; *version (may be NULL) receives the resulting sig_version.
+ */
+static enum vg_err
+apply_stored(struct store *st, const char *state_dir, int64_t *version, struct vg_error *err)
+{
+	struct sources l = { 0 };
+	char *v = NULL;
+	enum vg_err rc = gather(st, &l, err);
+
+	if (rc == VG_OK)
+		rc = activate(st, state_dir, &l, 1, NULL, err);
+	if (rc == VG_OK && version) {
+		rc = store_meta_get(st, "sig_version", &v, err);
+		*version = v ? strtoll(v, NULL, 10) : 0;
+		free(v);
+	}
+	sources_release(&l);
+	return rc;
+}
+
 enum vg_err
 sigdb_open(struct store *st, const char *state_dir, struct sigdb **out, struct vg_error *err)
 {
@@ -625,7 +668,8 @@ read_source(const char *path, char **text, size_t *len, struct vg_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	size_t got = 0;
+	ssize_t n;
+	size_t got;
 	char *buf;
 
 	if (fd < 0)
@@ -641,16 +685,13 @@ read_source(const char *path, char **text, size_t *len, struct vg_error *err)
 		close(fd);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	n = vg_read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
+	if (n < 0) {
+		free(buf);
+		return vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
+	}
+	got = (size_t)n;
 	buf[got] = '\0';
 	*text = buf;
 	*len = got;
@@ -747,7 +788,6 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 {
 	struct sources fresh = { 0 }, all = { 0 };
 	json_t *skips = json_array();
-	char before[65];
 	char **files = NULL;
 	size_t nfiles = 0, i;
 	enum vg_err rc;
@@ -836,8 +876,6 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 				  path);
 	if (rc == VG_OK)
 		rc = gather(st, &all, err);
-	if (rc == VG_OK)
-		digest_sources(&all, before);
 	for (i = 0; rc == VG_OK && i < fresh.n; i++)
 		rc = sources_add(&all, fresh.v[i].kind, fresh.v[i].name, fresh.v[i].display,
 				 fresh.v[i].text, fresh.v[i].len, 1, err);
@@ -850,10 +888,7 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 	if (rc == VG_OK)
 		rc = store_begin(st, err);
 	if (rc == VG_OK) {
-		int64_t v;
-
-		/* the set before the change gets its version first, if it never had one */
-		rc = record_version(st, before, &v, err);
+		rc = record_active(st, err);
 		for (i = 0; rc == VG_OK && i < fresh.n; i++)
 			rc = store_sig_put(st, fresh.v[i].name, fresh.v[i].kind, fresh.v[i].text,
 					   fresh.v[i].len, fresh.v[i].rules, fresh.v[i].sha256, err);
@@ -889,30 +924,19 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 enum vg_err
 sigdb_remove(struct store *st, const char *state_dir, const char *name, struct vg_error *err)
 {
-	struct sources l = { 0 };
 	enum vg_err rc = store_begin(st, err);
-	char before[65];
-	int64_t v;
 
 	if (rc != VG_OK)
 		return rc;
-	rc = gather(st, &l, err);
-	if (rc == VG_OK) {
-		digest_sources(&l, before);
-		sources_release(&l);
-		rc = record_version(st, before, &v, err);
-	}
+	rc = record_active(st, err);
 	if (rc == VG_OK)
 		rc = store_sig_remove(st, name, err);
 	if (rc == VG_OK)
-		rc = gather(st, &l, err);
-	if (rc == VG_OK)
-		rc = activate(st, state_dir, &l, 1, NULL, err);
+		rc = apply_stored(st, state_dir, NULL, err);
 	if (rc == VG_OK)
 		rc = store_commit(st, err);
 	if (rc != VG_OK)
 		store_rollback(st);
-	sources_release(&l);
 	return rc;
 }
 
@@ -920,17 +944,13 @@ enum vg_err
 sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored, int64_t *version,
 	       struct vg_error *err)
 {
-	struct sources l = { 0 };
 	char *cur_version = NULL, *cur_digest = NULL;
 	enum vg_err rc = store_begin(st, err);
 
 	if (rc != VG_OK)
 		return rc;
 	/* the active set must be in the history before we leave it */
-	rc = gather(st, &l, err);
-	if (rc == VG_OK)
-		rc = activate(st, state_dir, &l, 1, NULL, err);
-	sources_release(&l);
+	rc = record_active(st, err);
 	if (rc == VG_OK)
 		rc = store_meta_get(st, "sig_version", &cur_version, err);
 	if (rc == VG_OK)
@@ -951,27 +971,18 @@ sigdb_rollback(struct store *st, const char *state_dir, int64_t *restored, int64
 					       err);
 	}
 	if (rc == VG_OK)
-		rc = gather(st, &l, err);
-	if (rc == VG_OK)
-		rc = activate(st, state_dir, &l, 1, NULL, err);
+		rc = apply_stored(st, state_dir, version, err);
 	if (rc == VG_OK) {
-		char *v = NULL;
-
 		char key[64], val[32];
 
-		rc = store_meta_get(st, "sig_version", &v, err);
-		*version = v ? strtoll(v, NULL, 10) : 0;
-		free(v);
 		snprintf(key, sizeof(key), "sig_rollback_of:%lld", (long long)*version);
 		snprintf(val, sizeof(val), "%lld", (long long)*restored);
-		if (rc == VG_OK)
-			rc = store_meta_set(st, key, val, err);
+		rc = store_meta_set(st, key, val, err);
 	}
 	if (rc == VG_OK)
 		rc = store_commit(st, err);
 	if (rc != VG_OK)
 		store_rollback(st);
-	sources_release(&l);
 	free(cur_version);
 	free(cur_digest);
 	return rc;
@@ -1009,7 +1020,6 @@ enum vg_err
 sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle *b,
 	      int allow_downgrade, int64_t *version, struct vg_error *err)
 {
-	struct sources l = { 0 };
 	char *active = NULL, buf[32];
 	enum vg_err rc = store_begin(st, err);
 	size_t i;
@@ -1023,10 +1033,7 @@ sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle
 				  (long long)b->version, active);
 	/* the active set goes into the history first, so rollback can return to it */
 	if (rc == VG_OK)
-		rc = gather(st, &l, err);
-	if (rc == VG_OK)
-		rc = activate(st, state_dir, &l, 1, NULL, err);
-	sources_release(&l);
+		rc = record_active(st, err);
 	if (rc == VG_OK)
 		rc = store_sig_clear(st, err);
 	for (i = 0; rc == VG_OK && i < b->n; i++) {
@@ -1044,24 +1051,15 @@ sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle
 				   b->files[i].len, count_entries(&b->files[i]), hex, err);
 	}
 	if (rc == VG_OK)
-		rc = gather(st, &l, err);
-	if (rc == VG_OK)
-		rc = activate(st, state_dir, &l, 1, NULL, err);
+		rc = apply_stored(st, state_dir, version, err);
 	if (rc == VG_OK) {
-		char *v = NULL;
-
 		snprintf(buf, sizeof(buf), "%lld", (long long)b->version);
 		rc = store_meta_set(st, "bundle_version", buf, err);
-		if (rc == VG_OK)
-			rc = store_meta_get(st, "sig_version", &v, err);
-		*version = v ? strtoll(v, NULL, 10) : 0;
-		free(v);
 	}
 	if (rc == VG_OK)
 		rc = store_commit(st, err);
 	if (rc != VG_OK)
 		store_rollback(st);
-	sources_release(&l);
 	free(active);
 	return rc;
 }
