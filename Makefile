@@ -16,7 +16,8 @@ OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
               libmagic-dev libjansson-dev libcmocka-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
-              cpio binutils sqlite3 file util-linux procps jq time openssl strace
+              cpio binutils sqlite3 file util-linux procps jq time openssl strace \
+              python3 python3-jsonschema chromium
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,6 +41,7 @@ include core/module.mk
 include sigdb/module.mk
 include scanner/module.mk
 include quarantine/module.mk
+include reports/module.mk
 include cli/module.mk
 include tests/module.mk
 

@@ -65,6 +65,7 @@ void cli_print_help(FILE *out, const char *family);
 void out_json(struct cli *cli, json_t *doc);	/* prints and steals doc */
 void out_text(const char *s);			/* escaped, no newline */
 void out_json_text(json_t *s);			/* a JSON string value, escaped */
+void out_json_text_to(FILE *f, json_t *s);
 void out_threat_line(json_t *threat);		/* "path > member: NAME FOUND" */
 void out_problem_line(FILE *f, json_t *problem);
 void out_bytes(char *buf, size_t n, int64_t bytes); /* 1.5 MiB */
@@ -98,6 +99,17 @@ int cmd_quarantine_restore(struct cli *cli);
 int cmd_quarantine_remove(struct cli *cli);
 int cmd_quarantine_export(struct cli *cli);
 int cmd_threat_allow(struct cli *cli);	/* add|remove|list */
+int cmd_report(struct cli *cli);
+int cmd_report_verify(struct cli *cli);
+
+/*
+ * Write a report of a scan (cli/cmd_report.c); *written receives {scan_id, format, path,
+ * sha256, bytes}. Returns EXIT_CLEAN, or EXIT_FAILED with cli->err set.
+ */
+int cli_write_report(struct cli *cli, int64_t scan_id, const char *format, const char *out,
+		     json_t **written);
+/* "SHA256  path": the line sha256sum writes and checks. */
+void out_report_line(FILE *f, json_t *report);
 
 /*
  * Open the vault (cli/cmd_quarantine.c): key checks, recovery of interrupted moves (said on

@@ -1,5 +1,4 @@
 /* cli/cmd_health.c — vigil health: the state of this installation at a glance. */
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,29 +10,6 @@
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
 #endif
-
-/* A random identifier of this installation, made once and kept in the store. */
-static enum vg_err
-machine_guid(struct cli *cli, char **out)
-{
-	unsigned char r[16];
-	char hex[33], guid[40];
-	enum vg_err e = store_meta_get(cli->st, "machine_guid", out, &cli->err);
-
-	if (e != VG_OK || *out != NULL)
-		return e;
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		return vg_error_set(&cli->err, VG_CRYPTO, "no randomness for a machine guid");
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version 4 UUID */
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	vg_hex(r, 16, hex);
-	snprintf(guid, sizeof(guid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-		 hex + 20);
-	e = store_meta_set(cli->st, "machine_guid", guid, &cli->err);
-	if (e == VG_OK && (*out = strdup(guid)) == NULL)
-		e = vg_error_set(&cli->err, VG_NOMEM, "out of memory");
-	return e;
-}
 
 int
 cmd_health(struct cli *cli)
@@ -49,7 +25,7 @@ cmd_health(struct cli *cli)
 		field = cli->argv[2];
 	else if (cli->argc != 1)
 		return cli_usage(cli, "health takes [--field NAME]");
-	e = machine_guid(cli, &guid);
+	e = store_machine_guid(cli->st, &guid, &cli->err);
 	if (e == VG_OK)
 		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
 	if (e == VG_OK)

@@ -13,7 +13,9 @@
 #include "cli/cli.h"
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/host.h"
 #include "quarantine/quarantine.h"
+#include "reports/report.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -84,6 +86,98 @@ quick_roots(struct cli *cli, struct roots *r)
 	return 0;
 }
 
+/* --report FORMAT:FILE, checked before the scan so that a typo does not cost a whole scan. */
+struct report_spec {
+	char *format;
+	const char *out;
+};
+
+struct report_specs {
+	struct report_spec v[16];
+	size_t n;
+};
+
+static int
+report_spec_add(struct cli *cli, struct report_specs *r, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char *dir, *slash;
+	int ok;
+
+	if (r->n == sizeof(r->v) / sizeof(r->v[0]))
+		return cli_usage(cli, "at most %zu --report options", sizeof(r->v) / sizeof(r->v[0]));
+	if (colon == NULL || colon[1] == '\0')
+		return cli_usage(cli, "--report takes FORMAT:FILE (formats: %s), not '%s'",
+				 report_format_names(), arg);
+	r->v[r->n].format = strndup(arg, (size_t)(colon - arg));
+	r->v[r->n].out = colon + 1;
+	if (r->v[r->n].format == NULL)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	if (!report_format_known(r->v[r->n].format)) {
+		free(r->v[r->n].format);
+		return cli_usage(cli, "--report: unknown format in '%s' (formats: %s)", arg,
+				 report_format_names());
+	}
+	r->n++;
+	if (strcmp(colon + 1, "-") == 0)
+		return cli_usage(cli, "--report on a scan needs a FILE: standard output holds the "
+				 "scan's summary (use 'vigil report ID --out -')");
+	dir = strdup(colon + 1);
+	if (dir == NULL)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	ok = access(slash ? dir : ".", W_OK | X_OK) == 0;
+	if (!ok) {
+		char *esc = vg_text_escape(colon + 1, strlen(colon + 1));
+
+		vg_error_set(&cli->err, VG_IO, "cannot write report '%s': folder '%s': %s",
+			     esc ? esc : "?", slash ? dir : ".", strerror(errno));
+		free(esc);
+	}
+	free(dir);
+	return ok ? 0 : cli_fail(cli, VG_IO);
+}
+
+static void
+report_specs_release(struct report_specs *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i].format);
+	r->n = 0;
+}
+
+/*
+ * Write the reports asked for; *written receives what was written. Returns 0, or
+ * EXIT_FAILED with cli->err set (the scan itself is stored either way).
+ */
+static int
+write_reports(struct cli *cli, int64_t scan_id, const struct report_specs *r, json_t *written)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		json_t *one = NULL;
+
+		if (cli_write_report(cli, scan_id, r->v[i].format, r->v[i].out, &one) != EXIT_CLEAN) {
+			char msg[sizeof(cli->err.msg)];
+			enum vg_err code = cli->err.code;
+
+			snprintf(msg, sizeof(msg), "%s", cli->err.msg);
+			vg_error_init(&cli->err);
+			vg_error_set(&cli->err, code, "%.900s (scan %lld is stored: 'vigil report "
+				     "%lld' writes the report again)", msg, (long long)scan_id,
+				     (long long)scan_id);
+			return EXIT_FAILED;
+		}
+		json_array_append_new(written, one);
+	}
+	return 0;
+}
+
 static void
 on_signal(int sig)
 {
@@ -133,6 +227,7 @@ show_progress(const struct scanner_progress *p, void *arg)
 enum {
 	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
+	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT,
 };
 
 static const struct option scan_options[] = {
@@ -146,6 +241,10 @@ static const struct option scan_options[] = {
 	{ "max-recursion", required_argument, NULL, OPT_MAX_RECURSION },
 	{ "one-filesystem", no_argument, NULL, OPT_ONE_FS },
 	{ "action", required_argument, NULL, OPT_ACTION },
+	{ "inventory", no_argument, NULL, OPT_INVENTORY },
+	{ "case", required_argument, NULL, OPT_CASE },
+	{ "examiner", required_argument, NULL, OPT_EXAMINER },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -166,7 +265,8 @@ options_json(const struct scanner_options *o, int ignore_excl, int quarantine)
 
 static void
 print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
-	      const char *action, const struct scanner_totals *t, struct sigdb *db)
+	      const char *action, const struct scanner_totals *t, struct sigdb *db,
+	      json_t *reports)
 {
 	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v;
 	struct vg_error e2;
@@ -198,6 +298,7 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 		json_object_set_new(doc, "action", json_string(action));
 		json_object_set_new(doc, "allowed_count", json_integer(t->allowed));
 		json_object_set_new(doc, "allowed", allowed);
+		json_object_set(doc, "reports", reports);
 		out_json(cli, doc);
 		return;
 	}
@@ -233,6 +334,11 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 			if ((int64_t)json_array_size(problems) < t->errors + t->skipped)
 				printf("  ... see 'vigil scan show %lld' for all of them\n",
 				       (long long)scan_id);
+		}
+		if (json_array_size(reports) > 0) {
+			printf("Reports (SHA-256, path):\n");
+			json_array_foreach(reports, i, v)
+				out_report_line(stdout, v);
 		}
 	}
 	json_decref(threats);
@@ -321,7 +427,7 @@ cmd_scan_run(struct cli *cli)
 	struct excl_set *excl = scanner_excl_create();
 	struct roots roots = { 0 };
 	struct sigdb *db = NULL;
-	struct scanner_totals totals;
+	struct scanner_totals totals = { 0 };
 	struct progress_ctx pc = { 0 };
 	struct scanner_callbacks cb = { show_progress, &pc };
 	struct sigaction sa, old_int, old_term;
@@ -329,7 +435,11 @@ cmd_scan_run(struct cli *cli)
 	struct allow_set *allow = NULL;
 	int64_t maxthreads, scan_id = 0, n;
 	uint64_t size;
-	json_t *jroots = NULL, *jcmd = NULL, *jopts = NULL, *jexcl = NULL;
+	json_t *jroots = NULL, *jcmd = NULL, *jopts = NULL, *jexcl = NULL, *written = json_array();
+	struct report_specs reports = { .n = 0 };
+	const char *case_id = NULL, *examiner = NULL;
+	char *guid = NULL;
+	struct vg_host host;
 	enum vg_err e;
 	const char *status;
 
@@ -405,6 +515,22 @@ cmd_scan_run(struct cli *cli)
 			}
 			quarantine = strcmp(optarg, "quarantine") == 0;
 			break;
+		case OPT_INVENTORY:
+			o.inventory = 1;
+			break;
+		case OPT_CASE:
+		case OPT_EXAMINER:
+			if (optarg[0] == '\0' || strlen(optarg) > 256) {
+				cli_usage(cli, "%s takes 1 to 256 characters",
+					  c == OPT_CASE ? "--case" : "--examiner");
+				goto out;
+			}
+			*(c == OPT_CASE ? &case_id : &examiner) = optarg;
+			break;
+		case OPT_REPORT:
+			if (report_spec_add(cli, &reports, optarg) != 0)
+				goto out;
+			break;
 		default:
 			cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 			goto out;
@@ -412,6 +538,11 @@ cmd_scan_run(struct cli *cli)
 	}
 	if (o.threads > maxthreads && maxthreads > 0)
 		o.threads = (int)maxthreads;
+	for (i = 0; i < (int)reports.n; i++)
+		if (strcmp(reports.v[i].format, "bodyfile") == 0 && !o.inventory) {
+			cli_usage(cli, "--report bodyfile:... lists every file: add --inventory");
+			goto out;
+		}
 
 	if (strcmp(type, "custom") == 0) {
 		if (optind >= cli->argc) {
@@ -497,13 +628,21 @@ cmd_scan_run(struct cli *cli)
 		json_array_append_new(jcmd, vg_json_bytes(cli->all_argv[i], strlen(cli->all_argv[i])));
 	jopts = options_json(&o, ignore_excl, quarantine);
 	jexcl = scanner_excl_json(excl);
-	e = store_scan_begin(cli->st,
-			     &(struct store_scan_new){ .type = type, .threads = o.threads,
-						       .sig_version = sigdb_version(db),
-						       .rules_digest = sigdb_digest(db),
-						       .roots = jroots, .command_line = jcmd,
-						       .options = jopts, .exclusions = jexcl },
-			     &scan_id, &cli->err);
+	vg_host_read(&host);
+	e = store_machine_guid(cli->st, &guid, &cli->err);
+	if (e == VG_OK)
+		e = store_scan_begin(cli->st,
+				     &(struct store_scan_new){
+					     .type = type, .threads = o.threads,
+					     .sig_version = sigdb_version(db),
+					     .rules_digest = sigdb_digest(db), .roots = jroots,
+					     .command_line = jcmd, .options = jopts,
+					     .exclusions = jexcl, .case_id = case_id,
+					     .examiner = examiner, .hostname = host.hostname,
+					     .kernel = host.kernel, .machine_guid = guid,
+					     .org_id = config_get_string(cli->cfg, "org_id"),
+					     .app_version = VIGIL_VERSION, .inventory = o.inventory },
+				     &scan_id, &cli->err);
 	if (e != VG_OK) {
 		cli_fail(cli, e);
 		goto out;
@@ -539,7 +678,8 @@ cmd_scan_run(struct cli *cli)
 					  .errors = totals.errors,
 					  .skipped = totals.skipped,
 					  .threats = totals.threats,
-					  .excluded = totals.excluded },
+					  .excluded = totals.excluded,
+					  .file_types = totals.file_types },
 				  e != VG_OK ? &e2 : &cli->err);
 	}
 	if (e != VG_OK) {
@@ -547,7 +687,14 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 	prune_history(cli);
-	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db);
+	if (write_reports(cli, scan_id, &reports, written) != 0) {
+		print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report",
+			      &totals, db, written);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db,
+		      written);
 	if (totals.threats > 0)
 		rc = EXIT_FOUND;
 	else if (totals.interrupted)
@@ -556,6 +703,10 @@ cmd_scan_run(struct cli *cli)
 	else
 		rc = EXIT_CLEAN;
 out:
+	json_decref(totals.file_types);
+	json_decref(written);
+	report_specs_release(&reports);
+	free(guid);
 	json_decref(jroots);
 	json_decref(jcmd);
 	json_decref(jopts);
@@ -606,7 +757,7 @@ cmd_scan_list(struct cli *cli)
 int
 cmd_scan_show(struct cli *cli)
 {
-	json_t *scan = NULL, *threats = NULL, *problems = NULL, *v;
+	json_t *scan = NULL, *threats = NULL, *problems = NULL, *reports = NULL, *v;
 	int64_t id;
 	enum vg_err e;
 	size_t i;
@@ -619,19 +770,24 @@ cmd_scan_show(struct cli *cli)
 		e = store_threat_list_json(cli->st, id, 0, &threats, &cli->err);
 	if (e == VG_OK)
 		e = store_problem_list_json(cli->st, id, -1, &problems, &cli->err);
+	if (e == VG_OK)
+		e = store_report_list_json(cli->st, id, &reports, &cli->err);
 	if (e != VG_OK) {
 		json_decref(scan);
 		json_decref(threats);
+		json_decref(problems);
 		return cli_fail(cli, e);
 	}
 	json_object_set_new(scan, "threats", threats);
 	json_object_set_new(scan, "problems", problems);
+	json_object_set_new(scan, "reports", reports);
 	if (cli->json) {
 		out_json(cli, scan);
 		return EXIT_CLEAN;
 	}
 	json_object_foreach(scan, key, v) {
-		if (json_is_array(v) && (strcmp(key, "threats") == 0 || strcmp(key, "problems") == 0))
+		if (json_is_array(v) && (strcmp(key, "threats") == 0 || strcmp(key, "problems") == 0 ||
+					 strcmp(key, "reports") == 0))
 			continue;
 		printf("%s: ", key);
 		out_json_text(v);
@@ -645,6 +801,9 @@ cmd_scan_show(struct cli *cli)
 	printf("problems:\n");
 	json_array_foreach(problems, i, v)
 		out_problem_line(stdout, v);
+	printf("reports (SHA-256, path):\n");
+	json_array_foreach(reports, i, v)
+		out_report_line(stdout, v);
 	json_decref(scan);
 	return EXIT_CLEAN;
 }

@@ -7,7 +7,8 @@
 #define SCAN_OPTS                                                                          \
 	"[--threads N] [--exclude-path P]... [--exclude-ext EXT]... [--exclude-name GLOB]... " \
 	"[--ignore-exclusions] [--no-archives] [--max-filesize BYTES] [--max-recursion N] "   \
-	"[--one-filesystem] [--action report|quarantine]"
+	"[--one-filesystem] [--action report|quarantine] [--inventory] [--case ID] "          \
+	"[--examiner NAME] [--report FORMAT:FILE]..."
 
 const struct command commands[] = {
 	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick " SCAN_OPTS,
@@ -19,6 +20,11 @@ const struct command commands[] = {
 	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history" },
 	{ "scan", "show", cmd_scan_show, NEED_STORE, "scan show ID",
 	  "one scan: totals, threats, files not scanned and why" },
+	{ "report", "verify", cmd_report_verify, NEED_STORE, "report verify FILE",
+	  "is FILE, byte for byte, a report this store wrote? (by its SHA-256)" },
+	{ "report", NULL, cmd_report, NEED_STORE,
+	  "report SCAN_ID --format json|jsonl|csv|html|bodyfile --out FILE|-",
+	  "a report of any past scan, from the store; prints its SHA-256 (sha256sum format)" },
 	{ "threat", "list", cmd_threat_list, NEED_STORE, "threat list [--scan ID] [--allowed]",
 	  "detections (or, with --allowed, those the allow list let through)" },
 	{ "threat", "allow", cmd_threat_allow, NEED_STORE,

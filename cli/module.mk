@@ -8,3 +8,4 @@ CLI_SRCS += cli/cmd_config.c
 CLI_SRCS += cli/cmd_sigdb.c
 CLI_SRCS += cli/cmd_quarantine.c
 CLI_SRCS += cli/cmd_health.c
+CLI_SRCS += cli/cmd_report.c

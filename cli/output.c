@@ -25,19 +25,25 @@ out_text(const char *s)
 }
 
 void
-out_json_text(json_t *s)
+out_json_text_to(FILE *f, json_t *s)
 {
 	if (json_is_string(s)) {
 		char *esc = vg_text_escape(json_string_value(s), json_string_length(s));
 
-		fputs(esc ? esc : "?", stdout);
+		fputs(esc ? esc : "?", f);
 		free(esc);
 	} else if (s && !json_is_null(s)) {
 		char *t = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT);
 
-		fputs(t ? t : "?", stdout);
+		fputs(t ? t : "?", f);
 		free(t);
 	}
+}
+
+void
+out_json_text(json_t *s)
+{
+	out_json_text_to(stdout, s);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
 static size_t
@@ -199,4 +200,22 @@ vg_json_print(json_t *doc)
 	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
 		return -1;
 	return fputc('\n', stdout) == EOF ? -1 : 0;
+}
+
+void
+vg_time_iso(int64_t ns, char *buf, size_t n)
+{
+	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+	time_t t;
+	struct tm tm;
+	char date[32];
+
+	if (frac < 0) { /* before 1970: floor, so the fraction counts forward */
+		frac += 1000000000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(date, sizeof(date), "@%lld", (long long)sec);
+	snprintf(buf, n, "%s.%09lldZ", date, (long long)frac);
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A JSON string for bytes: the bytes when valid UTF-8, else with \xNN for invalid bytes. */
 json_t *vg_json_bytes(const char *bytes, size_t len);
@@ -33,6 +34,9 @@ char *vg_text_escape(const char *bytes, size_t len);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void vg_hex(const unsigned char *in, size_t n, char *out);
+
+/* Nanoseconds since the epoch as ISO 8601 UTC with nine decimals: 2026-11-28T16:31:56.000000001Z */
+void vg_time_iso(int64_t ns, char *buf, size_t n);
 
 /* Print a JSON document to stdout with a final newline; returns 0 or -1 on a write error. */
 int vg_json_print(json_t *doc);

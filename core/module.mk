@@ -6,3 +6,4 @@ LIB_SRCS += core/config.c
 LIB_SRCS += core/store.c
 LIB_SRCS += core/store_scan.c
 LIB_SRCS += core/store_vault.c
+LIB_SRCS += core/host.c

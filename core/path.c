@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,55 @@ vg_read_full(int fd, void *buf, size_t want)
 }
 
 enum vg_err
+vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
+{
+	unsigned char buf[1 << 16], d[32];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n = 0;
+
+	if (fd < 0 || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		int en = fd < 0 ? errno : ENOMEM;
+
+		if (fd >= 0)
+			close(fd);
+		EVP_MD_CTX_free(md);
+		return vg_error_set(err, en == ENOENT ? VG_NOENT : VG_IO, "cannot read '%s': %s",
+				    path, strerror(en));
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n < 0) {
+		int en = errno;
+
+		close(fd);
+		EVP_MD_CTX_free(md);
+		return vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(en));
+	}
+	close(fd);
+	EVP_DigestFinal_ex(md, d, NULL);
+	EVP_MD_CTX_free(md);
+	for (n = 0; n < 32; n++)
+		snprintf(hex + 2 * n, 3, "%02x", d[n]);
+	return VG_OK;
+}
+
+void
+vg_fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+enum vg_err
 vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     struct vg_error *err)
 {
@@ -221,6 +271,7 @@ vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode
 	fd = -1;
 	if (rename(tmp, path) != 0)
 		goto fail;
+	vg_fsync_parent(path);
 	free(tmp);
 	return VG_OK;
 fail:

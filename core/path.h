@@ -42,6 +42,12 @@ char *vg_default_state_dir(void);
  */
 ssize_t vg_read_full(int fd, void *buf, size_t want);
 
+/* The SHA-256 of a file's content, lower-case hex (streamed: any size). */
+enum vg_err vg_sha256_file(const char *path, char hex[65], struct vg_error *err);
+
+/* fsync the folder that holds path, so a rename into it survives a power cut (best effort). */
+void vg_fsync_parent(const char *path);
+
 /* Write data to path atomically: a temporary file beside it, fsync, rename. */
 enum vg_err vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				 struct vg_error *err);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +62,27 @@ static const char *const migrations[] = {
 	"CREATE TABLE sig_blobs(sha256 TEXT PRIMARY KEY, content BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE sig_history(version INTEGER PRIMARY KEY, digest TEXT NOT NULL,"
 	" manifest TEXT NOT NULL, created_at TEXT NOT NULL);",
+	/* 5: chain of custody, the hash inventory, reports handed over */
+	"ALTER TABLE scans ADD COLUMN case_id TEXT;"
+	"ALTER TABLE scans ADD COLUMN examiner TEXT;"
+	"ALTER TABLE scans ADD COLUMN hostname TEXT;"
+	"ALTER TABLE scans ADD COLUMN kernel TEXT;"
+	"ALTER TABLE scans ADD COLUMN machine_guid TEXT;"
+	"ALTER TABLE scans ADD COLUMN org_id TEXT;"
+	"ALTER TABLE scans ADD COLUMN app_version TEXT;"
+	"ALTER TABLE scans ADD COLUMN inventory INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE scans ADD COLUMN file_types TEXT;"
+	"ALTER TABLE threats ADD COLUMN mtime_ns INTEGER;"
+	"CREATE TABLE inventory(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+	" path BLOB NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" gid INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL, nlink INTEGER NOT NULL,"
+	" atime_ns INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+	" btime_ns INTEGER, sha256 TEXT, sha1 TEXT, md5 TEXT, type TEXT);"
+	"CREATE INDEX inventory_scan ON inventory(scan_id, path);"
+	"CREATE TABLE reports(id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id),"
+	" format TEXT NOT NULL, path BLOB NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,"
+	" created_at TEXT NOT NULL);"
+	"CREATE INDEX reports_scan ON reports(scan_id);",
 };
 
 enum vg_err
@@ -256,6 +279,12 @@ store_begin(struct store *st, struct vg_error *err)
 }
 
 enum vg_err
+store_begin_read(struct store *st, struct vg_error *err)
+{
+	return store_exec(st, store_stmt(st, SQL_BEGIN_READ), "begin a read transaction", err);
+}
+
+enum vg_err
 store_commit(struct store *st, struct vg_error *err)
 {
 	return store_exec(st, store_stmt(st, SQL_COMMIT), "commit", err);
@@ -304,6 +333,41 @@ store_quick_check(struct store *st)
 
 	sqlite3_reset(s);
 	return ok ? VG_OK : VG_STORE;
+}
+
+enum vg_err
+store_machine_guid(struct store *st, char **out, struct vg_error *err)
+{
+	unsigned char r[16];
+	char hex[33], guid[40];
+	enum vg_err e = store_meta_get(st, "machine_guid", out, err);
+
+	if (e != VG_OK || *out != NULL)
+		return e;
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return vg_error_set(err, VG_CRYPTO, "no randomness for a machine guid");
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version 4 UUID */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	vg_hex(r, 16, hex);
+	snprintf(guid, sizeof(guid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+		 hex + 20);
+	/* two first uses at once: the first one's guid is kept, both return it */
+	e = store_begin(st, err);
+	if (e == VG_OK)
+		e = store_meta_get(st, "machine_guid", out, err);
+	if (e == VG_OK && *out == NULL) {
+		e = store_meta_set(st, "machine_guid", guid, err);
+		if (e == VG_OK && (*out = strdup(guid)) == NULL)
+			e = vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	if (e == VG_OK)
+		e = store_commit(st, err);
+	if (e != VG_OK) {
+		store_rollback(st);
+		free(*out);
+		*out = NULL;
+	}
+	return e;
 }
 
 enum vg_err

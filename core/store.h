@@ -28,6 +28,8 @@ void store_close(struct store *st);
 const char *store_path(const struct store *st);
 
 enum vg_err store_begin(struct store *st, struct vg_error *err);
+/* A read transaction: every statement until commit or rollback sees one snapshot. */
+enum vg_err store_begin_read(struct store *st, struct vg_error *err);
 enum vg_err store_commit(struct store *st, struct vg_error *err);
 void store_rollback(struct store *st);
 
@@ -38,6 +40,8 @@ enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
 /* SQLite's quick integrity check: VG_OK, or VG_STORE when the store is damaged. */
 enum vg_err store_quick_check(struct store *st);
+/* This installation's random identifier (a UUID), made on first use and kept (malloc'd). */
+enum vg_err store_machine_guid(struct store *st, char **out, struct vg_error *err);
 /* {key: value} of every key that starts with prefix. */
 enum vg_err store_meta_prefix_json(struct store *st, const char *prefix, json_t **out,
 				   struct vg_error *err);
@@ -50,6 +54,10 @@ struct store_scan_new {
 	int64_t sig_version;
 	const char *rules_digest;
 	json_t *roots, *command_line, *options, *exclusions; /* borrowed; stored as JSON text */
+	/* chain of custody: who, where, with what (NULL when not known or not given) */
+	const char *case_id, *examiner;
+	const char *hostname, *kernel, *machine_guid, *org_id, *app_version;
+	int inventory;		/* every file is recorded (store_inventory_add) */
 };
 
 struct store_scan_totals {
@@ -57,6 +65,7 @@ struct store_scan_totals {
 	double duration_s;
 	int64_t files_scanned, bytes_scanned, objects_scanned;
 	int64_t errors, skipped, threats, excluded;
+	json_t *file_types;	/* borrowed: {"mime/type": {"files": n, "bytes": n}}, or NULL */
 };
 
 struct store_threat {
@@ -71,6 +80,20 @@ struct store_threat {
 	int64_t size;
 	const char *type, *action;
 	const char *allowed_by;	/* action "allowed": which allow-list entry, or NULL */
+	int have_mtime;		/* mtime_ns is known (the file's, or the archive member's) */
+	int64_t mtime_ns;
+};
+
+/* One file of a scan's hash inventory, as stat() saw it before the file was read. */
+struct store_inv {
+	const char *path;
+	size_t path_len;
+	int64_t size, mode, uid, gid, dev, ino, nlink;
+	int64_t atime_ns, mtime_ns, ctime_ns;
+	int have_btime;		/* the file system keeps a birth time */
+	int64_t btime_ns;
+	const char *sha256, *sha1, *md5;	/* NULL when the file was not read (skipped) */
+	const char *type;			/* libmagic MIME type, or NULL */
 };
 
 enum vg_err store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *id,
@@ -104,6 +127,39 @@ enum vg_err store_scan_prune(struct store *st, int64_t days, int64_t keep, int64
 			     struct vg_error *err);
 enum vg_err store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t **out,
 				    struct vg_error *err);
+/* {kind: count} of the problems of a scan. */
+enum vg_err store_problem_kinds_json(struct store *st, int64_t scan_id, json_t **out,
+				     struct vg_error *err);
+
+/*
+ * Streaming, for reports of any size: fn is called for every row of a scan in a stable order
+ * (path, member, ...) and returns non-zero to stop (then VG_INTERRUPTED is returned and err
+ * is left for fn to fill). A threat or problem row is the object of store_threat_list_json /
+ * store_problem_list_json, passed borrowed; allowed detections are included.
+ */
+enum vg_err store_threat_foreach(struct store *st, int64_t scan_id,
+				 int (*fn)(json_t *row, void *ctx), void *ctx, struct vg_error *err);
+enum vg_err store_problem_foreach(struct store *st, int64_t scan_id,
+				  int (*fn)(json_t *row, void *ctx), void *ctx, struct vg_error *err);
+enum vg_err store_inventory_foreach(struct store *st, int64_t scan_id,
+				    int (*fn)(const struct store_inv *row, void *ctx), void *ctx,
+				    struct vg_error *err);
+enum vg_err store_inventory_add(struct store *st, int64_t scan_id, const struct store_inv *row,
+				struct vg_error *err);
+enum vg_err store_inventory_count(struct store *st, int64_t scan_id, int64_t *n,
+				  struct vg_error *err);
+
+/* A report written of a scan: where, its format, its SHA-256 and size. */
+enum vg_err store_report_add(struct store *st, int64_t scan_id, const char *format,
+			     const char *path, const char *sha256, int64_t bytes,
+			     struct vg_error *err);
+/* The reports with this SHA-256: [{id, scan_id, format, path, sha256, bytes, created_at,
+ * case_id, examiner}] (empty when none). */
+enum vg_err store_report_find_json(struct store *st, const char *sha256, json_t **out,
+				   struct vg_error *err);
+/* [{id, format, path, sha256, bytes, created_at}] */
+enum vg_err store_report_list_json(struct store *st, int64_t scan_id, json_t **out,
+				   struct vg_error *err);
 
 /*
  * obj["member"] = the chain (NUL-terminated names) as an array of strings, and, when any

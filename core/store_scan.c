@@ -32,6 +32,14 @@ store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *i
 	bind_json(s, 6, scan->command_line);
 	bind_json(s, 7, scan->options);
 	bind_json(s, 8, scan->exclusions);
+	sqlite3_bind_text(s, 9, scan->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, scan->examiner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, scan->hostname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, scan->kernel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, scan->machine_guid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, scan->org_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, scan->app_version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 16, scan->inventory != 0);
 	rc = store_exec(st, s, "record the scan", err);
 	if (rc == VG_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
@@ -54,6 +62,7 @@ store_scan_finish(struct store *st, int64_t id, const struct store_scan_totals *
 	sqlite3_bind_int64(s, 8, t->skipped);
 	sqlite3_bind_int64(s, 9, t->threats);
 	sqlite3_bind_int64(s, 10, t->excluded);
+	bind_json(s, 11, t->file_types);
 	return store_exec(st, s, "finish the scan record", err);
 }
 
@@ -75,6 +84,8 @@ store_threat_add(struct store *st, const struct store_threat *t, struct vg_error
 	sqlite3_bind_text(s, 11, t->sha1, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 12, t->md5, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 13, t->allowed_by, -1, SQLITE_STATIC);
+	if (t->have_mtime)
+		sqlite3_bind_int64(s, 14, t->mtime_ns);
 	return store_exec(st, s, "record a threat", err);
 }
 
@@ -126,11 +137,20 @@ store_set_member_json(json_t *obj, const char *member, size_t len)
 static json_t *
 scan_row(sqlite3_stmt *s)
 {
-	static const char *const cols[] = {
-		"scan_id", "type", "status", "started_at", "ended_at", "duration_s",
-		"files_scanned", "bytes_scanned", "objects_scanned", "errors", "skipped",
-		"threats_found", "excluded", "threads", "sig_version", "rules_digest", "roots",
-		"command_line", "options", "exclusions",
+	/* the columns of SCAN_GET/SCAN_LIST in order; 'j' JSON text, 't' text, 'v' as stored */
+	static const struct {
+		const char *name;
+		char kind;
+	} cols[] = {
+		{ "scan_id", 'v' }, { "type", 't' }, { "status", 't' }, { "started_at", 't' },
+		{ "ended_at", 't' }, { "duration_s", 'v' }, { "files_scanned", 'v' },
+		{ "bytes_scanned", 'v' }, { "objects_scanned", 'v' }, { "errors", 'v' },
+		{ "skipped", 'v' }, { "threats_found", 'v' }, { "excluded", 'v' }, { "threads", 'v' },
+		{ "sig_version", 'v' }, { "rules_digest", 't' }, { "roots", 'j' },
+		{ "command_line", 'j' }, { "options", 'j' }, { "exclusions", 'j' },
+		{ "case_id", 't' }, { "examiner", 't' }, { "hostname", 't' }, { "kernel", 't' },
+		{ "machine_guid", 't' }, { "org_id", 't' }, { "app_version", 't' },
+		{ "inventory", 'b' }, { "file_types", 'j' },
 	};
 	json_t *o = json_object();
 	int i;
@@ -138,20 +158,19 @@ scan_row(sqlite3_stmt *s)
 	for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
 		json_t *v;
 
-		switch (sqlite3_column_type(s, i)) {
-		case SQLITE_INTEGER:
-			v = json_integer(sqlite3_column_int64(s, i));
-			break;
-		case SQLITE_FLOAT:
-			v = json_real(sqlite3_column_double(s, i));
-			break;
-		case SQLITE_NULL:
+		if (sqlite3_column_type(s, i) == SQLITE_NULL)
 			v = json_null();
-			break;
-		default:
-			v = i >= 16 ? store_col_json(s, i) : store_col_text(s, i);
-		}
-		json_object_set_new(o, cols[i], v);
+		else if (cols[i].kind == 'j')
+			v = store_col_json(s, i);
+		else if (cols[i].kind == 't')
+			v = store_col_text(s, i);
+		else if (cols[i].kind == 'b')
+			v = json_boolean(sqlite3_column_int(s, i));
+		else if (sqlite3_column_type(s, i) == SQLITE_FLOAT)
+			v = json_real(sqlite3_column_double(s, i));
+		else
+			v = json_integer(sqlite3_column_int64(s, i));
+		json_object_set_new(o, cols[i].name, v);
 	}
 	return o;
 }
@@ -206,6 +225,12 @@ threat_row(sqlite3_stmt *s)
 	json_object_set_new(o, "md5", store_col_text(s, 13));
 	if (sqlite3_column_type(s, 14) != SQLITE_NULL)
 		json_object_set_new(o, "allowed_by", store_col_text(s, 14));
+	if (sqlite3_column_type(s, 15) != SQLITE_NULL) {
+		char t[40];
+
+		vg_time_iso(sqlite3_column_int64(s, 15), t, sizeof(t));
+		json_object_set_new(o, "mtime", json_string(t));
+	}
 	return o;
 }
 
@@ -237,6 +262,7 @@ store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
 		 struct vg_error *err)
 {
 	static const enum store_sql dels[] = { SQL_SCAN_DEL_THREATS, SQL_SCAN_DEL_PROBLEMS,
+					       SQL_SCAN_DEL_INVENTORY, SQL_SCAN_DEL_REPORTS,
 					       SQL_SCAN_DELETE };
 	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_PRUNE_IDS);
 	int64_t *ids = NULL;
@@ -263,7 +289,7 @@ store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
 	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		rc = store_fail(st, "find old scans", err);
 	for (i = 0; rc == VG_OK && i < n; i++)
-		for (k = 0; rc == VG_OK && k < 3; k++) {
+		for (k = 0; rc == VG_OK && k < sizeof(dels) / sizeof(dels[0]); k++) {
 			s = store_stmt(st, dels[k]);
 			sqlite3_bind_int64(s, 1, ids[i]);
 			rc = store_exec(st, s, "delete an old scan", err);
@@ -297,4 +323,216 @@ store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, limit);
 	return store_rows_json(st, s, problem_row, "list problems", out, err);
+}
+
+enum vg_err
+store_problem_kinds_json(struct store *st, int64_t scan_id, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_KINDS);
+	json_t *o = json_object();
+	int rc;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(s, 0),
+				    json_integer(sqlite3_column_int64(s, 1)));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(o);
+		return store_fail(st, "count problems", err);
+	}
+	*out = o;
+	return VG_OK;
+}
+
+/* Step s, handing fn each row as JSON; the statement is reset whatever happens. */
+static enum vg_err
+foreach_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *s),
+	     int (*fn)(json_t *row, void *ctx), void *ctx, const char *what, struct vg_error *err)
+{
+	int rc, stop = 0;
+
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = row(s);
+
+		stop = fn(o, ctx);
+		json_decref(o);
+	}
+	if (stop) {
+		sqlite3_reset(s);
+		return VG_INTERRUPTED;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? VG_OK : store_fail(st, what, err);
+}
+
+enum vg_err
+store_threat_foreach(struct store *st, int64_t scan_id, int (*fn)(json_t *row, void *ctx),
+		     void *ctx, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_OF_SCAN);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	return foreach_json(st, s, threat_row, fn, ctx, "read threats", err);
+}
+
+enum vg_err
+store_problem_foreach(struct store *st, int64_t scan_id, int (*fn)(json_t *row, void *ctx),
+		      void *ctx, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_LIST);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, -1);
+	return foreach_json(st, s, problem_row, fn, ctx, "read problems", err);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int col, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+enum vg_err
+store_inventory_add(struct store *st, int64_t scan_id, const struct store_inv *r,
+		    struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_INV_INSERT);
+	const int64_t v[] = { r->size, r->mode, r->uid, r->gid, r->dev, r->ino,
+			      r->nlink, r->atime_ns, r->mtime_ns, r->ctime_ns };
+	int i;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_blob(s, 2, r->path, (int)r->path_len, SQLITE_STATIC);
+	for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++)
+		sqlite3_bind_int64(s, 3 + i, v[i]);
+	if (r->have_btime)
+		sqlite3_bind_int64(s, 13, r->btime_ns);
+	bind_text_or_null(s, 14, r->sha256);
+	bind_text_or_null(s, 15, r->sha1);
+	bind_text_or_null(s, 16, r->md5);
+	bind_text_or_null(s, 17, r->type);
+	return store_exec(st, s, "record a file of the inventory", err);
+}
+
+enum vg_err
+store_inventory_foreach(struct store *st, int64_t scan_id,
+			int (*fn)(const struct store_inv *row, void *ctx), void *ctx,
+			struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_INV_OF_SCAN);
+	int rc, stop = 0;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_inv r;
+
+		memset(&r, 0, sizeof(r));
+		r.path = sqlite3_column_blob(s, 0);
+		r.path_len = (size_t)sqlite3_column_bytes(s, 0);
+		if (r.path == NULL)
+			r.path = "";
+		r.size = sqlite3_column_int64(s, 1);
+		r.mode = sqlite3_column_int64(s, 2);
+		r.uid = sqlite3_column_int64(s, 3);
+		r.gid = sqlite3_column_int64(s, 4);
+		r.dev = sqlite3_column_int64(s, 5);
+		r.ino = sqlite3_column_int64(s, 6);
+		r.nlink = sqlite3_column_int64(s, 7);
+		r.atime_ns = sqlite3_column_int64(s, 8);
+		r.mtime_ns = sqlite3_column_int64(s, 9);
+		r.ctime_ns = sqlite3_column_int64(s, 10);
+		r.have_btime = sqlite3_column_type(s, 11) != SQLITE_NULL;
+		r.btime_ns = sqlite3_column_int64(s, 11);
+		r.sha256 = (const char *)sqlite3_column_text(s, 12);
+		r.sha1 = (const char *)sqlite3_column_text(s, 13);
+		r.md5 = (const char *)sqlite3_column_text(s, 14);
+		r.type = (const char *)sqlite3_column_text(s, 15);
+		stop = fn(&r, ctx);
+	}
+	sqlite3_reset(s);
+	if (stop)
+		return VG_INTERRUPTED;
+	return rc == SQLITE_DONE ? VG_OK : store_fail(st, "read the inventory", err);
+}
+
+enum vg_err
+store_inventory_count(struct store *st, int64_t scan_id, int64_t *n, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_INV_COUNT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? VG_OK : store_fail(st, "count the inventory", err);
+}
+
+enum vg_err
+store_report_add(struct store *st, int64_t scan_id, const char *format, const char *path,
+		 const char *sha256, int64_t bytes, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_REPORT_INSERT);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_text(s, 2, format, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, path, (int)strlen(path), SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, bytes);
+	return store_exec(st, s, "record the report", err);
+}
+
+static json_t *
+report_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+	json_object_set_new(o, "format", store_col_text(s, 1));
+	vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 2),
+			  (size_t)sqlite3_column_bytes(s, 2));
+	json_object_set_new(o, "sha256", store_col_text(s, 3));
+	json_object_set_new(o, "bytes", json_integer(sqlite3_column_int64(s, 4)));
+	json_object_set_new(o, "created_at", store_col_text(s, 5));
+	return o;
+}
+
+enum vg_err
+store_report_list_json(struct store *st, int64_t scan_id, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_REPORT_LIST);
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	return store_rows_json(st, s, report_row, "list reports", out, err);
+}
+
+static json_t *
+report_found_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+	json_object_set_new(o, "scan_id", json_integer(sqlite3_column_int64(s, 1)));
+	json_object_set_new(o, "format", store_col_text(s, 2));
+	vg_json_set_bytes(o, "path", (const char *)sqlite3_column_blob(s, 3),
+			  (size_t)sqlite3_column_bytes(s, 3));
+	json_object_set_new(o, "sha256", store_col_text(s, 4));
+	json_object_set_new(o, "bytes", json_integer(sqlite3_column_int64(s, 5)));
+	json_object_set_new(o, "created_at", store_col_text(s, 6));
+	json_object_set_new(o, "case_id", store_col_text(s, 7));
+	json_object_set_new(o, "examiner", store_col_text(s, 8));
+	return o;
+}
+
+enum vg_err
+store_report_find_json(struct store *st, const char *sha256, json_t **out, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_REPORT_FIND);
+
+	sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
+	return store_rows_json(st, s, report_found_row, "find reports", out, err);
 }

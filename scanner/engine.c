@@ -34,6 +34,14 @@ struct match {
 	char *name, *ns, *meta;
 };
 
+/* Files and bytes by MIME type, for the report's chart; the rest counts as "other". */
+#define TYPES_MAX 48
+
+struct type_count {
+	char mime[128];
+	int64_t files, bytes;
+};
+
 struct owner_cache {
 	uid_t uid;
 	char name[64];
@@ -51,6 +59,8 @@ struct engine {
 	size_t nm, capm;
 	struct owner_cache owners[8];
 	unsigned owner_next;
+	struct type_count types[TYPES_MAX];
+	int ntypes;
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -237,6 +247,44 @@ engine_destroy(struct engine *e)
 	free(e);
 }
 
+static void
+count_type(struct engine *e, const char *mime, size_t len)
+{
+	int i;
+
+	for (i = 0; i < e->ntypes; i++)
+		if (strcmp(e->types[i].mime, mime) == 0)
+			break;
+	if (i == e->ntypes) {
+		if (e->ntypes == TYPES_MAX)
+			i = TYPES_MAX - 1; /* the last slot became "other" */
+		else
+			e->ntypes++;
+		snprintf(e->types[i].mime, sizeof(e->types[i].mime), "%s",
+			 i == TYPES_MAX - 1 ? "other" : mime);
+	}
+	e->types[i].files++;
+	e->types[i].bytes += (int64_t)len;
+}
+
+void
+engine_add_types(struct engine *e, json_t *types)
+{
+	int i;
+
+	for (i = 0; i < e->ntypes; i++) {
+		json_t *t = json_object_get(types, e->types[i].mime);
+		json_int_t files = e->types[i].files, bytes = e->types[i].bytes;
+
+		if (t != NULL) {
+			files += json_integer_value(json_object_get(t, "files"));
+			bytes += json_integer_value(json_object_get(t, "bytes"));
+		}
+		json_object_set_new(types, e->types[i].mime,
+				    json_pack("{s:I, s:I}", "files", files, "bytes", bytes));
+	}
+}
+
 /* LOKI's names for file types, which public rule sets test with filetype == "EXE". */
 static const char *
 loki_filetype(const char *mime)
@@ -350,6 +398,20 @@ object_type(struct engine *e, const unsigned char *data, size_t len, int want_fu
 	return 0;
 }
 
+/* The three digests of bytes in memory, lower-case hex. */
+static void
+digests(const unsigned char *data, size_t len, char sha256[65], char sha1[41], char md5[33])
+{
+	unsigned char d[32];
+
+	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+	vg_hex(d, 32, sha256);
+	EVP_Digest(data, len, d, NULL, EVP_sha1(), NULL);
+	vg_hex(d, 20, sha1);
+	EVP_Digest(data, len, d, NULL, EVP_md5(), NULL);
+	vg_hex(d, 16, md5);
+}
+
 /* The SHA-256 of the file on disk that holds obj, computed once per file. */
 static const char *
 top_sha256(const struct object *obj)
@@ -368,18 +430,18 @@ static void
 emit_threats(struct engine *e, const unsigned char *data, size_t len, const struct object *obj,
 	     const char *mime)
 {
-	unsigned char d[32];
 	char sha256[65], sha1[41], md5[33];
 	const char *allowed;
 	size_t i;
 
 	/* detections are rare: the three digests of the object, from the bytes in memory */
-	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
-	vg_hex(d, 32, sha256);
-	EVP_Digest(data, len, d, NULL, EVP_sha1(), NULL);
-	vg_hex(d, 20, sha1);
-	EVP_Digest(data, len, d, NULL, EVP_md5(), NULL);
-	vg_hex(d, 16, md5);
+	if (obj->depth == 0 && obj->budget->top_digests) {
+		memcpy(sha256, obj->budget->top_sha256, sizeof(sha256));
+		memcpy(sha1, obj->budget->top_sha1, sizeof(sha1));
+		memcpy(md5, obj->budget->top_md5, sizeof(md5));
+	} else {
+		digests(data, len, sha256, sha1, md5);
+	}
 	for (i = 0; i < e->nm; i++) {
 		struct result *r = calloc(1, sizeof(*r));
 
@@ -403,6 +465,8 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		memcpy(r->sha1, sha1, sizeof(sha1));
 		memcpy(r->md5, md5, sizeof(md5));
 		r->size = (int64_t)len;
+		r->have_mtime = obj->have_mtime;
+		r->mtime_ns = obj->mtime_ns;
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
 			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
@@ -455,7 +519,19 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 	int rc, partial;
 
 	atomic_fetch_add(&c->objects, 1);
+	/* the inventory takes the same type: a full type for every text file would cost
+	 * libmagic's whole database per file, 20 times the rest of an inventory scan */
 	partial = object_type(e, data, len, sigdb_uses_filetype(c->db), mime, sizeof(mime));
+	if (obj->depth == 0) {
+		struct budget *b = obj->budget;
+
+		count_type(e, mime, len);
+		if (c->o->inventory) {
+			digests(data, len, b->top_sha256, b->top_sha1, b->top_md5);
+			b->top_digests = 1;
+			snprintf(b->top_type, sizeof(b->top_type), "%s", mime);
+		}
+	}
 	define_vars(e, obj, mime);
 	e->nm = 0;
 	rc = yr_scanner_scan_mem(e->yr, data, len);
@@ -533,6 +609,45 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 	munmap(map, size);
 }
 
+/* The inventory row of a file: stat as seen before reading, digests when it was read. */
+static void
+emit_file(struct engine *e, int fd, const char *path, const struct stat *st,
+	  const struct budget *b)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	struct statx sx;
+
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
+		free(r);
+		return;
+	}
+	r->kind = RES_FILE;
+	r->path_len = strlen(path);
+	r->inv.size = st->st_size;
+	r->inv.mode = st->st_mode;
+	r->inv.uid = st->st_uid;
+	r->inv.gid = st->st_gid;
+	r->inv.dev = (int64_t)st->st_dev;
+	r->inv.ino = (int64_t)st->st_ino;
+	r->inv.nlink = (int64_t)st->st_nlink;
+	r->inv.atime_ns = (int64_t)st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec;
+	r->inv.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	r->inv.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	/* the birth time does not change when the file is read: asking now is exact */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+		r->inv.have_btime = 1;
+		r->inv.btime_ns = (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
+	}
+	if (b != NULL && b->top_digests) {
+		r->have_digests = 1;
+		memcpy(r->sha256, b->top_sha256, sizeof(r->sha256));
+		memcpy(r->sha1, b->top_sha1, sizeof(r->sha1));
+		memcpy(r->md5, b->top_md5, sizeof(r->md5));
+		r->type = strdup(b->top_type);
+	}
+	push_result(e->c, r);
+}
+
 void
 engine_scan_file(struct engine *e, struct job *j)
 {
@@ -567,6 +682,8 @@ engine_scan_file(struct engine *e, struct job *j)
 		scan_problem(c, j->path, NULL, 0, "skipped",
 			     "larger than the file size limit (%lld > %llu bytes)",
 			     (long long)st.st_size, (unsigned long long)c->o->max_filesize);
+		if (c->o->inventory)
+			emit_file(e, fd, j->path, &st, NULL);
 		close(fd);
 		return;
 	}
@@ -578,6 +695,8 @@ engine_scan_file(struct engine *e, struct job *j)
 	obj.depth = 0;
 	obj.budget = &budget;
 	obj.uid = st.st_uid;
+	obj.have_mtime = 1;
+	obj.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	budget.top_size = (uint64_t)st.st_size;
 
 	if ((uint64_t)st.st_size <= READ_MAX) {
@@ -600,6 +719,8 @@ engine_scan_file(struct engine *e, struct job *j)
 
 		if (r < 0) {
 			scan_problem(c, j->path, NULL, 0, "error", "cannot read: %s", strerror(errno));
+			if (c->o->inventory)
+				emit_file(e, fd, j->path, &st, NULL);
 			close(fd);
 			return;
 		}
@@ -614,5 +735,7 @@ engine_scan_file(struct engine *e, struct job *j)
 		atomic_fetch_add(&c->bytes, (long long)st.st_size);
 		scan_mapped(e, fd, (size_t)st.st_size, &obj);
 	}
+	if (c->o->inventory)
+		emit_file(e, fd, j->path, &st, &budget);
 	close(fd);
 }

@@ -112,6 +112,15 @@ write_result(struct writer *w, struct result *r)
 	if (r->kind == RES_PROBLEM)
 		return store_problem_add(w->st, w->scan_id, r->path, r->path_len, r->member,
 					 r->member_len, r->problem, r->reason, &w->err);
+	if (r->kind == RES_FILE) {
+		r->inv.path = r->path;
+		r->inv.path_len = r->path_len;
+		r->inv.sha256 = r->have_digests ? r->sha256 : NULL;
+		r->inv.sha1 = r->have_digests ? r->sha1 : NULL;
+		r->inv.md5 = r->have_digests ? r->md5 : NULL;
+		r->inv.type = r->type;
+		return store_inventory_add(w->st, w->scan_id, &r->inv, &w->err);
+	}
 	return store_threat_add(w->st,
 				&(struct store_threat){
 					.scan_id = w->scan_id,
@@ -129,6 +138,8 @@ write_result(struct writer *w, struct result *r)
 					.type = r->type,
 					.action = r->allowed_by ? "allowed" : "reported",
 					.allowed_by = r->allowed_by,
+					.have_mtime = r->have_mtime,
+					.mtime_ns = r->mtime_ns,
 				},
 				&w->err);
 }
@@ -293,8 +304,12 @@ out:
 	totals->allowed = atomic_load(&c.allowed);
 	totals->duration_s = now_s() - w.start;
 	totals->interrupted = o->stop && *o->stop;
-	for (i = 0; workers && i < nthreads; i++)
+	totals->file_types = json_object();
+	for (i = 0; workers && i < nthreads; i++) {
+		if (workers[i].e)
+			engine_add_types(workers[i].e, totals->file_types);
 		engine_destroy(workers[i].e);
+	}
 	free(workers);
 	queue_destroy(c.jobs);
 	queue_destroy(c.results);

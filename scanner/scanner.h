@@ -112,6 +112,7 @@ struct scanner_options {
 	uint64_t archive_max_ratio;
 	int scan_timeout;		/* seconds of YARA per object */
 	int one_filesystem;
+	int inventory;			/* record every file: stat, SHA-256/SHA-1/MD5, type */
 	const struct excl_set *excl;	/* borrowed; NULL for none */
 	const struct allow_set *allow;	/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
@@ -124,6 +125,7 @@ struct scanner_totals {
 	int64_t errors, skipped, threats, excluded, allowed;
 	double duration_s;
 	int interrupted;
+	json_t *file_types;	/* {mime: {files, bytes}} of the files read (owned: decref) */
 };
 
 struct scanner_progress {

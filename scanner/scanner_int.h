@@ -41,7 +41,7 @@ struct job {
 
 /* ---- what the workers hand the writer ---- */
 
-enum result_kind { RES_THREAT, RES_PROBLEM };
+enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE };
 
 struct result {
 	enum result_kind kind;
@@ -56,6 +56,10 @@ struct result {
 	char *allowed_by;	/* threat let through by the allow list: why */
 	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
 	char *reason;
+	int have_mtime;		/* threat: mtime of the object (file or archive member) */
+	int64_t mtime_ns;
+	struct store_inv inv;	/* file (inventory): stat and digests; inv.path is path */
+	int have_digests;	/* file: sha256/sha1/md5 hold the whole file's digests */
 };
 
 void result_free(struct result *r);
@@ -68,6 +72,7 @@ struct scan_ctx {
 	struct queue *jobs, *results;
 	atomic_llong files, bytes, objects, errors, skipped, threats, excluded, allowed;
 	atomic_int stop_internal;	/* the writer failed: stop */
+
 	pthread_mutex_t cur_lock;
 	char *current;			/* the folder being walked */
 };
@@ -95,6 +100,9 @@ struct budget {
 	 * something inside needs it (an allow-listed archive covers what it holds) */
 	const unsigned char *top_data;
 	char top_sha256[65];
+	/* inventory: the whole file's digests and full type, taken while it is in memory */
+	int top_digests;
+	char top_sha1[41], top_md5[33], top_type[128];
 };
 
 /* The object being scanned: a file on disk or an archive member inside it. */
@@ -107,10 +115,14 @@ struct object {
 	int depth;		/* 0 for the file itself */
 	struct budget *budget;
 	uid_t uid;
+	int have_mtime;		/* the archive member's own time, or the file's */
+	int64_t mtime_ns;
 };
 
 enum vg_err engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err);
 void engine_destroy(struct engine *e);
+/* Add this engine's bytes and files by type to types ({mime: {files, bytes}}). */
+void engine_add_types(struct engine *e, json_t *types);
 
 /* Open, read and scan one job's file. */
 void engine_scan_file(struct engine *e, struct job *j);

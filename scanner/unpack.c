@@ -233,6 +233,10 @@ unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struc
 		child.member_len = obj->member_len + nl + 1;
 		child.name = vg_path_basename(name);
 		child.depth = obj->depth + 1;
+		child.have_mtime = archive_entry_mtime_is_set(ent);
+		child.mtime_ns = child.have_mtime ? (int64_t)archive_entry_mtime(ent) * 1000000000 +
+							    archive_entry_mtime_nsec(ent)
+						  : 0;
 		if (archive_entry_is_data_encrypted(ent)) {
 			scan_problem(c, obj->path, chain, child.member_len, "skipped",
 				     "encrypted member: not scanned");

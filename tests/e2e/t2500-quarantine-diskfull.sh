@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p small
-if ! mount -t tmpfs -o size=3m,mode=0700 vigil-e2e small 2>/dev/null; then
+if ! mount -t tmpfs -o size=4m,mode=0700 vigil-e2e small 2>/dev/null; then
 	echo "cannot mount a tmpfs (not root?)"
 	exit 77
 fi

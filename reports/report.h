@@ -1,0 +1,67 @@
+/*
+ * reports/report.h — reports of a scan, rendered from the store, so any past scan can be
+ * reported again, byte for byte the same (a report holds nothing that is not in the store).
+ *
+ *	struct report_result r;
+ *	report_write(st, scan_id, "html", "/cases/42/scan.html", &r, &err);
+ *	printf("%s  %s\n", r.sha256, "/cases/42/scan.html");
+ *
+ * Formats: json (one document, docs/report-schema.md), jsonl (one object per line,
+ * streamed), csv (RFC 4180, one table), html (one self-contained file), bodyfile (the Sleuth
+ * Kit's, from the hash inventory). Rows are streamed from the store: memory does not grow
+ * with the number of files. The file is written under a temporary name beside the target,
+ * synced and renamed into place, so a failed report leaves nothing behind; "-" writes to
+ * standard output. Every report written is recorded with the scan: format, path, SHA-256,
+ * size. Everything that came from the scanned disk is escaped for the format.
+ */
+#ifndef VIGIL_REPORTS_REPORT_H
+#define VIGIL_REPORTS_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "core/store.h"
+
+/* The version of docs/report-schema.md that json and jsonl reports follow. */
+#define REPORT_SCHEMA_VERSION 1
+
+struct report_result {
+	char sha256[65];
+	int64_t bytes;
+};
+
+/* Is name a report format? */
+int report_format_known(const char *name);
+/* "json, jsonl, csv, html, bodyfile" */
+const char *report_format_names(void);
+
+/*
+ * Render scan scan_id as format into out (a path, or "-"). Errors: VG_USAGE unknown format,
+ * VG_NOTFOUND no such scan (or, for bodyfile, a scan without an inventory), VG_IO the file
+ * could not be written (nothing is left behind), VG_STORE.
+ */
+enum vg_err report_write(struct store *st, int64_t scan_id, const char *format, const char *out,
+			 struct report_result *res, struct vg_error *err);
+
+/* ---- the pieces, for the renderers and their tests ---- */
+
+/* A CSV cell per RFC 4180, quoted when needed; a formula-like start (= + - @ tab CR ')
+ * gets a leading ' so a spreadsheet shows it as text. */
+void report_csv_cell(FILE *f, const char *s);
+/* Text for HTML: & < > " ' as entities, control characters made visible (\n, \x1b). */
+void report_html_text(FILE *f, const char *s);
+/* A bodyfile name from raw bytes: \ | and control characters and bytes that are not UTF-8
+ * escaped (\\, \|, \n, \t, \xNN). */
+void report_bodyfile_name(FILE *f, const char *bytes, size_t len);
+/* Display text of obj[key] (a path): its exact bytes (key_b64 when present) made visible
+ * by vg_text_escape (malloc'd). */
+char *report_display(json_t *obj, const char *key);
+/* The member chain of a detection or error as "outer > inner" (malloc'd; "" for none). */
+char *report_member_display(json_t *obj);
+/* ls-style permissions of a st_mode: "-rw-r--r--" (11 bytes with the NUL). */
+void report_mode_text(int64_t mode, char out[11]);
+
+#endif

@@ -1,0 +1,38 @@
+/* reports/report_int.h — private to reports/: what every renderer is handed. */
+#ifndef VIGIL_REPORTS_INT_H
+#define VIGIL_REPORTS_INT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "reports/report.h"
+
+struct rctx {
+	struct store *st;
+	int64_t scan_id;
+	FILE *f;
+	const char *format;
+	const char *out_name;	/* for messages: the target path or "standard output" */
+	json_t *head;		/* {schema_version, report, custody, scan, totals, file_types} */
+	int inventory;		/* the scan recorded every file */
+	struct vg_error *err;
+};
+
+/* A threat row of the store as a report's detection: rule metadata lifted out. */
+json_t *report_detection(json_t *threat);
+/* A problem row as a report's error: {path, member, kind, reason}. */
+json_t *report_error(json_t *problem);
+/* An inventory row as a report's file. */
+json_t *report_file(const struct store_inv *r);
+
+/* Renderers: write the whole report to c->f; VG_OK or an error in c->err. */
+enum vg_err render_json(struct rctx *c);
+enum vg_err render_jsonl(struct rctx *c);
+enum vg_err render_csv(struct rctx *c);
+enum vg_err render_html(struct rctx *c);
+enum vg_err render_bodyfile(struct rctx *c);
+
+/* json_dumpf, compact, keys in insertion order; -1 on a write error. */
+int report_dump(FILE *f, json_t *v);
+
+#endif
