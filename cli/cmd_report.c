@@ -63,8 +63,11 @@ cmd_report(struct cli *cli)
 		else
 			return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 	}
-	if (optind != cli->argc - 1 || parse_int(cli->argv[optind], &id) != 0)
+	if (optind != cli->argc - 1)
 		return cli_usage(cli, "report takes one SCAN_ID (see 'vigil scan list')");
+	if (parse_int(cli->argv[optind], &id) != 0 || id < 1)
+		return cli_usage(cli, "'%s' is not a scan ID (a number: see 'vigil scan list')",
+				 cli->argv[optind]);
 	if (format == NULL || out == NULL)
 		return cli_usage(cli, "report needs --format (%s) and --out FILE (- for standard "
 				 "output)", report_format_names());

@@ -97,12 +97,41 @@ struct report_specs {
 	size_t n;
 };
 
+/* Can a report be written at out? Its folder must be a writable folder, out no folder. */
+static int
+report_target_check(struct cli *cli, const char *out)
+{
+	char *dir = strdup(out), *slash, *esc;
+	const char *why = NULL;
+	struct stat sb;
+
+	if (dir == NULL)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (stat(slash ? dir : ".", &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(sb.st_mode))
+		why = strerror(ENOTDIR);
+	else if (access(slash ? dir : ".", W_OK | X_OK) != 0)
+		why = strerror(errno);
+	else if (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+		why = "it is a folder";
+	free(dir);
+	if (why == NULL)
+		return 0;
+	esc = vg_text_escape(out, strlen(out));
+	vg_error_set(&cli->err, VG_IO, "cannot write report '%s': %s", esc ? esc : "?", why);
+	free(esc);
+	return cli_fail(cli, VG_IO);
+}
+
 static int
 report_spec_add(struct cli *cli, struct report_specs *r, const char *arg)
 {
 	const char *colon = strchr(arg, ':');
-	char *dir, *slash;
-	int ok;
+	size_t i;
 
 	if (r->n == sizeof(r->v) / sizeof(r->v[0]))
 		return cli_usage(cli, "at most %zu --report options", sizeof(r->v) / sizeof(r->v[0]));
@@ -122,22 +151,10 @@ report_spec_add(struct cli *cli, struct report_specs *r, const char *arg)
 	if (strcmp(colon + 1, "-") == 0)
 		return cli_usage(cli, "--report on a scan needs a FILE: standard output holds the "
 				 "scan's summary (use 'vigil report ID --out -')");
-	dir = strdup(colon + 1);
-	if (dir == NULL)
-		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	ok = access(slash ? dir : ".", W_OK | X_OK) == 0;
-	if (!ok) {
-		char *esc = vg_text_escape(colon + 1, strlen(colon + 1));
-
-		vg_error_set(&cli->err, VG_IO, "cannot write report '%s': folder '%s': %s",
-			     esc ? esc : "?", slash ? dir : ".", strerror(errno));
-		free(esc);
-	}
-	free(dir);
-	return ok ? 0 : cli_fail(cli, VG_IO);
+	for (i = 0; i + 1 < r->n; i++)
+		if (strcmp(r->v[i].out, colon + 1) == 0)
+			return cli_usage(cli, "--report: '%s' is given twice", colon + 1);
+	return report_target_check(cli, colon + 1);
 }
 
 static void

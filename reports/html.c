@@ -247,6 +247,8 @@ static const char css[] =
 	".member{color:#5b6578}.threat{color:#b3261e;font-weight:600}.none{color:#9aa6bb}"
 	"dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}"
 	"dt{color:#5b6578}dd{margin:0;word-break:break-all}"
+	".arg{border:1px solid #dde3ec;border-radius:3px;padding:0 4px;margin:0 4px 2px 0;"
+	"display:inline-block;font-family:ui-monospace,Menlo,monospace;font-size:12px}"
 	"footer{color:#5b6578;font-size:12px;padding:0 32px 24px}";
 
 static void
@@ -435,10 +437,11 @@ dl_part(FILE *f, json_t *part, const char *prefix)
 		fputs("</dt><dd>", f);
 		if (json_is_array(v) && (strcmp(key, "roots") == 0 ||
 					 strcmp(key, "command_line") == 0)) {
+			/* one box per argument: "Ann O'Neil" is one argument, not two */
 			json_array_foreach(v, i, item) {
-				if (i)
-					fputc(' ', f);
+				fputs("<span class=\"arg\">", f);
 				html_json(f, item);
+				fputs("</span>", f);
 			}
 		} else if (json_is_array(v) && strcmp(key, "exclusions") == 0) {
 			json_array_foreach(v, i, item) {
