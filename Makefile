@@ -42,6 +42,7 @@ include sigdb/module.mk
 include scanner/module.mk
 include quarantine/module.mk
 include reports/module.mk
+include realtime/module.mk
 include cli/module.mk
 include tests/module.mk
 

@@ -61,6 +61,8 @@ int cli_fail(struct cli *cli, enum vg_err code);
 
 void cli_print_help(FILE *out, const char *family);
 
+struct excl_set;
+
 /* Output helpers (cli/output.c). Every hostile string goes through these. */
 void out_json(struct cli *cli, json_t *doc);	/* prints and steals doc */
 void out_text(const char *s);			/* escaped, no newline */
@@ -100,6 +102,14 @@ int cmd_quarantine_remove(struct cli *cli);
 int cmd_quarantine_export(struct cli *cli);
 int cmd_threat_allow(struct cli *cli);	/* add|remove|list */
 int cmd_report(struct cli *cli);
+int cmd_rtp_run(struct cli *cli);
+int cmd_rtp_status(struct cli *cli);
+int cmd_rtp_top(struct cli *cli);
+int cmd_daemon(struct cli *cli);
+int cmd_diagnostic_create(struct cli *cli);
+
+/* The document of `vigil health` (cli/cmd_health.c); 0, or EXIT_FAILED with cli->err set. */
+int cli_health_json(struct cli *cli, json_t **out);
 int cmd_report_verify(struct cli *cli);
 
 /*
@@ -108,6 +118,33 @@ int cmd_report_verify(struct cli *cli);
  */
 int cli_write_report(struct cli *cli, int64_t scan_id, const char *format, const char *out,
 		     json_t **written);
+/* ---- cli/scan_record.c: what every kind of scan shares ---- */
+
+struct scanner_options;
+struct scanner_totals;
+struct sigdb;
+
+/* The engine's options (archives, limits, timeout) from the configuration. */
+void cli_scan_options(struct cli *cli, struct scanner_options *o);
+
+struct cli_scan {
+	const char *type;		/* quick, full, custom, realtime */
+	int threads;
+	char *const *roots;
+	size_t nroots;
+	json_t *options;		/* borrowed */
+	const struct excl_set *excl;	/* may be NULL */
+	const char *case_id, *examiner;
+	int inventory;
+};
+
+/* Record a new scan with its chain of custody; 0, or EXIT_FAILED with cli->err set. */
+int cli_scan_begin(struct cli *cli, struct sigdb *db, const struct cli_scan *s,
+		   int64_t *scan_id);
+/* Record how it ended (failed: keep cli->err's reason, the scan's own). */
+void cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,
+		     const struct scanner_totals *t, int failed);
+
 /* "SHA256  path": the line sha256sum writes and checks. */
 void out_report_line(FILE *f, json_t *report);
 
@@ -127,7 +164,6 @@ int cli_load_allow(struct cli *cli, struct allow_set **out);
  * built-in one for the state folder, the store's, the configuration's (cli/cmd_exclusion.c).
  * cli_builtin_exclusions adds only the built-in one (--ignore-exclusions).
  */
-struct excl_set;
 int cli_load_exclusions(struct cli *cli, struct excl_set *set);
 int cli_builtin_exclusions(struct cli *cli, struct excl_set *set);
 

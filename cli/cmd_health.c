@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/jsonx.h"
+#include "realtime/realtime.h"
 #include "sigdb/sigdb.h"
 
 #ifndef VIGIL_VERSION
@@ -12,19 +13,17 @@
 #endif
 
 int
-cmd_health(struct cli *cli)
+cli_health_json(struct cli *cli, json_t **out)
 {
 	struct sigdb *db = NULL;
-	json_t *doc, *scans = NULL, *v;
+	json_t *scans = NULL, *rtp = NULL;
 	char *guid = NULL;
-	const char *field = NULL, *integrity;
+	const char *integrity;
 	int64_t quarantined = 0;
+	struct vg_error e2;
 	enum vg_err e;
 
-	if (cli->argc == 3 && strcmp(cli->argv[1], "--field") == 0)
-		field = cli->argv[2];
-	else if (cli->argc != 1)
-		return cli_usage(cli, "health takes [--field NAME]");
+	*out = NULL;
 	e = store_machine_guid(cli->st, &guid, &cli->err);
 	if (e == VG_OK)
 		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
@@ -38,17 +37,39 @@ cmd_health(struct cli *cli)
 		return cli_fail(cli, e);
 	}
 	integrity = store_quick_check(cli->st) == VG_OK ? "ok" : "damaged";
-	doc = json_pack("{s:s, s:I, s:s, s:I, s:I, s:b, s:b, s:s, s:s, s:I, s:s, s:s, s:o}",
-			"app_version", VIGIL_VERSION, "sig_version", (json_int_t)sigdb_version(db),
-			"rules_digest", sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db),
-			"hashes", (json_int_t)sigdb_hash_count(db), "real_time_protection_enabled",
-			config_get_bool(cli->cfg, "antivirus_engine.enable_real_time_protection"),
-			"passive_mode", config_get_bool(cli->cfg, "antivirus_engine.passive_mode"),
-			"machine_guid", guid, "org_id", config_get_string(cli->cfg, "org_id"),
-			"quarantine_count", (json_int_t)quarantined, "store_integrity", integrity,
-			"state_dir", cli->state_dir, "last_scans", scans);
+	vg_error_init(&e2);
+	rtp_query(cli->state_dir, "status", &rtp, &e2); /* NULL: not running */
+	*out = json_pack("{s:s, s:I, s:s, s:I, s:I, s:b, s:b, s:b, s:s, s:s, s:I, s:s, s:s, s:o}",
+			 "app_version", VIGIL_VERSION, "sig_version", (json_int_t)sigdb_version(db),
+			 "rules_digest", sigdb_digest(db), "rules", (json_int_t)sigdb_rule_count(db),
+			 "hashes", (json_int_t)sigdb_hash_count(db), "real_time_protection_enabled",
+			 config_get_bool(cli->cfg, "antivirus_engine.enable_real_time_protection"),
+			 "real_time_protection_running", rtp != NULL, "passive_mode",
+			 config_get_bool(cli->cfg, "antivirus_engine.passive_mode"), "machine_guid",
+			 guid, "org_id", config_get_string(cli->cfg, "org_id"), "quarantine_count",
+			 (json_int_t)quarantined, "store_integrity", integrity, "state_dir",
+			 cli->state_dir, "last_scans", scans);
+	if (rtp != NULL)
+		json_object_set_new(*out, "real_time_protection_mode",
+				    json_incref(json_object_get(rtp, "mode")));
+	json_decref(rtp);
 	free(guid);
 	sigdb_release(db);
+	return 0;
+}
+
+int
+cmd_health(struct cli *cli)
+{
+	json_t *doc, *v;
+	const char *field = NULL;
+
+	if (cli->argc == 3 && strcmp(cli->argv[1], "--field") == 0)
+		field = cli->argv[2];
+	else if (cli->argc != 1)
+		return cli_usage(cli, "health takes [--field NAME]");
+	if (cli_health_json(cli, &doc) != 0)
+		return EXIT_FAILED;
 	if (field) {
 		v = json_object_get(doc, field);
 		if (v == NULL) {

@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "core/jsonx.h"
 #include "core/path.h"
-#include "core/host.h"
 #include "quarantine/quarantine.h"
 #include "reports/report.h"
 #include "scanner/scanner.h"
@@ -452,24 +451,13 @@ cmd_scan_run(struct cli *cli)
 	struct allow_set *allow = NULL;
 	int64_t maxthreads, scan_id = 0, n;
 	uint64_t size;
-	json_t *jroots = NULL, *jcmd = NULL, *jopts = NULL, *jexcl = NULL, *written = json_array();
+	json_t *jopts = NULL, *written = json_array();
 	struct report_specs reports = { .n = 0 };
 	const char *case_id = NULL, *examiner = NULL;
-	char *guid = NULL;
-	struct vg_host host;
 	enum vg_err e;
 	const char *status;
 
-	scanner_options_init(&o);
-	o.archives = config_get_bool(cli->cfg, "antivirus_engine.scan_archives");
-	o.max_depth = (int)config_get_int(cli->cfg, "antivirus_engine.max_archive_depth");
-	o.max_filesize = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.max_file_size");
-	o.archive_max_members = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_members");
-	o.archive_max_bytes = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_bytes");
-	o.archive_max_member_size =
-		(uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_member_size");
-	o.archive_max_ratio = (uint64_t)config_get_int(cli->cfg, "antivirus_engine.archive_max_ratio");
-	o.scan_timeout = (int)config_get_int(cli->cfg, "antivirus_engine.scan_timeout");
+	cli_scan_options(cli, &o);
 	maxthreads = config_get_int(cli->cfg, "antivirus_engine.maximum_scan_threads");
 	quarantine = strcmp(config_get_string(cli->cfg, "antivirus_engine.default_action"),
 			    "quarantine") == 0;
@@ -637,33 +625,14 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 
-	jroots = json_array();
-	for (i = 0; i < (int)roots.n; i++)
-		json_array_append_new(jroots, vg_json_bytes(roots.v[i], strlen(roots.v[i])));
-	jcmd = json_array();
-	for (i = 0; i < cli->all_argc; i++)
-		json_array_append_new(jcmd, vg_json_bytes(cli->all_argv[i], strlen(cli->all_argv[i])));
 	jopts = options_json(&o, ignore_excl, quarantine);
-	jexcl = scanner_excl_json(excl);
-	vg_host_read(&host);
-	e = store_machine_guid(cli->st, &guid, &cli->err);
-	if (e == VG_OK)
-		e = store_scan_begin(cli->st,
-				     &(struct store_scan_new){
-					     .type = type, .threads = o.threads,
-					     .sig_version = sigdb_version(db),
-					     .rules_digest = sigdb_digest(db), .roots = jroots,
-					     .command_line = jcmd, .options = jopts,
-					     .exclusions = jexcl, .case_id = case_id,
-					     .examiner = examiner, .hostname = host.hostname,
-					     .kernel = host.kernel, .machine_guid = guid,
-					     .org_id = config_get_string(cli->cfg, "org_id"),
-					     .app_version = VIGIL_VERSION, .inventory = o.inventory },
-				     &scan_id, &cli->err);
-	if (e != VG_OK) {
-		cli_fail(cli, e);
+	if (cli_scan_begin(cli, db, &(struct cli_scan){ .type = type, .threads = o.threads,
+							.roots = roots.v, .nroots = roots.n,
+							.options = jopts, .excl = excl,
+							.case_id = case_id, .examiner = examiner,
+							.inventory = o.inventory },
+			   &scan_id) != 0)
 		goto out;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -681,24 +650,7 @@ cmd_scan_run(struct cli *cli)
 	/* before the totals are recorded: a file that could not be moved is an error */
 	if (e == VG_OK && quarantine && totals.threats > 0)
 		quarantine_findings(cli, scan_id, &totals);
-	{
-		struct vg_error e2;
-
-		vg_error_init(&e2);
-		store_scan_finish(cli->st, scan_id,
-				  &(struct store_scan_totals){
-					  .status = status,
-					  .duration_s = totals.duration_s,
-					  .files_scanned = totals.files_scanned,
-					  .bytes_scanned = totals.bytes_scanned,
-					  .objects_scanned = totals.objects_scanned,
-					  .errors = totals.errors,
-					  .skipped = totals.skipped,
-					  .threats = totals.threats,
-					  .excluded = totals.excluded,
-					  .file_types = totals.file_types },
-				  e != VG_OK ? &e2 : &cli->err);
-	}
+	cli_scan_finish(cli, scan_id, status, &totals, e != VG_OK);
 	if (e != VG_OK) {
 		cli_fail(cli, e);
 		goto out;
@@ -723,11 +675,7 @@ out:
 	json_decref(totals.file_types);
 	json_decref(written);
 	report_specs_release(&reports);
-	free(guid);
-	json_decref(jroots);
-	json_decref(jcmd);
 	json_decref(jopts);
-	json_decref(jexcl);
 	sigdb_release(db);
 	roots_release(&roots);
 	scanner_excl_destroy(excl);

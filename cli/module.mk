@@ -9,3 +9,5 @@ CLI_SRCS += cli/cmd_sigdb.c
 CLI_SRCS += cli/cmd_quarantine.c
 CLI_SRCS += cli/cmd_health.c
 CLI_SRCS += cli/cmd_report.c
+CLI_SRCS += cli/scan_record.c
+CLI_SRCS += cli/cmd_rtp.c

@@ -59,6 +59,57 @@ check_exclusions(json_t *v, char *buf, size_t n)
 	return 0;
 }
 
+static int
+check_diagnostic_level(json_t *v, char *buf, size_t n)
+{
+	const char *s = json_string_value(v);
+
+	if (strcmp(s, "required") != 0 && strcmp(s, "optional") != 0) {
+		snprintf(buf, n, "must be \"required\" or \"optional\", not \"%s\"", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each scheduled scan: {"type": "quick"|"full", "time": "HH:MM", "day": "monday"...}. */
+static int
+check_schedules(json_t *v, char *buf, size_t n)
+{
+	static const char *const days[] = { "sunday", "monday", "tuesday", "wednesday",
+					    "thursday", "friday", "saturday" };
+	json_t *e;
+	size_t i, d;
+
+	json_array_foreach(v, i, e) {
+		const char *type = json_string_value(json_object_get(e, "type"));
+		const char *time = json_string_value(json_object_get(e, "time"));
+		json_t *day = json_object_get(e, "day");
+		unsigned hh, mm;
+		char extra;
+
+		if (type == NULL || (strcmp(type, "quick") != 0 && strcmp(type, "full") != 0)) {
+			snprintf(buf, n, "scheduled_scans[%zu].type must be \"quick\" or \"full\"", i);
+			return -1;
+		}
+		if (time == NULL || sscanf(time, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 ||
+		    mm > 59 || strlen(time) != 5) {
+			snprintf(buf, n, "scheduled_scans[%zu].time must be HH:MM (24 hours)", i);
+			return -1;
+		}
+		if (day == NULL)
+			continue;
+		for (d = 0; d < 7; d++)
+			if (json_is_string(day) && strcmp(json_string_value(day), days[d]) == 0)
+				break;
+		if (d == 7) {
+			snprintf(buf, n, "scheduled_scans[%zu].day must be a day of the week "
+				 "(\"monday\" ... \"sunday\"), or absent for every day", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct config_key keys[] = {
 	{ "antivirus_engine.archive_max_bytes", CFG_INT, GiB,
 	  "uncompressed bytes unpacked from one file, all levels together", NULL },
@@ -85,7 +136,8 @@ static const struct config_key keys[] = {
 	  "seconds of rule matching allowed per object", NULL },
 	{ "antivirus_engine.threat_restoration_exclusion_time", CFG_INT, "60",
 	  "seconds a restored file is not detected again", NULL },
-	{ "diagnostic_level", CFG_STRING, "\"optional\"", "what the local event log records", NULL },
+	{ "diagnostic_level", CFG_STRING, "\"optional\"",
+	  "what the local event log records: required or optional events", check_diagnostic_level },
 	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan", NULL },
 	{ "filesystem_scanner.quick_scan_directories", CFG_STRINGS,
 	  "[\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"/root/Downloads\", \"/root/Desktop\","
@@ -100,10 +152,21 @@ static const struct config_key keys[] = {
 	  "days quarantined items are kept (0: until removed)", NULL },
 	{ "sigdb.bundle_public_key", CFG_STRING, "\"\"",
 	  "Ed25519 public key (PEM file) that signs trusted offline bundles", NULL },
+	{ "realtime.exclude_processes", CFG_STRINGS, "[]",
+	  "real-time: executables (full paths) whose file accesses are not scanned", NULL },
+	{ "realtime.max_file_size", CFG_INT, "104857600",
+	  "real-time: larger files are allowed unscanned and counted", NULL },
 	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection", NULL },
+	{ "realtime.scan_deadline_ms", CFG_INT, "5000",
+	  "real-time: a scan that takes longer is answered allow and counted", NULL },
+	{ "realtime.threads", CFG_INT, "2", "real-time: scanning threads", NULL },
+	{ "realtime.verdict_cache_entries", CFG_INT, "65536",
+	  "real-time: files remembered as scanned (device, inode, times, sig_version)", NULL },
 	{ "scan_history_maximum_items", CFG_INT, "10000", "scans kept in the history", NULL },
 	{ "scan_results_retention_days", CFG_INT, "90", "days scan results are kept", NULL },
-	{ "scheduled_scans", CFG_OBJECTS, "[]", "scheduled scans for the daemon", NULL },
+	{ "scheduled_scans", CFG_OBJECTS, "[]",
+	  "daemon: [{type: quick|full, time: HH:MM, day: monday..sunday (absent: daily)}]",
+	  check_schedules },
 };
 
 struct vg_config {

@@ -187,6 +187,39 @@ vg_read_full(int fd, void *buf, size_t want)
 }
 
 enum vg_err
+vg_read_file(const char *path, size_t max, char **data, size_t *len, struct vg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t n;
+	char *buf;
+
+	if (fd < 0)
+		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot open '%s': %s",
+				    path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return vg_error_set(err, VG_INVAL, "'%s' is not a regular file of at most %zu MiB",
+				    path, max >> 20);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	n = vg_read_full(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = (size_t)n;
+	return VG_OK;
+}
+
+enum vg_err
 vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
 {
 	unsigned char buf[1 << 16], d[32];

@@ -42,6 +42,13 @@ char *vg_default_state_dir(void);
  */
 ssize_t vg_read_full(int fd, void *buf, size_t want);
 
+/*
+ * A whole regular file of at most max bytes, NUL-terminated (malloc'd; *len without the NUL).
+ * VG_NOENT when it does not exist, VG_INVAL when it is no regular file or too large.
+ */
+enum vg_err vg_read_file(const char *path, size_t max, char **data, size_t *len,
+			 struct vg_error *err);
+
 /* The SHA-256 of a file's content, lower-case hex (streamed: any size). */
 enum vg_err vg_sha256_file(const char *path, char hex[65], struct vg_error *err);
 

@@ -371,6 +371,35 @@ store_machine_guid(struct store *st, char **out, struct vg_error *err)
 }
 
 enum vg_err
+store_stats_json(struct store *st, json_t **out, struct vg_error *err)
+{
+	static const char *const cols[] = {
+		"scans", "threats", "problems", "inventory", "reports", "quarantine",
+		"quarantine_chunks", "exclusions", "allow", "sig_sources", "sig_history",
+		"page_count", "page_size", "freelist_count",
+	};
+	sqlite3_stmt *s = store_stmt(st, SQL_STORE_STATS);
+	json_t *rows = json_object(), *o;
+	int rc = sqlite3_step(s), i;
+
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		json_decref(rows);
+		return store_fail(st, "read the store's statistics", err);
+	}
+	for (i = 0; i < 11; i++)
+		json_object_set_new(rows, cols[i], json_integer(sqlite3_column_int64(s, i)));
+	o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "path", st->path, "rows", rows,
+		      "page_count", (json_int_t)sqlite3_column_int64(s, 11), "page_size",
+		      (json_int_t)sqlite3_column_int64(s, 12), "freelist_count",
+		      (json_int_t)sqlite3_column_int64(s, 13), "bytes",
+		      (json_int_t)(sqlite3_column_int64(s, 11) * sqlite3_column_int64(s, 12)));
+	sqlite3_reset(s);
+	*out = o;
+	return VG_OK;
+}
+
+enum vg_err
 store_meta_delete(struct store *st, const char *key, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_META_DELETE);

@@ -42,6 +42,8 @@ enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error
 enum vg_err store_quick_check(struct store *st);
 /* This installation's random identifier (a UUID), made on first use and kept (malloc'd). */
 enum vg_err store_machine_guid(struct store *st, char **out, struct vg_error *err);
+/* Rows per table, pages, page size, free pages and bytes of the store (for diagnostics). */
+enum vg_err store_stats_json(struct store *st, json_t **out, struct vg_error *err);
 /* {key: value} of every key that starts with prefix. */
 enum vg_err store_meta_prefix_json(struct store *st, const char *prefix, json_t **out,
 				   struct vg_error *err);

@@ -208,8 +208,8 @@ hout_write(void *cookie, const char *buf, size_t n)
 }
 
 /* A temporary file beside out, with the mode a new file would get. */
-static int
-temp_beside(const char *out, char **tmp, struct vg_error *err)
+int
+report_temp_beside(const char *out, char **tmp, struct vg_error *err)
 {
 	const char *slash = strrchr(out, '/');
 	mode_t mask = umask(0);
@@ -240,8 +240,8 @@ temp_beside(const char *out, char **tmp, struct vg_error *err)
 	return fd;
 }
 
-static enum vg_err
-write_failed(const char *out, int en, struct vg_error *err)
+enum vg_err
+report_write_failed(const char *out, int en, struct vg_error *err)
 {
 	char *esc = vg_text_escape(out, strlen(out));
 
@@ -272,7 +272,7 @@ render(struct rctx *c, int fi, int fd, struct report_result *res)
 		e = VG_IO;
 	if (e == VG_IO) {
 		EVP_MD_CTX_free(h.md);
-		return write_failed(c->out_name, h.error ? h.error : EIO, c->err);
+		return report_write_failed(c->out_name, h.error ? h.error : EIO, c->err);
 	}
 	EVP_DigestFinal_ex(h.md, d, NULL);
 	EVP_MD_CTX_free(h.md);
@@ -335,20 +335,20 @@ report_write(struct store *st, int64_t scan_id, const char *format, const char *
 		/* a FIFO, /dev/stdout, a terminal: written through, never replaced */
 		direct = 1;
 		if ((fd = open(out, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-			return write_failed(out, errno, err);
-	} else if ((fd = temp_beside(out, &tmp, err)) < 0) {
+			return report_write_failed(out, errno, err);
+	} else if ((fd = report_temp_beside(out, &tmp, err)) < 0) {
 		return err->code;
 	}
 	e = render_scan(&c, fi, fd, res);
 	if (direct && close(fd) != 0 && e == VG_OK)
-		e = write_failed(out, errno, err);
+		e = report_write_failed(out, errno, err);
 	if (!to_stdout && !direct) {
 		if (e == VG_OK && fsync(fd) != 0)
-			e = write_failed(out, errno, err);
+			e = report_write_failed(out, errno, err);
 		if (close(fd) != 0 && e == VG_OK)
-			e = write_failed(out, errno, err);
+			e = report_write_failed(out, errno, err);
 		if (e == VG_OK && rename(tmp, out) != 0)
-			e = write_failed(out, errno, err);
+			e = report_write_failed(out, errno, err);
 		if (e != VG_OK)
 			unlink(tmp);
 		else

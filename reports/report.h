@@ -46,6 +46,21 @@ const char *report_format_names(void);
 enum vg_err report_write(struct store *st, int64_t scan_id, const char *format, const char *out,
 			 struct report_result *res, struct vg_error *err);
 
+/* ---- the diagnostic bundle (reports/diagnostic.c) ---- */
+
+struct report_diag_file {
+	const char *name;	/* in the zip */
+	char *data;
+	size_t len;
+};
+
+/*
+ * A zip of the files (written beside out and renamed into place, nothing left on failure);
+ * sha256 receives the zip's digest.
+ */
+enum vg_err report_diag_zip(const char *out, const struct report_diag_file *files, size_t n,
+			    char sha256[65], struct vg_error *err);
+
 /* ---- the pieces, for the renderers and their tests ---- */
 
 /* A CSV cell per RFC 4180, quoted when needed; a formula-like start (= + - @ tab CR ')

@@ -32,6 +32,11 @@ enum vg_err render_csv(struct rctx *c);
 enum vg_err render_html(struct rctx *c);
 enum vg_err render_bodyfile(struct rctx *c);
 
+/* A new temporary file (fd) beside out, named in *tmp (malloc'd); -1 with err set. */
+int report_temp_beside(const char *out, char **tmp, struct vg_error *err);
+/* "cannot write report 'out': reason" */
+enum vg_err report_write_failed(const char *out, int en, struct vg_error *err);
+
 /* json_dumpf, compact, keys in insertion order; -1 on a write error. */
 int report_dump(FILE *f, json_t *v);
 

@@ -61,6 +61,9 @@ struct engine {
 	unsigned owner_next;
 	struct type_count types[TYPES_MAX];
 	int ntypes;
+	/* engine_scan_fd: what was found, and the action recorded with detections */
+	struct scanner_verdict *verdict;
+	const char *action;
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -470,11 +473,17 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
 			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
+		r->action = e->action;
 		if (allowed) {
 			r->allowed_by = strdup(allowed);
 			atomic_fetch_add(&e->c->allowed, 1);
+			if (e->verdict)
+				e->verdict->allowed++;
 		} else {
 			atomic_fetch_add(&e->c->threats, 1);
+			if (e->verdict && e->verdict->threats++ == 0)
+				snprintf(e->verdict->name, sizeof(e->verdict->name), "%s",
+					 r->name ? r->name : "");
 		}
 		push_result(e->c, r);
 	}
@@ -648,12 +657,85 @@ emit_file(struct engine *e, int fd, const char *path, const struct stat *st,
 	push_result(e->c, r);
 }
 
-void
-engine_scan_file(struct engine *e, struct job *j)
+/* Read (or map) and scan the open regular file fd; path names it in results. */
+static void
+scan_open_file(struct engine *e, int fd, const char *path, const struct stat *st)
 {
 	struct scan_ctx *c = e->c;
 	struct budget budget = { 0 };
 	struct object obj;
+
+	if (c->o->max_filesize && (uint64_t)st->st_size > c->o->max_filesize) {
+		scan_problem(c, path, NULL, 0, "skipped",
+			     "larger than the file size limit (%lld > %llu bytes)",
+			     (long long)st->st_size, (unsigned long long)c->o->max_filesize);
+		if (e->verdict)
+			e->verdict->skipped = 1;
+		if (c->o->inventory)
+			emit_file(e, fd, path, st, NULL);
+		return;
+	}
+	obj.path = path;
+	obj.path_len = strlen(path);
+	obj.member = NULL;
+	obj.member_len = 0;
+	obj.name = vg_path_basename(path);
+	obj.depth = 0;
+	obj.budget = &budget;
+	obj.uid = st->st_uid;
+	obj.have_mtime = 1;
+	obj.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	budget.top_size = (uint64_t)st->st_size;
+
+	if ((uint64_t)st->st_size <= READ_MAX) {
+		size_t want = (size_t)st->st_size, got;
+		ssize_t r;
+
+		if (want > e->cap || e->buf == NULL) {
+			size_t cap = want > 65536 ? want : 65536;
+			unsigned char *b = realloc(e->buf, cap);
+
+			if (b == NULL) {
+				scan_problem(c, path, NULL, 0, "error", "out of memory");
+				if (e->verdict)
+					e->verdict->errors++;
+				return;
+			}
+			e->buf = b;
+			e->cap = cap;
+		}
+		r = vg_read_full(fd, e->buf, want); /* a fresh fd: from the start */
+		if (r < 0) {
+			scan_problem(c, path, NULL, 0, "error", "cannot read: %s", strerror(errno));
+			if (e->verdict)
+				e->verdict->errors++;
+			if (c->o->inventory)
+				emit_file(e, fd, path, st, NULL);
+			return;
+		}
+		got = (size_t)r;
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->bytes, (long long)got);
+		if (e->verdict)
+			e->verdict->bytes = (int64_t)got;
+		budget.top_data = e->buf;
+		budget.top_size = got;
+		engine_scan_object(e, e->buf, got, &obj);
+	} else {
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->bytes, (long long)st->st_size);
+		if (e->verdict)
+			e->verdict->bytes = st->st_size;
+		scan_mapped(e, fd, (size_t)st->st_size, &obj);
+	}
+	if (c->o->inventory)
+		emit_file(e, fd, path, st, &budget);
+}
+
+void
+engine_scan_file(struct engine *e, struct job *j)
+{
+	struct scan_ctx *c = e->c;
 	struct stat st;
 	int fd = open_job(j);
 
@@ -673,69 +755,26 @@ engine_scan_file(struct engine *e, struct job *j)
 			scan_problem(c, j->path, NULL, 0, "error", "cannot open: %s", strerror(en));
 		return;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		scan_problem(c, j->path, NULL, 0, "skipped", "not a regular file: not opened for reading");
-		close(fd);
-		return;
-	}
-	if (c->o->max_filesize && (uint64_t)st.st_size > c->o->max_filesize) {
-		scan_problem(c, j->path, NULL, 0, "skipped",
-			     "larger than the file size limit (%lld > %llu bytes)",
-			     (long long)st.st_size, (unsigned long long)c->o->max_filesize);
-		if (c->o->inventory)
-			emit_file(e, fd, j->path, &st, NULL);
-		close(fd);
-		return;
-	}
-	obj.path = j->path;
-	obj.path_len = strlen(j->path);
-	obj.member = NULL;
-	obj.member_len = 0;
-	obj.name = vg_path_basename(j->path);
-	obj.depth = 0;
-	obj.budget = &budget;
-	obj.uid = st.st_uid;
-	obj.have_mtime = 1;
-	obj.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	budget.top_size = (uint64_t)st.st_size;
-
-	if ((uint64_t)st.st_size <= READ_MAX) {
-		size_t want = (size_t)st.st_size, got;
-		ssize_t r;
-
-		if (want > e->cap || e->buf == NULL) {
-			size_t cap = want > 65536 ? want : 65536;
-			unsigned char *b = realloc(e->buf, cap);
-
-			if (b == NULL) {
-				scan_problem(c, j->path, NULL, 0, "error", "out of memory");
-				close(fd);
-				return;
-			}
-			e->buf = b;
-			e->cap = cap;
-		}
-		r = vg_read_full(fd, e->buf, want); /* a fresh fd: from the start */
-
-		if (r < 0) {
-			scan_problem(c, j->path, NULL, 0, "error", "cannot read: %s", strerror(errno));
-			if (c->o->inventory)
-				emit_file(e, fd, j->path, &st, NULL);
-			close(fd);
-			return;
-		}
-		got = (size_t)r;
-		atomic_fetch_add(&c->files, 1);
-		atomic_fetch_add(&c->bytes, (long long)got);
-		budget.top_data = e->buf;
-		budget.top_size = got;
-		engine_scan_object(e, e->buf, got, &obj);
-	} else {
-		atomic_fetch_add(&c->files, 1);
-		atomic_fetch_add(&c->bytes, (long long)st.st_size);
-		scan_mapped(e, fd, (size_t)st.st_size, &obj);
-	}
-	if (c->o->inventory)
-		emit_file(e, fd, j->path, &st, &budget);
+	else
+		scan_open_file(e, fd, j->path, &st);
 	close(fd);
+}
+
+void
+engine_scan_fd(struct engine *e, int fd, const char *path, const char *action,
+	       struct scanner_verdict *v)
+{
+	struct stat st;
+
+	memset(v, 0, sizeof(*v));
+	e->verdict = v;
+	e->action = action;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		v->skipped = 1;
+	else
+		scan_open_file(e, fd, path, &st);
+	e->verdict = NULL;
+	e->action = NULL;
 }

@@ -1,7 +1,6 @@
 LIB_SRCS += scanner/exclude.c
 LIB_SRCS += scanner/allow.c
 LIB_SRCS += scanner/walk.c
-LIB_SRCS += scanner/queue.c
 LIB_SRCS += scanner/engine.c
 LIB_SRCS += scanner/unpack.c
 LIB_SRCS += scanner/scan.c

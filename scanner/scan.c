@@ -136,7 +136,9 @@ write_result(struct writer *w, struct result *r)
 					.md5 = r->md5,
 					.size = r->size,
 					.type = r->type,
-					.action = r->allowed_by ? "allowed" : "reported",
+					.action = r->allowed_by ? "allowed"
+						  : r->action	 ? r->action
+								 : "reported",
 					.allowed_by = r->allowed_by,
 					.have_mtime = r->have_mtime,
 					.mtime_ns = r->mtime_ns,
@@ -206,28 +208,6 @@ writer_main(void *arg)
 	return NULL;
 }
 
-struct worker {
-	struct scan_ctx *c;
-	struct engine *e;
-	pthread_t tid;
-};
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *wk = arg;
-	struct job *j;
-
-	while ((j = queue_pop(wk->c->jobs)) != NULL) {
-		if (!scan_should_stop(wk->c))
-			engine_scan_file(wk->e, j);
-		dirref_release(j->dir);
-		free(j->path);
-		free(j);
-	}
-	return NULL;
-}
-
 /* Every queued job holds an open folder: allow as many descriptors as the system lets us. */
 static void
 raise_fd_limit(void)
@@ -240,80 +220,189 @@ raise_fd_limit(void)
 	}
 }
 
+/* ---- a session: the shared state, the results queue and the writer thread ---- */
+
+struct scanner_session {
+	struct scan_ctx c;
+	struct writer w;
+	pthread_t writer_tid;
+	int writer_started;
+};
+
+struct scanner_worker {
+	struct engine *e;
+};
+
+enum vg_err
+scanner_session_open(const struct scanner_options *o, struct sigdb *db, struct store *st,
+		     int64_t scan_id, const struct scanner_callbacks *cb,
+		     struct scanner_session **out, struct vg_error *err)
+{
+	struct scanner_session *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	s->c.o = o;
+	s->c.db = db;
+	pthread_mutex_init(&s->c.cur_lock, NULL);
+	s->w = (struct writer){ .c = &s->c, .st = st, .scan_id = scan_id, .cb = cb, .rc = VG_OK };
+	vg_error_init(&s->w.err);
+	s->w.start = now_s();
+	s->c.jobs = queue_create(JOB_QUEUE);
+	s->c.results = queue_create(RESULT_QUEUE);
+	if (s->c.jobs == NULL || s->c.results == NULL) {
+		scanner_session_close(s, NULL, NULL);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	if (pthread_create(&s->writer_tid, NULL, writer_main, &s->w) != 0) {
+		scanner_session_close(s, NULL, NULL);
+		return vg_error_set(err, VG_NOMEM, "cannot start the writer thread");
+	}
+	s->writer_started = 1;
+	*out = s;
+	return VG_OK;
+}
+
+enum vg_err
+scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
+		      struct vg_error *err)
+{
+	struct scan_ctx *c;
+	enum vg_err rc = VG_OK;
+
+	if (s == NULL)
+		return VG_OK;
+	c = &s->c;
+	if (s->writer_started) {
+		queue_close(c->results);
+		pthread_join(s->writer_tid, NULL);
+	}
+	if (s->w.rc != VG_OK)
+		rc = vg_error_set(err, s->w.rc, "%s", vg_error_msg(&s->w.err));
+	if (totals != NULL) {
+		totals->files_scanned = atomic_load(&c->files);
+		totals->bytes_scanned = atomic_load(&c->bytes);
+		totals->objects_scanned = atomic_load(&c->objects);
+		totals->errors = atomic_load(&c->errors);
+		totals->skipped = atomic_load(&c->skipped);
+		totals->threats = atomic_load(&c->threats);
+		totals->excluded = atomic_load(&c->excluded);
+		totals->allowed = atomic_load(&c->allowed);
+		totals->duration_s = now_s() - s->w.start;
+		totals->interrupted = c->o->stop && *c->o->stop;
+	}
+	queue_destroy(c->jobs);
+	queue_destroy(c->results);
+	free(c->current);
+	pthread_mutex_destroy(&c->cur_lock);
+	free(s);
+	return rc;
+}
+
+enum vg_err
+scanner_worker_create(struct scanner_session *s, struct scanner_worker **out,
+		      struct vg_error *err)
+{
+	struct scanner_worker *w = calloc(1, sizeof(*w));
+	enum vg_err rc;
+
+	*out = NULL;
+	if (w == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	rc = engine_create(&s->c, &w->e, err);
+	if (rc != VG_OK) {
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return VG_OK;
+}
+
+void
+scanner_worker_destroy(struct scanner_worker *w, json_t *file_types)
+{
+	if (w == NULL)
+		return;
+	if (file_types != NULL)
+		engine_add_types(w->e, file_types);
+	engine_destroy(w->e);
+	free(w);
+}
+
+void
+scanner_scan_fd(struct scanner_worker *w, int fd, const char *path, const char *action,
+		struct scanner_verdict *v)
+{
+	engine_scan_fd(w->e, fd, path, action, v);
+}
+
+struct pool_worker {
+	struct scan_ctx *c;
+	struct scanner_worker *w;
+	pthread_t tid;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct pool_worker *pw = arg;
+	struct job *j;
+
+	while ((j = queue_pop(pw->c->jobs)) != NULL) {
+		if (!scan_should_stop(pw->c))
+			engine_scan_file(pw->w->e, j);
+		dirref_release(j->dir);
+		free(j->path);
+		free(j);
+	}
+	return NULL;
+}
+
 enum vg_err
 scanner_run(const struct scanner_options *o, struct sigdb *db, struct store *st, int64_t scan_id,
 	    char *const *roots, size_t nroots, const struct scanner_callbacks *cb,
 	    struct scanner_totals *totals, struct vg_error *err)
 {
-	struct scan_ctx c;
-	struct writer w = { .st = st, .scan_id = scan_id, .cb = cb, .rc = VG_OK };
-	struct worker *workers = NULL;
-	pthread_t writer_tid;
+	struct scanner_session *s = NULL;
+	struct pool_worker *workers = NULL;
 	int nthreads = o->threads > 0 ? o->threads : 1, started = 0, i;
-	enum vg_err rc = VG_OK;
+	enum vg_err rc;
 	size_t r;
 
 	memset(totals, 0, sizeof(*totals));
-	memset(&c, 0, sizeof(c));
-	c.o = o;
-	c.db = db;
-	pthread_mutex_init(&c.cur_lock, NULL);
-	vg_error_init(&w.err);
-	w.c = &c;
-	w.start = now_s();
 	raise_fd_limit();
-	c.jobs = queue_create(JOB_QUEUE);
-	c.results = queue_create(RESULT_QUEUE);
+	rc = scanner_session_open(o, db, st, scan_id, cb, &s, err);
+	if (rc != VG_OK)
+		return rc;
 	workers = calloc((size_t)nthreads, sizeof(*workers));
-	if (c.jobs == NULL || c.results == NULL || workers == NULL) {
+	if (workers == NULL)
 		rc = vg_error_set(err, VG_NOMEM, "out of memory");
-		goto out;
+	for (i = 0; rc == VG_OK && i < nthreads; i++) {
+		workers[i].c = &s->c;
+		rc = scanner_worker_create(s, &workers[i].w, err);
 	}
-	for (i = 0; i < nthreads; i++) {
-		workers[i].c = &c;
-		rc = engine_create(&c, &workers[i].e, err);
-		if (rc != VG_OK)
-			goto out;
-	}
-	if (pthread_create(&writer_tid, NULL, writer_main, &w) != 0) {
-		rc = vg_error_set(err, VG_NOMEM, "cannot start the writer thread");
-		goto out;
-	}
-	for (started = 0; started < nthreads; started++)
+	for (started = 0; rc == VG_OK && started < nthreads; started++)
 		if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0)
 			break;
-	if (started == 0)
+	if (rc == VG_OK && started == 0)
 		rc = vg_error_set(err, VG_NOMEM, "cannot start worker threads");
-	for (r = 0; rc == VG_OK && r < nroots && !scan_should_stop(&c); r++)
-		walk_root(&c, roots[r]);
-	queue_close(c.jobs);
+	for (r = 0; rc == VG_OK && r < nroots && !scan_should_stop(&s->c); r++)
+		walk_root(&s->c, roots[r]);
+	queue_close(s->c.jobs);
 	for (i = 0; i < started; i++)
 		pthread_join(workers[i].tid, NULL);
-	queue_close(c.results);
-	pthread_join(writer_tid, NULL);
-	if (rc == VG_OK && w.rc != VG_OK)
-		rc = vg_error_set(err, w.rc, "%s", vg_error_msg(&w.err));
-out:
-	totals->files_scanned = atomic_load(&c.files);
-	totals->bytes_scanned = atomic_load(&c.bytes);
-	totals->objects_scanned = atomic_load(&c.objects);
-	totals->errors = atomic_load(&c.errors);
-	totals->skipped = atomic_load(&c.skipped);
-	totals->threats = atomic_load(&c.threats);
-	totals->excluded = atomic_load(&c.excluded);
-	totals->allowed = atomic_load(&c.allowed);
-	totals->duration_s = now_s() - w.start;
-	totals->interrupted = o->stop && *o->stop;
 	totals->file_types = json_object();
-	for (i = 0; workers && i < nthreads; i++) {
-		if (workers[i].e)
-			engine_add_types(workers[i].e, totals->file_types);
-		engine_destroy(workers[i].e);
-	}
+	for (i = 0; workers && i < nthreads; i++)
+		scanner_worker_destroy(workers[i].w, totals->file_types);
 	free(workers);
-	queue_destroy(c.jobs);
-	queue_destroy(c.results);
-	free(c.current);
-	pthread_mutex_destroy(&c.cur_lock);
+	{
+		json_t *types = totals->file_types;
+		enum vg_err rc2 = scanner_session_close(s, totals, rc == VG_OK ? err : NULL);
+
+		totals->file_types = types;
+		if (rc == VG_OK)
+			rc = rc2;
+	}
 	return rc;
 }

@@ -141,6 +141,40 @@ struct scanner_callbacks {
 };
 
 /*
+ * One file for real-time protection: a session (the results queue and the writer thread
+ * that records threats in scan scan_id) and a worker per thread (a YARA scanner and libmagic
+ * handles). scanner_scan_fd reads an open descriptor from offset 0 (it is not closed) and
+ * says what it found; detections are recorded with the given action ("blocked",
+ * "reported"). A verdict is for the bytes read: the caller keys any cache by what it
+ * stat()ed before.
+ */
+struct scanner_session;
+struct scanner_worker;
+
+struct scanner_verdict {
+	int threats;		/* detections not let through by the allow list */
+	int allowed;
+	int errors;		/* the file could not be read or matched completely */
+	int skipped;		/* not scanned: above the size limit */
+	char name[128];		/* the first detection's rule */
+	int64_t bytes;
+};
+
+enum vg_err scanner_session_open(const struct scanner_options *o, struct sigdb *db,
+				 struct store *st, int64_t scan_id,
+				 const struct scanner_callbacks *cb, struct scanner_session **out,
+				 struct vg_error *err);
+/* Waits until every result is written; totals may be NULL. */
+enum vg_err scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
+				  struct vg_error *err);
+enum vg_err scanner_worker_create(struct scanner_session *s, struct scanner_worker **out,
+				  struct vg_error *err);
+/* file_types (may be NULL) receives the worker's files and bytes by type. */
+void scanner_worker_destroy(struct scanner_worker *w, json_t *file_types);
+void scanner_scan_fd(struct scanner_worker *w, int fd, const char *path, const char *action,
+		     struct scanner_verdict *v);
+
+/*
  * Scan roots (absolute paths) into scan scan_id of st. Fails only when the scan could not
  * run at all (no memory, no threads, the store failed); everything about single files is
  * recorded as problems. *totals is filled in either case.

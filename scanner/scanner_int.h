@@ -9,19 +9,7 @@
 
 #include "scanner/scanner.h"
 
-/* ---- queue.c: a bounded, closable multi-producer multi-consumer queue of pointers ---- */
-
-struct queue;
-
-struct queue *queue_create(size_t cap);
-void queue_destroy(struct queue *q);
-/* Blocks while full. 0, or -1 when the queue is closed (the item is not taken). */
-int queue_push(struct queue *q, void *item);
-/* Blocks while empty; NULL once the queue is closed and empty. */
-void *queue_pop(struct queue *q);
-/* As queue_pop, but gives up after ms milliseconds (NULL, *closed 0). */
-void *queue_pop_timed(struct queue *q, int ms, int *closed);
-void queue_close(struct queue *q);
+#include "core/queue.h"
 
 /* ---- what the walker hands the workers ---- */
 
@@ -54,6 +42,7 @@ struct result {
 	char sha256[65], sha1[41], md5[33];
 	int64_t size;
 	char *allowed_by;	/* threat let through by the allow list: why */
+	const char *action;	/* threat: what was done (static), NULL for "reported" */
 	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
 	char *reason;
 	int have_mtime;		/* threat: mtime of the object (file or archive member) */
@@ -126,6 +115,9 @@ void engine_add_types(struct engine *e, json_t *types);
 
 /* Open, read and scan one job's file. */
 void engine_scan_file(struct engine *e, struct job *j);
+/* Scan an open file (not closed); detections are recorded with action ("reported" if NULL). */
+void engine_scan_fd(struct engine *e, int fd, const char *path, const char *action,
+		    struct scanner_verdict *v);
 
 /* Type, YARA and (for containers) unpacking of one in-memory object. */
 void engine_scan_object(struct engine *e, const unsigned char *data, size_t len,

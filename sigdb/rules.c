@@ -666,36 +666,7 @@ sigdb_compiled_size(const struct sigdb *db)
 static enum vg_err
 read_source(const char *path, char **text, size_t *len, struct vg_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n;
-	size_t got;
-	char *buf;
-
-	if (fd < 0)
-		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot open '%s': %s",
-				    path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_SOURCE_BYTES) {
-		close(fd);
-		return vg_error_set(err, VG_INVAL, "'%s' is not a rule file of at most %u MiB",
-				    path, MAX_SOURCE_BYTES >> 20);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	}
-	n = vg_read_full(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
-	}
-	got = (size_t)n;
-	buf[got] = '\0';
-	*text = buf;
-	*len = got;
-	return VG_OK;
+	return vg_read_file(path, MAX_SOURCE_BYTES, text, len, err);
 }
 
 /*

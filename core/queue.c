@@ -1,7 +1,8 @@
-/* scanner/queue.c — the bounded queue between walker, workers and writer. */
-#include "scanner/scanner_int.h"
+/* core/queue.c — a bounded, closable queue of pointers between threads. */
+#include "core/queue.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -42,6 +43,24 @@ queue_destroy(struct queue *q)
 	pthread_cond_destroy(&q->not_full);
 	free(q->items);
 	free(q);
+}
+
+int
+queue_try_push(struct queue *q, void *item, size_t *depth)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&q->lock);
+	if (!q->closed && q->count < q->cap) {
+		q->items[(q->head + q->count) % q->cap] = item;
+		q->count++;
+		if (depth)
+			*depth = q->count;
+		pthread_cond_signal(&q->not_empty);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
 }
 
 int

@@ -1,0 +1,744 @@
+/*
+ * realtime/rtp.c — the fanotify loop: marks, one reader, scanning threads, a watchdog that
+ * answers what passes the deadline, and an orderly stop that answers everything pending.
+ * See realtime/realtime.h for what is promised.
+ */
+#include "realtime/rtp_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/queue.h"
+#include "quarantine/quarantine.h"
+
+#define EVENT_QUEUE 4096
+#define ACTION_QUEUE 256
+#define TOP_ENTRIES 1024
+#define WATCHDOG_MS 50
+
+#define PERM_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
+#define BLOCKING_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_CLOSE_WRITE)
+#define PASSIVE_MASK (FAN_OPEN | FAN_OPEN_EXEC | FAN_CLOSE_WRITE)
+
+/* One event on its way through: held by the queue, then by one scanning thread. */
+struct pev {
+	struct pev *prev, *next;	/* the pending list: permission events not answered */
+	int in_list;
+	int fd;
+	uint64_t mask;
+	pid_t pid;
+	double t0;
+	struct stat st;
+	char *path, *exe;
+};
+
+struct rtp {
+	const struct rtp_options *o;
+	struct sigdb *db;
+	int fan;
+	int blocking;
+	pid_t self;
+	int64_t sig_version;
+	struct queue *events, *actions;
+	pthread_mutex_t plock;
+	struct pev pending;		/* list head */
+	struct rtp_stats stats;
+	struct top *by_process, *by_file;
+	struct vcache *vc;
+	struct scanner_session *session;
+	struct sched *sched;
+	atomic_int stopping;
+	char **marks;
+	size_t nmarks;
+};
+
+/* ---- answers ---- */
+
+static void
+respond(struct rtp *r, int fd, uint32_t response)
+{
+	struct fanotify_response fr = { .fd = fd, .response = response };
+
+	while (write(r->fan, &fr, sizeof(fr)) < 0) {
+		if (errno != EINTR) {
+			atomic_fetch_add(&r->stats.errors, 1);
+			vg_log(VG_LOG_ERROR, "cannot answer a permission event: %s", strerror(errno));
+			return;
+		}
+	}
+	atomic_fetch_add(response == FAN_DENY ? &r->stats.denied : &r->stats.allowed, 1);
+}
+
+static void
+list_add(struct rtp *r, struct pev *p)
+{
+	pthread_mutex_lock(&r->plock);
+	p->next = r->pending.next;
+	p->prev = &r->pending;
+	r->pending.next->prev = p;
+	r->pending.next = p;
+	p->in_list = 1;
+	pthread_mutex_unlock(&r->plock);
+}
+
+/* Answer p unless the watchdog (or the stop) already did; under the lock, so an event is
+ * answered once and its descriptor is still open when it is. */
+static void
+answer(struct rtp *r, struct pev *p, uint32_t response)
+{
+	pthread_mutex_lock(&r->plock);
+	if (p->in_list) {
+		p->prev->next = p->next;
+		p->next->prev = p->prev;
+		p->in_list = 0;
+		respond(r, p->fd, response);
+	}
+	pthread_mutex_unlock(&r->plock);
+}
+
+/* Answer ALLOW every pending event older than age seconds (all of them with age < 0). */
+static void
+answer_expired(struct rtp *r, double age)
+{
+	double now = rtp_now();
+	struct pev *p, *next;
+
+	pthread_mutex_lock(&r->plock);
+	for (p = r->pending.next; p != &r->pending; p = next) {
+		next = p->next;
+		if (age >= 0 && now - p->t0 < age)
+			continue;
+		p->prev->next = p->next;
+		p->next->prev = p->prev;
+		p->in_list = 0;
+		respond(r, p->fd, FAN_ALLOW);
+		if (age >= 0)
+			atomic_fetch_add(&r->stats.deadline_expired, 1);
+	}
+	pthread_mutex_unlock(&r->plock);
+}
+
+static void
+pev_free(struct pev *p)
+{
+	if (p == NULL)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->path);
+	free(p->exe);
+	free(p);
+}
+
+/* ---- deciding without a scan ---- */
+
+static char *
+fd_path(int fd)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static char *
+exe_of(pid_t pid)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return strdup("?");
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static int
+in_paths(struct rtp *r, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < r->o->npaths; i++)
+		if (under(path, r->o->paths[i]))
+			return 1;
+	return 0;
+}
+
+static int
+process_excluded(struct rtp *r, const char *exe)
+{
+	size_t i;
+
+	for (i = 0; i < r->o->nexclude_processes; i++)
+		if (strcmp(exe, r->o->exclude_processes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Let the event go without a scan: ALLOW a permission event, and drop the descriptor. */
+static void
+let_go(struct rtp *r, const struct fanotify_event_metadata *md, atomic_llong *counter)
+{
+	if (counter)
+		atomic_fetch_add(counter, 1);
+	if (md->mask & PERM_MASK)
+		respond(r, md->fd, FAN_ALLOW);
+	close(md->fd);
+}
+
+static void
+handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
+{
+	int perm = (md->mask & PERM_MASK) != 0;
+	struct pev *p;
+	struct stat st;
+	char *path;
+	size_t depth = 0;
+	int v;
+
+	if (md->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_EXEC))
+		atomic_fetch_add(&r->stats.ev_exec, 1);
+	else if (md->mask & (FAN_OPEN_PERM | FAN_OPEN))
+		atomic_fetch_add(&r->stats.ev_open, 1);
+	if (md->mask & FAN_CLOSE_WRITE)
+		atomic_fetch_add(&r->stats.ev_close_write, 1);
+	if (md->fd < 0)
+		return;
+	if (md->pid == r->self || (r->sched && md->pid == sched_child(r->sched))) {
+		let_go(r, md, &r->stats.self);
+		return;
+	}
+	if (fstat(md->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		let_go(r, md, NULL);
+		return;
+	}
+	if (md->mask & FAN_CLOSE_WRITE)
+		vcache_forget(r->vc, st.st_dev, st.st_ino);
+	path = fd_path(md->fd);
+	if (path == NULL) {
+		let_go(r, md, &r->stats.errors);
+		return;
+	}
+	if (!in_paths(r, path)) {
+		free(path);
+		let_go(r, md, &r->stats.outside);
+		return;
+	}
+	if (r->o->excl && scanner_excl_explain(r->o->excl, path, 0, NULL)) {
+		free(path);
+		let_go(r, md, &r->stats.excluded);
+		return;
+	}
+	if (r->o->max_file_size && (uint64_t)st.st_size > r->o->max_file_size) {
+		free(path);
+		let_go(r, md, &r->stats.too_large);
+		return;
+	}
+	v = (md->mask & FAN_CLOSE_WRITE) ? VC_UNKNOWN : vcache_get(r->vc, &st, r->sig_version);
+	if (v != VC_UNKNOWN) {
+		atomic_fetch_add(&r->stats.cache_hits, 1);
+		if (perm)
+			respond(r, md->fd, v == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
+		close(md->fd);
+		free(path);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		free(path);
+		let_go(r, md, &r->stats.errors);
+		return;
+	}
+	p->fd = md->fd;
+	p->mask = md->mask;
+	p->pid = md->pid;
+	p->t0 = rtp_now();
+	p->st = st;
+	p->path = path;
+	p->exe = exe_of(md->pid);
+	if (p->exe && process_excluded(r, p->exe)) {
+		p->fd = -1;
+		pev_free(p);
+		let_go(r, md, &r->stats.excluded);
+		return;
+	}
+	if (perm)
+		list_add(r, p);
+	if (queue_try_push(r->events, p, &depth) != 0) {
+		/* the scanning threads are behind: never make the system wait for them */
+		atomic_fetch_add(&r->stats.queue_full, 1);
+		answer(r, p, FAN_ALLOW);
+		pev_free(p);
+		return;
+	}
+	atomic_fetch_add(&r->stats.queued, 1);
+	if ((long long)depth > atomic_load(&r->stats.queue_high_water))
+		atomic_store(&r->stats.queue_high_water, (long long)depth);
+}
+
+/* ---- scanning threads ---- */
+
+struct worker {
+	struct rtp *r;
+	struct scanner_worker *sw;
+	pthread_t tid;
+};
+
+struct action {
+	char *path, *threat;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rtp *r = w->r;
+	struct pev *p;
+
+	while ((p = queue_pop(r->events)) != NULL) {
+		int perm = (p->mask & PERM_MASK) != 0;
+		struct scanner_verdict v;
+		double t0;
+		int64_t us;
+
+		atomic_fetch_sub(&r->stats.queued, 1);
+		if (atomic_load(&r->stopping)) {
+			answer(r, p, FAN_ALLOW);
+			pev_free(p);
+			continue;
+		}
+		t0 = rtp_now();
+		scanner_scan_fd(w->sw, p->fd, p->path, perm && r->blocking ? "blocked" : "reported",
+				&v);
+		us = (int64_t)((rtp_now() - t0) * 1e6);
+		atomic_fetch_add(&r->stats.scanned, 1);
+		top_add(r->by_file, p->path, us);
+		top_add(r->by_process, p->exe ? p->exe : "?", us);
+		if (v.errors)
+			atomic_fetch_add(&r->stats.errors, 1);
+		else if (!v.skipped)
+			vcache_put(r->vc, &p->st, r->sig_version, v.threats ? VC_INFECTED : VC_CLEAN);
+		if (v.threats) {
+			char *esc = vg_text_escape(p->path, strlen(p->path));
+			char *exe = vg_text_escape(p->exe ? p->exe : "?", strlen(p->exe ? p->exe : "?"));
+
+			atomic_fetch_add(&r->stats.threats, 1);
+			vg_log(VG_LOG_WARN, "%s: %s FOUND (%s by pid %d, %s)", esc ? esc : "?", v.name,
+			       perm && r->blocking ? "access denied" : "reported", (int)p->pid,
+			       exe ? exe : "?");
+			free(esc);
+			free(exe);
+		}
+		answer(r, p, v.threats && r->blocking ? FAN_DENY : FAN_ALLOW);
+		if (v.threats && r->actions) {
+			struct action *a = calloc(1, sizeof(*a));
+
+			if (a && (a->path = strdup(p->path)) && (a->threat = strdup(v.name)) &&
+			    queue_try_push(r->actions, a, NULL) == 0)
+				a = NULL;
+			if (a) {
+				free(a->path);
+				free(a->threat);
+				free(a);
+			}
+		}
+		pev_free(p);
+	}
+	return NULL;
+}
+
+/* Quarantine detections, one at a time, with a store handle and a vault of its own. */
+struct actor {
+	struct rtp *r;
+	int64_t scan_id;
+	pthread_t tid;
+};
+
+static void *
+actor_main(void *arg)
+{
+	struct actor *ac = arg;
+	struct rtp *r = ac->r;
+	struct store *st = NULL;
+	struct vault *v = NULL;
+	struct vg_error err;
+	struct action *a;
+
+	vg_error_init(&err);
+	if (store_open(r->o->state_dir, &st, &err) != VG_OK ||
+	    quarantine_open(st, r->o->state_dir, r->o->key_file, 0, &v, &err) != VG_OK)
+		vg_log(VG_LOG_ERROR, "real-time quarantine is off: %s", vg_error_msg(&err));
+	while ((a = queue_pop(r->actions)) != NULL) {
+		char *esc = vg_text_escape(a->path, strlen(a->path)), done[160];
+		int64_t id = 0;
+
+		vg_error_init(&err);
+		if (v && quarantine_add(v, a->path, a->threat, ac->scan_id, &id, &err) == VG_OK) {
+			snprintf(done, sizeof(done), "quarantined as item %lld", (long long)id);
+			vg_log(VG_LOG_WARN, "%s: quarantined as item %lld", esc ? esc : "?",
+			       (long long)id);
+		} else {
+			snprintf(done, sizeof(done), "quarantine failed: %.120s",
+				 v ? vg_error_msg(&err) : "no vault");
+			vg_log(VG_LOG_ERROR, "%s: %s", esc ? esc : "?", done);
+		}
+		if (st)
+			store_threat_set_action(st, ac->scan_id, a->path, done, &err);
+		free(esc);
+		free(a->path);
+		free(a->threat);
+		free(a);
+	}
+	quarantine_close(v);
+	store_close(st);
+	return NULL;
+}
+
+/* ---- marks ---- */
+
+static int
+pseudo_fs(const char *type)
+{
+	static const char *const skip[] = {
+		"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs",
+		"securityfs", "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs",
+		"binfmt_misc", "nsfs", "efivarfs", "rpc_pipefs", "selinuxfs", "devtmpfs",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strcmp(type, skip[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void
+unescape_octal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+static int
+marks_add(struct rtp *r, const char *path)
+{
+	char **v;
+	size_t i;
+
+	for (i = 0; i < r->nmarks; i++)
+		if (strcmp(r->marks[i], path) == 0)
+			return 0;
+	v = realloc(r->marks, (r->nmarks + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	r->marks = v;
+	if ((r->marks[r->nmarks] = strdup(path)) == NULL)
+		return -1;
+	r->nmarks++;
+	return 0;
+}
+
+/* The configured paths and every mount below them that holds files. */
+static void
+collect_marks(struct rtp *r)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	size_t i;
+
+	for (i = 0; i < r->o->npaths; i++)
+		marks_add(r, r->o->paths[i]);
+	while (f && fgets(line, sizeof(line), f)) {
+		char mnt[4096], type[64];
+		const char *dash = strstr(line, " - ");
+
+		if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(dash + 3, "%63s", type) != 1 || pseudo_fs(type))
+			continue;
+		unescape_octal(mnt);
+		for (i = 0; i < r->o->npaths; i++)
+			if (under(mnt, r->o->paths[i]) && strcmp(mnt, r->o->paths[i]) != 0)
+				marks_add(r, mnt);
+	}
+	if (f)
+		fclose(f);
+}
+
+static enum vg_err
+start_fanotify(struct rtp *r, struct vg_error *err)
+{
+	unsigned flags = FAN_CLOEXEC | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS |
+			 (r->blocking ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF);
+	uint64_t mask = r->blocking ? BLOCKING_MASK : PASSIVE_MASK;
+	size_t i;
+
+	r->fan = fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
+	if (r->fan < 0)
+		return vg_error_set(err, errno == EPERM ? VG_PERM : VG_IO,
+				    "cannot start fanotify: %s%s", strerror(errno),
+				    errno == EPERM ? " (real-time protection needs root)" : "");
+	collect_marks(r);
+	for (i = 0; i < r->nmarks; i++) {
+		int rc = fanotify_mark(r->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, mask, AT_FDCWD,
+				       r->marks[i]);
+
+		if (rc != 0 && errno == EINVAL) {
+			/* a kernel before 5.0 has no exec events */
+			mask &= ~(uint64_t)(FAN_OPEN_EXEC_PERM | FAN_OPEN_EXEC);
+			rc = fanotify_mark(r->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, mask, AT_FDCWD,
+					   r->marks[i]);
+		}
+		if (rc != 0) {
+			char *esc = vg_text_escape(r->marks[i], strlen(r->marks[i]));
+
+			if (i < r->o->npaths) {
+				vg_error_set(err, VG_IO, "cannot watch '%s': %s", esc ? esc : "?",
+					     strerror(errno));
+				free(esc);
+				return VG_IO;
+			}
+			vg_log(VG_LOG_WARN, "cannot watch the mount '%s': %s", esc ? esc : "?",
+			       strerror(errno));
+			free(esc);
+		}
+	}
+	return VG_OK;
+}
+
+/* ---- the control socket's answers ---- */
+
+static json_t *
+control_answer(const char *req, void *ctx)
+{
+	struct rtp *r = ctx;
+	char by[16] = "";
+	unsigned n = 20;
+
+	if (strcmp(req, "status") == 0) {
+		json_t *doc = rtp_stats_json(&r->stats), *marks = json_array(), *paths = json_array();
+		size_t i;
+
+		for (i = 0; i < r->nmarks; i++)
+			json_array_append_new(marks, vg_json_bytes(r->marks[i], strlen(r->marks[i])));
+		for (i = 0; i < r->o->npaths; i++)
+			json_array_append_new(paths, vg_json_bytes(r->o->paths[i],
+								   strlen(r->o->paths[i])));
+		json_object_set_new(doc, "running", json_true());
+		json_object_set_new(doc, "pid", json_integer(r->self));
+		json_object_set_new(doc, "mode", json_string(r->blocking ? "blocking" : "passive"));
+		json_object_set_new(doc, "paths", paths);
+		json_object_set_new(doc, "marks", marks);
+		json_object_set_new(doc, "threads", json_integer(r->o->threads));
+		json_object_set_new(doc, "deadline_ms", json_integer(r->o->deadline_ms));
+		json_object_set_new(doc, "sig_version", json_integer(r->sig_version));
+		json_object_set_new(doc, "queued",
+				    json_integer(atomic_load(&r->stats.queued)));
+		return doc;
+	}
+	if (sscanf(req, "top %15s %u", by, &n) >= 1 &&
+	    (strcmp(by, "process") == 0 || strcmp(by, "file") == 0))
+		return json_pack("{s:s, s:o}", "by", by, "top",
+				 top_json(strcmp(by, "process") == 0 ? r->by_process : r->by_file,
+					  n));
+	return json_pack("{s:s}", "error", "unknown request");
+}
+
+/* ---- the loop ---- */
+
+static void
+read_events(struct rtp *r)
+{
+	/* fanotify hands whole events only: a buffer aligned for its metadata */
+	static __thread union {
+		struct fanotify_event_metadata md;
+		char bytes[65536];
+	} buf;
+	const struct fanotify_event_metadata *md;
+	ssize_t len = read(r->fan, buf.bytes, sizeof(buf.bytes));
+
+	if (len < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			atomic_fetch_add(&r->stats.errors, 1);
+		return;
+	}
+	for (md = &buf.md; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
+		if (md->vers != FANOTIFY_METADATA_VERSION) {
+			vg_log(VG_LOG_ERROR, "fanotify metadata version %u is not %u", md->vers,
+			       FANOTIFY_METADATA_VERSION);
+			if (md->fd >= 0)
+				let_go(r, md, &r->stats.errors);
+			continue;
+		}
+		if (md->mask & FAN_Q_OVERFLOW) {
+			atomic_fetch_add(&r->stats.overflows, 1);
+			continue;
+		}
+		handle_event(r, md);
+	}
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	struct rtp *r = arg;
+
+	while (!atomic_load(&r->stopping)) {
+		answer_expired(r, (double)r->o->deadline_ms / 1000.0);
+		usleep(WATCHDOG_MS * 1000);
+	}
+	return NULL;
+}
+
+enum vg_err
+rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t scan_id,
+	struct scanner_totals *totals, struct vg_error *err)
+{
+	struct rtp *r = calloc(1, sizeof(*r));
+	struct worker *workers = NULL;
+	struct actor actor = { .r = r, .scan_id = scan_id };
+	struct control *ctl = NULL;
+	pthread_t watchdog;
+	int nthreads = o->threads > 0 ? o->threads : 1, started = 0, wd = 0, acting = 0, i;
+	enum vg_err e = VG_OK;
+
+	memset(totals, 0, sizeof(*totals));
+	if (r == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	r->o = o;
+	r->db = db;
+	r->fan = -1;
+	r->blocking = !o->passive;
+	r->self = getpid();
+	r->sig_version = sigdb_version(db);
+	r->pending.next = r->pending.prev = &r->pending;
+	pthread_mutex_init(&r->plock, NULL);
+	r->stats.started = rtp_now();
+	r->events = queue_create(EVENT_QUEUE);
+	r->by_process = top_create(TOP_ENTRIES);
+	r->by_file = top_create(TOP_ENTRIES);
+	r->vc = vcache_create(o->cache_entries);
+	workers = calloc((size_t)nthreads, sizeof(*workers));
+	if (r->events == NULL || r->by_process == NULL || r->by_file == NULL || r->vc == NULL ||
+	    workers == NULL) {
+		e = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto out;
+	}
+	if (o->quarantine && (r->actions = queue_create(ACTION_QUEUE)) == NULL) {
+		e = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto out;
+	}
+	e = control_start(o->state_dir, control_answer, r, &ctl, err);
+	if (e == VG_OK)
+		e = scanner_session_open(&o->scan, db, st, scan_id, NULL, &r->session, err);
+	for (i = 0; e == VG_OK && i < nthreads; i++) {
+		workers[i].r = r;
+		e = scanner_worker_create(r->session, &workers[i].sw, err);
+	}
+	/* everything that opens files (libmagic's database) is loaded before the marks */
+	if (e == VG_OK)
+		e = start_fanotify(r, err);
+	for (started = 0; e == VG_OK && started < nthreads; started++)
+		if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0)
+			break;
+	if (e == VG_OK && (started == 0 || pthread_create(&watchdog, NULL, watchdog_main, r) != 0))
+		e = vg_error_set(err, VG_NOMEM, "cannot start the scanning threads");
+	wd = e == VG_OK;
+	if (e == VG_OK && r->actions)
+		acting = pthread_create(&actor.tid, NULL, actor_main, &actor) == 0;
+	if (e == VG_OK && o->schedules && json_array_size(o->schedules) > 0)
+		e = sched_start(o, &r->sched, err);
+	if (e == VG_OK)
+		vg_log(VG_LOG_INFO, "real-time protection on (%s), %zu marks, %d threads",
+		       r->blocking ? "blocking" : "passive", r->nmarks, nthreads);
+	while (e == VG_OK && !*o->stop) {
+		struct pollfd p = { r->fan, POLLIN, 0 };
+
+		if (poll(&p, 1, 200) > 0 && (p.revents & POLLIN))
+			read_events(r);
+	}
+out:
+	/* the stop: nothing pending stays unanswered, then the marks go with the descriptor */
+	atomic_store(&r->stopping, 1);
+	sched_stop(r->sched);
+	if (wd)
+		pthread_join(watchdog, NULL);
+	answer_expired(r, -1);
+	if (r->events)
+		queue_close(r->events);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i].tid, NULL);
+	answer_expired(r, -1);
+	if (r->fan >= 0)
+		close(r->fan);
+	if (acting) {
+		queue_close(r->actions);
+		pthread_join(actor.tid, NULL);
+	}
+	control_stop(ctl);
+	totals->file_types = json_object();
+	for (i = 0; workers && i < nthreads; i++)
+		scanner_worker_destroy(workers[i].sw, totals->file_types);
+	if (r->session) {
+		json_t *types = totals->file_types;
+		enum vg_err e2 = scanner_session_close(r->session, totals, e == VG_OK ? err : NULL);
+
+		totals->file_types = types;
+		if (e == VG_OK)
+			e = e2;
+	}
+	if (o->events) {
+		json_t *stats = rtp_stats_json(&r->stats);
+
+		vg_event(o->events, VG_EVENT_OPTIONAL, "realtime_statistics", stats, NULL);
+	}
+	free(workers);
+	queue_destroy(r->events);
+	queue_destroy(r->actions);
+	top_destroy(r->by_process);
+	top_destroy(r->by_file);
+	vcache_destroy(r->vc);
+	for (i = 0; i < (int)r->nmarks; i++)
+		free(r->marks[i]);
+	free(r->marks);
+	pthread_mutex_destroy(&r->plock);
+	free(r);
+	return e;
+}

@@ -1,0 +1,264 @@
+/*
+ * realtime/sched.c — the daemon's scheduled scans (config scheduled_scans). A scan whose time
+ * has come, and that has not run since, runs as a child process of this same binary
+ * ("vigil scan quick|full -q") at the lowest CPU priority and idle I/O priority, so it is
+ * recorded in the scan history like any scan. A time missed by more than an hour (the
+ * daemon was down) waits for the next one. When each schedule last ran is kept in the store
+ * (meta "schedule.<type>.<day>.<HH:MM>"), so a restart does not run it twice.
+ */
+#include "realtime/rtp_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define MISSED_GRACE_S 3600
+#define TICK_MS 1000
+
+/* <linux/ioprio.h> is not in every libc's headers */
+#define IOPRIO_CLASS_IDLE 3
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_WHO_PROCESS 1
+
+struct sched {
+	const struct rtp_options *o;
+	struct store *st;
+	pthread_t tid;
+	atomic_int stop;
+	atomic_int child;
+};
+
+static int
+day_index(const char *day)
+{
+	static const char *const days[] = { "sunday", "monday", "tuesday", "wednesday",
+					    "thursday", "friday", "saturday" };
+	int d;
+
+	for (d = 0; d < 7; d++)
+		if (strcmp(day, days[d]) == 0)
+			return d;
+	return -1;
+}
+
+int64_t
+sched_last_due(json_t *s, int64_t now)
+{
+	const char *at = json_string_value(json_object_get(s, "time"));
+	const char *day = json_string_value(json_object_get(s, "day"));
+	time_t t = (time_t)now;
+	struct tm tm;
+	unsigned hh, mm;
+	int wday = day ? day_index(day) : -1, back;
+
+	if (at == NULL || sscanf(at, "%2u:%2u", &hh, &mm) != 2 || hh > 23 || mm > 59 ||
+	    (day && wday < 0) || localtime_r(&t, &tm) == NULL)
+		return -1;
+	for (back = 0; back < 9; back++) {
+		struct tm c = tm;
+		time_t due;
+
+		c.tm_mday -= back;
+		c.tm_hour = (int)hh;
+		c.tm_min = (int)mm;
+		c.tm_sec = 0;
+		c.tm_isdst = -1;
+		due = mktime(&c); /* normalises the day, and says which weekday it is */
+		if (due == (time_t)-1 || due > t)
+			continue;
+		if (wday < 0 || c.tm_wday == wday)
+			return (int64_t)due;
+	}
+	return -1;
+}
+
+/* Start "vigil scan TYPE -q" at low priority; its pid, or -1. */
+static pid_t
+spawn_scan(struct sched *s, const char *type)
+{
+	const struct rtp_options *o = s->o;
+	char *argv[10], *envp[4], env_state[4200];
+	int argc = 0;
+	pid_t pid;
+
+	snprintf(env_state, sizeof(env_state), "VIGIL_STATE_DIR=%s", o->state_dir);
+	envp[0] = env_state;
+	envp[1] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[2] = "LC_ALL=C";
+	envp[3] = NULL;
+	argv[argc++] = "vigil";
+	if (o->config_path) {
+		argv[argc++] = "--config";
+		argv[argc++] = (char *)o->config_path;
+	}
+	if (o->key_file) {
+		argv[argc++] = "--key-file";
+		argv[argc++] = (char *)o->key_file;
+	}
+	argv[argc++] = "scan";
+	argv[argc++] = (char *)type;
+	argv[argc++] = "-q";
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		/* the child: only async-signal-safe calls until exec */
+		setpriority(PRIO_PROCESS, 0, 19);
+		syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+		execve("/proc/self/exe", argv, envp);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+run_one(struct sched *s, json_t *entry, int64_t due)
+{
+	const char *type = json_string_value(json_object_get(entry, "type"));
+	int status = 0;
+	pid_t pid;
+	double t0 = rtp_now();
+
+	pid = spawn_scan(s, type);
+	if (pid < 0) {
+		vg_log(VG_LOG_ERROR, "scheduled %s scan: cannot start it: %s", type, strerror(errno));
+		return;
+	}
+	atomic_store(&s->child, pid);
+	vg_log(VG_LOG_INFO, "scheduled %s scan started (pid %d)", type, (int)pid);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (atomic_load(&s->stop))
+			kill(pid, SIGTERM); /* the scan records itself as interrupted */
+		usleep(100 * 1000);
+	}
+	atomic_store(&s->child, 0);
+	vg_log(VG_LOG_INFO, "scheduled %s scan ended: exit %d after %.1f s", type,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), rtp_now() - t0);
+	if (s->o->events)
+		vg_event(s->o->events, VG_EVENT_OPTIONAL, "scheduled_scan",
+			 json_pack("{s:s, s:I, s:i, s:f}", "scan_type", type, "due",
+				   (json_int_t)due, "exit_code",
+				   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				   "duration_s", rtp_now() - t0),
+			 NULL);
+}
+
+static void
+tick(struct sched *s)
+{
+	int64_t now = (int64_t)time(NULL);
+	json_t *entry;
+	size_t i;
+
+	json_array_foreach(s->o->schedules, i, entry) {
+		const char *day = json_string_value(json_object_get(entry, "day"));
+		char key[128], *last = NULL, stamp[32];
+		int64_t due = sched_last_due(entry, now);
+		struct vg_error err;
+
+		if (due < 0 || now - due > MISSED_GRACE_S || atomic_load(&s->stop))
+			continue;
+		snprintf(key, sizeof(key), "schedule.%s.%s.%s",
+			 json_string_value(json_object_get(entry, "type")), day ? day : "daily",
+			 json_string_value(json_object_get(entry, "time")));
+		vg_error_init(&err);
+		if (store_meta_get(s->st, key, &last, &err) != VG_OK)
+			continue;
+		if (last != NULL && strtoll(last, NULL, 10) >= due) {
+			free(last);
+			continue;
+		}
+		free(last);
+		/* recorded before it runs: a scan that crashes the machine is not retried in a loop */
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)due);
+		if (store_meta_set(s->st, key, stamp, &err) != VG_OK) {
+			vg_log(VG_LOG_ERROR, "scheduled scan: %s", vg_error_msg(&err));
+			continue;
+		}
+		run_one(s, entry, due);
+	}
+}
+
+static void *
+sched_main(void *arg)
+{
+	struct sched *s = arg;
+	int waited = TICK_MS;
+
+	while (!atomic_load(&s->stop)) {
+		if (waited >= TICK_MS) {
+			tick(s);
+			waited = 0;
+		}
+		usleep(100 * 1000);
+		waited += 100;
+	}
+	return NULL;
+}
+
+enum vg_err
+sched_start(const struct rtp_options *o, struct sched **out, struct vg_error *err)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	enum vg_err e;
+
+	*out = NULL;
+	if (s == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	s->o = o;
+	e = store_open(o->state_dir, &s->st, err);
+	if (e != VG_OK) {
+		free(s);
+		return e;
+	}
+	if (pthread_create(&s->tid, NULL, sched_main, s) != 0) {
+		store_close(s->st);
+		free(s);
+		return vg_error_set(err, VG_NOMEM, "cannot start the scheduler thread");
+	}
+	*out = s;
+	return VG_OK;
+}
+
+void
+sched_stop(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	atomic_store(&s->stop, 1);
+	pthread_join(s->tid, NULL);
+	store_close(s->st);
+	free(s);
+}
+
+pid_t
+sched_child(struct sched *s)
+{
+	return s ? (pid_t)atomic_load(&s->child) : 0;
+}
+
+enum vg_err
+rtp_scheduler_run(const struct rtp_options *o, struct vg_error *err)
+{
+	struct sched *s = NULL;
+	enum vg_err e = VG_OK;
+
+	if (o->schedules && json_array_size(o->schedules) > 0)
+		e = sched_start(o, &s, err);
+	while (e == VG_OK && !*o->stop)
+		usleep(200 * 1000);
+	sched_stop(s);
+	return e;
+}
