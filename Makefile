@@ -19,6 +19,8 @@ DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# Only for make bench: the tools vigil is measured against.
+DEPS_BENCH := yara clamav clamav-daemon clamdscan
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -69,7 +71,7 @@ $(VIGIL): $(CLI_OBJS) $(LIBVIGIL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEPS) $(EXTRA_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -85,10 +87,12 @@ check: deps
 	VIGIL=$(abspath $(VIGIL)) UNIT_BINS="$(UNIT_BINS)" tests/run.sh
 
 # Benchmarks measure; they never fail a build for being slow (see bench/).
-bench: deps
+bench:
+	$(MAKE) deps EXTRA_DEPS="$(DEPS_BENCH)"
 	$(MAKE) all
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
+	bench/rtp.sh $(VIGIL)
 
 clean:
 	rm -rf $(BUILD)

@@ -239,8 +239,20 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		let_go(r, md, NULL);
 		return;
 	}
-	if (md->mask & FAN_CLOSE_WRITE)
+	if (md->mask & FAN_CLOSE_WRITE) {
 		vcache_forget(r->vc, st.st_dev, st.st_ino);
+		v = VC_UNKNOWN;
+	} else {
+		/* first, before the path is even read: only files that were scanned are here */
+		v = vcache_get(r->vc, &st, r->sig_version);
+	}
+	if (v == VC_CLEAN || (v == VC_INFECTED && r->o->nexclude_processes == 0)) {
+		atomic_fetch_add(&r->stats.cache_hits, 1);
+		if (perm)
+			respond(r, md->fd, v == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
+		close(md->fd);
+		return;
+	}
 	path = fd_path(md->fd);
 	if (path == NULL) {
 		let_go(r, md, &r->stats.errors);
@@ -261,15 +273,6 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		let_go(r, md, &r->stats.too_large);
 		return;
 	}
-	v = (md->mask & FAN_CLOSE_WRITE) ? VC_UNKNOWN : vcache_get(r->vc, &st, r->sig_version);
-	if (v != VC_UNKNOWN) {
-		atomic_fetch_add(&r->stats.cache_hits, 1);
-		if (perm)
-			respond(r, md->fd, v == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
-		close(md->fd);
-		free(path);
-		return;
-	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		free(path);
@@ -287,6 +290,15 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		p->fd = -1;
 		pev_free(p);
 		let_go(r, md, &r->stats.excluded);
+		return;
+	}
+	if (v == VC_INFECTED) { /* known bad, and the process is not excluded */
+		atomic_fetch_add(&r->stats.cache_hits, 1);
+		if (perm)
+			respond(r, md->fd, r->blocking ? FAN_DENY : FAN_ALLOW);
+		p->fd = -1;
+		pev_free(p);
+		close(md->fd);
 		return;
 	}
 	if (perm)
@@ -350,9 +362,10 @@ worker_main(void *arg)
 			char *exe = vg_text_escape(p->exe ? p->exe : "?", strlen(p->exe ? p->exe : "?"));
 
 			atomic_fetch_add(&r->stats.threats, 1);
-			vg_log(VG_LOG_WARN, "%s: %s FOUND (%s by pid %d, %s)", esc ? esc : "?", v.name,
-			       perm && r->blocking ? "access denied" : "reported", (int)p->pid,
-			       exe ? exe : "?");
+			vg_log(VG_LOG_WARN, "%s: %s FOUND (%s by pid %d, %s%s)", esc ? esc : "?",
+			       v.name, (p->mask & FAN_CLOSE_WRITE) ? "written" : "opened",
+			       (int)p->pid, exe ? exe : "?",
+			       perm && r->blocking ? ": access denied" : "");
 			free(esc);
 			free(exe);
 		}

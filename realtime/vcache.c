@@ -1,8 +1,8 @@
 /*
  * realtime/vcache.c — the verdict cache: a clean file opened again costs a lookup, not a
  * scan. Keyed by device and inode; an entry holds only for the same size, mtime, ctime and
- * sig_version, and a write (FAN_CLOSE_WRITE) forgets it. Direct-mapped: bounded memory, a
- * collision replaces the older entry.
+ * sig_version, and a write (FAN_CLOSE_WRITE) forgets it. Four-way set-associative: bounded
+ * memory, and a fifth file in a set replaces the one used least recently.
  */
 #include "realtime/rtp_int.h"
 
@@ -10,17 +10,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define WAYS 4
+
 struct slot {
 	dev_t dev;
 	ino_t ino;
 	int64_t size, mtime_ns, ctime_ns, sig;
 	int verdict;
+	uint64_t used;		/* when it was last put or hit (a counter) */
 };
 
 struct vcache {
 	pthread_mutex_t lock;
 	struct slot *v;
-	size_t mask;
+	size_t mask;		/* of the set index: WAYS slots per set */
+	uint64_t clock;
 };
 
 struct vcache *
@@ -38,7 +42,7 @@ vcache_create(int64_t entries)
 		free(vc);
 		return NULL;
 	}
-	vc->mask = n - 1;
+	vc->mask = n / WAYS - 1;
 	pthread_mutex_init(&vc->lock, NULL);
 	return vc;
 }
@@ -53,12 +57,28 @@ vcache_destroy(struct vcache *vc)
 	free(vc);
 }
 
-static size_t
-slot_of(const struct vcache *vc, dev_t dev, ino_t ino)
+/* The WAYS slots of the set of (dev, ino). */
+static struct slot *
+set_of(const struct vcache *vc, dev_t dev, ino_t ino)
 {
-	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4full;
+	uint64_t h = (uint64_t)ino ^ (uint64_t)dev * 0x9e3779b97f4a7c15ull;
 
-	return (size_t)(h ^ (h >> 29)) & vc->mask;
+	/* splitmix64's finaliser: every bit of the inode reaches the low bits */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return &vc->v[WAYS * ((size_t)h & vc->mask)];
+}
+
+static struct slot *
+find(struct slot *set, dev_t dev, ino_t ino)
+{
+	int i;
+
+	for (i = 0; i < WAYS; i++)
+		if (set[i].verdict != VC_UNKNOWN && set[i].dev == dev && set[i].ino == ino)
+			return &set[i];
+	return NULL;
 }
 
 static int64_t
@@ -74,11 +94,12 @@ vcache_get(struct vcache *vc, const struct stat *st, int64_t sig_version)
 	int verdict = VC_UNKNOWN;
 
 	pthread_mutex_lock(&vc->lock);
-	s = &vc->v[slot_of(vc, st->st_dev, st->st_ino)];
-	if (s->verdict != VC_UNKNOWN && s->dev == st->st_dev && s->ino == st->st_ino &&
-	    s->size == st->st_size && s->mtime_ns == ns(st->st_mtim) &&
-	    s->ctime_ns == ns(st->st_ctim) && s->sig == sig_version)
+	s = find(set_of(vc, st->st_dev, st->st_ino), st->st_dev, st->st_ino);
+	if (s != NULL && s->size == st->st_size && s->mtime_ns == ns(st->st_mtim) &&
+	    s->ctime_ns == ns(st->st_ctim) && s->sig == sig_version) {
 		verdict = s->verdict;
+		s->used = ++vc->clock;
+	}
 	pthread_mutex_unlock(&vc->lock);
 	return verdict;
 }
@@ -88,10 +109,20 @@ vcache_put(struct vcache *vc, const struct stat *st, int64_t sig_version, int ve
 {
 	struct slot *s;
 
+	struct slot *set;
+
 	pthread_mutex_lock(&vc->lock);
-	s = &vc->v[slot_of(vc, st->st_dev, st->st_ino)];
+	set = set_of(vc, st->st_dev, st->st_ino);
+	s = find(set, st->st_dev, st->st_ino);
+	if (s == NULL) {
+		int i;
+
+		for (s = &set[0], i = 1; i < WAYS; i++)
+			if (set[i].used < s->used)
+				s = &set[i];
+	}
 	*s = (struct slot){ st->st_dev, st->st_ino, st->st_size, ns(st->st_mtim),
-			    ns(st->st_ctim), sig_version, verdict };
+			    ns(st->st_ctim), sig_version, verdict, ++vc->clock };
 	pthread_mutex_unlock(&vc->lock);
 }
 
@@ -101,8 +132,8 @@ vcache_forget(struct vcache *vc, dev_t dev, ino_t ino)
 	struct slot *s;
 
 	pthread_mutex_lock(&vc->lock);
-	s = &vc->v[slot_of(vc, dev, ino)];
-	if (s->dev == dev && s->ino == ino)
+	s = find(set_of(vc, dev, ino), dev, ino);
+	if (s != NULL)
 		s->verdict = VC_UNKNOWN;
 	pthread_mutex_unlock(&vc->lock);
 }

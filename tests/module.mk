@@ -6,6 +6,7 @@ UNIT_TESTS += tests/unit/test_hashes.c
 UNIT_TESTS += tests/unit/test_scanner.c
 UNIT_TESTS += tests/unit/test_quarantine.c
 UNIT_TESTS += tests/unit/test_reports.c
+UNIT_TESTS += tests/unit/test_realtime.c
 
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
 
