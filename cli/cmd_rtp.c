@@ -73,28 +73,33 @@ strv_release(struct strv *s)
 	s->n = 0;
 }
 
-/* A watched folder: absolute, existing, a folder. */
+/* A watched folder: existing, a folder, its real path (events name files by real paths). */
 static int
 add_path(struct cli *cli, struct strv *paths, const char *p)
 {
 	struct stat st;
-	char *abs = NULL;
+	char *real = realpath(p, NULL);
+	const char *why = NULL;
 
-	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (real == NULL)
+		why = strerror(errno);
+	else if (stat(real, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a folder";
+	if (why != NULL) {
 		char *esc = vg_text_escape(p, strlen(p));
 
-		vg_error_set(&cli->err, VG_NOENT, "cannot watch '%s': %s", esc ? esc : "?",
-			     errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a folder");
+		vg_error_set(&cli->err, VG_NOENT, "cannot watch '%s': %s", esc ? esc : "?", why);
 		free(esc);
+		free(real);
 		return cli_fail(cli, VG_NOENT);
 	}
-	if (vg_path_absolute(p, &abs, &cli->err) != VG_OK)
-		return cli_fail(cli, VG_NOMEM);
-	if (strv_add(paths, abs) != 0) {
-		free(abs);
+	if (strv_add(paths, real) != 0) {
+		free(real);
 		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
 	}
-	free(abs);
+	free(real);
 	return 0;
 }
 
@@ -133,7 +138,9 @@ setup(struct cli *cli, struct rtp_setup *s, int passive)
 	s->o.deadline_ms = config_get_int(cli->cfg, "realtime.scan_deadline_ms");
 	s->o.max_file_size = (uint64_t)config_get_int(cli->cfg, "realtime.max_file_size");
 	s->o.cache_entries = config_get_int(cli->cfg, "realtime.verdict_cache_entries");
-	s->o.quarantine = strcmp(config_get_string(cli->cfg, "antivirus_engine.default_action"),
+	/* passive mode reports and never acts: no quarantine either */
+	s->o.quarantine = !s->o.passive &&
+			  strcmp(config_get_string(cli->cfg, "antivirus_engine.default_action"),
 				 "quarantine") == 0;
 	s->o.state_dir = cli->state_dir;
 	s->o.key_file = cli->key_file;
@@ -174,14 +181,42 @@ setup(struct cli *cli, struct rtp_setup *s, int passive)
 	return 0;
 }
 
+/* Before anything is recorded: one real-time protection per state folder, and root. */
+static int
+can_run(struct cli *cli)
+{
+	json_t *status = NULL;
+	struct vg_error e2;
+
+	vg_error_init(&e2);
+	if (rtp_query(cli->state_dir, "status", &status, &e2) == VG_OK) {
+		long long pid = (long long)json_integer_value(json_object_get(status, "pid"));
+
+		json_decref(status);
+		return cli_fail(cli, vg_error_set(&cli->err, VG_EXISTS,
+						  "real-time protection is already running for "
+						  "state folder '%s' (pid %lld)",
+						  cli->state_dir, pid));
+	}
+	if (geteuid() != 0)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_PERM,
+						  "real-time protection needs root (fanotify)"));
+	return 0;
+}
+
 /* Run real-time protection as a scan of type "realtime" until SIGINT/SIGTERM. */
 static int
 run(struct cli *cli, struct rtp_setup *s)
 {
 	struct scanner_totals totals;
-	int64_t scan_id;
+	int64_t scan_id, stale = 0;
 	enum vg_err e;
 
+	if (can_run(cli) != 0)
+		return EXIT_FAILED;
+	/* a real-time scan still "running" was killed: only one runs per state folder */
+	if (store_scan_interrupt_stale(cli->st, "realtime", &stale, &cli->err) != VG_OK)
+		return cli_fail(cli, cli->err.code);
 	if (cli_scan_begin(cli, s->db, &(struct cli_scan){ .type = "realtime",
 							   .threads = s->o.threads,
 							   .roots = s->paths.v,
@@ -376,6 +411,47 @@ startup_events(struct cli *cli, struct vg_eventlog *log)
 	free(pid);
 }
 
+/* Real-time protection of another process (rtp run) answers on the socket. */
+static int
+can_run_scheduler_only(struct cli *cli)
+{
+	json_t *status = NULL;
+	struct vg_error e2;
+
+	vg_error_init(&e2);
+	if (rtp_query(cli->state_dir, "status", &status, &e2) != VG_OK)
+		return 0;
+	json_decref(status);
+	return cli_fail(cli, vg_error_set(&cli->err, VG_EXISTS, "real-time protection is "
+					  "already running for state folder '%s'",
+					  cli->state_dir));
+}
+
+/* Another daemon of this state folder alive? Refused before anything is written. */
+static int
+daemon_running(struct cli *cli)
+{
+	char *pid = NULL, proc[64], exe[4096], self[4096];
+	ssize_t n, m;
+	struct vg_error e2;
+
+	vg_error_init(&e2);
+	if (store_meta_get(cli->st, "daemon_pid", &pid, &e2) != VG_OK || pid == NULL)
+		return can_run_scheduler_only(cli);
+	snprintf(proc, sizeof(proc), "/proc/%s/exe", pid);
+	n = readlink(proc, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0 &&
+	    atoi(pid) != (int)getpid()) {
+		vg_error_set(&cli->err, VG_EXISTS, "a vigil daemon is already running for state "
+			     "folder '%s' (pid %s)", cli->state_dir, pid);
+		free(pid);
+		return cli_fail(cli, VG_EXISTS);
+	}
+	free(pid);
+	return can_run_scheduler_only(cli);
+}
+
 int
 cmd_daemon(struct cli *cli)
 {
@@ -389,6 +465,8 @@ cmd_daemon(struct cli *cli)
 	if (cli->argc != 1)
 		return cli_usage(cli, "daemon takes no argument ('%s')", cli->argv[1]);
 	memset(&s, 0, sizeof(s));
+	if (daemon_running(cli) != 0)
+		return EXIT_FAILED;
 	logpath = vg_path_join(cli->state_dir, "vigil.log");
 	logf = logpath ? fopen(logpath, "ae") : NULL;
 	if (logf) {

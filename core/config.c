@@ -1,6 +1,7 @@
 /* core/config.c — loading, layering and writing the JSON configuration. */
 #include "core/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +92,25 @@ check_schedules(json_t *v, char *buf, size_t n)
 			snprintf(buf, n, "scheduled_scans[%zu].type must be \"quick\" or \"full\"", i);
 			return -1;
 		}
-		if (time == NULL || sscanf(time, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 ||
-		    mm > 59 || strlen(time) != 5) {
+		if (time == NULL || strlen(time) != 5 || !isdigit((unsigned char)time[0]) ||
+		    !isdigit((unsigned char)time[1]) || time[2] != ':' ||
+		    !isdigit((unsigned char)time[3]) || !isdigit((unsigned char)time[4]) ||
+		    sscanf(time, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 || mm > 59) {
 			snprintf(buf, n, "scheduled_scans[%zu].time must be HH:MM (24 hours)", i);
 			return -1;
+		}
+		{
+			const char *key;
+			json_t *val;
+
+			json_object_foreach(e, key, val) {
+				if (strcmp(key, "type") != 0 && strcmp(key, "time") != 0 &&
+				    strcmp(key, "day") != 0) {
+					snprintf(buf, n, "scheduled_scans[%zu] has an unknown key "
+						 "\"%.40s\" (type, time, day)", i, key);
+					return -1;
+				}
+			}
 		}
 		if (day == NULL)
 			continue;
@@ -106,6 +122,43 @@ check_schedules(json_t *v, char *buf, size_t n)
 				 "(\"monday\" ... \"sunday\"), or absent for every day", i);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* Every entry an absolute path. */
+static int
+check_absolute(json_t *v, char *buf, size_t n)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(v, i, e) {
+		if (json_string_value(e)[0] != '/') {
+			snprintf(buf, n, "[%zu] must be an absolute path, not \"%.80s\"", i,
+				 json_string_value(e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_paths(json_t *v, char *buf, size_t n)
+{
+	if (json_array_size(v) == 0) {
+		snprintf(buf, n, "must name at least one folder");
+		return -1;
+	}
+	return check_absolute(v, buf, n);
+}
+
+static int
+check_deadline(json_t *v, char *buf, size_t n)
+{
+	if (json_integer_value(v) < 10) {
+		snprintf(buf, n, "must be at least 10 (milliseconds)");
+		return -1;
 	}
 	return 0;
 }
@@ -153,12 +206,14 @@ static const struct config_key keys[] = {
 	{ "sigdb.bundle_public_key", CFG_STRING, "\"\"",
 	  "Ed25519 public key (PEM file) that signs trusted offline bundles", NULL },
 	{ "realtime.exclude_processes", CFG_STRINGS, "[]",
-	  "real-time: executables (full paths) whose file accesses are not scanned", NULL },
+	  "real-time: executables (full paths) whose file accesses are not scanned",
+	  check_absolute },
 	{ "realtime.max_file_size", CFG_INT, "104857600",
 	  "real-time: larger files are allowed unscanned and counted", NULL },
-	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection", NULL },
+	{ "realtime.paths", CFG_STRINGS, "[\"/\"]", "folders watched by real-time protection",
+	  check_paths },
 	{ "realtime.scan_deadline_ms", CFG_INT, "5000",
-	  "real-time: a scan that takes longer is answered allow and counted", NULL },
+	  "real-time: a scan that takes longer is answered allow and counted", check_deadline },
 	{ "realtime.threads", CFG_INT, "2", "real-time: scanning threads", NULL },
 	{ "realtime.verdict_cache_entries", CFG_INT, "65536",
 	  "real-time: files remembered as scanned (device, inode, times, sig_version)", NULL },

@@ -156,41 +156,59 @@ store_rows_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *
 	return VG_OK;
 }
 
-static enum vg_err
-migrate(struct store *st, struct vg_error *err)
+/* PRAGMA user_version: how many migrations this store has had. */
+static int
+schema_version(struct store *st)
 {
 	sqlite3_stmt *s;
-	int version = 0;
-	size_t i;
+	int version = -1;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return store_fail(st, "read the schema version", err);
+		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	if ((size_t)version > sizeof(migrations) / sizeof(migrations[0]))
-		return vg_error_set(err, VG_STORE,
-				    "store '%s' has schema version %d, newer than this vigil knows",
-				    st->path, version);
-	for (i = (size_t)version; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
-		char pragma[64];
+	return version;
+}
 
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+/*
+ * Apply the missing migrations, one transaction each. The version is read again inside the
+ * write transaction, so two processes opening a new store at once never apply one twice.
+ */
+static enum vg_err
+migrate(struct store *st, struct vg_error *err)
+{
+	const size_t n = sizeof(migrations) / sizeof(migrations[0]);
+	int current = schema_version(st);
+
+	/* up to date: no write lock (a scan may hold it for a while) */
+	if (current >= 0 && (size_t)current == n)
+		return VG_OK;
+	for (;;) {
+		char pragma[64];
+		int version;
+
 		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 			return store_fail(st, "migrate the schema", err);
-		if (sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+		version = schema_version(st);
+		if (version < 0 || (size_t)version >= n) {
+			sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+			if (version < 0)
+				return store_fail(st, "read the schema version", err);
+			if ((size_t)version > n)
+				return vg_error_set(err, VG_STORE, "store '%s' has schema version %d, "
+						    "newer than this vigil knows", st->path, version);
+			return VG_OK;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+		if (sqlite3_exec(st->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			store_fail(st, "migrate the schema", err);
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return VG_STORE;
 		}
-		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			/* Another process migrated at the same moment: re-read and go on. */
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return migrate(st, err);
-		}
 	}
-	return VG_OK;
 }
 
 enum vg_err
@@ -212,17 +230,23 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
 	{
-		/* create the file 0600 before SQLite does, whatever the umask */
-		int fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		/*
+		 * Create the file 0600 before SQLite does, whatever the umask — only when it is
+		 * missing: closing any descriptor of an open database would drop the POSIX locks
+		 * of this process's other connections to it (and another process could then
+		 * checkpoint and delete the WAL they still write to).
+		 */
+		int fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-		if (fd < 0) {
+		if (fd < 0 && errno != EEXIST) {
 			rc = vg_error_set(err, VG_STORE, "cannot open store '%s': %s", st->path,
 					  strerror(errno));
 			free(st->path);
 			free(st);
 			return rc;
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 					       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -232,12 +256,21 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(st->db, 60000);
-	if (sqlite3_exec(st->db, "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 "PRAGMA secure_delete=ON;"
-			 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = store_fail(st, "open the store", err);
-		store_close(st);
-		return rc;
+	{
+		/* switching a new database to WAL takes a lock the busy handler does not wait
+		 * for: two first uses at once retry instead of failing */
+		int tries = 0, r;
+
+		while ((r = sqlite3_exec(st->db, "PRAGMA page_size=65536; PRAGMA journal_mode=WAL;"
+					 "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+					 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL)) == SQLITE_BUSY &&
+		       tries++ < 600)
+			usleep(100 * 1000);
+		if (r != SQLITE_OK) {
+			rc = store_fail(st, "open the store", err);
+			store_close(st);
+			return rc;
+		}
 	}
 	rc = migrate(st, err);
 	for (i = 0; rc == VG_OK && i < SQL__COUNT; i++)

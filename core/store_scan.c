@@ -536,3 +536,15 @@ store_report_find_json(struct store *st, const char *sha256, json_t **out, struc
 	sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
 	return store_rows_json(st, s, report_found_row, "find reports", out, err);
 }
+
+enum vg_err
+store_scan_interrupt_stale(struct store *st, const char *type, int64_t *n, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_INTERRUPT_STALE);
+	enum vg_err rc;
+
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	rc = store_exec(st, s, "close interrupted scans", err);
+	*n = rc == VG_OK ? sqlite3_changes(st->db) : 0;
+	return rc;
+}

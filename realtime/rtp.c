@@ -48,6 +48,7 @@ struct rtp {
 	int fan;
 	int blocking;
 	pid_t self;
+	char *self_exe;			/* vigil itself: its on-demand scans read what they like */
 	int64_t sig_version;
 	struct queue *events, *actions;
 	pthread_mutex_t plock;
@@ -92,18 +93,22 @@ list_add(struct rtp *r, struct pev *p)
 }
 
 /* Answer p unless the watchdog (or the stop) already did; under the lock, so an event is
- * answered once and its descriptor is still open when it is. */
-static void
+ * answered once and its descriptor is still open when it is. 1 when this call answered. */
+static int
 answer(struct rtp *r, struct pev *p, uint32_t response)
 {
+	int answered = 0;
+
 	pthread_mutex_lock(&r->plock);
 	if (p->in_list) {
 		p->prev->next = p->next;
 		p->next->prev = p->prev;
 		p->in_list = 0;
 		respond(r, p->fd, response);
+		answered = 1;
 	}
 	pthread_mutex_unlock(&r->plock);
+	return answered;
 }
 
 /* Answer ALLOW every pending event older than age seconds (all of them with age < 0). */
@@ -246,7 +251,7 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		/* first, before the path is even read: only files that were scanned are here */
 		v = vcache_get(r->vc, &st, r->sig_version);
 	}
-	if (v == VC_CLEAN || (v == VC_INFECTED && r->o->nexclude_processes == 0)) {
+	if (v == VC_CLEAN) {
 		atomic_fetch_add(&r->stats.cache_hits, 1);
 		if (perm)
 			respond(r, md->fd, v == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
@@ -286,6 +291,12 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 	p->st = st;
 	p->path = path;
 	p->exe = exe_of(md->pid);
+	if (p->exe && r->self_exe && strcmp(p->exe, r->self_exe) == 0) {
+		p->fd = -1;
+		pev_free(p);
+		let_go(r, md, &r->stats.self);
+		return;
+	}
 	if (p->exe && process_excluded(r, p->exe)) {
 		p->fd = -1;
 		pev_free(p);
@@ -335,7 +346,8 @@ worker_main(void *arg)
 	struct pev *p;
 
 	while ((p = queue_pop(r->events)) != NULL) {
-		int perm = (p->mask & PERM_MASK) != 0;
+		int perm = (p->mask & PERM_MASK) != 0, cached;
+		const char *action = "reported";
 		struct scanner_verdict v;
 		double t0;
 		int64_t us;
@@ -346,9 +358,17 @@ worker_main(void *arg)
 			pev_free(p);
 			continue;
 		}
+		/* another event for the same file may have been scanned meanwhile */
+		cached = (p->mask & FAN_CLOSE_WRITE) ? VC_UNKNOWN
+						     : vcache_get(r->vc, &p->st, r->sig_version);
+		if (cached != VC_UNKNOWN) {
+			atomic_fetch_add(&r->stats.cache_hits, 1);
+			answer(r, p, cached == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
+			pev_free(p);
+			continue;
+		}
 		t0 = rtp_now();
-		scanner_scan_fd(w->sw, p->fd, p->path, perm && r->blocking ? "blocked" : "reported",
-				&v);
+		scanner_scan_fd(w->sw, p->fd, p->path, &v);
 		us = (int64_t)((rtp_now() - t0) * 1e6);
 		atomic_fetch_add(&r->stats.scanned, 1);
 		top_add(r->by_file, p->path, us);
@@ -357,6 +377,14 @@ worker_main(void *arg)
 			atomic_fetch_add(&r->stats.errors, 1);
 		else if (!v.skipped)
 			vcache_put(r->vc, &p->st, r->sig_version, v.threats ? VC_INFECTED : VC_CLEAN);
+		/* what was done is recorded only once it is done: a deadline may have let it by */
+		if (v.threats && perm && r->blocking)
+			action = answer(r, p, FAN_DENY) ? "blocked" : "reported (the open was let "
+								      "through: the scan passed "
+								      "the deadline)";
+		else
+			answer(r, p, FAN_ALLOW);
+		scanner_record(w->sw, action);
 		if (v.threats) {
 			char *esc = vg_text_escape(p->path, strlen(p->path));
 			char *exe = vg_text_escape(p->exe ? p->exe : "?", strlen(p->exe ? p->exe : "?"));
@@ -365,11 +393,10 @@ worker_main(void *arg)
 			vg_log(VG_LOG_WARN, "%s: %s FOUND (%s by pid %d, %s%s)", esc ? esc : "?",
 			       v.name, (p->mask & FAN_CLOSE_WRITE) ? "written" : "opened",
 			       (int)p->pid, exe ? exe : "?",
-			       perm && r->blocking ? ": access denied" : "");
+			       strcmp(action, "blocked") == 0 ? ": access denied" : "");
 			free(esc);
 			free(exe);
 		}
-		answer(r, p, v.threats && r->blocking ? FAN_DENY : FAN_ALLOW);
 		if (v.threats && r->actions) {
 			struct action *a = calloc(1, sizeof(*a));
 
@@ -422,8 +449,8 @@ actor_main(void *arg)
 				 v ? vg_error_msg(&err) : "no vault");
 			vg_log(VG_LOG_ERROR, "%s: %s", esc ? esc : "?", done);
 		}
-		if (st)
-			store_threat_set_action(st, ac->scan_id, a->path, done, &err);
+		/* through the writer: after the detection's own row, whenever that is written */
+		scanner_session_note_action(r->session, a->path, done);
 		free(esc);
 		free(a->path);
 		free(a->threat);
@@ -660,6 +687,7 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	r->fan = -1;
 	r->blocking = !o->passive;
 	r->self = getpid();
+	r->self_exe = exe_of(r->self);
 	r->sig_version = sigdb_version(db);
 	r->pending.next = r->pending.prev = &r->pending;
 	pthread_mutex_init(&r->plock, NULL);
@@ -752,6 +780,7 @@ out:
 		free(r->marks[i]);
 	free(r->marks);
 	pthread_mutex_destroy(&r->plock);
+	free(r->self_exe);
 	free(r);
 	return e;
 }

@@ -81,20 +81,33 @@ sched_last_due(json_t *s, int64_t now)
 	return -1;
 }
 
-/* Start "vigil scan TYPE -q" at low priority; its pid, or -1. */
+extern char **environ;
+
+/*
+ * Start "vigil scan TYPE -q" at low priority; its pid, or -1. The child gets the daemon's
+ * environment (VIGIL_MANAGED_CONFIG, TZ, ...) with VIGIL_STATE_DIR set to the daemon's.
+ */
 static pid_t
 spawn_scan(struct sched *s, const char *type)
 {
 	const struct rtp_options *o = s->o;
-	char *argv[10], *envp[4], env_state[4200];
+	char *argv[10], **envp, *state = NULL;
+	size_t n = 0, k = 0;
 	int argc = 0;
 	pid_t pid;
 
-	snprintf(env_state, sizeof(env_state), "VIGIL_STATE_DIR=%s", o->state_dir);
-	envp[0] = env_state;
-	envp[1] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	envp[2] = "LC_ALL=C";
-	envp[3] = NULL;
+	while (environ[n])
+		n++;
+	envp = calloc(n + 2, sizeof(*envp));
+	if (envp == NULL || asprintf(&state, "VIGIL_STATE_DIR=%s", o->state_dir) < 0) {
+		free(envp);
+		return -1;
+	}
+	for (n = 0; environ[n]; n++)
+		if (strncmp(environ[n], "VIGIL_STATE_DIR=", 16) != 0)
+			envp[k++] = environ[n];
+	envp[k++] = state;
+	envp[k] = NULL;
 	argv[argc++] = "vigil";
 	if (o->config_path) {
 		argv[argc++] = "--config";
@@ -116,6 +129,8 @@ spawn_scan(struct sched *s, const char *type)
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
+	free(envp);
+	free(state);
 	return pid;
 }
 

@@ -61,9 +61,10 @@ struct engine {
 	unsigned owner_next;
 	struct type_count types[TYPES_MAX];
 	int ntypes;
-	/* engine_scan_fd: what was found, and the action recorded with detections */
+	/* engine_scan_fd: what was found; its detections are held until engine_record */
 	struct scanner_verdict *verdict;
-	const char *action;
+	struct result **held;
+	size_t nheld, capheld;
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -245,6 +246,9 @@ engine_destroy(struct engine *e)
 		magic_close(e->magic);
 	if (e->magic_text)
 		magic_close(e->magic_text);
+	while (e->nheld > 0)
+		result_free(e->held[--e->nheld]);
+	free(e->held);
 	free(e->buf);
 	free(e->m);
 	free(e);
@@ -367,6 +371,23 @@ define_vars(struct engine *e, const struct object *obj, const char *mime)
 	free(dir);
 }
 
+/* engine_scan_fd: keep a detection until the caller knows what was done about it. */
+static int
+hold(struct engine *e, struct result *r)
+{
+	if (e->nheld == e->capheld) {
+		size_t cap = e->capheld ? e->capheld * 2 : 8;
+		struct result **v = realloc(e->held, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		e->held = v;
+		e->capheld = cap;
+	}
+	e->held[e->nheld++] = r;
+	return 0;
+}
+
 static void
 push_result(struct scan_ctx *c, struct result *r)
 {
@@ -473,7 +494,6 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
 			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
-		r->action = e->action;
 		if (allowed) {
 			r->allowed_by = strdup(allowed);
 			atomic_fetch_add(&e->c->allowed, 1);
@@ -485,6 +505,8 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 				snprintf(e->verdict->name, sizeof(e->verdict->name), "%s",
 					 r->name ? r->name : "");
 		}
+		if (e->verdict && hold(e, r) == 0)
+			continue;
 		push_result(e->c, r);
 	}
 }
@@ -763,18 +785,27 @@ engine_scan_file(struct engine *e, struct job *j)
 }
 
 void
-engine_scan_fd(struct engine *e, int fd, const char *path, const char *action,
-	       struct scanner_verdict *v)
+engine_scan_fd(struct engine *e, int fd, const char *path, struct scanner_verdict *v)
 {
 	struct stat st;
 
 	memset(v, 0, sizeof(*v));
 	e->verdict = v;
-	e->action = action;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		v->skipped = 1;
 	else
 		scan_open_file(e, fd, path, &st);
 	e->verdict = NULL;
-	e->action = NULL;
+}
+
+void
+engine_record(struct engine *e, const char *action)
+{
+	size_t i;
+
+	for (i = 0; i < e->nheld; i++) {
+		e->held[i]->action = action;
+		push_result(e->c, e->held[i]);
+	}
+	e->nheld = 0;
 }

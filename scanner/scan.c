@@ -48,6 +48,7 @@ result_free(struct result *r)
 	free(r->type);
 	free(r->reason);
 	free(r->allowed_by);
+	free(r->note);
 	free(r);
 }
 
@@ -112,6 +113,8 @@ write_result(struct writer *w, struct result *r)
 	if (r->kind == RES_PROBLEM)
 		return store_problem_add(w->st, w->scan_id, r->path, r->path_len, r->member,
 					 r->member_len, r->problem, r->reason, &w->err);
+	if (r->kind == RES_ACTION)
+		return store_threat_set_action(w->st, w->scan_id, r->path, r->note, &w->err);
 	if (r->kind == RES_FILE) {
 		r->inv.path = r->path;
 		r->inv.path_len = r->path_len;
@@ -331,10 +334,30 @@ scanner_worker_destroy(struct scanner_worker *w, json_t *file_types)
 }
 
 void
-scanner_scan_fd(struct scanner_worker *w, int fd, const char *path, const char *action,
-		struct scanner_verdict *v)
+scanner_scan_fd(struct scanner_worker *w, int fd, const char *path, struct scanner_verdict *v)
 {
-	engine_scan_fd(w->e, fd, path, action, v);
+	engine_scan_fd(w->e, fd, path, v);
+}
+
+void
+scanner_session_note_action(struct scanner_session *s, const char *path, const char *action)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->kind = RES_ACTION;
+	r->path = strdup(path);
+	r->path_len = r->path ? strlen(r->path) : 0;
+	r->note = strdup(action);
+	if (r->path == NULL || r->note == NULL || queue_push(s->c.results, r) != 0)
+		result_free(r);
+}
+
+void
+scanner_record(struct scanner_worker *w, const char *action)
+{
+	engine_record(w->e, action);
 }
 
 struct pool_worker {

@@ -144,9 +144,9 @@ struct scanner_callbacks {
  * One file for real-time protection: a session (the results queue and the writer thread
  * that records threats in scan scan_id) and a worker per thread (a YARA scanner and libmagic
  * handles). scanner_scan_fd reads an open descriptor from offset 0 (it is not closed) and
- * says what it found; detections are recorded with the given action ("blocked",
- * "reported"). A verdict is for the bytes read: the caller keys any cache by what it
- * stat()ed before.
+ * says what it found; its detections are held until scanner_record says what was done about
+ * them ("blocked", "reported") — call it after every scan. A verdict is for the bytes read:
+ * the caller keys any cache by what it stat()ed before.
  */
 struct scanner_session;
 struct scanner_worker;
@@ -171,8 +171,16 @@ enum vg_err scanner_worker_create(struct scanner_session *s, struct scanner_work
 				  struct vg_error *err);
 /* file_types (may be NULL) receives the worker's files and bytes by type. */
 void scanner_worker_destroy(struct scanner_worker *w, json_t *file_types);
-void scanner_scan_fd(struct scanner_worker *w, int fd, const char *path, const char *action,
+void scanner_scan_fd(struct scanner_worker *w, int fd, const char *path,
 		     struct scanner_verdict *v);
+/*
+ * Record, after the detections already handed over, what was done later about the threats
+ * of path (e.g. "quarantined as item 7"): in order, through the session's writer.
+ */
+void scanner_session_note_action(struct scanner_session *s, const char *path,
+				 const char *action);
+/* Record the last scan's detections with action (static string; NULL: "reported"). */
+void scanner_record(struct scanner_worker *w, const char *action);
 
 /*
  * Scan roots (absolute paths) into scan scan_id of st. Fails only when the scan could not

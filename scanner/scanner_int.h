@@ -29,7 +29,7 @@ struct job {
 
 /* ---- what the workers hand the writer ---- */
 
-enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE };
+enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE, RES_ACTION };
 
 struct result {
 	enum result_kind kind;
@@ -43,6 +43,7 @@ struct result {
 	int64_t size;
 	char *allowed_by;	/* threat let through by the allow list: why */
 	const char *action;	/* threat: what was done (static), NULL for "reported" */
+	char *note;		/* action: what was done later about the threats of path */
 	const char *problem;	/* problem kind: "error", "skipped", "limit" (static) */
 	char *reason;
 	int have_mtime;		/* threat: mtime of the object (file or archive member) */
@@ -115,9 +116,10 @@ void engine_add_types(struct engine *e, json_t *types);
 
 /* Open, read and scan one job's file. */
 void engine_scan_file(struct engine *e, struct job *j);
-/* Scan an open file (not closed); detections are recorded with action ("reported" if NULL). */
-void engine_scan_fd(struct engine *e, int fd, const char *path, const char *action,
-		    struct scanner_verdict *v);
+/* Scan an open file (not closed); its detections are held for engine_record. */
+void engine_scan_fd(struct engine *e, int fd, const char *path, struct scanner_verdict *v);
+/* Hand the held detections to the writer with action (static; NULL: "reported"). */
+void engine_record(struct engine *e, const char *action);
 
 /* Type, YARA and (for containers) unpacking of one in-memory object. */
 void engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
