@@ -44,6 +44,8 @@ struct command {
 	unsigned flags;
 	const char *usage;
 	const char *summary;
+	/* checks that must pass before the store is opened (or created), or NULL */
+	int (*preflight)(struct cli *cli);
 };
 
 extern const struct command commands[];
@@ -76,6 +78,7 @@ int parse_int(const char *s, int64_t *out);
 
 /* Command handlers. */
 int cmd_scan_run(struct cli *cli);
+int cmd_scan_preflight(struct cli *cli);	/* --root: the state folder outside the image */
 int cmd_scan_list(struct cli *cli);
 int cmd_scan_show(struct cli *cli);
 int cmd_threat_list(struct cli *cli);
@@ -144,6 +147,31 @@ int cli_scan_begin(struct cli *cli, struct sigdb *db, const struct cli_scan *s,
 /* Record how it ended (failed: keep cli->err's reason, the scan's own). */
 void cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,
 		     const struct scanner_totals *t, int failed);
+
+/* ---- cli/evidence.c: --root and --verify-unchanged ---- */
+
+struct cli_evidence {
+	char *root;		/* the real path of --root DIR, NULL without --root */
+	int rootfd;
+};
+
+/* Open --root DIR; 0, or EXIT_FAILED with cli->err set. */
+int cli_evidence_open(struct cli *cli, const char *dir, struct cli_evidence *ev);
+void cli_evidence_close(struct cli_evidence *ev);
+/*
+ * The path on this machine of image_path (as in the image, or already under root),
+ * resolved inside root: symbolic links in the image never lead out of it (malloc'd; NULL
+ * with errno when it does not exist).
+ */
+char *cli_evidence_resolve(struct cli_evidence *ev, const char *image_path);
+/* Is path dir or below it? */
+int cli_evidence_inside(const char *path, const char *dir);
+/*
+ * Re-read every file of the scan's inventory: size, mtime, ctime, atime and SHA-256 as
+ * recorded before it was scanned. *result {checked, unchanged, changed: [{path, what}]} is
+ * recorded with the scan; each change is a problem of kind "changed".
+ */
+int cli_verify_unchanged(struct cli *cli, int64_t scan_id, json_t **result);
 
 /* "SHA256  path": the line sha256sum writes and checks. */
 void out_report_line(FILE *f, json_t *report);

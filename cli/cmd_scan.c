@@ -58,33 +58,6 @@ roots_release(struct roots *r)
 	free(r->v);
 }
 
-/* The quick-scan folders that exist, globs expanded. */
-static int
-quick_roots(struct cli *cli, struct roots *r)
-{
-	json_t *dirs = config_get(cli->cfg, "filesystem_scanner.quick_scan_directories");
-	json_t *d;
-	size_t i, k;
-
-	json_array_foreach(dirs, i, d) {
-		glob_t g;
-
-		if (glob(json_string_value(d), GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) != 0)
-			continue;
-		for (k = 0; k < g.gl_pathc; k++) {
-			struct stat st;
-
-			if (stat(g.gl_pathv[k], &st) == 0 && S_ISDIR(st.st_mode) &&
-			    roots_add(r, g.gl_pathv[k], &cli->err) != 0) {
-				globfree(&g);
-				return -1;
-			}
-		}
-		globfree(&g);
-	}
-	return 0;
-}
-
 /* --report FORMAT:FILE, checked before the scan so that a typo does not cost a whole scan. */
 struct report_spec {
 	char *format;
@@ -95,6 +68,120 @@ struct report_specs {
 	struct report_spec v[16];
 	size_t n;
 };
+
+/*
+ * The quick-scan folders that exist, globs expanded; with --root, inside the image: each
+ * match is resolved again inside the root, so a link in the image cannot lead out of it.
+ */
+static int
+quick_roots(struct cli *cli, struct roots *r, struct cli_evidence *ev)
+{
+	json_t *dirs = config_get(cli->cfg, "filesystem_scanner.quick_scan_directories");
+	json_t *d;
+	size_t i, k;
+
+	json_array_foreach(dirs, i, d) {
+		char *pattern = NULL;
+		glob_t g;
+		int rc;
+
+		if (asprintf(&pattern, "%s%s", ev->root && strcmp(ev->root, "/") ? ev->root : "",
+			     json_string_value(d)) < 0)
+			return -1;
+		rc = glob(pattern, GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g);
+		free(pattern);
+		if (rc != 0)
+			continue;
+		for (k = 0; k < g.gl_pathc; k++) {
+			char *host = ev->root ? cli_evidence_resolve(ev, g.gl_pathv[k])
+					      : strdup(g.gl_pathv[k]);
+			struct stat st;
+			int bad = host != NULL && stat(host, &st) == 0 && S_ISDIR(st.st_mode) &&
+				  roots_add(r, host, &cli->err) != 0;
+
+			free(host);
+			if (bad) {
+				globfree(&g);
+				return -1;
+			}
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+/* One root of a custom or full scan; with --root, resolved inside the image. */
+static int
+root_add(struct cli *cli, struct roots *r, struct cli_evidence *ev, const char *path,
+	 const char *what)
+{
+	char *host = ev->root ? cli_evidence_resolve(ev, path) : strdup(path);
+	struct stat st;
+	int rc = 0;
+
+	if (host == NULL || stat(host, &st) != 0) {
+		char *esc = vg_text_escape(path, strlen(path));
+
+		vg_error_set(&cli->err, VG_NOENT, "cannot scan '%s'%s%s: %s", esc ? esc : "?",
+			     what, ev->root ? " inside --root" : "", strerror(errno));
+		free(esc);
+		rc = cli_fail(cli, VG_NOENT);
+	} else if (roots_add(r, host, &cli->err) != 0) {
+		rc = cli_fail(cli, VG_NOMEM);
+	}
+	free(host);
+	return rc;
+}
+
+/*
+ * Evidence is never written to: no report inside a scanned folder, and with --root no
+ * state folder inside the image either.
+ */
+static int
+writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
+	       const struct report_specs *reports)
+{
+	size_t i, k;
+
+	for (i = 0; i < reports->n; i++) {
+		char *dir = strdup(reports->v[i].out), *slash, *real;
+
+		if (dir == NULL)
+			return cli_fail(cli, VG_NOMEM);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		real = realpath(slash ? dir : ".", NULL);
+		free(dir);
+		for (k = 0; real && k < r->n + (ev->root != NULL); k++) {
+			const char *root = k < r->n ? r->v[k] : ev->root;
+
+			if (cli_evidence_inside(real, root)) {
+				char *esc = vg_text_escape(reports->v[i].out, strlen(reports->v[i].out));
+
+				vg_error_set(&cli->err, VG_INVAL, "report '%s' would be written inside "
+					     "the scanned folder '%s': write it elsewhere",
+					     esc ? esc : "?", root);
+				free(esc);
+				free(real);
+				return cli_fail(cli, VG_INVAL);
+			}
+		}
+		free(real);
+	}
+	if (ev->root) {
+		char *state = realpath(cli->state_dir, NULL);
+		int inside = state && cli_evidence_inside(state, ev->root);
+
+		free(state);
+		if (inside)
+			return cli_fail(cli, vg_error_set(&cli->err, VG_INVAL,
+							  "the state folder '%s' is inside --root "
+							  "'%s': use --state-dir elsewhere",
+							  cli->state_dir, ev->root));
+	}
+	return 0;
+}
 
 /* Can a report be written at out? Its folder must be a writable folder, out no folder. */
 static int
@@ -243,7 +330,8 @@ show_progress(const struct scanner_progress *p, void *arg)
 enum {
 	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
-	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT,
+	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
+	OPT_VERIFY,
 };
 
 static const struct option scan_options[] = {
@@ -261,13 +349,17 @@ static const struct option scan_options[] = {
 	{ "case", required_argument, NULL, OPT_CASE },
 	{ "examiner", required_argument, NULL, OPT_EXAMINER },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "allow-modify", no_argument, NULL, OPT_ALLOW_MODIFY },
+	{ "verify-unchanged", no_argument, NULL, OPT_VERIFY },
 	{ NULL, 0, NULL, 0 },
 };
 
 static json_t *
-options_json(const struct scanner_options *o, int ignore_excl, int quarantine)
+options_json(const struct scanner_options *o, int ignore_excl, int quarantine,
+	     const struct cli_evidence *ev, int verify)
 {
-	return json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s}",
+	json_t *j = json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s}",
 			 "threads", o->threads, "archives", o->archives, "max_recursion",
 			 o->max_depth, "max_filesize", (json_int_t)o->max_filesize,
 			 "archive_max_members", (json_int_t)o->archive_max_members,
@@ -277,6 +369,10 @@ options_json(const struct scanner_options *o, int ignore_excl, int quarantine)
 			 o->scan_timeout, "one_filesystem", o->one_filesystem,
 			 "ignore_exclusions", ignore_excl, "action",
 			 quarantine ? "quarantine" : "report");
+
+	json_object_set_new(j, "root", ev->root ? json_string(ev->root) : json_null());
+	json_object_set_new(j, "verify_unchanged", json_boolean(verify));
+	return j;
 }
 
 static void
@@ -453,7 +549,10 @@ cmd_scan_run(struct cli *cli)
 	uint64_t size;
 	json_t *jopts = NULL, *written = json_array();
 	struct report_specs reports = { .n = 0 };
-	const char *case_id = NULL, *examiner = NULL;
+	const char *case_id = NULL, *examiner = NULL, *root_arg = NULL;
+	struct cli_evidence ev = { .root = NULL, .rootfd = -1 };
+	int allow_modify = 0, verify = 0, quarantine_asked = 0;
+	json_t *verified = NULL;
 	enum vg_err e;
 	const char *status;
 
@@ -519,6 +618,17 @@ cmd_scan_run(struct cli *cli)
 				goto out;
 			}
 			quarantine = strcmp(optarg, "quarantine") == 0;
+			quarantine_asked = quarantine;
+			break;
+		case OPT_ROOT:
+			root_arg = optarg;
+			break;
+		case OPT_ALLOW_MODIFY:
+			allow_modify = 1;
+			break;
+		case OPT_VERIFY:
+			verify = 1;
+			o.inventory = 1; /* what is verified: every file as it was read */
 			break;
 		case OPT_INVENTORY:
 			o.inventory = 1;
@@ -549,51 +659,40 @@ cmd_scan_run(struct cli *cli)
 			goto out;
 		}
 
+	if (root_arg && cli_evidence_open(cli, root_arg, &ev) != 0)
+		goto out;
+	/* evidence is read, never changed: moving files out of it needs saying so */
+	if (ev.root && quarantine && !allow_modify) {
+		if (quarantine_asked) {
+			cli_usage(cli, "--action quarantine with --root would modify the evidence: "
+				  "add --allow-modify if that is meant");
+			goto out;
+		}
+		quarantine = 0; /* the configured default does not apply to evidence */
+	}
 	if (strcmp(type, "custom") == 0) {
 		if (optind >= cli->argc) {
 			cli_usage(cli, "scan custom needs at least one PATH");
 			goto out;
 		}
-		for (i = optind; i < cli->argc; i++) {
-			struct stat st;
-
-			if (stat(cli->argv[i], &st) != 0) {
-				char *esc = vg_text_escape(cli->argv[i], strlen(cli->argv[i]));
-
-				vg_error_set(&cli->err, VG_NOENT, "cannot scan '%s': %s", esc,
-					     strerror(errno));
-				free(esc);
-				cli_fail(cli, VG_NOENT);
+		for (i = optind; i < cli->argc; i++)
+			if (root_add(cli, &roots, &ev, cli->argv[i], "") != 0)
 				goto out;
-			}
-			if (roots_add(&roots, cli->argv[i], &cli->err) != 0) {
-				cli_fail(cli, VG_NOMEM);
-				goto out;
-			}
-		}
 	} else if (optind < cli->argc) {
 		cli_usage(cli, "scan %s takes no PATH (use 'scan custom PATH...')", type);
 		goto out;
 	} else if (strcmp(type, "quick") == 0) {
-		if (quick_roots(cli, &roots) != 0) {
+		if (quick_roots(cli, &roots, &ev) != 0) {
 			cli_fail(cli, VG_NOMEM);
 			goto out;
 		}
-	} else {
-		const char *full = config_get_string(cli->cfg, "filesystem_scanner.full_scan_directory");
-		struct stat st;
-
-		if (stat(full, &st) != 0) {
-			vg_error_set(&cli->err, VG_NOENT, "cannot scan '%s' (filesystem_scanner."
-				     "full_scan_directory): %s", full, strerror(errno));
-			cli_fail(cli, VG_NOENT);
-			goto out;
-		}
-		if (roots_add(&roots, full, &cli->err) != 0) {
-			cli_fail(cli, VG_NOMEM);
-			goto out;
-		}
+	} else if (root_add(cli, &roots, &ev,
+			    config_get_string(cli->cfg, "filesystem_scanner.full_scan_directory"),
+			    " (filesystem_scanner.full_scan_directory)") != 0) {
+		goto out;
 	}
+	if (writes_outside(cli, &roots, &ev, &reports) != 0)
+		goto out;
 
 	if (!ignore_excl && cli_load_exclusions(cli, excl) != 0)
 		goto out;
@@ -604,6 +703,10 @@ cmd_scan_run(struct cli *cli)
 			cli_fail(cli, VG_NOMEM);
 			goto out;
 		}
+	}
+	if (ev.root && scanner_excl_set_root(excl, ev.root, &cli->err) != VG_OK) {
+		cli_fail(cli, VG_NOMEM);
+		goto out;
 	}
 	o.excl = excl;
 	o.stop = &cli_stop;
@@ -625,7 +728,7 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 
-	jopts = options_json(&o, ignore_excl, quarantine);
+	jopts = options_json(&o, ignore_excl, quarantine, &ev, verify);
 	if (cli_scan_begin(cli, db, &(struct cli_scan){ .type = type, .threads = o.threads,
 							.roots = roots.v, .nroots = roots.n,
 							.options = jopts, .excl = excl,
@@ -656,6 +759,8 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 	prune_history(cli);
+	if (verify && cli_verify_unchanged(cli, scan_id, &verified) != 0)
+		goto out;
 	if (write_reports(cli, scan_id, &reports, written) != 0) {
 		print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report",
 			      &totals, db, written);
@@ -664,6 +769,18 @@ cmd_scan_run(struct cli *cli)
 	}
 	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db,
 		      written);
+	if (verified && json_array_size(json_object_get(verified, "changed")) > 0) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%zu of %lld files changed "
+						"during the scan (see 'vigil scan show %lld')",
+						json_array_size(json_object_get(verified, "changed")),
+						(long long)json_integer_value(
+							json_object_get(verified, "checked")),
+						(long long)scan_id));
+		goto out;
+	}
+	if (verified && !cli->quiet && !cli->json)
+		printf("Verified unchanged: %lld files (size, times, SHA-256 read again)\n",
+		       (long long)json_integer_value(json_object_get(verified, "unchanged")));
 	if (totals.threats > 0)
 		rc = EXIT_FOUND;
 	else if (totals.interrupted)
@@ -672,6 +789,8 @@ cmd_scan_run(struct cli *cli)
 	else
 		rc = EXIT_CLEAN;
 out:
+	json_decref(verified);
+	cli_evidence_close(&ev);
 	json_decref(totals.file_types);
 	json_decref(written);
 	report_specs_release(&reports);
@@ -681,6 +800,49 @@ out:
 	scanner_excl_destroy(excl);
 	scanner_allow_destroy(allow);
 	return rc;
+}
+
+int
+cmd_scan_preflight(struct cli *cli)
+{
+	const char *root = NULL;
+	char *real_root, *real_state, *p;
+	int i, inside;
+
+	for (i = 1; i < cli->argc; i++) {
+		if (strcmp(cli->argv[i], "--") == 0)
+			break;
+		if (strcmp(cli->argv[i], "--root") == 0 && i + 1 < cli->argc)
+			root = cli->argv[i + 1];
+		else if (strncmp(cli->argv[i], "--root=", 7) == 0)
+			root = cli->argv[i] + 7;
+	}
+	if (root == NULL || (real_root = realpath(root, NULL)) == NULL)
+		return 0; /* a bad --root is reported by the scan itself */
+	/* the state folder may not exist yet: its nearest existing folder decides */
+	p = strdup(cli->state_dir);
+	real_state = NULL;
+	while (p && (real_state = realpath(p, NULL)) == NULL) {
+		char *slash = strrchr(p, '/');
+
+		if (slash == NULL || slash == p) {
+			real_state = realpath(slash ? "/" : ".", NULL);
+			break;
+		}
+		*slash = '\0';
+	}
+	inside = real_state && cli_evidence_inside(real_state, real_root);
+	free(p);
+	free(real_state);
+	if (inside) {
+		vg_error_set(&cli->err, VG_INVAL, "the state folder '%s' is inside --root '%s': "
+			     "nothing may be written there; use --state-dir elsewhere",
+			     cli->state_dir, real_root);
+		free(real_root);
+		return cli_fail(cli, VG_INVAL);
+	}
+	free(real_root);
+	return 0;
 }
 
 int

@@ -127,6 +127,8 @@ setup(struct cli *cli, const struct command *cmd)
 	free(local);
 	if (rc != VG_OK)
 		return cli_fail(cli, rc);
+	if (cmd->preflight && cmd->preflight(cli) != 0)
+		return EXIT_FAILED;
 	if ((cmd->flags & NEED_STORE) == NEED_STORE) {
 		rc = store_open(cli->state_dir, &cli->st, &cli->err);
 		if (rc != VG_OK)

@@ -11,3 +11,4 @@ CLI_SRCS += cli/cmd_health.c
 CLI_SRCS += cli/cmd_report.c
 CLI_SRCS += cli/scan_record.c
 CLI_SRCS += cli/cmd_rtp.c
+CLI_SRCS += cli/evidence.c

@@ -220,21 +220,16 @@ vg_read_file(const char *path, size_t max, char **data, size_t *len, struct vg_e
 }
 
 enum vg_err
-vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
+vg_sha256_fd(int fd, const char *name, char hex[65], struct vg_error *err)
 {
 	unsigned char buf[1 << 16], d[32];
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t n = 0;
+	int i;
 
-	if (fd < 0 || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		int en = fd < 0 ? errno : ENOMEM;
-
-		if (fd >= 0)
-			close(fd);
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(md);
-		return vg_error_set(err, en == ENOENT ? VG_NOENT : VG_IO, "cannot read '%s': %s",
-				    path, strerror(en));
+		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
@@ -242,16 +237,28 @@ vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
 	if (n < 0) {
 		int en = errno;
 
-		close(fd);
 		EVP_MD_CTX_free(md);
-		return vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(en));
+		return vg_error_set(err, VG_IO, "cannot read '%s': %s", name, strerror(en));
 	}
-	close(fd);
 	EVP_DigestFinal_ex(md, d, NULL);
 	EVP_MD_CTX_free(md);
-	for (n = 0; n < 32; n++)
-		snprintf(hex + 2 * n, 3, "%02x", d[n]);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	return VG_OK;
+}
+
+enum vg_err
+vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	enum vg_err e;
+
+	if (fd < 0)
+		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot read '%s': %s",
+				    path, strerror(errno));
+	e = vg_sha256_fd(fd, path, hex, err);
+	close(fd);
+	return e;
 }
 
 void

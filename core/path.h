@@ -49,6 +49,9 @@ ssize_t vg_read_full(int fd, void *buf, size_t want);
 enum vg_err vg_read_file(const char *path, size_t max, char **data, size_t *len,
 			 struct vg_error *err);
 
+/* The SHA-256 of what is left to read on fd (name for messages). */
+enum vg_err vg_sha256_fd(int fd, const char *name, char hex[65], struct vg_error *err);
+
 /* The SHA-256 of a file's content, lower-case hex (streamed: any size). */
 enum vg_err vg_sha256_file(const char *path, char hex[65], struct vg_error *err);
 

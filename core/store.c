@@ -83,6 +83,8 @@ static const char *const migrations[] = {
 	" format TEXT NOT NULL, path BLOB NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,"
 	" created_at TEXT NOT NULL);"
 	"CREATE INDEX reports_scan ON reports(scan_id);",
+	/* 6: evidence scans: the proof, after the scan, that no file changed */
+	"ALTER TABLE scans ADD COLUMN verification TEXT;",
 };
 
 enum vg_err

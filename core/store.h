@@ -118,6 +118,9 @@ enum vg_err store_scan_list_json(struct store *st, int64_t limit, json_t **out,
  */
 enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, int allowed, json_t **out,
 				   struct vg_error *err);
+/* Record the result of --verify-unchanged with the scan (JSON, borrowed). */
+enum vg_err store_scan_set_verification(struct store *st, int64_t id, json_t *verification,
+					struct vg_error *err);
 /* Mark the scans of type that are still "running" as "interrupted" (their process is gone);
  * *n counts them. */
 enum vg_err store_scan_interrupt_stale(struct store *st, const char *type, int64_t *n,

@@ -150,7 +150,7 @@ scan_row(sqlite3_stmt *s)
 		{ "command_line", 'j' }, { "options", 'j' }, { "exclusions", 'j' },
 		{ "case_id", 't' }, { "examiner", 't' }, { "hostname", 't' }, { "kernel", 't' },
 		{ "machine_guid", 't' }, { "org_id", 't' }, { "app_version", 't' },
-		{ "inventory", 'b' }, { "file_types", 'j' },
+		{ "inventory", 'b' }, { "file_types", 'j' }, { "verification", 'j' },
 	};
 	json_t *o = json_object();
 	int i;
@@ -547,4 +547,15 @@ store_scan_interrupt_stale(struct store *st, const char *type, int64_t *n, struc
 	rc = store_exec(st, s, "close interrupted scans", err);
 	*n = rc == VG_OK ? sqlite3_changes(st->db) : 0;
 	return rc;
+}
+
+enum vg_err
+store_scan_set_verification(struct store *st, int64_t id, json_t *verification,
+			    struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_SET_VERIFICATION);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, verification);
+	return store_exec(st, s, "record the verification", err);
 }

@@ -59,7 +59,16 @@ put_file(const struct store_inv *r, void *ctx)
 	report_mode_text(r->mode, perms);
 	fputs(r->md5 ? r->md5 : "0", c->f);
 	fputc('|', c->f);
-	report_bodyfile_name(c->f, r->path, r->path_len);
+	{
+		/* an evidence scan: names as inside the image, as fls would give them */
+		size_t rl = c->root && strcmp(c->root, "/") ? strlen(c->root) : 0;
+
+		if (rl && r->path_len > rl && memcmp(r->path, c->root, rl) == 0 &&
+		    r->path[rl] == '/')
+			report_bodyfile_name(c->f, r->path + rl, r->path_len - rl);
+		else
+			report_bodyfile_name(c->f, r->path, r->path_len);
+	}
 	fprintf(c->f, "|%lld|%c/%c%s|%lld|%lld|%lld|%lld|%lld|%lld|%lld\n", (long long)r->ino,
 		type_letter(r->mode), type_letter(r->mode), perms + 1, (long long)r->uid,
 		(long long)r->gid, (long long)r->size, seconds(r->atime_ns), seconds(r->mtime_ns),

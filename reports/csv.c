@@ -6,7 +6,8 @@
  *	detection  path, member (JSON array text), name, ..., action
  *
  * A name that is not UTF-8 is written with \xNN for each invalid byte, and its exact bytes
- * go to path_b64 / member_b64 (base64; empty when the name is UTF-8), as in json.
+ * go to path_b64 / member_b64 (base64; empty when the name is UTF-8), as in json. An
+ * evidence scan (--root) also gives each path as seen inside the image (image_path).
  *	error      path, member, error_kind, error_reason
  *	file       path, size, permissions, uid, gid, inode, times, digests, type (inventory)
  *
@@ -19,7 +20,8 @@
 #include <string.h>
 
 static const char *const columns[] = {
-	"record", "scan_id", "field", "value", "path", "path_b64", "member", "member_b64", "name", "namespace", "author",
+	"record", "scan_id", "field", "value", "path", "path_b64", "image_path", "member",
+	"member_b64", "name", "namespace", "author",
 	"description", "reference", "sha256", "sha1", "md5", "size", "type", "permissions",
 	"uid", "gid", "inode", "atime", "mtime", "ctime", "crtime", "action", "allowed_by",
 	"detected_at", "error_kind", "error_reason",
@@ -82,6 +84,8 @@ row(struct rctx *c, const char *record, json_t *obj)
 	size_t i;
 	int rc = obj ? 0 : -1;
 
+	if (obj)
+		report_image_path(obj, c->root);
 	for (i = 0; rc == 0 && i < NCOLS; i++) {
 		char *text = column_text(c, record, obj, columns[i]);
 

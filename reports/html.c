@@ -335,8 +335,17 @@ detection_row(json_t *row, void *ctx)
 	char *path = report_display(d, "path"), *member = report_member_display(d);
 	FILE *f = c->f;
 
+	report_image_path(d, c->root);
 	fputs("<tr class=\"detection\"><td class=\"path\">", f);
-	report_html_text(f, path);
+	if (json_is_string(json_object_get(d, "image_path"))) {
+		/* an evidence scan: the path in the image first, then where it is here */
+		html_json(f, json_object_get(d, "image_path"));
+		fputs("<div class=\"member\">on this machine: ", f);
+		report_html_text(f, path);
+		fputs("</div>", f);
+	} else {
+		report_html_text(f, path);
+	}
 	if (member && *member) {
 		fputs("<div class=\"member\">&#8627; ", f);
 		report_html_text(f, member);
@@ -385,7 +394,18 @@ error_row(json_t *row, void *ctx)
 	char *path = report_display(row, "path"), *member = report_member_display(row);
 
 	fputs("<tr class=\"error\">", c->f);
-	td_text(c->f, "path", path);
+	report_image_path(row, c->root);
+	if (json_is_string(json_object_get(row, "image_path"))) {
+		char *both = NULL;
+
+		if (asprintf(&both, "%s (on this machine: %s)",
+			     json_string_value(json_object_get(row, "image_path")), path) < 0)
+			both = NULL;
+		td_text(c->f, "path", both ? both : path);
+		free(both);
+	} else {
+		td_text(c->f, "path", path);
+	}
 	td_text(c->f, "path", member ? member : "");
 	td_text(c->f, NULL, json_string_value(json_object_get(row, "kind")));
 	td_text(c->f, NULL, json_string_value(json_object_get(row, "reason")));

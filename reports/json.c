@@ -23,6 +23,7 @@ put(struct stream *s, json_t *obj)
 
 	if (obj == NULL)
 		return s->failed = 1;
+	report_image_path(obj, s->c->root);
 	if (s->record) {
 		json_t *line = json_pack("{s:s, s:I}", "record", s->record, "scan_id",
 					 (json_int_t)s->c->scan_id);

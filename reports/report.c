@@ -146,7 +146,7 @@ build_head(struct rctx *c, json_t *scan)
 	};
 	static const char *const scan_keys[] = {
 		"scan_id", "type", "status", "started_at", "ended_at", "duration_s", "threads",
-		"roots", "exclusions", "options", "inventory", NULL,
+		"roots", "exclusions", "options", "inventory", "verification", NULL,
 	};
 	static const char *const total_keys[] = {
 		"files_scanned", "bytes_scanned", "objects_scanned", "errors", "skipped",
@@ -167,12 +167,20 @@ build_head(struct rctx *c, json_t *scan)
 	json_object_set_new(totals, "detections", json_integer(n.detections));
 	json_object_set_new(totals, "allowed", json_integer(n.allowed));
 	json_object_set_new(totals, "problems_by_kind", kinds);
-	c->head = json_pack("{s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o}", "schema_version",
-			    REPORT_SCHEMA_VERSION, "report", "format", c->format, "generator",
-			    "vigil", "generator_version", VIGIL_VERSION, "custody", custody, "scan",
-			    pick(scan, scan_keys), "totals", totals, "file_types",
-			    file_types(json_object_get(scan, "file_types")));
+	{
+		json_t *s = pick(scan, scan_keys);
+		json_t *root = json_object_get(json_object_get(scan, "options"), "root");
+
+		/* an evidence scan: the image's mount point, paths are shown inside it too */
+		json_object_set(s, "root", root ? root : json_null());
+		c->head = json_pack("{s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o}",
+				    "schema_version", REPORT_SCHEMA_VERSION, "report", "format",
+				    c->format, "generator", "vigil", "generator_version",
+				    VIGIL_VERSION, "custody", custody, "scan", s, "totals", totals,
+				    "file_types", file_types(json_object_get(scan, "file_types")));
+	}
 	c->inventory = json_is_true(json_object_get(scan, "inventory"));
+	c->root = json_string_value(json_object_get(json_object_get(c->head, "scan"), "root"));
 	return c->head ? VG_OK : vg_error_set(c->err, VG_NOMEM, "out of memory");
 }
 

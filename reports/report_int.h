@@ -15,6 +15,7 @@ struct rctx {
 	const char *out_name;	/* for messages: the target path or "standard output" */
 	json_t *head;		/* {schema_version, report, custody, scan, totals, file_types} */
 	int inventory;		/* the scan recorded every file */
+	const char *root;	/* an evidence scan's --root (paths are shown inside it too) */
 	struct vg_error *err;
 };
 
@@ -22,6 +23,8 @@ struct rctx {
 json_t *report_detection(json_t *threat);
 /* A problem row as a report's error: {path, member, kind, reason}. */
 json_t *report_error(json_t *problem);
+/* obj["image_path"]: obj["path"] as seen inside the image mounted at root (evidence scans). */
+void report_image_path(json_t *obj, const char *root);
 /* An inventory row as a report's file. */
 json_t *report_file(const struct store_inv *r);
 

@@ -201,3 +201,17 @@ report_member_display(json_t *obj)
 	}
 	return out;
 }
+
+void
+report_image_path(json_t *obj, const char *root)
+{
+	const char *path = json_string_value(json_object_get(obj, "path"));
+	size_t n;
+
+	if (root == NULL || path == NULL || strcmp(root, "/") == 0)
+		return;
+	n = strlen(root);
+	if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return;
+	json_object_set_new(obj, "image_path", json_string(path[n] ? path + n : "/"));
+}

@@ -216,3 +216,27 @@ scanner_excl_json(const struct excl_set *set)
 	}
 	return arr;
 }
+
+enum vg_err
+scanner_excl_set_root(struct excl_set *set, const char *root, struct vg_error *err)
+{
+	size_t i, rl = strlen(root);
+
+	if (rl == 1 && root[0] == '/')
+		return VG_OK;
+	for (i = 0; i < set->n; i++) {
+		struct excl *e = &set->v[i];
+		char *v;
+
+		if (e->kind != EXCL_PATH || e->origin == EXCL_BUILTIN)
+			continue;
+		v = malloc(rl + strlen(e->value) + 1);
+		if (v == NULL)
+			return vg_error_set(err, VG_NOMEM, "out of memory");
+		memcpy(v, root, rl);
+		strcpy(v + rl, strcmp(e->value, "/") == 0 ? "" : e->value);
+		free(e->value);
+		e->value = v;
+	}
+	return VG_OK;
+}

@@ -60,6 +60,12 @@ void scanner_excl_destroy(struct excl_set *set);
 enum vg_err scanner_excl_add(struct excl_set *set, enum excl_kind kind, const char *value,
 			     enum excl_origin origin, const char *ref, struct vg_error *err);
 
+/*
+ * Evidence scans (--root): every path exclusion but the built-in ones names a path inside
+ * root (an image mounted there): prefix them with root (absolute, normalised).
+ */
+enum vg_err scanner_excl_set_root(struct excl_set *set, const char *root, struct vg_error *err);
+
 /* Parse a kind name ("path", "ext"/"extension", "name"); -1 when unknown. */
 int scanner_excl_kind_parse(const char *name);
 const char *scanner_excl_kind_name(enum excl_kind kind);

@@ -284,7 +284,9 @@ walk_root(struct scan_ctx *c, const char *root)
 			     "not a regular file or folder: not opened");
 		return;
 	}
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		scan_problem(c, root, NULL, 0, "error", "cannot open folder: %s", strerror(errno));
 		return;

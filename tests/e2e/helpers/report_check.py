@@ -133,7 +133,7 @@ def cmd_jsonl(report, json_report, schema_file):
         fail("%d file records, the json inventory has %d" % (counts["file"], len(inv)))
 
 
-HEADER = ("record,scan_id,field,value,path,path_b64,member,member_b64,name,namespace,author,description,reference,"
+HEADER = ("record,scan_id,field,value,path,path_b64,image_path,member,member_b64,name,namespace,author,description,reference,"
           "sha256,sha1,md5,size,type,permissions,uid,gid,inode,atime,mtime,ctime,crtime,action,"
           "allowed_by,detected_at,error_kind,error_reason").split(",")
 

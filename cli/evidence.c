@@ -1,0 +1,203 @@
+/*
+ * cli/evidence.c — scanning a seized disk mounted somewhere (--root DIR): image paths
+ * resolved inside DIR the way the image's own system would resolve them (openat2 with
+ * RESOLVE_IN_ROOT: an absolute symlink in the image stays in the image), and the proof after
+ * the scan that no file changed (--verify-unchanged).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+#include "core/path.h"
+
+int
+cli_evidence_open(struct cli *cli, const char *dir, struct cli_evidence *ev)
+{
+	const char *why = NULL;
+	struct stat st;
+	char *esc;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->rootfd = -1;
+	ev->root = realpath(dir, NULL);
+	if (ev->root == NULL || stat(ev->root, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a folder";
+	else if ((ev->rootfd = open(ev->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		why = strerror(errno);
+	if (why == NULL)
+		return 0;
+	esc = vg_text_escape(dir, strlen(dir));
+	vg_error_set(&cli->err, VG_NOENT, "--root '%s': %s", esc ? esc : "?", why);
+	free(esc);
+	free(ev->root);
+	ev->root = NULL;
+	return cli_fail(cli, VG_NOENT);
+}
+
+void
+cli_evidence_close(struct cli_evidence *ev)
+{
+	if (ev->rootfd >= 0)
+		close(ev->rootfd);
+	free(ev->root);
+	ev->root = NULL;
+	ev->rootfd = -1;
+}
+
+char *
+cli_evidence_resolve(struct cli_evidence *ev, const char *image_path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char link[64], buf[4096];
+	const char *rel = image_path;
+	size_t rl = strlen(ev->root);
+	ssize_t n;
+	int fd;
+
+	/* a path given as on this machine (/mnt/evidence/home) or as in the image (/home) */
+	if (strncmp(image_path, ev->root, rl) == 0 && (image_path[rl] == '/' || image_path[rl] == '\0'))
+		rel = image_path + rl;
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		return strdup(ev->root);
+	fd = (int)syscall(SYS_openat2, ev->rootfd, rel, &how, sizeof(how));
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+int
+cli_evidence_inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* ---- --verify-unchanged ---- */
+
+struct verify {
+	struct cli *cli;
+	int64_t checked, unchanged;
+	json_t *changed;	/* [{path, what}] */
+};
+
+static int
+differs(struct verify *v, const struct store_inv *r, const char *what)
+{
+	json_t *o = json_object();
+
+	vg_json_set_bytes(o, "path", r->path, r->path_len);
+	json_object_set_new(o, "what", json_string(what));
+	json_array_append_new(v->changed, o);
+	return 0;
+}
+
+static int64_t
+ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int
+verify_one(const struct store_inv *r, void *ctx)
+{
+	struct verify *v = ctx;
+	char *path = strndup(r->path, r->path_len), hex[65];
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOATIME;
+	struct stat st;
+	struct vg_error e2;
+	int fd;
+
+	v->checked++;
+	if (path == NULL)
+		return differs(v, r, "out of memory");
+	fd = open(path, flags);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, flags & ~O_NOATIME);
+	if (fd < 0) {
+		differs(v, r, errno == ENOENT ? "gone" : "cannot be opened");
+		free(path);
+		return 0;
+	}
+	vg_error_init(&e2);
+	if (fstat(fd, &st) != 0)
+		differs(v, r, "cannot be read");
+	else if (st.st_size != r->size)
+		differs(v, r, "size");
+	else if (ns(st.st_mtim) != r->mtime_ns)
+		differs(v, r, "mtime");
+	else if (ns(st.st_ctim) != r->ctime_ns)
+		differs(v, r, "ctime");
+	else if (ns(st.st_atim) != r->atime_ns)
+		differs(v, r, "atime");
+	else if (r->sha256 && (vg_sha256_fd(fd, path, hex, &e2) != VG_OK ||
+			       strcmp(hex, r->sha256) != 0))
+		differs(v, r, "sha256");
+	else if (fstat(fd, &st) != 0 || ns(st.st_atim) != r->atime_ns)
+		differs(v, r, "atime (changed by this check)");
+	else
+		v->unchanged++;
+	close(fd);
+	free(path);
+	return 0;
+}
+
+int
+cli_verify_unchanged(struct cli *cli, int64_t scan_id, json_t **result)
+{
+	struct verify v = { .cli = cli, .changed = json_array() };
+	json_t *doc, *c;
+	size_t i;
+	enum vg_err e;
+	struct vg_error e2;
+
+	*result = NULL;
+	e = store_inventory_foreach(cli->st, scan_id, verify_one, &v, &cli->err);
+	if (e != VG_OK) {
+		json_decref(v.changed);
+		return cli_fail(cli, e);
+	}
+	/* each change is also a problem of the scan, so every report lists it */
+	vg_error_init(&e2);
+	json_array_foreach(v.changed, i, c) {
+		size_t len;
+		char *path = vg_json_get_bytes(c, "path", &len), why[96];
+
+		snprintf(why, sizeof(why), "changed during the scan: %s",
+			 json_string_value(json_object_get(c, "what")));
+		if (path && store_problem_add(cli->st, scan_id, path, len, NULL, 0, "changed", why,
+					      &e2) != VG_OK)
+			vg_error_init(&e2);
+		free(path);
+	}
+	doc = json_pack("{s:I, s:I, s:o}", "checked", (json_int_t)v.checked, "unchanged",
+			(json_int_t)v.unchanged, "changed", v.changed);
+	e = store_scan_set_verification(cli->st, scan_id, doc, &cli->err);
+	if (e != VG_OK) {
+		json_decref(doc);
+		return cli_fail(cli, e);
+	}
+	*result = doc;
+	return 0;
+}
