@@ -80,6 +80,7 @@ int parse_int(const char *s, int64_t *out);
 int cmd_scan_run(struct cli *cli);
 int cmd_scan_preflight(struct cli *cli);	/* --root: the state folder outside the image */
 int cmd_scan_list(struct cli *cli);
+int cmd_scan_resume(struct cli *cli);
 int cmd_scan_show(struct cli *cli);
 int cmd_threat_list(struct cli *cli);
 int cmd_exclusion_add(struct cli *cli);

@@ -331,7 +331,7 @@ enum {
 	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
 	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
-	OPT_VERIFY,
+	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE,
 };
 
 static const struct option scan_options[] = {
@@ -352,6 +352,8 @@ static const struct option scan_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "allow-modify", no_argument, NULL, OPT_ALLOW_MODIFY },
 	{ "verify-unchanged", no_argument, NULL, OPT_VERIFY },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "cache", no_argument, NULL, OPT_CACHE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -409,6 +411,8 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 			(json_int_t)json_array_size(problems) < t->errors + t->skipped);
 		json_object_set_new(doc, "action", json_string(action));
 		json_object_set_new(doc, "allowed_count", json_integer(t->allowed));
+		json_object_set_new(doc, "files_cached", json_integer(t->cached));
+		json_object_set_new(doc, "files_resumed", json_integer(t->resumed));
 		json_object_set_new(doc, "allowed", allowed);
 		json_object_set(doc, "reports", reports);
 		out_json(cli, doc);
@@ -426,6 +430,11 @@ print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *st
 		printf("Signatures: version %lld, %lld rules, %lld hashes\n",
 		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
 		       (long long)sigdb_hash_count(db));
+		if (t->cached > 0)
+			printf("From the scan cache (unchanged since scanned clean): %lld files\n",
+			       (long long)t->cached);
+		if (t->resumed > 0)
+			printf("Finished before the interruption: %lld files\n", (long long)t->resumed);
 		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
 		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
 		printf("Threats found: %lld\n", (long long)t->threats);
@@ -491,6 +500,8 @@ quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
 
 		if (json_object_get(done, key))
 			continue; /* one file, several rules or members: moved once */
+		if (strcmp(json_string_value(json_object_get(th, "action")), "reported") != 0)
+			continue; /* a resumed scan: moved before the interruption */
 		json_object_set_new(done, key, json_true());
 		path = vg_json_get_bytes(th, "path", &len); /* the exact bytes, also when not UTF-8 */
 		if (path == NULL)
@@ -510,6 +521,34 @@ quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
 	quarantine_close(v);
 	json_decref(threats);
 	json_decref(done);
+}
+
+/*
+ * After a scan: its progress is dropped once it completed (an interrupted one keeps it, to
+ * resume), the scan cache keeps the entries of these rules and options, at most
+ * scan_cache_maximum, and old scans go (retention).
+ */
+static void prune_history(struct cli *cli);
+
+static void
+scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status, const char *cache_tag)
+{
+	struct vg_error e2;
+
+	vg_error_init(&e2);
+	if (store_begin(cli->st, &e2) == VG_OK) {
+		if ((strcmp(status, "completed") == 0 &&
+		     store_progress_clear(cli->st, scan_id, &e2) != VG_OK) ||
+		    (cache_tag && store_cache_prune(cli->st, cache_tag,
+						    config_get_int(cli->cfg,
+								   "antivirus_engine.scan_cache_maximum"),
+						    &e2) != VG_OK) ||
+		    store_commit(cli->st, &e2) != VG_OK) {
+			store_rollback(cli->st);
+			fprintf(stderr, "vigil: warning: %s\n", vg_error_msg(&e2));
+		}
+	}
+	prune_history(cli);
 }
 
 /* scan_results_retention_days and scan_history_maximum_items */
@@ -551,7 +590,9 @@ cmd_scan_run(struct cli *cli)
 	struct report_specs reports = { .n = 0 };
 	const char *case_id = NULL, *examiner = NULL, *root_arg = NULL;
 	struct cli_evidence ev = { .root = NULL, .rootfd = -1 };
-	int allow_modify = 0, verify = 0, quarantine_asked = 0;
+	int allow_modify = 0, verify = 0, quarantine_asked = 0, cache_mode = -1;
+	struct scan_cache *cache = NULL;
+	char *cache_tag = NULL;
 	json_t *verified = NULL;
 	enum vg_err e;
 	const char *status;
@@ -622,6 +663,10 @@ cmd_scan_run(struct cli *cli)
 			break;
 		case OPT_ROOT:
 			root_arg = optarg;
+			break;
+		case OPT_NO_CACHE:
+		case OPT_CACHE:
+			cache_mode = c == OPT_CACHE;
 			break;
 		case OPT_ALLOW_MODIFY:
 			allow_modify = 1;
@@ -728,7 +773,30 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 
+	/* the scan cache: on by default, off for evidence (--root) unless --cache */
+	if (cache_mode < 0)
+		cache_mode = ev.root == NULL;
+	if (cache_mode && config_get_int(cli->cfg, "antivirus_engine.scan_cache_maximum") > 0) {
+		cache_tag = scanner_cache_tag(sigdb_digest(db), &o);
+		if (cache_tag == NULL) {
+			cli_fail(cli, VG_NOMEM);
+			goto out;
+		}
+		e = o.inventory ? VG_OK /* every file is read anyway */
+				: scanner_cache_load(cli->st, cache_tag,
+						     config_get_int(cli->cfg,
+								    "antivirus_engine.scan_cache_maximum"),
+						     &cache, &cli->err);
+		if (e != VG_OK) {
+			cli_fail(cli, e);
+			goto out;
+		}
+		o.cache = cache;
+		o.cache_tag = cache_tag;
+	}
+	o.progress = 1;
 	jopts = options_json(&o, ignore_excl, quarantine, &ev, verify);
+	json_object_set_new(jopts, "cache", json_boolean(cache_mode));
 	if (cli_scan_begin(cli, db, &(struct cli_scan){ .type = type, .threads = o.threads,
 							.roots = roots.v, .nroots = roots.n,
 							.options = jopts, .excl = excl,
@@ -736,6 +804,10 @@ cmd_scan_run(struct cli *cli)
 							.inventory = o.inventory },
 			   &scan_id) != 0)
 		goto out;
+	if (store_scan_set_running(cli->st, scan_id, getpid(), &cli->err) != VG_OK) {
+		cli_fail(cli, cli->err.code);
+		goto out;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -758,7 +830,7 @@ cmd_scan_run(struct cli *cli)
 		cli_fail(cli, e);
 		goto out;
 	}
-	prune_history(cli);
+	scan_housekeeping(cli, scan_id, status, cache_tag);
 	if (verify && cli_verify_unchanged(cli, scan_id, &verified) != 0)
 		goto out;
 	if (write_reports(cli, scan_id, &reports, written) != 0) {
@@ -789,6 +861,8 @@ cmd_scan_run(struct cli *cli)
 	else
 		rc = EXIT_CLEAN;
 out:
+	free(cache_tag);
+	scanner_cache_destroy(cache);
 	json_decref(verified);
 	cli_evidence_close(&ev);
 	json_decref(totals.file_types);
@@ -799,6 +873,231 @@ out:
 	roots_release(&roots);
 	scanner_excl_destroy(excl);
 	scanner_allow_destroy(allow);
+	return rc;
+}
+
+/* The engine options a scan was recorded with. */
+static void
+options_from_record(struct cli *cli, json_t *opts, struct scanner_options *o)
+{
+	json_t *v;
+
+	cli_scan_options(cli, o);
+#define TAKE_INT(key, field, type)                                   \
+	if ((v = json_object_get(opts, key)) && json_is_integer(v)) \
+		o->field = (type)json_integer_value(v);
+	TAKE_INT("threads", threads, int)
+	TAKE_INT("max_recursion", max_depth, int)
+	TAKE_INT("max_filesize", max_filesize, uint64_t)
+	TAKE_INT("archive_max_members", archive_max_members, uint64_t)
+	TAKE_INT("archive_max_bytes", archive_max_bytes, uint64_t)
+	TAKE_INT("archive_max_member_size", archive_max_member_size, uint64_t)
+	TAKE_INT("archive_max_ratio", archive_max_ratio, uint64_t)
+	TAKE_INT("scan_timeout", scan_timeout, int)
+#undef TAKE_INT
+	if ((v = json_object_get(opts, "archives")))
+		o->archives = json_is_true(v);
+	if ((v = json_object_get(opts, "one_filesystem")))
+		o->one_filesystem = json_is_true(v);
+}
+
+/* Is the process that ran the scan still alive (and vigil)? */
+static int
+still_running(json_t *scan)
+{
+	json_int_t pid = json_integer_value(json_object_get(scan, "pid"));
+	char link[64], exe[4096], self[4096];
+	ssize_t n, m;
+
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%lld/exe", (long long)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	return n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0;
+}
+
+static int
+done_has(const char *path, size_t len, void *ctx)
+{
+	return scanner_done_has(ctx, path, len);
+}
+
+int
+cmd_scan_resume(struct cli *cli)
+{
+	struct scanner_options o;
+	struct scanner_totals totals = { 0 };
+	struct excl_set *excl = NULL;
+	struct allow_set *allow = NULL;
+	struct done_set *done = NULL;
+	struct scan_cache *cache = NULL;
+	struct sigdb *db = NULL;
+	struct progress_ctx pc = { 0 };
+	struct scanner_callbacks cb = { show_progress, &pc };
+	struct sigaction sa, old_int, old_term;
+	json_t *scan = NULL, *v, *opts;
+	char **roots = NULL, *cache_tag = NULL;
+	size_t nroots = 0, i;
+	int64_t id, forgotten = 0, threats = 0;
+	int rc = EXIT_FAILED, quarantine;
+	const char *status, *type;
+	enum vg_err e;
+
+	if (cli->argc != 2 || parse_int(cli->argv[1], &id) != 0)
+		return cli_usage(cli, "scan resume takes one scan ID");
+	e = store_scan_get_json(cli->st, id, &scan, &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	type = json_string_value(json_object_get(scan, "type"));
+	status = json_string_value(json_object_get(scan, "status"));
+	opts = json_object_get(scan, "options");
+	if (strcmp(status, "completed") == 0) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INVAL, "scan %lld is completed: "
+						"there is nothing to resume", (long long)id));
+		goto out;
+	}
+	if (strcmp(type, "realtime") == 0) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INVAL, "scan %lld is real-time "
+						"protection, not a scan to resume", (long long)id));
+		goto out;
+	}
+	if (strcmp(status, "running") == 0 && still_running(scan)) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_EXISTS, "scan %lld is still running "
+						"(pid %lld)", (long long)id,
+						(long long)json_integer_value(
+							json_object_get(scan, "pid"))));
+		goto out;
+	}
+	/* the scan as it was started: roots, options and exclusions are those recorded */
+	options_from_record(cli, opts, &o);
+	o.inventory = json_is_true(json_object_get(scan, "inventory"));
+	quarantine = json_is_string(json_object_get(opts, "action")) &&
+		     strcmp(json_string_value(json_object_get(opts, "action")), "quarantine") == 0;
+	roots = calloc(json_array_size(json_object_get(scan, "roots")) + 1, sizeof(*roots));
+	/* (a root whose name is not UTF-8 was recorded escaped: it is not found again) */
+	json_array_foreach(json_object_get(scan, "roots"), i, v)
+		if (roots && json_is_string(v) && (roots[nroots] = strdup(json_string_value(v))))
+			nroots++;
+	excl = scanner_excl_create();
+	if (roots == NULL || excl == NULL) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+		goto out;
+	}
+	json_array_foreach(json_object_get(scan, "exclusions"), i, v) {
+		int kind = scanner_excl_kind_parse(json_string_value(json_object_get(v, "kind")));
+
+		if (kind < 0 || scanner_excl_add(excl, (enum excl_kind)kind,
+						 json_string_value(json_object_get(v, "value")),
+						 EXCL_FROM_STORE, "recorded with the scan",
+						 &cli->err) != VG_OK) {
+			rc = cli_fail(cli, kind < 0 ? VG_INVAL : cli->err.code);
+			goto out;
+		}
+	}
+	o.excl = excl;
+	o.stop = &cli_stop;
+	o.progress = 1;
+	if (cli_load_allow(cli, &allow) != 0)
+		goto out;
+	o.allow = allow;
+	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
+	if (e == VG_OK && strcmp(sigdb_digest(db), json_string_value(json_object_get(scan,
+								  "rules_digest")) ?: "") != 0)
+		e = vg_error_set(&cli->err, VG_INVAL, "scan %lld ran with other signatures (sig_version "
+				 "%lld); it would not end with the same findings: start a new scan",
+				 (long long)id,
+				 (long long)json_integer_value(json_object_get(scan, "sig_version")));
+	if (e == VG_OK)
+		e = scanner_done_load(cli->st, id, &done, &cli->err);
+	if (e == VG_OK && json_is_true(json_object_get(opts, "cache")) && !o.inventory &&
+	    config_get_int(cli->cfg, "antivirus_engine.scan_cache_maximum") > 0) {
+		cache_tag = scanner_cache_tag(sigdb_digest(db), &o);
+		if (cache_tag == NULL)
+			e = vg_error_set(&cli->err, VG_NOMEM, "out of memory");
+		else
+			e = scanner_cache_load(cli->st, cache_tag,
+					       config_get_int(cli->cfg,
+							      "antivirus_engine.scan_cache_maximum"),
+					       &cache, &cli->err);
+		o.cache = cache;
+		o.cache_tag = cache_tag;
+	}
+	/* findings of files it had not finished are found again: none twice */
+	if (e == VG_OK && (e = store_begin(cli->st, &cli->err)) == VG_OK) {
+		e = store_scan_forget_unfinished(cli->st, id, done_has, done, &forgotten, &cli->err);
+		if (e == VG_OK)
+			e = store_scan_set_running(cli->st, id, getpid(), &cli->err);
+		if (e == VG_OK)
+			e = store_commit(cli->st, &cli->err);
+		if (e != VG_OK)
+			store_rollback(cli->st);
+	}
+	if (e != VG_OK) {
+		rc = cli_fail(cli, e);
+		goto out;
+	}
+	o.done = done;
+	if (!cli->quiet && !cli->json)
+		printf("Resuming scan %lld: %zu files were finished before the interruption\n",
+		       (long long)id, scanner_done_size(done));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
+	e = scanner_run(&o, db, cli->st, id, roots, nroots, &cb, &totals, &cli->err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (pc.printed)
+		fprintf(stderr, "\r\033[K");
+	/* the totals of the whole scan: what was recorded before, and this part */
+	totals.files_scanned += json_integer_value(json_object_get(scan, "files_scanned"));
+	totals.bytes_scanned += json_integer_value(json_object_get(scan, "bytes_scanned"));
+	totals.objects_scanned += json_integer_value(json_object_get(scan, "objects_scanned"));
+	totals.errors += json_integer_value(json_object_get(scan, "errors"));
+	totals.skipped += json_integer_value(json_object_get(scan, "skipped"));
+	totals.excluded += json_integer_value(json_object_get(scan, "excluded"));
+	totals.cached += json_integer_value(json_object_get(scan, "files_cached"));
+	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
+	if (e == VG_OK && quarantine)
+		quarantine_findings(cli, id, &totals);
+	if (store_threat_count(cli->st, id, &threats, &cli->err) == VG_OK)
+		totals.threats = threats;
+	cli_scan_finish(cli, id, status, &totals, e != VG_OK);
+	if (e != VG_OK) {
+		rc = cli_fail(cli, e);
+		goto out;
+	}
+	scan_housekeeping(cli, id, status, cache_tag);
+	{
+		json_t *none = json_array();
+
+		print_summary(cli, id, type, status, quarantine ? "quarantine" : "report", &totals,
+			      db, none);
+		json_decref(none);
+	}
+	if (totals.threats > 0)
+		rc = EXIT_FOUND;
+	else if (totals.interrupted)
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
+						"scan %lld was interrupted again", (long long)id));
+	else
+		rc = EXIT_CLEAN;
+out:
+	json_decref(totals.file_types);
+	for (i = 0; roots && i < nroots; i++)
+		free(roots[i]);
+	free(roots);
+	free(cache_tag);
+	scanner_cache_destroy(cache);
+	scanner_done_destroy(done);
+	scanner_excl_destroy(excl);
+	scanner_allow_destroy(allow);
+	sigdb_release(db);
+	json_decref(scan);
 	return rc;
 }
 

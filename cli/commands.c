@@ -9,7 +9,7 @@
 	"[--ignore-exclusions] [--no-archives] [--max-filesize BYTES] [--max-recursion N] "   \
 	"[--one-filesystem] [--action report|quarantine] [--inventory] [--case ID] "          \
 	"[--examiner NAME] [--report FORMAT:FILE]... [--root DIR] [--allow-modify] "             \
-	"[--verify-unchanged]"
+	"[--verify-unchanged] [--no-cache] [--cache]"
 
 const struct command commands[] = {
 	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick " SCAN_OPTS,
@@ -19,6 +19,8 @@ const struct command commands[] = {
 	  "scan filesystem_scanner.full_scan_directory (default /)", cmd_scan_preflight },
 	{ "scan", "custom", cmd_scan_run, NEED_STORE, "scan custom PATH... " SCAN_OPTS,
 	  "scan the given files and folders", cmd_scan_preflight },
+	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID",
+	  "continue an interrupted scan: files it had finished are not scanned again", NULL },
 	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history", NULL },
 	{ "scan", "show", cmd_scan_show, NEED_STORE, "scan show ID",
 	  "one scan: totals, threats, files not scanned and why", NULL },

@@ -83,6 +83,7 @@ cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,
 				  .skipped = t->skipped,
 				  .threats = t->threats,
 				  .excluded = t->excluded,
+				  .files_cached = t->cached,
 				  .file_types = t->file_types },
 			  failed ? &e2 : &cli->err);
 }

@@ -85,6 +85,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX reports_scan ON reports(scan_id);",
 	/* 6: evidence scans: the proof, after the scan, that no file changed */
 	"ALTER TABLE scans ADD COLUMN verification TEXT;",
+	/* 7: the scan cache, files that came from it, and what a resumed scan already did */
+	"CREATE TABLE scan_cache(dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+	" mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, tag TEXT NOT NULL,"
+	" scanned_at INTEGER NOT NULL, PRIMARY KEY(dev, ino, tag)) WITHOUT ROWID;"
+	"CREATE INDEX scan_cache_tag ON scan_cache(tag, scanned_at);"
+	"ALTER TABLE scans ADD COLUMN files_cached INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE scans ADD COLUMN pid INTEGER;"
+	"CREATE TABLE scan_progress(scan_id INTEGER NOT NULL, path BLOB NOT NULL);"
+	"CREATE INDEX scan_progress_scan ON scan_progress(scan_id);",
 };
 
 enum vg_err

@@ -67,6 +67,7 @@ struct store_scan_totals {
 	double duration_s;
 	int64_t files_scanned, bytes_scanned, objects_scanned;
 	int64_t errors, skipped, threats, excluded;
+	int64_t files_cached;	/* not read: unchanged since scanned clean (the scan cache) */
 	json_t *file_types;	/* borrowed: {"mime/type": {"files": n, "bytes": n}}, or NULL */
 };
 
@@ -175,6 +176,49 @@ enum vg_err store_report_list_json(struct store *st, int64_t scan_id, json_t **o
  * name is not UTF-8, obj["member_b64"] = every name's exact bytes in base64.
  */
 void store_set_member_json(json_t *obj, const char *member, size_t len);
+
+/* ---- the scan cache: files scanned clean, by device and inode ---- */
+
+struct store_cache_entry {
+	int64_t dev, ino, size, mtime_ns, ctime_ns;
+};
+
+/* The newest entries (at most limit) made under tag (rules and engine options). */
+enum vg_err store_cache_load(struct store *st, const char *tag, int64_t limit,
+			     void (*fn)(const struct store_cache_entry *e, void *ctx), void *ctx,
+			     struct vg_error *err);
+enum vg_err store_cache_put(struct store *st, const char *tag, const struct store_cache_entry *e,
+			    int64_t now, struct vg_error *err);
+/* Drop all but the newest keep entries (whatever their tag). */
+enum vg_err store_cache_prune(struct store *st, const char *tag, int64_t keep,
+			      struct vg_error *err);
+enum vg_err store_cache_clear(struct store *st, struct vg_error *err);
+
+/* ---- resumable scans ---- */
+
+/* Totals so far, written while the scan runs (a crash keeps them). */
+enum vg_err store_scan_checkpoint(struct store *st, int64_t id, const struct store_scan_totals *t,
+				  struct vg_error *err);
+/* The scan runs (again) in process pid. */
+enum vg_err store_scan_set_running(struct store *st, int64_t id, int64_t pid,
+				   struct vg_error *err);
+/* A file the scan has finished with (scanned, skipped, or failed). */
+enum vg_err store_progress_add(struct store *st, int64_t scan_id, const char *path, size_t len,
+			       struct vg_error *err);
+enum vg_err store_progress_foreach(struct store *st, int64_t scan_id,
+				   void (*fn)(const char *path, size_t len, void *ctx), void *ctx,
+				   struct vg_error *err);
+enum vg_err store_progress_clear(struct store *st, int64_t scan_id, struct vg_error *err);
+/*
+ * Delete the threats and problems of files the scan had not finished (finished() says 0):
+ * they are found again when the scan resumes. *forgotten counts the files.
+ */
+enum vg_err store_scan_forget_unfinished(struct store *st, int64_t scan_id,
+					 int (*finished)(const char *path, size_t len, void *ctx),
+					 void *ctx, int64_t *forgotten, struct vg_error *err);
+/* Detections of a scan that the allow list did not let through. */
+enum vg_err store_threat_count(struct store *st, int64_t scan_id, int64_t *n,
+			       struct vg_error *err);
 
 /* ---- exclusions ---- */
 

@@ -65,6 +65,7 @@ struct engine {
 	struct scanner_verdict *verdict;
 	struct result **held;
 	size_t nheld, capheld;
+	int64_t detections;	/* every detection so far (to tell a clean file) */
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -491,6 +492,7 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		r->size = (int64_t)len;
 		r->have_mtime = obj->have_mtime;
 		r->mtime_ns = obj->mtime_ns;
+		e->detections++;
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
 			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
@@ -754,6 +756,38 @@ scan_open_file(struct engine *e, int fd, const char *path, const struct stat *st
 		emit_file(e, fd, path, st, &budget);
 }
 
+/* A file the scan has finished with, whatever came of it: a resumed scan skips it. */
+static void
+push_done(struct scan_ctx *c, const char *path)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
+		free(r);
+		return;
+	}
+	r->kind = RES_DONE;
+	r->path_len = strlen(path);
+	push_result(c, r);
+}
+
+/* Remember a file scanned clean (no detection, no problem) in the scan cache. */
+static void
+push_clean(struct scan_ctx *c, const struct stat *st)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->kind = RES_CACHE;
+	r->clean = (struct store_cache_entry){
+		(int64_t)st->st_dev, (int64_t)st->st_ino, st->st_size,
+		(int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+		(int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+	};
+	push_result(c, r);
+}
+
 void
 engine_scan_file(struct engine *e, struct job *j)
 {
@@ -775,13 +809,23 @@ engine_scan_file(struct engine *e, struct job *j)
 			scan_problem(c, j->path, NULL, 0, "error", "vanished during the scan");
 		else
 			scan_problem(c, j->path, NULL, 0, "error", "cannot open: %s", strerror(en));
-		return;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		scan_problem(c, j->path, NULL, 0, "skipped", "not a regular file: not opened for reading");
-	else
+	} else if (c->o->cache && !c->o->inventory && scanner_cache_hit(c->o->cache, &st)) {
+		atomic_fetch_add(&c->cached, 1); /* unchanged since it was scanned clean */
+	} else {
+		int problems = scan_problems_here();
+		int64_t detections = e->detections;
+
 		scan_open_file(e, fd, j->path, &st);
-	close(fd);
+		if (c->o->cache_tag && problems == scan_problems_here() &&
+		    detections == e->detections && !scan_should_stop(c))
+			push_clean(c, &st);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (c->o->progress)
+		push_done(c, j->path);
 }
 
 void

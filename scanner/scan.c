@@ -58,6 +58,14 @@ scan_should_stop(struct scan_ctx *c)
 	return (c->o->stop && *c->o->stop) || atomic_load(&c->stop_internal);
 }
 
+static __thread int problems_here;
+
+int
+scan_problems_here(void)
+{
+	return problems_here;
+}
+
 void
 scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t member_len,
 	     const char *kind, const char *fmt, ...)
@@ -65,6 +73,7 @@ scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t me
 	struct result *r = calloc(1, sizeof(*r));
 	va_list ap;
 
+	problems_here++;
 	if (strcmp(kind, "error") == 0)
 		atomic_fetch_add(&c->errors, 1);
 	else
@@ -113,6 +122,11 @@ write_result(struct writer *w, struct result *r)
 	if (r->kind == RES_PROBLEM)
 		return store_problem_add(w->st, w->scan_id, r->path, r->path_len, r->member,
 					 r->member_len, r->problem, r->reason, &w->err);
+	if (r->kind == RES_CACHE)
+		return store_cache_put(w->st, w->c->o->cache_tag, &r->clean, (int64_t)time(NULL),
+				       &w->err);
+	if (r->kind == RES_DONE)
+		return store_progress_add(w->st, w->scan_id, r->path, r->path_len, &w->err);
 	if (r->kind == RES_ACTION)
 		return store_threat_set_action(w->st, w->scan_id, r->path, r->note, &w->err);
 	if (r->kind == RES_FILE) {
@@ -147,6 +161,25 @@ write_result(struct writer *w, struct result *r)
 					.mtime_ns = r->mtime_ns,
 				},
 				&w->err);
+}
+
+/* The totals so far, in the same transaction as the rows they count. */
+static enum vg_err
+checkpoint(struct writer *w)
+{
+	struct scan_ctx *c = w->c;
+
+	return store_scan_checkpoint(w->st, w->scan_id,
+				     &(struct store_scan_totals){
+					     .files_scanned = atomic_load(&c->files),
+					     .bytes_scanned = atomic_load(&c->bytes),
+					     .objects_scanned = atomic_load(&c->objects),
+					     .errors = atomic_load(&c->errors),
+					     .skipped = atomic_load(&c->skipped),
+					     .excluded = atomic_load(&c->excluded),
+					     .files_cached = atomic_load(&c->cached),
+				     },
+				     &w->err);
 }
 
 static void
@@ -192,6 +225,8 @@ writer_main(void *arg)
 		result_free(r);
 		if (in_txn && (w->rc != VG_OK || r == NULL || batch >= BATCH_ROWS ||
 			       t - last_commit > BATCH_SECONDS)) {
+			if (w->rc == VG_OK && w->c->o->progress)
+				w->rc = checkpoint(w);
 			if (w->rc == VG_OK)
 				w->rc = store_commit(w->st, &w->err);
 			if (w->rc != VG_OK)
@@ -292,6 +327,8 @@ scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
 		totals->threats = atomic_load(&c->threats);
 		totals->excluded = atomic_load(&c->excluded);
 		totals->allowed = atomic_load(&c->allowed);
+		totals->cached = atomic_load(&c->cached);
+		totals->resumed = atomic_load(&c->resumed);
 		totals->duration_s = now_s() - s->w.start;
 		totals->interrupted = c->o->stop && *c->o->stop;
 	}

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "core/err.h"
 #include "core/store.h"
@@ -105,6 +106,29 @@ int scanner_allow_empty(const struct allow_set *set);
 const char *scanner_allow_match(const struct allow_set *set, const char *sha256,
 				const char *name);
 
+/* ---- the scan cache and resumed scans (scanner/cache.c) ---- */
+
+struct scan_cache;
+struct done_set;
+struct scanner_options;
+
+/* The cache entries of tag (at most limit), for lookups during a scan. */
+enum vg_err scanner_cache_load(struct store *st, const char *tag, int64_t limit,
+			       struct scan_cache **out, struct vg_error *err);
+void scanner_cache_destroy(struct scan_cache *c);
+size_t scanner_cache_size(const struct scan_cache *c);
+/* Was this file scanned clean, and is it unchanged since (device, inode, size, times)? */
+int scanner_cache_hit(const struct scan_cache *c, const struct stat *st);
+/* The tag of the rules and of the options that change findings (malloc'd hex). */
+char *scanner_cache_tag(const char *rules_digest, const struct scanner_options *o);
+
+/* The files an interrupted scan had finished (its recorded progress). */
+enum vg_err scanner_done_load(struct store *st, int64_t scan_id, struct done_set **out,
+			      struct vg_error *err);
+void scanner_done_destroy(struct done_set *s);
+size_t scanner_done_size(const struct done_set *s);
+int scanner_done_has(const struct done_set *s, const char *path, size_t len);
+
 /* ---- scanning ---- */
 
 struct scanner_options {
@@ -119,6 +143,10 @@ struct scanner_options {
 	int scan_timeout;		/* seconds of YARA per object */
 	int one_filesystem;
 	int inventory;			/* record every file: stat, SHA-256/SHA-1/MD5, type */
+	const struct scan_cache *cache;	/* skip files it holds (NULL: read everything) */
+	const char *cache_tag;		/* record clean files under this tag (NULL: don't) */
+	const struct done_set *done;	/* a resumed scan: files already finished */
+	int progress;			/* record each finished file, so the scan can resume */
 	const struct excl_set *excl;	/* borrowed; NULL for none */
 	const struct allow_set *allow;	/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
@@ -129,6 +157,8 @@ void scanner_options_init(struct scanner_options *o);
 struct scanner_totals {
 	int64_t files_scanned, bytes_scanned, objects_scanned;
 	int64_t errors, skipped, threats, excluded, allowed;
+	int64_t cached;			/* not read: the scan cache knew them clean */
+	int64_t resumed;		/* not read: finished before the scan was interrupted */
 	double duration_s;
 	int interrupted;
 	json_t *file_types;	/* {mime: {files, bytes}} of the files read (owned: decref) */

@@ -29,7 +29,7 @@ struct job {
 
 /* ---- what the workers hand the writer ---- */
 
-enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE, RES_ACTION };
+enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE, RES_ACTION, RES_CACHE, RES_DONE };
 
 struct result {
 	enum result_kind kind;
@@ -49,6 +49,7 @@ struct result {
 	int have_mtime;		/* threat: mtime of the object (file or archive member) */
 	int64_t mtime_ns;
 	struct store_inv inv;	/* file (inventory): stat and digests; inv.path is path */
+	struct store_cache_entry clean;	/* cache: a file scanned clean */
 	int have_digests;	/* file: sha256/sha1/md5 hold the whole file's digests */
 };
 
@@ -61,6 +62,7 @@ struct scan_ctx {
 	struct sigdb *db;
 	struct queue *jobs, *results;
 	atomic_llong files, bytes, objects, errors, skipped, threats, excluded, allowed;
+	atomic_llong cached, resumed;
 	atomic_int stop_internal;	/* the writer failed: stop */
 
 	pthread_mutex_t cur_lock;
@@ -68,6 +70,9 @@ struct scan_ctx {
 };
 
 int scan_should_stop(struct scan_ctx *c);
+
+/* Problems recorded by this thread so far (to tell whether one file was scanned cleanly). */
+int scan_problems_here(void);
 
 /* ---- walk.c ---- */
 

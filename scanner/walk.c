@@ -231,10 +231,14 @@ walk_dir(struct walk *w, struct dirref *dir, const char *path)
 		if (child == NULL)
 			break;
 		if (type == DT_REG) {
-			if (excluded(c, child, 0))
+			if (excluded(c, child, 0)) {
 				free(child);
-			else
+			} else if (c->o->done && scanner_done_has(c->o->done, child, strlen(child))) {
+				atomic_fetch_add(&c->resumed, 1); /* finished before the interruption */
+				free(child);
+			} else {
 				push_job(c, dir, child);
+			}
 			continue;
 		}
 		if (!excluded(c, child, 1)) {
