@@ -30,13 +30,16 @@ mix(uint64_t h)
 	return h ^ (h >> 31);
 }
 
+static int cache_grow(struct scan_cache *c);
+
 static void
 cache_insert(struct scan_cache *c, const struct store_cache_entry *e)
 {
-	size_t i = mix((uint64_t)e->ino ^ mix((uint64_t)e->dev)) & c->mask;
+	size_t i;
 
-	if (c->n * 2 >= c->cap)
-		return; /* full (never: sized for the limit) */
+	if ((c->n + 1) * 2 > c->cap && cache_grow(c) != 0)
+		return;
+	i = mix((uint64_t)e->ino ^ mix((uint64_t)e->dev)) & c->mask;
 	while (c->v[i].ino != 0 || c->v[i].dev != 0) {
 		if (c->v[i].ino == e->ino && c->v[i].dev == e->dev) {
 			c->v[i] = *e;
@@ -46,6 +49,24 @@ cache_insert(struct scan_cache *c, const struct store_cache_entry *e)
 	}
 	c->v[i] = *e;
 	c->n++;
+}
+
+/* Twice the slots: memory follows the entries loaded, not the configured maximum. */
+static int
+cache_grow(struct scan_cache *c)
+{
+	struct scan_cache bigger = { .cap = c->cap ? c->cap * 2 : 1024 };
+	size_t i;
+
+	bigger.mask = bigger.cap - 1;
+	if ((bigger.v = calloc(bigger.cap, sizeof(*bigger.v))) == NULL)
+		return -1;
+	for (i = 0; i < c->cap; i++)
+		if (c->v[i].ino != 0 || c->v[i].dev != 0)
+			cache_insert(&bigger, &c->v[i]);
+	free(c->v);
+	*c = bigger;
+	return 0;
 }
 
 static void
@@ -60,19 +81,13 @@ scanner_cache_load(struct store *st, const char *tag, int64_t limit, struct scan
 		   struct vg_error *err)
 {
 	struct scan_cache *c = calloc(1, sizeof(*c));
-	size_t cap = 1024;
 	enum vg_err rc;
 
 	*out = NULL;
-	while ((int64_t)cap < 2 * limit && cap < ((size_t)1 << 30))
-		cap <<= 1;
-	if (c == NULL || (c->v = calloc(cap, sizeof(*c->v))) == NULL) {
+	if (c == NULL || cache_grow(c) != 0) {
 		free(c);
-		return vg_error_set(err, VG_NOMEM, "out of memory for a scan cache of %lld entries",
-				    (long long)limit);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
-	c->cap = cap;
-	c->mask = cap - 1;
 	rc = store_cache_load(st, tag, limit, load_one, c, err);
 	if (rc != VG_OK) {
 		scanner_cache_destroy(c);
