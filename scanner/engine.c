@@ -812,7 +812,9 @@ engine_scan_file(struct engine *e, struct job *j)
 	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		scan_problem(c, j->path, NULL, 0, "skipped", "not a regular file: not opened for reading");
 	} else if (c->o->cache && !c->o->inventory && scanner_cache_hit(c->o->cache, &st)) {
-		atomic_fetch_add(&c->cached, 1); /* unchanged since it was scanned clean */
+		/* unchanged since it was scanned clean: covered by this scan, not read */
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->cached, 1);
 	} else {
 		int problems = scan_problems_here();
 		int64_t detections = e->detections;

@@ -16,16 +16,16 @@ test_expect_success 'a second scan reads only what changed; detections are never
 	expect_exit 1 vigil --json scan custom tree >s1.json &&
 	jq -e ".files_scanned == 301 and .files_cached == 0" s1.json &&
 	expect_exit 1 vigil --json scan custom tree >s2.json &&
-	jq -e ".files_scanned == 1 and .files_cached == 300 and .threats_found == 1" s2.json &&
+	jq -e ".files_scanned == 301 and .files_cached == 300 and .threats_found == 1" s2.json &&
 	echo changed >>tree/a/f7.txt && touch -m -d 2001-01-01 tree/a/f8.txt &&
 	expect_exit 1 vigil --json scan custom tree >s3.json &&
-	jq -e ".files_scanned == 3 and .files_cached == 298" s3.json
+	jq -e ".files_scanned == 301 and .files_cached == 298" s3.json
 '
 
 test_expect_success 'a file replaced by another with the same name and size is read again' '
 	cp tree/a/f9.txt x && mv x tree/a/f9.txt &&
 	expect_exit 1 vigil --json scan custom tree >s4.json &&
-	jq -e ".files_scanned == 2" s4.json
+	jq -e ".files_cached == 299" s4.json
 '
 
 test_expect_success 'new signatures: nothing comes from the cache' '
