@@ -5,6 +5,10 @@
 #   make run        deps + build + a quick scan with the embedded default rules
 #   make check      deps + build + every test (unit and end-to-end); ends "N passed, N failed"
 #   make SAN=1 ...  the same under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make install    PREFIX=/usr/local DESTDIR=: the binary, man page, bash completion, systemd unit
+#   make uninstall  the same four files, removed
+#   make deb        dist/vigil_VERSION_ARCH.deb (dpkg-deb; Depends from the binary's libraries)
+#   make rescue     dist/vigil-rescue-VERSION-ARCH.tar.gz: runs from its folder on any glibc host
 
 .DEFAULT_GOAL := all
 CC      ?= cc
@@ -17,7 +21,7 @@ DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev l
               libmagic-dev libjansson-dev libcmocka-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
-              python3 python3-jsonschema chromium
+              python3 python3-jsonschema chromium man-db bash-completion
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan
@@ -53,7 +57,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 VIGIL    := $(BUILD)/vigil$(if $(SAN),-san)
 LIBVIGIL := $(OBJDIR)/libvigil.a
 
-.PHONY: all deps run check bench clean
+.PHONY: all deps run check bench clean install uninstall deb rescue
 all: $(VIGIL)
 
 $(OBJDIR)/%.o: %.c
@@ -93,6 +97,55 @@ bench:
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
 	bench/rtp.sh $(VIGIL)
+
+# Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
+# Debian package), else below PREFIX; its ExecStart names the installed binary.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= $(if $(filter /usr /usr/,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DIST    := dist
+INSTALL_FILES := $(PREFIX)/bin/vigil $(PREFIX)/share/man/man1/vigil.1.gz \
+                 $(PREFIX)/share/bash-completion/completions/vigil $(UNITDIR)/vigil.service \
+                 $(PREFIX)/share/doc/vigil/report-schema.md $(PREFIX)/share/doc/vigil/report-schema.json
+
+# umask 022: folders it creates are 755 whatever the caller's umask (sudo with 077 would
+# hide the completion and the man page from users); existing folders are left as they are.
+install: $(BUILD)/vigil docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+         docs/report-schema.md docs/report-schema.json
+	umask 022 && \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/doc/vigil && \
+	install -m 644 docs/report-schema.md docs/report-schema.json $(DESTDIR)$(PREFIX)/share/doc/vigil/ && \
+	install -m 755 $(BUILD)/vigil $(DESTDIR)$(PREFIX)/bin/vigil && \
+	gzip -9n <docs/vigil.1 >$(DESTDIR)$(PREFIX)/share/man/man1/vigil.1.gz && \
+	install -m 644 contrib/vigil.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vigil && \
+	sed 's|/usr/local/bin/vigil|$(PREFIX)/bin/vigil|g' contrib/vigil.service >$(DESTDIR)$(UNITDIR)/vigil.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+
+# The Debian package, staged by make install; packaging/build-deb.sh writes DEBIAN/.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB      := $(DIST)/vigil_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT := $(BUILD)/pkg/deb-root
+deb: $(DEB)
+$(DEB): $(BUILD)/vigil docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+        packaging/build-deb.sh packaging/deb-depends.sh packaging/shlibs.sh \
+        packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
+        docs/report-schema.md docs/report-schema.json
+	rm -rf $(DEB_ROOT)
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
+	sh packaging/build-deb.sh $(DEB_ROOT) $(VERSION) $@
+
+# The rescue bundle: the binary with every non-glibc library it needs, libmagic's database,
+# the default rules and a launcher (packaging/make-rescue.sh).
+RESCUE_ARCH := $(shell uname -m)
+RESCUE      := $(DIST)/vigil-rescue-$(VERSION)-$(RESCUE_ARCH).tar.gz
+rescue: $(RESCUE)
+$(RESCUE): $(BUILD)/vigil sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
+           packaging/rescue/vigil packaging/rescue/README.txt $(wildcard /usr/lib/file/magic.mgc)
+	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@
 
 clean:
 	rm -rf $(BUILD)
