@@ -145,14 +145,15 @@ test_expect_success 'the control file: Package, Version, Architecture, Maintaine
 	done
 '
 
-test_expect_success 'the package: the four files, owned by root, no systemd enablement' '
+test_expect_success 'the package: its six files, owned by root, no systemd enablement' '
 	dpkg-deb -c "$deb" >contents &&
 	! awk "{print \$2}" contents | grep -v "^root/root$" &&
 	for f in ./usr/bin/vigil ./usr/share/man/man1/vigil.1.gz ./usr/share/bash-completion/completions/vigil \
-		./lib/systemd/system/vigil.service; do
+		./lib/systemd/system/vigil.service ./usr/share/doc/vigil/report-schema.md \
+		./usr/share/doc/vigil/report-schema.json; do
 		grep -q " $f$" contents || { echo "missing $f"; exit 1; }
 	done &&
-	test "$(grep -c "^-" contents)" -eq 4 &&
+	test "$(grep -c "^-" contents)" -eq 6 &&
 	dpkg-deb --ctrl-tarfile "$deb" | tar -t >ctrl && ! grep -q conffiles ctrl &&
 	dpkg-deb -I "$deb" postinst | grep -v "^#" | grep -q "daemon-reload" &&
 	! dpkg-deb -I "$deb" postinst | grep -v "^[[:space:]]*#" | grep -Eq "enable|start" &&
@@ -183,9 +184,10 @@ else
 	done
 fi
 
-# minimal images may tell dpkg not to unpack man pages (path-exclude=/usr/share/man/*)
-man_excluded=0
+# minimal images may tell dpkg not to unpack man pages or docs (path-exclude=/usr/share/man/*)
+man_excluded=0 doc_excluded=0
 if grep -qs "^path-exclude[= ]*/usr/share/man" /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/*; then man_excluded=1; fi
+if grep -qs "^path-exclude[= ]*/usr/share/doc" /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/*; then doc_excluded=2; fi
 if [ -n "$skip_why" ]; then
 	test_skip 'dpkg -i / -r / -P of the package' "$skip_why"
 else
@@ -207,7 +209,7 @@ else
 	test_expect_success 'dpkg -r removes every file it installed; dpkg -P purges it' '
 		grep -qx "/usr/bin/vigil" listed && test "$(wc -l <listed)" -ge 4 &&
 		while read -r f; do [ -d "$f" ] || echo "$f"; done <listed >listed-files &&
-		test "$(wc -l <listed-files)" -eq $((4 - man_excluded)) &&
+		test "$(wc -l <listed-files)" -eq $((6 - man_excluded - doc_excluded)) &&
 		dpkg -r vigil >dpkg-r.log 2>&1 || { cat dpkg-r.log; exit 1; }
 		while read -r f; do
 			if [ -e "$f" ] || [ -L "$f" ]; then echo "left behind: $f"; exit 1; fi
