@@ -149,6 +149,22 @@ int cli_scan_begin(struct cli *cli, struct sigdb *db, const struct cli_scan *s,
 void cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,
 		     const struct scanner_totals *t, int failed);
 
+/* ---- cli/scan_common.c: around the engine, for every on-demand scan ---- */
+
+/* Run the engine with SIGINT/SIGTERM stopping it and a progress line on a terminal. */
+enum vg_err cli_scan_engine(struct cli *cli, const struct scanner_options *o, struct sigdb *db,
+			    int64_t scan_id, char *const *roots, size_t nroots,
+			    struct scanner_totals *totals);
+/* The summary: threats, totals, problems (text or, with --json, one document). */
+void cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
+		      const char *action, const struct scanner_totals *t, struct sigdb *db,
+		      json_t *reports);
+/* --action quarantine: every file with a threat not yet acted on goes into the vault. */
+void cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t);
+/* Progress dropped once completed, the scan cache pruned, old scans removed. */
+void cli_scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status,
+			   const char *cache_tag);
+
 /* ---- cli/evidence.c: --root and --verify-unchanged ---- */
 
 struct cli_evidence {

@@ -1,12 +1,10 @@
-/* cli/cmd_scan.c — vigil scan quick|full|custom|list|show. */
+/* cli/cmd_scan.c — vigil scan quick|full|custom: roots, options, evidence checks, reports. */
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,8 +16,6 @@
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
-#define PROBLEMS_SHOWN 1000
-#define PROBLEMS_SHOWN_TEXT 20
 
 struct roots {
 	char **v;
@@ -281,52 +277,6 @@ write_reports(struct cli *cli, int64_t scan_id, const struct report_specs *r, js
 	return 0;
 }
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	cli_stop = 1;
-}
-
-struct progress_ctx {
-	int enabled;
-	int printed;
-};
-
-static void
-show_progress(const struct scanner_progress *p, void *arg)
-{
-	struct progress_ctx *pc = arg;
-	struct winsize ws;
-	char bytes[32], line[512];
-	char *cur;
-	int cols = 100, n;
-
-	if (!pc->enabled)
-		return;
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		cols = ws.ws_col;
-	out_bytes(bytes, sizeof(bytes), p->bytes);
-	n = snprintf(line, sizeof(line), "%lld files, %s, %.0f files/s, %.1f MB/s, %lld threats  ",
-		     (long long)p->files, bytes, p->elapsed_s > 0 ? p->files / p->elapsed_s : 0.0,
-		     p->elapsed_s > 0 ? p->bytes / p->elapsed_s / 1e6 : 0.0, (long long)p->threats);
-	cur = vg_text_escape(p->current, strlen(p->current));
-	if (cur && n > 0 && n < cols - 4) {
-		int room = cols - n - 1;
-		size_t cl = strlen(cur);
-
-		/* keep the end of the folder name: it is the informative part */
-		if ((int)cl > room)
-			snprintf(line + n, sizeof(line) - (size_t)n, "...%s", cur + cl - (room - 3));
-		else
-			snprintf(line + n, sizeof(line) - (size_t)n, "%s", cur);
-	}
-	free(cur);
-	fprintf(stderr, "\r\033[K%s", line);
-	fflush(stderr);
-	pc->printed = 1;
-}
-
 enum {
 	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
@@ -377,199 +327,6 @@ options_json(const struct scanner_options *o, int ignore_excl, int quarantine,
 	return j;
 }
 
-static void
-print_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
-	      const char *action, const struct scanner_totals *t, struct sigdb *db,
-	      json_t *reports)
-{
-	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v;
-	struct vg_error e2;
-	size_t i;
-
-	vg_error_init(&e2);
-	store_threat_list_json(cli->st, scan_id, 0, &threats, &e2);
-	store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2);
-	if (allowed == NULL)
-		allowed = json_array();
-	store_problem_list_json(cli->st, scan_id, cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT,
-				&problems, &e2);
-	if (threats == NULL)
-		threats = json_array();
-	if (problems == NULL)
-		problems = json_array();
-	if (cli->json) {
-		json_t *doc = json_pack(
-			"{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:s, s:o, s:o, s:b}",
-			"scan_id", (json_int_t)scan_id, "type", type, "status", status,
-			"files_scanned", (json_int_t)t->files_scanned, "bytes_scanned",
-			(json_int_t)t->bytes_scanned, "objects_scanned", (json_int_t)t->objects_scanned,
-			"errors", (json_int_t)t->errors, "skipped", (json_int_t)t->skipped, "excluded",
-			(json_int_t)t->excluded, "threats_found", (json_int_t)t->threats, "duration_s",
-			t->duration_s, "sig_version", (json_int_t)sigdb_version(db), "rules_digest",
-			sigdb_digest(db), "threats", threats, "problems", problems,
-			"problems_truncated",
-			(json_int_t)json_array_size(problems) < t->errors + t->skipped);
-		json_object_set_new(doc, "action", json_string(action));
-		json_object_set_new(doc, "allowed_count", json_integer(t->allowed));
-		json_object_set_new(doc, "files_cached", json_integer(t->cached));
-		json_object_set_new(doc, "files_resumed", json_integer(t->resumed));
-		json_object_set_new(doc, "allowed", allowed);
-		json_object_set(doc, "reports", reports);
-		out_json(cli, doc);
-		return;
-	}
-	if (!cli->quiet || json_array_size(threats) > 0)
-		json_array_foreach(threats, i, v)
-			out_threat_line(v);
-	if (!cli->quiet) {
-		char bytes[32];
-
-		out_bytes(bytes, sizeof(bytes), t->bytes_scanned);
-		printf("\n----------- SCAN SUMMARY -----------\n");
-		printf("Scan ID: %lld (%s, %s)\n", (long long)scan_id, type, status);
-		printf("Signatures: version %lld, %lld rules, %lld hashes\n",
-		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
-		       (long long)sigdb_hash_count(db));
-		if (t->cached > 0)
-			printf("From the scan cache (unchanged since scanned clean): %lld files\n",
-			       (long long)t->cached);
-		if (t->resumed > 0)
-			printf("Finished before the interruption: %lld files\n", (long long)t->resumed);
-		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
-		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
-		printf("Threats found: %lld\n", (long long)t->threats);
-		if (t->allowed > 0) {
-			printf("Allowed (by the allow list): %lld\n", (long long)t->allowed);
-			json_array_foreach(allowed, i, v) {
-				printf("  ");
-				out_threat_line(v);
-			}
-		}
-		printf("Errors: %lld; skipped: %lld; excluded: %lld\n", (long long)t->errors,
-		       (long long)t->skipped, (long long)t->excluded);
-		printf("Time: %.2f s\n", t->duration_s);
-		if (json_array_size(problems) > 0) {
-			printf("Not scanned, or not completely:\n");
-			json_array_foreach(problems, i, v)
-				out_problem_line(stdout, v);
-			if ((int64_t)json_array_size(problems) < t->errors + t->skipped)
-				printf("  ... see 'vigil scan show %lld' for all of them\n",
-				       (long long)scan_id);
-		}
-		if (json_array_size(reports) > 0) {
-			printf("Reports (SHA-256, path):\n");
-			json_array_foreach(reports, i, v)
-				out_report_line(stdout, v);
-		}
-	}
-	json_decref(threats);
-	json_decref(problems);
-	json_decref(allowed);
-}
-
-/*
- * --action quarantine: move every file with a threat into the vault (an archive goes whole),
- * and record per file what was done. A file that cannot be moved stays where it is and
- * counts as an error of the scan.
- */
-static void
-quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
-{
-	struct vault *v = NULL;
-	json_t *threats = NULL, *th, *done = json_object();
-	struct vg_error e2;
-	size_t i;
-
-	vg_error_init(&e2);
-	if (store_threat_list_json(cli->st, scan_id, 0, &threats, &e2) != VG_OK ||
-	    cli_open_vault(cli, &v) != 0) {
-		fprintf(stderr, "vigil: nothing was quarantined: %s\n",
-			vg_error_msg(e2.code ? &e2 : &cli->err));
-		vg_error_init(&cli->err);
-		t->errors++;
-		json_decref(threats);
-		json_decref(done);
-		return;
-	}
-	json_array_foreach(threats, i, th) {
-		const char *key = json_string_value(json_object_get(th, "path"));
-		struct vg_error one;
-		char action[1100], *path;
-		size_t len;
-		int64_t id;
-
-		if (json_object_get(done, key))
-			continue; /* one file, several rules or members: moved once */
-		if (strcmp(json_string_value(json_object_get(th, "action")), "reported") != 0)
-			continue; /* a resumed scan: moved before the interruption */
-		json_object_set_new(done, key, json_true());
-		path = vg_json_get_bytes(th, "path", &len); /* the exact bytes, also when not UTF-8 */
-		if (path == NULL)
-			continue;
-		vg_error_init(&one);
-		if (quarantine_add(v, path, json_string_value(json_object_get(th, "name")), scan_id,
-				   &id, &one) == VG_OK) {
-			snprintf(action, sizeof(action), "quarantined as item %lld", (long long)id);
-		} else {
-			snprintf(action, sizeof(action), "quarantine failed: %s", one.msg);
-			t->errors++;
-			store_problem_add(cli->st, scan_id, path, len, NULL, 0, "error", action, &e2);
-		}
-		store_threat_set_action(cli->st, scan_id, path, action, &e2);
-		free(path);
-	}
-	quarantine_close(v);
-	json_decref(threats);
-	json_decref(done);
-}
-
-/*
- * After a scan: its progress is dropped once it completed (an interrupted one keeps it, to
- * resume), the scan cache keeps the entries of these rules and options, at most
- * scan_cache_maximum, and old scans go (retention).
- */
-static void prune_history(struct cli *cli);
-
-static void
-scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status, const char *cache_tag)
-{
-	struct vg_error e2;
-
-	vg_error_init(&e2);
-	if (store_begin(cli->st, &e2) == VG_OK) {
-		if ((strcmp(status, "completed") == 0 &&
-		     store_progress_clear(cli->st, scan_id, &e2) != VG_OK) ||
-		    (cache_tag && store_cache_prune(cli->st, cache_tag,
-						    config_get_int(cli->cfg,
-								   "antivirus_engine.scan_cache_maximum"),
-						    &e2) != VG_OK) ||
-		    store_commit(cli->st, &e2) != VG_OK) {
-			store_rollback(cli->st);
-			fprintf(stderr, "vigil: warning: %s\n", vg_error_msg(&e2));
-		}
-	}
-	prune_history(cli);
-}
-
-/* scan_results_retention_days and scan_history_maximum_items */
-static void
-prune_history(struct cli *cli)
-{
-	struct vg_error e2;
-	int64_t pruned = 0;
-
-	vg_error_init(&e2);
-	if (store_begin(cli->st, &e2) != VG_OK)
-		return;
-	if (store_scan_prune(cli->st, config_get_int(cli->cfg, "scan_results_retention_days"),
-			     config_get_int(cli->cfg, "scan_history_maximum_items"), &pruned,
-			     &e2) != VG_OK || store_commit(cli->st, &e2) != VG_OK) {
-		store_rollback(cli->st);
-		fprintf(stderr, "vigil: warning: cannot prune the scan history: %s\n",
-			vg_error_msg(&e2));
-	}
-}
-
 int
 cmd_scan_run(struct cli *cli)
 {
@@ -579,9 +336,6 @@ cmd_scan_run(struct cli *cli)
 	struct roots roots = { 0 };
 	struct sigdb *db = NULL;
 	struct scanner_totals totals = { 0 };
-	struct progress_ctx pc = { 0 };
-	struct scanner_callbacks cb = { show_progress, &pc };
-	struct sigaction sa, old_int, old_term;
 	int ignore_excl = 0, c, rc = EXIT_FAILED, i, quarantine;
 	struct allow_set *allow = NULL;
 	int64_t maxthreads, scan_id = 0, n;
@@ -809,37 +563,27 @@ cmd_scan_run(struct cli *cli)
 		goto out;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
-	e = scanner_run(&o, db, cli->st, scan_id, roots.v, roots.n, &cb, &totals, &cli->err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (pc.printed)
-		fprintf(stderr, "\r\033[K");
+	e = cli_scan_engine(cli, &o, db, scan_id, roots.v, roots.n, &totals);
 
 	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
 	/* before the totals are recorded: a file that could not be moved is an error */
 	if (e == VG_OK && quarantine && totals.threats > 0)
-		quarantine_findings(cli, scan_id, &totals);
+		cli_quarantine_findings(cli, scan_id, &totals);
 	cli_scan_finish(cli, scan_id, status, &totals, e != VG_OK);
 	if (e != VG_OK) {
 		cli_fail(cli, e);
 		goto out;
 	}
-	scan_housekeeping(cli, scan_id, status, cache_tag);
+	cli_scan_housekeeping(cli, scan_id, status, cache_tag);
 	if (verify && cli_verify_unchanged(cli, scan_id, &verified) != 0)
 		goto out;
 	if (write_reports(cli, scan_id, &reports, written) != 0) {
-		print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report",
+		cli_scan_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report",
 			      &totals, db, written);
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	print_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db,
+	cli_scan_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db,
 		      written);
 	if (verified && json_array_size(json_object_get(verified, "changed")) > 0) {
 		rc = cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%zu of %lld files changed "
@@ -873,231 +617,6 @@ out:
 	roots_release(&roots);
 	scanner_excl_destroy(excl);
 	scanner_allow_destroy(allow);
-	return rc;
-}
-
-/* The engine options a scan was recorded with. */
-static void
-options_from_record(struct cli *cli, json_t *opts, struct scanner_options *o)
-{
-	json_t *v;
-
-	cli_scan_options(cli, o);
-#define TAKE_INT(key, field, type)                                   \
-	if ((v = json_object_get(opts, key)) && json_is_integer(v)) \
-		o->field = (type)json_integer_value(v);
-	TAKE_INT("threads", threads, int)
-	TAKE_INT("max_recursion", max_depth, int)
-	TAKE_INT("max_filesize", max_filesize, uint64_t)
-	TAKE_INT("archive_max_members", archive_max_members, uint64_t)
-	TAKE_INT("archive_max_bytes", archive_max_bytes, uint64_t)
-	TAKE_INT("archive_max_member_size", archive_max_member_size, uint64_t)
-	TAKE_INT("archive_max_ratio", archive_max_ratio, uint64_t)
-	TAKE_INT("scan_timeout", scan_timeout, int)
-#undef TAKE_INT
-	if ((v = json_object_get(opts, "archives")))
-		o->archives = json_is_true(v);
-	if ((v = json_object_get(opts, "one_filesystem")))
-		o->one_filesystem = json_is_true(v);
-}
-
-/* Is the process that ran the scan still alive (and vigil)? */
-static int
-still_running(json_t *scan)
-{
-	json_int_t pid = json_integer_value(json_object_get(scan, "pid"));
-	char link[64], exe[4096], self[4096];
-	ssize_t n, m;
-
-	if (pid <= 0 || pid == getpid())
-		return 0;
-	snprintf(link, sizeof(link), "/proc/%lld/exe", (long long)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	return n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0;
-}
-
-static int
-done_has(const char *path, size_t len, void *ctx)
-{
-	return scanner_done_has(ctx, path, len);
-}
-
-int
-cmd_scan_resume(struct cli *cli)
-{
-	struct scanner_options o;
-	struct scanner_totals totals = { 0 };
-	struct excl_set *excl = NULL;
-	struct allow_set *allow = NULL;
-	struct done_set *done = NULL;
-	struct scan_cache *cache = NULL;
-	struct sigdb *db = NULL;
-	struct progress_ctx pc = { 0 };
-	struct scanner_callbacks cb = { show_progress, &pc };
-	struct sigaction sa, old_int, old_term;
-	json_t *scan = NULL, *v, *opts;
-	char **roots = NULL, *cache_tag = NULL;
-	size_t nroots = 0, i;
-	int64_t id, forgotten = 0, threats = 0;
-	int rc = EXIT_FAILED, quarantine;
-	const char *status, *type;
-	enum vg_err e;
-
-	if (cli->argc != 2 || parse_int(cli->argv[1], &id) != 0)
-		return cli_usage(cli, "scan resume takes one scan ID");
-	e = store_scan_get_json(cli->st, id, &scan, &cli->err);
-	if (e != VG_OK)
-		return cli_fail(cli, e);
-	type = json_string_value(json_object_get(scan, "type"));
-	status = json_string_value(json_object_get(scan, "status"));
-	opts = json_object_get(scan, "options");
-	if (strcmp(status, "completed") == 0) {
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INVAL, "scan %lld is completed: "
-						"there is nothing to resume", (long long)id));
-		goto out;
-	}
-	if (strcmp(type, "realtime") == 0) {
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INVAL, "scan %lld is real-time "
-						"protection, not a scan to resume", (long long)id));
-		goto out;
-	}
-	if (strcmp(status, "running") == 0 && still_running(scan)) {
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_EXISTS, "scan %lld is still running "
-						"(pid %lld)", (long long)id,
-						(long long)json_integer_value(
-							json_object_get(scan, "pid"))));
-		goto out;
-	}
-	/* the scan as it was started: roots, options and exclusions are those recorded */
-	options_from_record(cli, opts, &o);
-	o.inventory = json_is_true(json_object_get(scan, "inventory"));
-	quarantine = json_is_string(json_object_get(opts, "action")) &&
-		     strcmp(json_string_value(json_object_get(opts, "action")), "quarantine") == 0;
-	roots = calloc(json_array_size(json_object_get(scan, "roots")) + 1, sizeof(*roots));
-	/* (a root whose name is not UTF-8 was recorded escaped: it is not found again) */
-	json_array_foreach(json_object_get(scan, "roots"), i, v)
-		if (roots && json_is_string(v) && (roots[nroots] = strdup(json_string_value(v))))
-			nroots++;
-	excl = scanner_excl_create();
-	if (roots == NULL || excl == NULL) {
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
-		goto out;
-	}
-	json_array_foreach(json_object_get(scan, "exclusions"), i, v) {
-		int kind = scanner_excl_kind_parse(json_string_value(json_object_get(v, "kind")));
-
-		if (kind < 0 || scanner_excl_add(excl, (enum excl_kind)kind,
-						 json_string_value(json_object_get(v, "value")),
-						 EXCL_FROM_STORE, "recorded with the scan",
-						 &cli->err) != VG_OK) {
-			rc = cli_fail(cli, kind < 0 ? VG_INVAL : cli->err.code);
-			goto out;
-		}
-	}
-	o.excl = excl;
-	o.stop = &cli_stop;
-	o.progress = 1;
-	if (cli_load_allow(cli, &allow) != 0)
-		goto out;
-	o.allow = allow;
-	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
-	if (e == VG_OK && strcmp(sigdb_digest(db), json_string_value(json_object_get(scan,
-								  "rules_digest")) ?: "") != 0)
-		e = vg_error_set(&cli->err, VG_INVAL, "scan %lld ran with other signatures (sig_version "
-				 "%lld); it would not end with the same findings: start a new scan",
-				 (long long)id,
-				 (long long)json_integer_value(json_object_get(scan, "sig_version")));
-	if (e == VG_OK)
-		e = scanner_done_load(cli->st, id, &done, &cli->err);
-	if (e == VG_OK && json_is_true(json_object_get(opts, "cache")) && !o.inventory &&
-	    config_get_int(cli->cfg, "antivirus_engine.scan_cache_maximum") > 0) {
-		cache_tag = scanner_cache_tag(sigdb_digest(db), &o);
-		if (cache_tag == NULL)
-			e = vg_error_set(&cli->err, VG_NOMEM, "out of memory");
-		else
-			e = scanner_cache_load(cli->st, cache_tag,
-					       config_get_int(cli->cfg,
-							      "antivirus_engine.scan_cache_maximum"),
-					       &cache, &cli->err);
-		o.cache = cache;
-		o.cache_tag = cache_tag;
-	}
-	/* findings of files it had not finished are found again: none twice */
-	if (e == VG_OK && (e = store_begin(cli->st, &cli->err)) == VG_OK) {
-		e = store_scan_forget_unfinished(cli->st, id, done_has, done, &forgotten, &cli->err);
-		if (e == VG_OK)
-			e = store_scan_set_running(cli->st, id, getpid(), &cli->err);
-		if (e == VG_OK)
-			e = store_commit(cli->st, &cli->err);
-		if (e != VG_OK)
-			store_rollback(cli->st);
-	}
-	if (e != VG_OK) {
-		rc = cli_fail(cli, e);
-		goto out;
-	}
-	o.done = done;
-	if (!cli->quiet && !cli->json)
-		printf("Resuming scan %lld: %zu files were finished before the interruption\n",
-		       (long long)id, scanner_done_size(done));
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
-	e = scanner_run(&o, db, cli->st, id, roots, nroots, &cb, &totals, &cli->err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (pc.printed)
-		fprintf(stderr, "\r\033[K");
-	/* the totals of the whole scan: what was recorded before, and this part */
-	totals.files_scanned += json_integer_value(json_object_get(scan, "files_scanned"));
-	totals.bytes_scanned += json_integer_value(json_object_get(scan, "bytes_scanned"));
-	totals.objects_scanned += json_integer_value(json_object_get(scan, "objects_scanned"));
-	totals.errors += json_integer_value(json_object_get(scan, "errors"));
-	totals.skipped += json_integer_value(json_object_get(scan, "skipped"));
-	totals.excluded += json_integer_value(json_object_get(scan, "excluded"));
-	totals.cached += json_integer_value(json_object_get(scan, "files_cached"));
-	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
-	if (e == VG_OK && quarantine)
-		quarantine_findings(cli, id, &totals);
-	if (store_threat_count(cli->st, id, &threats, &cli->err) == VG_OK)
-		totals.threats = threats;
-	cli_scan_finish(cli, id, status, &totals, e != VG_OK);
-	if (e != VG_OK) {
-		rc = cli_fail(cli, e);
-		goto out;
-	}
-	scan_housekeeping(cli, id, status, cache_tag);
-	{
-		json_t *none = json_array();
-
-		print_summary(cli, id, type, status, quarantine ? "quarantine" : "report", &totals,
-			      db, none);
-		json_decref(none);
-	}
-	if (totals.threats > 0)
-		rc = EXIT_FOUND;
-	else if (totals.interrupted)
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
-						"scan %lld was interrupted again", (long long)id));
-	else
-		rc = EXIT_CLEAN;
-out:
-	json_decref(totals.file_types);
-	for (i = 0; roots && i < nroots; i++)
-		free(roots[i]);
-	free(roots);
-	free(cache_tag);
-	scanner_cache_destroy(cache);
-	scanner_done_destroy(done);
-	scanner_excl_destroy(excl);
-	scanner_allow_destroy(allow);
-	sigdb_release(db);
-	json_decref(scan);
 	return rc;
 }
 
@@ -1144,92 +663,3 @@ cmd_scan_preflight(struct cli *cli)
 	return 0;
 }
 
-int
-cmd_scan_list(struct cli *cli)
-{
-	int64_t limit = 50;
-	json_t *scans, *s;
-	size_t i;
-	enum vg_err e;
-
-	if (cli->argc == 3 && strcmp(cli->argv[1], "--limit") == 0) {
-		if (parse_int(cli->argv[2], &limit) != 0)
-			return cli_usage(cli, "--limit takes a number, not '%s'", cli->argv[2]);
-	} else if (cli->argc != 1) {
-		return cli_usage(cli, "unexpected argument '%s'", cli->argv[1]);
-	}
-	e = store_scan_list_json(cli->st, limit, &scans, &cli->err);
-	if (e != VG_OK)
-		return cli_fail(cli, e);
-	if (cli->json) {
-		out_json(cli, json_pack("{s:o}", "scans", scans));
-		return EXIT_CLEAN;
-	}
-	printf("%-6s %-7s %-11s %-24s %9s %6s %6s\n", "ID", "TYPE", "STATUS", "STARTED", "FILES",
-	       "THREATS", "ERRORS");
-	json_array_foreach(scans, i, s)
-		printf("%-6lld %-7s %-11s %-24s %9lld %6lld %6lld\n",
-		       (long long)json_integer_value(json_object_get(s, "scan_id")),
-		       json_string_value(json_object_get(s, "type")),
-		       json_string_value(json_object_get(s, "status")),
-		       json_string_value(json_object_get(s, "started_at")),
-		       (long long)json_integer_value(json_object_get(s, "files_scanned")),
-		       (long long)json_integer_value(json_object_get(s, "threats_found")),
-		       (long long)json_integer_value(json_object_get(s, "errors")));
-	json_decref(scans);
-	return EXIT_CLEAN;
-}
-
-int
-cmd_scan_show(struct cli *cli)
-{
-	json_t *scan = NULL, *threats = NULL, *problems = NULL, *reports = NULL, *v;
-	int64_t id;
-	enum vg_err e;
-	size_t i;
-	const char *key;
-
-	if (cli->argc != 2 || parse_int(cli->argv[1], &id) != 0)
-		return cli_usage(cli, "scan show takes one scan ID");
-	e = store_scan_get_json(cli->st, id, &scan, &cli->err);
-	if (e == VG_OK)
-		e = store_threat_list_json(cli->st, id, 0, &threats, &cli->err);
-	if (e == VG_OK)
-		e = store_problem_list_json(cli->st, id, -1, &problems, &cli->err);
-	if (e == VG_OK)
-		e = store_report_list_json(cli->st, id, &reports, &cli->err);
-	if (e != VG_OK) {
-		json_decref(scan);
-		json_decref(threats);
-		json_decref(problems);
-		return cli_fail(cli, e);
-	}
-	json_object_set_new(scan, "threats", threats);
-	json_object_set_new(scan, "problems", problems);
-	json_object_set_new(scan, "reports", reports);
-	if (cli->json) {
-		out_json(cli, scan);
-		return EXIT_CLEAN;
-	}
-	json_object_foreach(scan, key, v) {
-		if (json_is_array(v) && (strcmp(key, "threats") == 0 || strcmp(key, "problems") == 0 ||
-					 strcmp(key, "reports") == 0))
-			continue;
-		printf("%s: ", key);
-		out_json_text(v);
-		putchar('\n');
-	}
-	printf("threats:\n");
-	json_array_foreach(threats, i, v) {
-		printf("  ");
-		out_threat_line(v);
-	}
-	printf("problems:\n");
-	json_array_foreach(problems, i, v)
-		out_problem_line(stdout, v);
-	printf("reports (SHA-256, path):\n");
-	json_array_foreach(reports, i, v)
-		out_report_line(stdout, v);
-	json_decref(scan);
-	return EXIT_CLEAN;
-}

@@ -1,0 +1,282 @@
+/*
+ * cli/scan_common.c — what every on-demand scan (custom, quick, full, resume) does around the
+ * engine: SIGINT/SIGTERM stop it cleanly, a progress line on a terminal, the summary, moving
+ * findings into the vault, and the store's housekeeping afterwards.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/jsonx.h"
+#include "quarantine/quarantine.h"
+#include "scanner/scanner.h"
+#include "sigdb/sigdb.h"
+
+#define PROBLEMS_SHOWN 1000
+#define PROBLEMS_SHOWN_TEXT 20
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+struct progress_ctx {
+	int enabled;
+	int printed;
+};
+
+static void
+show_progress(const struct scanner_progress *p, void *arg)
+{
+	struct progress_ctx *pc = arg;
+	struct winsize ws;
+	char bytes[32], line[512];
+	char *cur;
+	int cols = 100, n;
+
+	if (!pc->enabled)
+		return;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		cols = ws.ws_col;
+	out_bytes(bytes, sizeof(bytes), p->bytes);
+	n = snprintf(line, sizeof(line), "%lld files, %s, %.0f files/s, %.1f MB/s, %lld threats  ",
+		     (long long)p->files, bytes, p->elapsed_s > 0 ? p->files / p->elapsed_s : 0.0,
+		     p->elapsed_s > 0 ? p->bytes / p->elapsed_s / 1e6 : 0.0, (long long)p->threats);
+	cur = vg_text_escape(p->current, strlen(p->current));
+	if (cur && n > 0 && n < cols - 4) {
+		int room = cols - n - 1;
+		size_t cl = strlen(cur);
+
+		/* keep the end of the folder name: it is the informative part */
+		if ((int)cl > room)
+			snprintf(line + n, sizeof(line) - (size_t)n, "...%s", cur + cl - (room - 3));
+		else
+			snprintf(line + n, sizeof(line) - (size_t)n, "%s", cur);
+	}
+	free(cur);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	pc->printed = 1;
+}
+
+enum vg_err
+cli_scan_engine(struct cli *cli, const struct scanner_options *o, struct sigdb *db,
+		int64_t scan_id, char *const *roots, size_t nroots, struct scanner_totals *totals)
+{
+	struct progress_ctx pc = { 0 };
+	struct scanner_callbacks cb = { show_progress, &pc };
+	struct sigaction sa, old_int, old_term;
+	enum vg_err e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
+	e = scanner_run(o, db, cli->st, scan_id, roots, nroots, &cb, totals, &cli->err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (pc.printed)
+		fprintf(stderr, "\r\033[K");
+	return e;
+}
+
+void
+cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
+	      const char *action, const struct scanner_totals *t, struct sigdb *db,
+	      json_t *reports)
+{
+	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v;
+	struct vg_error e2;
+	size_t i;
+
+	vg_error_init(&e2);
+	store_threat_list_json(cli->st, scan_id, 0, &threats, &e2);
+	store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2);
+	if (allowed == NULL)
+		allowed = json_array();
+	store_problem_list_json(cli->st, scan_id, cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT,
+				&problems, &e2);
+	if (threats == NULL)
+		threats = json_array();
+	if (problems == NULL)
+		problems = json_array();
+	if (cli->json) {
+		json_t *doc = json_pack(
+			"{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:s, s:o, s:o, s:b}",
+			"scan_id", (json_int_t)scan_id, "type", type, "status", status,
+			"files_scanned", (json_int_t)t->files_scanned, "bytes_scanned",
+			(json_int_t)t->bytes_scanned, "objects_scanned", (json_int_t)t->objects_scanned,
+			"errors", (json_int_t)t->errors, "skipped", (json_int_t)t->skipped, "excluded",
+			(json_int_t)t->excluded, "threats_found", (json_int_t)t->threats, "duration_s",
+			t->duration_s, "sig_version", (json_int_t)sigdb_version(db), "rules_digest",
+			sigdb_digest(db), "threats", threats, "problems", problems,
+			"problems_truncated",
+			(json_int_t)json_array_size(problems) < t->errors + t->skipped);
+		json_object_set_new(doc, "action", json_string(action));
+		json_object_set_new(doc, "allowed_count", json_integer(t->allowed));
+		json_object_set_new(doc, "files_cached", json_integer(t->cached));
+		json_object_set_new(doc, "files_resumed", json_integer(t->resumed));
+		json_object_set_new(doc, "allowed", allowed);
+		json_object_set(doc, "reports", reports);
+		out_json(cli, doc);
+		return;
+	}
+	if (!cli->quiet || json_array_size(threats) > 0)
+		json_array_foreach(threats, i, v)
+			out_threat_line(v);
+	if (!cli->quiet) {
+		char bytes[32];
+
+		out_bytes(bytes, sizeof(bytes), t->bytes_scanned);
+		printf("\n----------- SCAN SUMMARY -----------\n");
+		printf("Scan ID: %lld (%s, %s)\n", (long long)scan_id, type, status);
+		printf("Signatures: version %lld, %lld rules, %lld hashes\n",
+		       (long long)sigdb_version(db), (long long)sigdb_rule_count(db),
+		       (long long)sigdb_hash_count(db));
+		if (t->cached > 0)
+			printf("From the scan cache (unchanged since scanned clean): %lld files\n",
+			       (long long)t->cached);
+		if (t->resumed > 0)
+			printf("Finished before the interruption: %lld files\n", (long long)t->resumed);
+		printf("Files scanned: %lld (%s); objects incl. archive members: %lld\n",
+		       (long long)t->files_scanned, bytes, (long long)t->objects_scanned);
+		printf("Threats found: %lld\n", (long long)t->threats);
+		if (t->allowed > 0) {
+			printf("Allowed (by the allow list): %lld\n", (long long)t->allowed);
+			json_array_foreach(allowed, i, v) {
+				printf("  ");
+				out_threat_line(v);
+			}
+		}
+		printf("Errors: %lld; skipped: %lld; excluded: %lld\n", (long long)t->errors,
+		       (long long)t->skipped, (long long)t->excluded);
+		printf("Time: %.2f s\n", t->duration_s);
+		if (json_array_size(problems) > 0) {
+			printf("Not scanned, or not completely:\n");
+			json_array_foreach(problems, i, v)
+				out_problem_line(stdout, v);
+			if ((int64_t)json_array_size(problems) < t->errors + t->skipped)
+				printf("  ... see 'vigil scan show %lld' for all of them\n",
+				       (long long)scan_id);
+		}
+		if (json_array_size(reports) > 0) {
+			printf("Reports (SHA-256, path):\n");
+			json_array_foreach(reports, i, v)
+				out_report_line(stdout, v);
+		}
+	}
+	json_decref(threats);
+	json_decref(problems);
+	json_decref(allowed);
+}
+
+/*
+ * --action quarantine: move every file with a threat into the vault (an archive goes whole),
+ * and record per file what was done. A file that cannot be moved stays where it is and
+ * counts as an error of the scan.
+ */
+void
+cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
+{
+	struct vault *v = NULL;
+	json_t *threats = NULL, *th, *done = json_object();
+	struct vg_error e2;
+	size_t i;
+
+	vg_error_init(&e2);
+	if (store_threat_list_json(cli->st, scan_id, 0, &threats, &e2) != VG_OK ||
+	    cli_open_vault(cli, &v) != 0) {
+		fprintf(stderr, "vigil: nothing was quarantined: %s\n",
+			vg_error_msg(e2.code ? &e2 : &cli->err));
+		vg_error_init(&cli->err);
+		t->errors++;
+		json_decref(threats);
+		json_decref(done);
+		return;
+	}
+	json_array_foreach(threats, i, th) {
+		const char *key = json_string_value(json_object_get(th, "path"));
+		struct vg_error one;
+		char action[1100], *path;
+		size_t len;
+		int64_t id;
+
+		if (json_object_get(done, key))
+			continue; /* one file, several rules or members: moved once */
+		if (strcmp(json_string_value(json_object_get(th, "action")), "reported") != 0)
+			continue; /* a resumed scan: moved before the interruption */
+		json_object_set_new(done, key, json_true());
+		path = vg_json_get_bytes(th, "path", &len); /* the exact bytes, also when not UTF-8 */
+		if (path == NULL)
+			continue;
+		vg_error_init(&one);
+		if (quarantine_add(v, path, json_string_value(json_object_get(th, "name")), scan_id,
+				   &id, &one) == VG_OK) {
+			snprintf(action, sizeof(action), "quarantined as item %lld", (long long)id);
+		} else {
+			snprintf(action, sizeof(action), "quarantine failed: %s", one.msg);
+			t->errors++;
+			store_problem_add(cli->st, scan_id, path, len, NULL, 0, "error", action, &e2);
+		}
+		store_threat_set_action(cli->st, scan_id, path, action, &e2);
+		free(path);
+	}
+	quarantine_close(v);
+	json_decref(threats);
+	json_decref(done);
+}
+
+/*
+ * After a scan: its progress is dropped once it completed (an interrupted one keeps it, to
+ * resume), the scan cache keeps the entries of these rules and options, at most
+ * scan_cache_maximum, and old scans go (retention).
+ */
+static void prune_history(struct cli *cli);
+
+void
+cli_scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status, const char *cache_tag)
+{
+	struct vg_error e2;
+
+	vg_error_init(&e2);
+	if (store_begin(cli->st, &e2) == VG_OK) {
+		if ((strcmp(status, "completed") == 0 &&
+		     store_progress_clear(cli->st, scan_id, &e2) != VG_OK) ||
+		    (cache_tag && store_cache_prune(cli->st, cache_tag,
+						    config_get_int(cli->cfg,
+								   "antivirus_engine.scan_cache_maximum"),
+						    &e2) != VG_OK) ||
+		    store_commit(cli->st, &e2) != VG_OK) {
+			store_rollback(cli->st);
+			fprintf(stderr, "vigil: warning: %s\n", vg_error_msg(&e2));
+		}
+	}
+	prune_history(cli);
+}
+
+/* scan_results_retention_days and scan_history_maximum_items */
+static void
+prune_history(struct cli *cli)
+{
+	struct vg_error e2;
+	int64_t pruned = 0;
+
+	vg_error_init(&e2);
+	if (store_begin(cli->st, &e2) != VG_OK)
+		return;
+	if (store_scan_prune(cli->st, config_get_int(cli->cfg, "scan_results_retention_days"),
+			     config_get_int(cli->cfg, "scan_history_maximum_items"), &pruned,
+			     &e2) != VG_OK || store_commit(cli->st, &e2) != VG_OK) {
+		store_rollback(cli->st);
+		fprintf(stderr, "vigil: warning: cannot prune the scan history: %s\n",
+			vg_error_msg(&e2));
+	}
+}
