@@ -73,7 +73,7 @@ void out_json_text_to(FILE *f, json_t *s);
 void out_threat_line(json_t *threat);		/* "path > member: NAME FOUND" */
 void out_problem_line(FILE *f, json_t *problem);
 void out_bytes(char *buf, size_t n, int64_t bytes); /* 1.5 MiB */
-int parse_size(const char *s, uint64_t *out);	/* 123, 10K, 5M, 2G */
+int parse_size(const char *s, uint64_t *out);	/* 123, 10K, 5M, 2G, 1T */
 int parse_int(const char *s, int64_t *out);
 
 /* Command handlers. */
@@ -99,6 +99,7 @@ int cmd_sigdb_bundle(struct cli *cli);
 int cmd_sigdb_update(struct cli *cli);
 int cmd_help(struct cli *cli);
 int cmd_health(struct cli *cli);
+int cmd_store_check(struct cli *cli);
 int cmd_quarantine_add(struct cli *cli);
 int cmd_quarantine_list(struct cli *cli);
 int cmd_quarantine_restore(struct cli *cli);

@@ -24,6 +24,12 @@ cli_health_json(struct cli *cli, json_t **out)
 	enum vg_err e;
 
 	*out = NULL;
+	if (store_quick_check(cli->st) != VG_OK) {
+		/* a damaged store: say so, and nothing read from it */
+		*out = json_pack("{s:s, s:s, s:s}", "app_version", VIGIL_VERSION, "store_integrity",
+				 "damaged", "state_dir", cli->state_dir);
+		return 0;
+	}
 	e = store_machine_guid(cli->st, &guid, &cli->err);
 	if (e == VG_OK)
 		e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
@@ -36,7 +42,7 @@ cli_health_json(struct cli *cli, json_t **out)
 		sigdb_release(db);
 		return cli_fail(cli, e);
 	}
-	integrity = store_quick_check(cli->st) == VG_OK ? "ok" : "damaged";
+	integrity = "ok";
 	vg_error_init(&e2);
 	rtp_query(cli->state_dir, "status", &rtp, &e2); /* NULL: not running */
 	*out = json_pack("{s:s, s:I, s:s, s:I, s:I, s:b, s:b, s:b, s:s, s:s, s:I, s:s, s:s, s:o}",
@@ -115,4 +121,38 @@ cmd_health(struct cli *cli)
 	}
 	json_decref(doc);
 	return EXIT_CLEAN;
+}
+
+int
+cmd_store_check(struct cli *cli)
+{
+	json_t *doc = NULL, *p;
+	enum vg_err e;
+	size_t i;
+	int damaged;
+
+	if (cli->argc != 1)
+		return cli_usage(cli, "store check takes no argument");
+	e = store_check(cli->state_dir, &doc, &cli->err);
+	if (e != VG_OK)
+		return cli_fail(cli, e);
+	damaged = strcmp(json_string_value(json_object_get(doc, "integrity")), "ok") != 0;
+	if (cli->json) {
+		out_json(cli, json_incref(doc));
+	} else {
+		printf("%s: %s\n", json_string_value(json_object_get(doc, "store")),
+		       damaged ? "DAMAGED" : "ok");
+		json_array_foreach(json_object_get(doc, "problems"), i, p) {
+			printf("  ");
+			out_json_text(p);
+			putchar('\n');
+		}
+	}
+	if (damaged)
+		vg_error_set(&cli->err, VG_STORE, "store '%s' is damaged: %s (keep a copy before "
+			     "anything else; scans can start afresh with a new --state-dir)",
+			     json_string_value(json_object_get(doc, "store")),
+			     json_string_value(json_array_get(json_object_get(doc, "problems"), 0)));
+	json_decref(doc);
+	return damaged ? cli_fail(cli, VG_STORE) : EXIT_CLEAN;
 }

@@ -90,6 +90,8 @@ const struct command commands[] = {
 	{ "health", NULL, cmd_health, NEED_STORE, "health [--field NAME]",
 	  "app and signature versions, real-time settings, machine guid, org id, quarantine "
 	  "count, store integrity, last scans", NULL },
+	{ "store", "check", cmd_store_check, NEED_CONFIG, "store check",
+	  "SQLite's full integrity check of the store, readable also when it is damaged", NULL },
 	{ "help", NULL, cmd_help, 0, "help [COMMAND]", "this help, or one command's", NULL },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

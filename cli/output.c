@@ -166,6 +166,9 @@ parse_size(const char *s, uint64_t *out)
 	case 'g': case 'G':
 		shift = 30;
 		break;
+	case 't': case 'T':
+		shift = 40;
+		break;
 	default:
 		return -1;
 	}

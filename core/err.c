@@ -2,6 +2,7 @@
 #include "core/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const messages[] = {
@@ -31,13 +32,29 @@ enum vg_err
 vg_error_set(struct vg_error *err, enum vg_err code, const char *fmt, ...)
 {
 	va_list ap;
+	char *full;
+	int n;
 
 	if (err == NULL || err->msg[0] != '\0')
 		return code;
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	full = NULL;
+	n = vasprintf(&full, fmt, ap);
 	va_end(ap);
+	if (n < 0 || full == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s", vg_strerror(code));
+	} else if ((size_t)n < sizeof(err->msg)) {
+		memcpy(err->msg, full, (size_t)n + 1);
+	} else {
+		/* too long (a path of thousands of bytes): keep its start and its end, where the
+		 * reason is, and say what was cut */
+		size_t keep = (sizeof(err->msg) - 16) / 2;
+
+		snprintf(err->msg, sizeof(err->msg), "%.*s ...[cut]... %s", (int)keep, full,
+			 full + n - keep);
+	}
+	free(full);
 	return code;
 }
 

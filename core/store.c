@@ -235,6 +235,15 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 	if (access(state_dir, W_OK | X_OK) != 0)
 		return vg_error_set(err, VG_PERM, "state folder '%s' is not writable: %s",
 				    state_dir, strerror(errno));
+	{
+		/* others who can write here could swap the compiled rules or the store */
+		struct stat sd;
+
+		if (stat(state_dir, &sd) == 0 && (sd.st_mode & (S_IWGRP | S_IWOTH)))
+			return vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: others "
+					    "can write it (mode %04o), only its owner may (chmod 700)",
+					    state_dir, (unsigned)(sd.st_mode & 07777));
+	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->path = vg_path_join(state_dir, "vigil.db")) == NULL) {
 		free(st);
@@ -366,6 +375,47 @@ store_meta_set(struct store *st, const char *key, const char *value, struct vg_e
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return store_exec(st, s, "write metadata", err);
+}
+
+enum vg_err
+store_check(const char *state_dir, json_t **out, struct vg_error *err)
+{
+	char *path = vg_path_join(state_dir, "vigil.db");
+	json_t *problems = json_array();
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	enum vg_err rc = VG_OK;
+	int r;
+
+	*out = NULL;
+	if (path == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	if (access(path, F_OK) != 0) {
+		rc = vg_error_set(err, VG_NOENT, "store '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	/* read-only and without the schema: a damaged store must still be examined */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {
+		json_array_append_new(problems, json_string(db ? sqlite3_errmsg(db) : "cannot open"));
+	} else {
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+
+			if (t && strcmp(t, "ok") != 0)
+				json_array_append_new(problems, vg_json_bytes(t, strlen(t)));
+		}
+		if (r != SQLITE_DONE)
+			json_array_append_new(problems, json_string(sqlite3_errmsg(db)));
+	}
+	*out = json_pack("{s:s, s:s, s:O}", "store", path, "integrity",
+			 json_array_size(problems) ? "damaged" : "ok", "problems", problems);
+done:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	json_decref(problems);
+	free(path);
+	return rc;
 }
 
 enum vg_err

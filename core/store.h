@@ -38,6 +38,11 @@ enum vg_err store_meta_get(struct store *st, const char *key, char **value, stru
 enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 			   struct vg_error *err);
 enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
+/*
+ * SQLite's full integrity check of <state_dir>/vigil.db, opened read-only and without the
+ * schema (so a damaged store can be examined): *out {store, integrity: ok|damaged, problems}.
+ */
+enum vg_err store_check(const char *state_dir, json_t **out, struct vg_error *err);
 /* SQLite's quick integrity check: VG_OK, or VG_STORE when the store is damaged. */
 enum vg_err store_quick_check(struct store *st);
 /* This installation's random identifier (a UUID), made on first use and kept (malloc'd). */

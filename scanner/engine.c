@@ -418,7 +418,9 @@ object_type(struct engine *e, const unsigned char *data, size_t len, int want_fu
 				return 1;
 		}
 	}
-	t = magic_buffer(e->magic, data, len);
+	/* MAGIC_PARAM_BYTES_MAX bounds only what libmagic reads itself: a buffer is taken
+	 * whole, so a 1 TiB sparse file would be walked to its end */
+	t = magic_buffer(e->magic, data, len < MAGIC_BYTES ? len : MAGIC_BYTES);
 	snprintf(buf, n, "%s", t ? t : "application/octet-stream");
 	return 0;
 }

@@ -157,36 +157,79 @@ read_member(struct engine *e, struct archive *a, struct archive_entry *ent,
 	return buf;
 }
 
-void
-unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struct object *obj)
+/* How an archive is opened: every format, a lone compressed stream, or zip read forward. */
+enum open_mode { OPEN_ANY, OPEN_RAW, OPEN_ZIP_STREAM };
+
+static const char *
+error_text(struct archive *a)
+{
+	const char *s = archive_error_string(a);
+
+	return s ? s : "unreadable (no reason given)";
+}
+
+static struct archive *
+open_archive(const unsigned char *data, size_t len, enum open_mode mode, char **why)
+{
+	struct archive *a = archive_read_new();
+
+	if (a == NULL)
+		return NULL;
+	archive_read_support_filter_all(a);
+	if (mode == OPEN_RAW) {
+		archive_read_support_format_raw(a);
+	} else if (mode == OPEN_ZIP_STREAM) {
+		archive_read_support_format_zip_streamable(a);
+	} else {
+		/* Real archive formats only: mtree and warc would claim plain text (a
+		 * decompressed changelog) and then fail on it. raw takes a lone compressed
+		 * stream. */
+		archive_read_support_format_7zip(a);
+		archive_read_support_format_ar(a);
+		archive_read_support_format_cab(a);
+		archive_read_support_format_cpio(a);
+		archive_read_support_format_empty(a);
+		archive_read_support_format_iso9660(a);
+		archive_read_support_format_lha(a);
+		archive_read_support_format_rar(a);
+		archive_read_support_format_rar5(a);
+		archive_read_support_format_tar(a);
+		archive_read_support_format_xar(a);
+		archive_read_support_format_zip(a);
+		archive_read_support_format_raw(a);
+	}
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		*why = mode == OPEN_ANY ? strdup(error_text(a)) : NULL;
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+struct pass {
+	int entries;		/* headers read */
+	int failed;		/* an error was reported */
+	int format, filters;	/* what libarchive took it for */
+};
+
+static void
+scan_members(struct engine *e, const unsigned char *data, size_t len, const struct object *obj,
+	     enum open_mode mode, struct pass *p)
 {
 	struct scan_ctx *c = engine_ctx(e);
-	struct archive *a = archive_read_new();
+	char *why = NULL;
+	struct archive *a = open_archive(data, len, mode, &why);
 	struct archive_entry *ent;
 	int first = 1;
 
-	if (a == NULL)
-		return;
-	archive_read_support_filter_all(a);
-	/* Real archive formats only: mtree and warc would claim plain text (a decompressed
-	 * changelog) and then fail on it. raw takes a lone compressed stream. */
-	archive_read_support_format_7zip(a);
-	archive_read_support_format_ar(a);
-	archive_read_support_format_cab(a);
-	archive_read_support_format_cpio(a);
-	archive_read_support_format_empty(a);
-	archive_read_support_format_iso9660(a);
-	archive_read_support_format_lha(a);
-	archive_read_support_format_rar(a);
-	archive_read_support_format_rar5(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_xar(a);
-	archive_read_support_format_zip(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		scan_problem(c, obj->path, obj->member, obj->member_len, "error",
-			     "damaged archive: %s", archive_error_string(a));
-		archive_read_free(a);
+	memset(p, 0, sizeof(*p));
+	if (a == NULL) {
+		if (why != NULL) {
+			scan_problem(c, obj->path, obj->member, obj->member_len, "error",
+				     "damaged archive: %s", why);
+			p->failed = 1;
+		}
+		free(why);
 		return;
 	}
 	while (!obj->budget->exhausted && !scan_should_stop(c)) {
@@ -197,17 +240,21 @@ unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struc
 		size_t n = 0, nl;
 		char *name, *chain;
 
+		p->format = archive_format(a);
+		p->filters = archive_filter_count(a);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
 			scan_problem(c, obj->path, obj->member, obj->member_len, "error",
-				     "damaged archive: %s", archive_error_string(a));
+				     "damaged archive: %s", error_text(a));
+			p->failed = 1;
 			break;
 		}
 		/* raw with no decompression filter: it was no archive after all */
 		if (first && raw && archive_filter_count(a) <= 1)
 			break;
 		first = 0;
+		p->entries++;
 		if (archive_entry_filetype(ent) != AE_IFREG)
 			continue;
 		if (++obj->budget->members > c->o->archive_max_members) {
@@ -248,4 +295,28 @@ unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struc
 		free(name);
 	}
 	archive_read_free(a);
+}
+
+void
+unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struct object *obj)
+{
+	struct scan_ctx *c = engine_ctx(e);
+	struct pass p;
+
+	scan_members(e, data, len, obj, OPEN_ANY, &p);
+	if (p.entries > 0 || p.failed || obj->budget->exhausted || scan_should_stop(c))
+		return;
+	/*
+	 * Nothing came out, and nobody said why. A compressed stream that happens to look like
+	 * an empty tar (512 zero bytes first) is read again as one stream; a zip whose central
+	 * directory is damaged is read again front to back, by its local headers.
+	 */
+	if (p.filters > 1 && (p.format & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_RAW) {
+		scan_members(e, data, len, obj, OPEN_RAW, &p);
+	} else if ((p.format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
+		scan_members(e, data, len, obj, OPEN_ZIP_STREAM, &p);
+		if (p.entries == 0 && !p.failed)
+			scan_problem(c, obj->path, obj->member, obj->member_len, "error",
+				     "damaged archive: a zip whose members cannot be read");
+	}
 }
