@@ -21,7 +21,7 @@ DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev l
               libmagic-dev libjansson-dev libcmocka-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
-              python3 python3-jsonschema chromium man-db bash-completion
+              python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan
@@ -51,6 +51,7 @@ include reports/module.mk
 include realtime/module.mk
 include cli/module.mk
 include tests/module.mk
+include tests/fuzz/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
@@ -97,6 +98,7 @@ bench:
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
 	bench/rtp.sh $(VIGIL)
+	bench/scan.sh $(VIGIL)
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
 # Debian package), else below PREFIX; its ExecStart names the installed binary.

@@ -165,12 +165,15 @@ short_label(const char *s, int tail, char *out, size_t n)
 			chars += ((unsigned char)s[cut - 1] & 0xc0) != 0x80;
 		snprintf(out, n, "\u2026%s", s + cut);
 	} else {
-		for (cut = 0, chars = 0; cut < len && chars < LABEL_CHARS; cut++)
-			if (((unsigned char)s[cut] & 0xc0) != 0x80)
-				chars++;
-		while (cut < len && ((unsigned char)s[cut] & 0xc0) == 0x80)
-			cut++;
-		snprintf(out, n, "%.*s\u2026", (int)(cut > 0 ? cut - 1 : 0), s);
+		/* LABEL_CHARS - 1 whole characters, cut before a lead byte, then the ellipsis */
+		for (cut = 0, chars = 0; cut < len; cut++) {
+			if (((unsigned char)s[cut] & 0xc0) == 0x80)
+				continue;
+			if (chars == LABEL_CHARS - 1)
+				break;
+			chars++;
+		}
+		snprintf(out, n, "%.*s\u2026", (int)cut, s);
 	}
 }
 
@@ -182,7 +185,8 @@ chart(FILE *f, const char *title, struct bars *b, int bytes, int tail)
 	size_t n = b->n < CHART_BARS ? b->n : CHART_BARS, i;
 	int64_t max = 1;
 
-	qsort(b->v, b->n, sizeof(*b->v), bar_cmp);
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof(*b->v), bar_cmp);
 	for (i = 0; i < n; i++)
 		if (b->v[i].value > max)
 			max = b->v[i].value;
@@ -199,7 +203,7 @@ chart(FILE *f, const char *title, struct bars *b, int bytes, int tail)
 	for (i = 0; i < n; i++) {
 		char label[LABEL_CHARS * 4 + 8];
 		int y = (int)i * row + 4;
-		int w = (int)((double)b->v[i].value / (double)max * bar_w);
+		int w = b->v[i].value > 0 ? (int)((double)b->v[i].value / (double)max * bar_w) : 0;
 
 		short_label(b->v[i].label, tail, label, sizeof(label));
 		fprintf(f, "<g><title>");

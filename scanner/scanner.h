@@ -179,7 +179,8 @@ struct scanner_callbacks {
 /*
  * One file for real-time protection: a session (the results queue and the writer thread
  * that records threats in scan scan_id) and a worker per thread (a YARA scanner and libmagic
- * handles). scanner_scan_fd reads an open descriptor from offset 0 (it is not closed) and
+ * handles). scanner_scan_fd reads an open descriptor from its offset (a fresh one is at 0;
+ * it is not closed) and
  * says what it found; its detections are held until scanner_record says what was done about
  * them ("blocked", "reported") — call it after every scan. A verdict is for the bytes read:
  * the caller keys any cache by what it stat()ed before.

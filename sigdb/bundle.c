@@ -206,9 +206,15 @@ read_entries(const char *path, char **manifest, size_t *mlen, unsigned char *sig
 			free(buf);
 		} else if (strncmp(name, "files/", 6) == 0 && name[6] && !strchr(name + 6, '/') &&
 			   json_object_get(contents, name + 6) == NULL) {
-			json_object_set_new(contents, name + 6,
-					    json_pack("{s:I, s:I}", "ptr", (json_int_t)(intptr_t)buf,
-						      "len", (json_int_t)size));
+			/* a key jansson refuses (not UTF-8) is an entry no manifest can name */
+			if (json_object_set_new(contents, name + 6,
+						json_pack("{s:I, s:I}", "ptr",
+							  (json_int_t)(intptr_t)buf, "len",
+							  (json_int_t)size)) != 0) {
+				free(buf);
+				rc = vg_error_set(err, VG_INVAL, "bundle '%s' holds an entry whose "
+						  "name is not UTF-8", path);
+			}
 		} else {
 			free(buf);
 			rc = vg_error_set(err, VG_INVAL, "bundle '%s' holds an unexpected entry '%s'",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the cmocka unit binaries, then the end-to-end scripts.
-# Ends with one line "N passed, N failed" (the two suites' totals added up) and exits
+# Runs every test: the cmocka unit binaries, the end-to-end scripts, then each libFuzzer
+# target for FUZZ_SECONDS (default 15) after replaying its regression inputs.
+# Ends with one line "N passed, N failed" (the three suites' totals added up) and exits
 # non-zero when anything failed.
 #   VIGIL=/abs/path/to/build/vigil UNIT_BINS="build/tests/test_core ..." tests/run.sh
 set -u
@@ -27,6 +28,19 @@ line=$(grep -E '^e2e totals: ' "$e2e_out" | tail -n1)
 rm -f "$e2e_out"
 if [ -z "$line" ]; then
 	echo "e2e: the runner printed no totals"
+	failed=$((failed + 1))
+else
+	set -- $line
+	passed=$((passed + $3)) failed=$((failed + $5)) skipped=$((skipped + $7))
+fi
+
+# The libFuzzer targets (tests/fuzz/run.sh builds them, runs each FUZZ_SECONDS): one test each.
+fuzz_out=$(mktemp)
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} "$here/fuzz/run.sh" --build | tee "$fuzz_out"
+line=$(grep -E '^fuzz totals: ' "$fuzz_out" | tail -n1)
+rm -f "$fuzz_out"
+if [ -z "$line" ]; then
+	echo "fuzz: the runner printed no totals"
 	failed=$((failed + 1))
 else
 	set -- $line
