@@ -212,7 +212,6 @@ def render(a):
         sec += ["Tool counters (last run of each case):", ""] + infos + [""]
     sec += ["<!-- /scan.sh:%s -->" % variant]
     section = "\n".join(sec) + "\n"
-    print(section)
     old = open(results).read() if os.path.exists(results) else ""
     keep = {}
     for v in ("full", "small"):
@@ -231,6 +230,7 @@ def render(a):
     with open(results + ".tmp", "w") as f:
         f.write(top + "\n".join(keep[v] for v in ("full", "small") if v in keep))
     os.rename(results + ".tmp", results)
+    print(section)  # after the file is written: a closed stdout (| head) loses nothing
 
 if __name__ == "__main__":
     {"record": record, "render": render}[sys.argv[1]](sys.argv[2:])
