@@ -98,6 +98,7 @@ bench:
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
 	bench/rtp.sh $(VIGIL)
+	bench/scan.sh $(VIGIL) --small
 	bench/scan.sh $(VIGIL)
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
