@@ -27,6 +27,12 @@ _script=$(basename "$0")
 
 vigil() { "$VIGIL" "$@"; }
 
+# A sanitizer build (make check SAN=1) is slower and bigger: time and memory bounds scale.
+case "$VIGIL" in
+*-san) SAN_FACTOR=4 ;;
+*) SAN_FACTOR=1 ;;
+esac
+
 test_expect_success() {
 	local title=$1 body=$2 out rc
 	out=$( (eval "$body") 2>&1 )

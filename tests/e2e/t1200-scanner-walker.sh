@@ -214,7 +214,7 @@ else
 	test_skip 'a progress line appears under a pseudo-terminal' 'script(1) not installed'
 fi
 
-rss_limit_kb=$((200 * 1024))
+rss_limit_kb=$((200 * 1024 * SAN_FACTOR))
 if [ -x /usr/bin/time ]; then
 	test_expect_success 'a tree of 100000 small files is scanned with peak RSS below 200 MB' '
 		/usr/bin/time -v "$VIGIL" --json scan custom big >out.json 2>time.err; rc=$?
@@ -261,7 +261,7 @@ test_expect_success 'Ctrl-C (SIGINT) stops the scan cleanly: exit 2, recorded as
 '
 test_expect_success 'a mapped file truncated while it is scanned is an error for that file, not a crash' '
 	mkdir -p shrink && seen=0 && k=0 &&
-	while [ $k -lt 40 ] && [ $seen -eq 0 ]; do
+	while [ $k -lt $((40 * SAN_FACTOR)) ] && [ $seen -eq 0 ]; do
 		k=$((k + 1))
 		head -c 200M /dev/zero >shrink/big.bin
 		"$VIGIL" --json scan custom shrink --threads 1 --no-cache >shrink.json 2>/dev/null &

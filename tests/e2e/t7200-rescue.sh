@@ -20,7 +20,7 @@ version=$(sed -n 's/^VERSION *:= *//p' "$repo/Makefile")
 name=vigil-rescue-$version
 tarball=$repo/dist/$name-$(uname -m).tar.gz
 # make in the repository, not here, and not as part of the caller's make (jobserver)
-repo_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$repo" "$@"; }
+repo_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN make -C "$repo" "$@"; }
 # glibc's shared objects: taken from the host into the chroot, never shipped in the bundle
 glibc_re='^(ld-linux[^/]*\.so\.[0-9]+|libc\.so\.6|libm\.so\.6|libmvec\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|libnsl\.so\.1|libnss_[a-z]+\.so\.2|libBrokenLocale\.so\.1|libthread_db\.so\.1)$'
 ldd_paths() { ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'; }

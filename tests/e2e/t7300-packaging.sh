@@ -9,7 +9,7 @@ repo=$(cd "$here/../.." && pwd)
 
 version=$(sed -n 's/^VERSION *:= *//p' "$repo/Makefile")
 # make in the repository, not here, and not as part of the caller's make (jobserver)
-repo_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$repo" "$@"; }
+repo_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN make -C "$repo" "$@"; }
 # mode FILE: its permission bits in octal
 mode() { stat -c %a "$1"; }
 

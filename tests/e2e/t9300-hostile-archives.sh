@@ -19,7 +19,7 @@ jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . 
 # false when either is over its limit. CMD is run under a hard timeout of WALL_S + 30 s so
 # that a hang fails the case instead of the whole run.
 bounded() {
-	local lim_wall=$1 lim_rss=$2 line
+	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
 	shift 2
 	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k 5 $((lim_wall + 30)) "$@"
 	rc=$?

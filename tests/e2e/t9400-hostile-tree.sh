@@ -17,7 +17,7 @@ jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . 
 # later (--foreground: timeout signals only the command and reaps it, so its peak RSS still
 # reaches time).
 bounded() {
-	local lim_wall=$1 lim_rss=$2 line
+	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
 	shift 2
 	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k "${KILL_GRACE:-2}" "${KILL_AFTER:-$((lim_wall + 30))}" "$@"
 	rc=$?

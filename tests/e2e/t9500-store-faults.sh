@@ -14,7 +14,7 @@ jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . 
 
 # bounded WALL_S RSS_MB CMD...: as in t9300 (figures logged to figures.txt).
 bounded() {
-	local lim_wall=$1 lim_rss=$2 line
+	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
 	shift 2
 	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k 5 $((lim_wall + 30)) "$@"
 	rc=$?
@@ -265,13 +265,13 @@ echo clean >'ex/t/|sh'
 export VIGIL_STATE_DIR="$T/ex/state"
 test_expect_success 'no program is ever run: one execve (vigil) per command, over names like $(touch pwned) and ;id;' '
 	cd ex &&
-	strace -f -qq -e trace=execve,execveat -o tr1.txt "$VIGIL" scan custom t --action quarantine \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr1.txt "$VIGIL" scan custom t --action quarantine \
 		--report "html:r;id;.html" >out.txt; test $? -eq 1 &&
 	test "$(grep -c FOUND out.txt)" -eq 4 &&
-	strace -f -qq -e trace=execve,execveat -o tr2.txt "$VIGIL" quarantine export 1 --out "\$(touch pwned4).zip" >/dev/null &&
-	strace -f -qq -e trace=execve,execveat -o tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&
-	strace -f -qq -e trace=execve,execveat -o tr4.txt "$VIGIL" report 1 --format csv --out "x;id;.csv" >/dev/null &&
-	strace -f -qq -e trace=execve,execveat -o tr5.txt "$VIGIL" diagnostic create --out "d\$(id).zip" >/dev/null &&
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr2.txt "$VIGIL" quarantine export 1 --out "\$(touch pwned4).zip" >/dev/null &&
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr4.txt "$VIGIL" report 1 --format csv --out "x;id;.csv" >/dev/null &&
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr5.txt "$VIGIL" diagnostic create --out "d\$(id).zip" >/dev/null &&
 	for f in tr1 tr2 tr3 tr4 tr5; do
 		n=$(grep -c "execve" $f.txt)
 		echo "$f: $n execve: $(grep execve $f.txt | cut -c1-100 | tr "\n" " ")"
