@@ -29,6 +29,43 @@ discard(const unsigned char *p, size_t n, void *ctx)
 }
 
 /*
+ * Who is moving a pending item: meta "qowner.<id>" = the pid of the vigil process that
+ * inserted it, written in the same transaction, removed when the item is quarantined. Another
+ * process opening the vault leaves an item alone while that process lives.
+ */
+static enum vg_err
+owner_note(struct vault *v, int64_t id, int set, struct vg_error *err)
+{
+	char key[48], pid[24];
+
+	snprintf(key, sizeof(key), "qowner.%lld", (long long)id);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return set ? store_meta_set(v->st, key, pid, err) : store_meta_delete(v->st, key, err);
+}
+
+static int
+owner_alive(struct vault *v, int64_t id)
+{
+	char key[48], link[64], exe[4096], self[4096], *pid = NULL;
+	ssize_t n, m;
+	int alive;
+
+	snprintf(key, sizeof(key), "qowner.%lld", (long long)id);
+	if (store_meta_get(v->st, key, &pid, NULL) != VG_OK || pid == NULL)
+		return 0;
+	if (atoi(pid) == (int)getpid()) {
+		free(pid);
+		return 0;
+	}
+	snprintf(link, sizeof(link), "/proc/%s/exe", pid);
+	free(pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	alive = n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0;
+	return alive;
+}
+
+/*
  * A pending item: its original still there (same device and inode) means the move never
  * completed, so the vault copy goes; an original that is gone means it did, so the item is
  * kept. Runs under the store's write lock, like the last step of quarantine_add.
@@ -50,7 +87,14 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 		vg_error_init(err);
 		return VG_OK; /* another process dealt with it */
 	}
+	if (rc == VG_OK && owner_alive(v, id)) {
+		/* another vigil is moving it right now: its own last step decides */
+		store_rollback(v->st);
+		store_qitem_release(&q);
+		return VG_OK;
+	}
 	if (rc == VG_OK) {
+		owner_note(v, id, 0, NULL);
 		/* the same file only if device, inode, size and mtime (ns) all agree: an inode
 		 * number freed by the unlink can come back for an unrelated file */
 		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
@@ -210,6 +254,8 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 		rc = store_q_set_sha256(v->st, *id, hex, err);
 	}
 	if (rc == VG_OK)
+		rc = owner_note(v, *id, 1, err);
+	if (rc == VG_OK)
 		rc = store_commit(v->st, err);
 	if (rc != VG_OK)
 		store_rollback(v->st);
@@ -258,6 +304,8 @@ finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, cons
 		fsync(dfd);
 		/* from here the vault copy is the only one: the pending row already says so */
 		rc = store_q_set_state(v->st, id, "quarantined", err);
+		if (rc == VG_OK)
+			rc = owner_note(v, id, 0, err);
 		if (rc == VG_OK)
 			rc = store_commit(v->st, err);
 		if (rc != VG_OK) {

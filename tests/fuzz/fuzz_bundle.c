@@ -262,8 +262,13 @@ round_trip(const uint8_t *data, size_t size)
 	int readable = 1;
 	enum vg_err rc;
 
-	for (i = 0; i < parts[0].n && i < 8; i++)
-		version = version << 8 | parts[0].p[i];
+	{
+		uint64_t v = 0; /* unsigned: the shift may carry any byte out of the top */
+
+		for (i = 0; i < parts[0].n && i < 8; i++)
+			v = v << 8 | parts[0].p[i];
+		version = (int64_t)(v >> 1);
+	}
 	for (i = 1; i < np; i += 2) {
 		const struct part *nm = &parts[i], *ct = i + 1 < np ? &parts[i + 1] : NULL;
 
