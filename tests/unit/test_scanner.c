@@ -441,6 +441,8 @@ scan(struct fx *f, const struct scanner_options *o, int64_t id, const char *root
 	vg_error_init(&e);
 	if (scanner_run(o, f->db, f->st, id, roots, 1, NULL, t, &e) != VG_OK)
 		fail_msg("scanner_run '%s': %s", root, vg_error_msg(&e));
+	json_decref(t->file_types); /* the totals own it */
+	t->file_types = NULL;
 }
 
 static json_t *
@@ -526,6 +528,9 @@ check_tree_scan(struct fx *f, int threads)
 	vg_error_init(&e);
 	if (scanner_run(&o, f->db, f->st, id, roots, 1, &cb, &t, &e) != VG_OK)
 		fail_msg("scanner_run: %s", vg_error_msg(&e));
+	/* the files read, by type: text and a zip */
+	assert_true(json_object_size(t.file_types) >= 2);
+	json_decref(t.file_types);
 	assert_int_equal(t.threats, 2);
 	assert_int_equal(t.files_scanned, 3); /* eicar.com, clean.txt, sub/eicar.zip; not the FIFO */
 	assert_int_equal(t.objects_scanned, 4); /* and the member of the zip */
