@@ -33,6 +33,22 @@ case "$VIGIL" in
 *) SAN_FACTOR=1 ;;
 esac
 
+# bounded WALL_S RSS_MB CMD...: run CMD under timeout and /usr/bin/time; sets rc, wall and
+# rss_mb, records them as "$_case: ..." in $T/figures.txt, and is true when CMD stayed under
+# both limits (scaled by SAN_FACTOR). KILL_AFTER and KILL_GRACE override the timeout.
+bounded() {
+	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
+	shift 2
+	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k "${KILL_GRACE:-5}" "${KILL_AFTER:-$((lim_wall + 30))}" "$@"
+	rc=$?
+	line=$(tail -n 1 "$T/time.txt")
+	wall=${line% *}
+	rss_mb=$((${line#* } / 1024))
+	echo "figures: exit $rc, wall ${wall} s (limit $lim_wall), peak RSS ${rss_mb} MB (limit $lim_rss)" >&2
+	echo "${_case:-?}: exit $rc, wall ${wall} s, peak RSS ${rss_mb} MB (limits $lim_wall s, $lim_rss MB)" >>"$T/figures.txt"
+	awk -v w="$wall" -v l="$lim_wall" 'BEGIN { exit !(w < l) }' && [ "$rss_mb" -lt "$lim_rss" ]
+}
+
 test_expect_success() {
 	local title=$1 body=$2 out rc
 	out=$( (eval "$body") 2>&1 )

@@ -14,23 +14,6 @@ HA="/usr/bin/python3 $HERE/helpers/hostile_archives.py"
 # jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
 jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
 
-# bounded WALL_S RSS_MB CMD...: run CMD (stdout as the caller redirects it) under
-# /usr/bin/time; sets rc, wall, rss_mb; prints the figures, logs them to figures.txt and is
-# false when either is over its limit. CMD is run under a hard timeout of WALL_S + 30 s so
-# that a hang fails the case instead of the whole run.
-bounded() {
-	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
-	shift 2
-	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k 5 $((lim_wall + 30)) "$@"
-	rc=$?
-	line=$(tail -n 1 "$T/time.txt")
-	wall=${line% *}
-	rss_mb=$((${line#* } / 1024))
-	echo "figures: exit $rc, wall ${wall} s (limit $lim_wall), peak RSS ${rss_mb} MB (limit $lim_rss)" >&2
-	echo "$_case: exit $rc, wall ${wall} s, peak RSS ${rss_mb} MB (limits $lim_wall s, $lim_rss MB)" >>"$T/figures.txt"
-	awk -v w="$wall" -v l="$lim_wall" 'BEGIN { exit !(w < l) }' && [ "$rss_mb" -lt "$lim_rss" ]
-}
-
 eicar e.com
 
 # --- bombs -------------------------------------------------------------------------------

@@ -12,20 +12,6 @@ HT="/usr/bin/python3 $HERE/helpers/hostile_tree.py"
 
 jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
 
-# bounded WALL_S RSS_MB CMD...: as in t9300 (figures logged to figures.txt).
-bounded() {
-	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
-	shift 2
-	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k 5 $((lim_wall + 30)) "$@"
-	rc=$?
-	line=$(tail -n 1 "$T/time.txt")
-	wall=${line% *}
-	rss_mb=$((${line#* } / 1024))
-	echo "figures: exit $rc, wall ${wall} s (limit $lim_wall), peak RSS ${rss_mb} MB (limit $lim_rss)" >&2
-	echo "$_case: exit $rc, wall ${wall} s, peak RSS ${rss_mb} MB (limits $lim_wall s, $lim_rss MB)" >>"$T/figures.txt"
-	awk -v w="$wall" -v l="$lim_wall" 'BEGIN { exit !(w < l) }' && [ "$rss_mb" -lt "$lim_rss" ]
-}
-
 mkdir -p small trees
 if ! mount -t tmpfs -o size=512m,mode=0700 vigil-e2e small 2>/dev/null; then
 	echo "cannot mount a tmpfs (not root?)"
