@@ -570,6 +570,14 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 	define_vars(e, obj, mime);
 	e->nm = 0;
 	rc = yr_scanner_scan_mem(e->yr, data, len);
+	if (rc == ERROR_COULD_NOT_MAP_FILE) {
+		/* libyara caught the SIGBUS of a mapped file that shrank under it: only the
+		 * top-level mapping can fault (members are in memory), so stop this file */
+		clear_matches(e);
+		scan_problem(c, obj->path, NULL, 0, "error",
+			     "the file shrank while it was being scanned");
+		return;
+	}
 	if (rc != ERROR_SUCCESS)
 		scan_problem(c, obj->path, obj->member, obj->member_len,
 			     rc == ERROR_SCAN_TIMEOUT ? "limit" : "error", "%s (yara error %d)",
