@@ -13,16 +13,17 @@
 
 .DEFAULT_GOAL := all
 CC      ?= cc
-PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson
+PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk
 BUILD   := build
 OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 
 # The one list of Debian packages: build dependencies, then the tools the tests use to make fixtures.
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
-              libmagic-dev libjansson-dev libcmocka-dev
+              libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
-              python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev
+              python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
+              e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan
@@ -37,7 +38,8 @@ LDLIBS  += $(PKG_LIBS) -pthread
 VERSION := 0.1.0
 
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+           -DVIGIL_SAN
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -109,6 +111,8 @@ bench:
 	bench/rtp.sh $(VIGIL)
 	bench/scan.sh $(VIGIL) --small
 	bench/scan.sh $(VIGIL)
+	bench/image.sh $(VIGIL) --small
+	bench/image.sh $(VIGIL)
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
 # Debian package), else below PREFIX; its ExecStart names the installed binary.

@@ -22,20 +22,8 @@
 # (it runs as the clamav user); without clamav installed those rows are left out.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-V=$here/../build/vigil
-variant=full
-for a in "$@"; do
-	case $a in
-	--small) variant=small ;;
-	-*) echo "usage: bench/scan.sh [VIGIL] [--small]" >&2; exit 2 ;;
-	*) V=$a ;;
-	esac
-done
-V=$(cd "$(dirname "$V")" && pwd)/$(basename "$V")
-PY=/usr/bin/python3
-SEED=${VIGIL_BENCH_SEED:-1}
-REPS=3
-CORES=2
+. "$here/common.sh"
+bench_args scan.sh "$@"
 CAP=600 # seconds, each clamscan/clamdscan run
 large=$here/../../shared/yara/large.yar
 command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is needed (make deps)" >&2; exit 2; }

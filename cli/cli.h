@@ -72,6 +72,8 @@ void out_json_text(json_t *s);			/* a JSON string value, escaped */
 void out_json_text_to(FILE *f, json_t *s);
 void out_threat_line(json_t *threat);		/* "path > member: NAME FOUND" */
 void out_problem_line(FILE *f, json_t *problem);
+/* The volumes of a disk image scan and what came of each. */
+void out_volumes(json_t *volumes);
 void out_bytes(char *buf, size_t n, int64_t bytes); /* 1.5 MiB */
 int parse_size(const char *s, uint64_t *out);	/* 123, 10K, 5M, 2G, 1T */
 int parse_int(const char *s, int64_t *out);
@@ -165,6 +167,19 @@ void cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_to
 /* Progress dropped once completed, the scan cache pruned, old scans removed. */
 void cli_scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status,
 			   const char *cache_tag);
+
+/* ---- cli/scan_image.c: disk images ---- */
+
+struct scanner_image;
+
+/* {file, partition, offset, deleted, quick?}: how a scan reads an image (recorded in its
+ * options, so that a resumed scan reads it the same way). -1: all partitions / no offset. */
+json_t *cli_image_spec(const char *file, int64_t partition, int64_t offset, int deleted,
+		       json_t *quick);
+/* Open the image a spec names; 0, or EXIT_FAILED with cli->err set. */
+int cli_image_open(struct cli *cli, json_t *spec, struct scanner_image **out);
+/* After the scan: record its volumes; EXIT_FAILED (cli->err set) when none could be read. */
+int cli_image_finish(struct cli *cli, int64_t scan_id, struct scanner_image *im);
 
 /* ---- cli/evidence.c: --root and --verify-unchanged ---- */
 

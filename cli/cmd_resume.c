@@ -68,6 +68,8 @@ cmd_scan_resume(struct cli *cli)
 	json_t *scan = NULL, *v, *opts;
 	char **roots = NULL, *cache_tag = NULL;
 	size_t nroots = 0, i;
+	struct scanner_image *im = NULL;
+	int image_failed = 0;
 	int64_t id, forgotten = 0, threats = 0;
 	int rc = EXIT_FAILED, quarantine;
 	const char *status, *type;
@@ -167,11 +169,18 @@ cmd_scan_resume(struct cli *cli)
 		goto out;
 	}
 	o.done = done;
+	/* a disk image is opened again as the scan first read it */
+	if (json_is_object(json_object_get(opts, "image"))) {
+		if (cli_image_open(cli, json_object_get(opts, "image"), &im) != 0)
+			goto out;
+		o.image = im;
+	}
 	if (!cli->quiet && !cli->json)
 		printf("Resuming scan %lld: %zu files were finished before the interruption\n",
 		       (long long)id, scanner_done_size(done));
 
 	e = cli_scan_engine(cli, &o, db, id, roots, nroots, &totals);
+	image_failed = im && e == VG_OK && cli_image_finish(cli, id, im) != 0;
 	/* the totals of the whole scan: what was recorded before, and this part */
 	totals.files_scanned += json_integer_value(json_object_get(scan, "files_scanned"));
 	totals.bytes_scanned += json_integer_value(json_object_get(scan, "bytes_scanned"));
@@ -198,7 +207,9 @@ cmd_scan_resume(struct cli *cli)
 			      db, none);
 		json_decref(none);
 	}
-	if (totals.threats > 0)
+	if (image_failed)
+		rc = cli_fail(cli, cli->err.code); /* nothing in the image could be read */
+	else if (totals.threats > 0)
 		rc = EXIT_FOUND;
 	else if (totals.interrupted)
 		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
@@ -206,6 +217,7 @@ cmd_scan_resume(struct cli *cli)
 	else
 		rc = EXIT_CLEAN;
 out:
+	scanner_image_close(im);
 	json_decref(totals.file_types);
 	for (i = 0; roots && i < nroots; i++)
 		free(roots[i]);

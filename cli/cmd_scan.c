@@ -140,7 +140,10 @@ writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
 	size_t i, k;
 
 	for (i = 0; i < reports->n; i++) {
-		char *dir = strdup(reports->v[i].out), *slash, *real;
+		const char *out = reports->v[i].out;
+		char *dir = strdup(out), *slash, *real, *target = NULL;
+		struct stat ts, rs;
+		int same_file = stat(out, &ts) == 0 && S_ISREG(ts.st_mode);
 
 		if (dir == NULL)
 			return cli_fail(cli, VG_NOMEM);
@@ -149,21 +152,30 @@ writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
 			*(slash == dir ? slash + 1 : slash) = '\0';
 		real = realpath(slash ? dir : ".", NULL);
 		free(dir);
+		/* the report itself, resolved: a scanned file (a disk image) is never replaced */
+		if (real && asprintf(&target, "%s/%s", strcmp(real, "/") ? real : "",
+				     vg_path_basename(out)) < 0)
+			target = NULL;
 		for (k = 0; real && k < r->n + (ev->root != NULL); k++) {
 			const char *root = k < r->n ? r->v[k] : ev->root;
 
-			if (cli_evidence_inside(real, root)) {
-				char *esc = vg_text_escape(reports->v[i].out, strlen(reports->v[i].out));
+			if (cli_evidence_inside(real, root) ||
+			    (target && cli_evidence_inside(target, root)) ||
+			    (same_file && stat(root, &rs) == 0 && rs.st_dev == ts.st_dev &&
+			     rs.st_ino == ts.st_ino)) {
+				char *esc = vg_text_escape(out, strlen(out));
 
 				vg_error_set(&cli->err, VG_INVAL, "report '%s' would be written inside "
-					     "the scanned folder '%s': write it elsewhere",
+					     "or over what is scanned ('%s'): write it elsewhere",
 					     esc ? esc : "?", root);
 				free(esc);
 				free(real);
+				free(target);
 				return cli_fail(cli, VG_INVAL);
 			}
 		}
 		free(real);
+		free(target);
 	}
 	if (ev->root) {
 		char *state = realpath(cli->state_dir, NULL);
@@ -281,7 +293,7 @@ enum {
 	OPT_THREADS = 256, OPT_EXCL_PATH, OPT_EXCL_EXT, OPT_EXCL_NAME, OPT_IGNORE_EXCL,
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
 	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
-	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE,
+	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE, OPT_IMAGE, OPT_PARTITION, OPT_OFFSET, OPT_DELETED,
 };
 
 static const struct option scan_options[] = {
@@ -304,6 +316,10 @@ static const struct option scan_options[] = {
 	{ "verify-unchanged", no_argument, NULL, OPT_VERIFY },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "cache", no_argument, NULL, OPT_CACHE },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "partition", required_argument, NULL, OPT_PARTITION },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "deleted", no_argument, NULL, OPT_DELETED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -350,6 +366,12 @@ cmd_scan_run(struct cli *cli)
 	json_t *verified = NULL;
 	enum vg_err e;
 	const char *status;
+	/* disk images: scan image FILE, or scan quick --image FILE */
+	const char *image_arg = NULL;
+	int64_t partition = -1, offset = -1;
+	int deleted = 0, image_opts = 0, image_failed = 0;
+	struct scanner_image *im = NULL;
+	json_t *image_spec = NULL;
 
 	cli_scan_options(cli, &o);
 	maxthreads = config_get_int(cli->cfg, "antivirus_engine.maximum_scan_threads");
@@ -445,6 +467,27 @@ cmd_scan_run(struct cli *cli)
 			if (report_spec_add(cli, &reports, optarg) != 0)
 				goto out;
 			break;
+		case OPT_IMAGE:
+			image_arg = optarg;
+			break;
+		case OPT_PARTITION:
+		case OPT_OFFSET:
+			if (parse_int(optarg, &n) != 0 || n < 0 ||
+			    (c == OPT_PARTITION && n > 4096)) {
+				cli_usage(cli, "%s takes a %s, not '%s'",
+					  c == OPT_PARTITION ? "--partition" : "--offset",
+					  c == OPT_PARTITION ? "partition number (1 for the first; 0 for "
+							       "an image with no partition table)"
+							     : "byte offset", optarg);
+				goto out;
+			}
+			*(c == OPT_PARTITION ? &partition : &offset) = n;
+			image_opts = 1;
+			break;
+		case OPT_DELETED:
+			deleted = 1;
+			image_opts = 1;
+			break;
 		default:
 			cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 			goto out;
@@ -458,6 +501,54 @@ cmd_scan_run(struct cli *cli)
 			goto out;
 		}
 
+	if (strcmp(type, "image") == 0) {
+		if (optind + 1 != cli->argc) {
+			cli_usage(cli, "scan image takes one disk image FILE");
+			goto out;
+		}
+		image_arg = cli->argv[optind++];
+	} else if (image_arg && strcmp(type, "quick") != 0) {
+		cli_usage(cli, "--image is for 'scan quick --image FILE' (or use 'scan image FILE')");
+		goto out;
+	}
+	if (image_opts && image_arg == NULL) {
+		cli_usage(cli, "--partition, --offset and --deleted are for disk images "
+			  "('scan image FILE')");
+		goto out;
+	}
+	if (image_arg) {
+		const char *bad = partition >= 0 && offset >= 0 ? "--partition with --offset"
+				  : root_arg ? "--root" : verify ? "--verify-unchanged"
+				  : quarantine_asked ? "--action quarantine"
+				  : o.one_filesystem ? "--one-filesystem" : NULL;
+		char *abs = NULL;
+
+		if (bad) {
+			cli_usage(cli, "%s: not with a disk image (it is read directly and never "
+				  "changed)", bad);
+			goto out;
+		}
+		quarantine = 0; /* the configured default does not apply to an image */
+		cache_mode = 0;	/* device and inode numbers are the image's, not this machine's */
+		if (vg_path_absolute(image_arg, &abs, &cli->err) != VG_OK) {
+			cli_fail(cli, cli->err.code);
+			goto out;
+		}
+		image_spec = cli_image_spec(abs, partition, offset, deleted,
+					    strcmp(type, "quick") == 0
+						    ? config_get(cli->cfg,
+								 "filesystem_scanner.quick_scan_directories")
+						    : NULL);
+		if (image_spec == NULL || roots_add(&roots, abs, &cli->err) != 0) {
+			free(abs);
+			cli_fail(cli, VG_NOMEM);
+			goto out;
+		}
+		free(abs);
+		if (cli_image_open(cli, image_spec, &im) != 0)
+			goto out;
+		o.image = im;
+	}
 	if (root_arg && cli_evidence_open(cli, root_arg, &ev) != 0)
 		goto out;
 	/* evidence is read, never changed: moving files out of it needs saying so */
@@ -469,7 +560,9 @@ cmd_scan_run(struct cli *cli)
 		}
 		quarantine = 0; /* the configured default does not apply to evidence */
 	}
-	if (strcmp(type, "custom") == 0) {
+	if (im) {
+		/* the one root is the image */
+	} else if (strcmp(type, "custom") == 0) {
 		if (optind >= cli->argc) {
 			cli_usage(cli, "scan custom needs at least one PATH");
 			goto out;
@@ -503,6 +596,8 @@ cmd_scan_run(struct cli *cli)
 			goto out;
 		}
 	}
+	if (im)
+		scanner_excl_drop(excl, EXCL_BUILTIN);
 	if (ev.root && scanner_excl_set_root(excl, ev.root, &cli->err) != VG_OK) {
 		cli_fail(cli, VG_NOMEM);
 		goto out;
@@ -551,6 +646,8 @@ cmd_scan_run(struct cli *cli)
 	o.progress = 1;
 	jopts = options_json(&o, ignore_excl, quarantine, &ev, verify);
 	json_object_set_new(jopts, "cache", json_boolean(cache_mode));
+	if (image_spec)
+		json_object_set(jopts, "image", image_spec);
 	if (cli_scan_begin(cli, db, &(struct cli_scan){ .type = type, .threads = o.threads,
 							.roots = roots.v, .nroots = roots.n,
 							.options = jopts, .excl = excl,
@@ -564,6 +661,7 @@ cmd_scan_run(struct cli *cli)
 	}
 
 	e = cli_scan_engine(cli, &o, db, scan_id, roots.v, roots.n, &totals);
+	image_failed = im && e == VG_OK && cli_image_finish(cli, scan_id, im) != 0;
 
 	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
 	/* before the totals are recorded: a file that could not be moved is an error */
@@ -597,7 +695,9 @@ cmd_scan_run(struct cli *cli)
 	if (verified && !cli->quiet && !cli->json)
 		printf("Verified unchanged: %lld files (size, times, SHA-256 read again)\n",
 		       (long long)json_integer_value(json_object_get(verified, "unchanged")));
-	if (totals.threats > 0)
+	if (image_failed)
+		rc = cli_fail(cli, cli->err.code); /* nothing in the image could be read */
+	else if (totals.threats > 0)
 		rc = EXIT_FOUND;
 	else if (totals.interrupted)
 		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
@@ -605,6 +705,8 @@ cmd_scan_run(struct cli *cli)
 	else
 		rc = EXIT_CLEAN;
 out:
+	scanner_image_close(im);
+	json_decref(image_spec);
 	free(cache_tag);
 	scanner_cache_destroy(cache);
 	json_decref(verified);

@@ -12,13 +12,17 @@
 	"[--verify-unchanged] [--no-cache] [--cache]"
 
 const struct command commands[] = {
-	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick " SCAN_OPTS,
+	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick [--image FILE] " SCAN_OPTS,
 	  "scan the quick-scan folders (filesystem_scanner.quick_scan_directories)",
 	  cmd_scan_preflight },
 	{ "scan", "full", cmd_scan_run, NEED_STORE, "scan full " SCAN_OPTS,
 	  "scan filesystem_scanner.full_scan_directory (default /)", cmd_scan_preflight },
 	{ "scan", "custom", cmd_scan_run, NEED_STORE, "scan custom PATH... " SCAN_OPTS,
 	  "scan the given files and folders", cmd_scan_preflight },
+	{ "scan", "image", cmd_scan_run, NEED_STORE,
+	  "scan image FILE [--partition N | --offset BYTES] [--deleted] " SCAN_OPTS,
+	  "scan the file systems in a raw, split raw or E01 disk image without mounting it",
+	  cmd_scan_preflight },
 	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID",
 	  "continue an interrupted scan: files it had finished are not scanned again", NULL },
 	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history", NULL },

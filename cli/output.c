@@ -83,6 +83,8 @@ out_threat_line(json_t *t)
 	const char *action = json_string_value(json_object_get(t, "action"));
 
 	print_object(stdout, t);
+	if (json_is_false(json_object_get(json_object_get(t, "image"), "allocated")))
+		fputs(" (deleted)", stdout);
 	fputs(": ", stdout);
 	out_json_text(json_object_get(t, "name"));
 	if (action && strcmp(action, "allowed") == 0) {
@@ -108,6 +110,32 @@ out_problem_line(FILE *f, json_t *p)
 	print_object(f, p);
 	fprintf(f, ": %s: %s\n", json_string_value(json_object_get(p, "kind")), why ? why : "?");
 	free(why);
+}
+
+void
+out_volumes(json_t *volumes)
+{
+	json_t *v;
+	size_t i;
+
+	printf("Volumes of the image:\n");
+	json_array_foreach(volumes, i, v) {
+		printf("  p%lld at byte %lld, ", (long long)json_integer_value(json_object_get(v, "partition")),
+		       (long long)json_integer_value(json_object_get(v, "offset")));
+		if (json_is_string(json_object_get(v, "fs")))
+			out_json_text(json_object_get(v, "fs"));
+		else
+			fputs("no file system known", stdout);
+		fputs(" (", stdout);
+		out_json_text(json_object_get(v, "description"));
+		fputs("): ", stdout);
+		out_json_text(json_object_get(v, "status"));
+		if (json_object_get(v, "reason")) {
+			fputs(": ", stdout);
+			out_json_text(json_object_get(v, "reason"));
+		}
+		fputc('\n', stdout);
+	}
 }
 
 void

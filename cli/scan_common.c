@@ -93,11 +93,13 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 	      const char *action, const struct scanner_totals *t, struct sigdb *db,
 	      json_t *reports)
 {
-	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v;
+	json_t *threats = NULL, *problems = NULL, *allowed = NULL, *v, *scan = NULL, *volumes;
 	struct vg_error e2;
 	size_t i;
 
 	vg_error_init(&e2);
+	store_scan_get_json(cli->st, scan_id, &scan, &e2);
+	volumes = json_object_get(scan, "volumes"); /* disk images only */
 	store_threat_list_json(cli->st, scan_id, 0, &threats, &e2);
 	store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2);
 	if (allowed == NULL)
@@ -126,6 +128,9 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 		json_object_set_new(doc, "files_resumed", json_integer(t->resumed));
 		json_object_set_new(doc, "allowed", allowed);
 		json_object_set(doc, "reports", reports);
+		if (volumes)
+			json_object_set(doc, "volumes", volumes);
+		json_decref(scan);
 		out_json(cli, doc);
 		return;
 	}
@@ -159,6 +164,8 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 		printf("Errors: %lld; skipped: %lld; excluded: %lld\n", (long long)t->errors,
 		       (long long)t->skipped, (long long)t->excluded);
 		printf("Time: %.2f s\n", t->duration_s);
+		if (volumes)
+			out_volumes(volumes);
 		if (json_array_size(problems) > 0) {
 			printf("Not scanned, or not completely:\n");
 			json_array_foreach(problems, i, v)
@@ -176,6 +183,7 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 	json_decref(threats);
 	json_decref(problems);
 	json_decref(allowed);
+	json_decref(scan);
 }
 
 /*

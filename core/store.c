@@ -94,6 +94,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE scans ADD COLUMN pid INTEGER;"
 	"CREATE TABLE scan_progress(scan_id INTEGER NOT NULL, path BLOB NOT NULL);"
 	"CREATE INDEX scan_progress_scan ON scan_progress(scan_id);",
+	/* 8: disk images: where in the image each object was (JSON), and the volumes found */
+	"ALTER TABLE threats ADD COLUMN location TEXT;"
+	"ALTER TABLE problems ADD COLUMN location TEXT;"
+	"ALTER TABLE inventory ADD COLUMN location TEXT;"
+	"ALTER TABLE scans ADD COLUMN volumes TEXT;",
 };
 
 enum vg_err

@@ -90,6 +90,7 @@ struct store_threat {
 	const char *allowed_by;	/* action "allowed": which allow-list entry, or NULL */
 	int have_mtime;		/* mtime_ns is known (the file's, or the archive member's) */
 	int64_t mtime_ns;
+	const char *location;	/* disk images: where in the image (JSON object text), or NULL */
 };
 
 /* One file of a scan's hash inventory, as stat() saw it before the file was read. */
@@ -102,6 +103,7 @@ struct store_inv {
 	int64_t btime_ns;
 	const char *sha256, *sha1, *md5;	/* NULL when the file was not read (skipped) */
 	const char *type;			/* libmagic MIME type, or NULL */
+	const char *location;	/* disk images: where in the image (JSON object text), or NULL */
 };
 
 enum vg_err store_scan_begin(struct store *st, const struct store_scan_new *scan, int64_t *id,
@@ -112,6 +114,11 @@ enum vg_err store_threat_add(struct store *st, const struct store_threat *t, str
 enum vg_err store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t path_len,
 			      const char *member, size_t member_len, const char *kind,
 			      const char *reason, struct vg_error *err);
+/* The same, for an object inside a disk image: location is a JSON object text (or NULL). */
+enum vg_err store_problem_add_at(struct store *st, int64_t scan_id, const char *path,
+				 size_t path_len, const char *member, size_t member_len,
+				 const char *kind, const char *reason, const char *location,
+				 struct vg_error *err);
 
 /* One scan as a JSON object; VG_NOTFOUND when there is no such scan. */
 enum vg_err store_scan_get_json(struct store *st, int64_t id, json_t **out, struct vg_error *err);
@@ -127,6 +134,9 @@ enum vg_err store_threat_list_json(struct store *st, int64_t scan_id, int allowe
 /* Record the result of --verify-unchanged with the scan (JSON, borrowed). */
 enum vg_err store_scan_set_verification(struct store *st, int64_t id, json_t *verification,
 					struct vg_error *err);
+/* Record the volumes (partitions) found in a disk image and what came of each (borrowed). */
+enum vg_err store_scan_set_volumes(struct store *st, int64_t id, json_t *volumes,
+				   struct vg_error *err);
 /* Mark the scans of type that are still "running" as "interrupted" (their process is gone);
  * *n counts them. */
 enum vg_err store_scan_interrupt_stale(struct store *st, const char *type, int64_t *n,

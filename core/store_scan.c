@@ -87,6 +87,7 @@ store_threat_add(struct store *st, const struct store_threat *t, struct vg_error
 	sqlite3_bind_text(s, 13, t->allowed_by, -1, SQLITE_STATIC);
 	if (t->have_mtime)
 		sqlite3_bind_int64(s, 14, t->mtime_ns);
+	sqlite3_bind_text(s, 15, t->location, -1, SQLITE_STATIC);
 	return store_exec(st, s, "record a threat", err);
 }
 
@@ -95,6 +96,15 @@ store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t pa
 		  const char *member, size_t member_len, const char *kind, const char *reason,
 		  struct vg_error *err)
 {
+	return store_problem_add_at(st, scan_id, path, path_len, member, member_len, kind, reason,
+				    NULL, err);
+}
+
+enum vg_err
+store_problem_add_at(struct store *st, int64_t scan_id, const char *path, size_t path_len,
+		     const char *member, size_t member_len, const char *kind, const char *reason,
+		     const char *location, struct vg_error *err)
+{
 	sqlite3_stmt *s = store_stmt(st, SQL_PROBLEM_INSERT);
 
 	sqlite3_bind_int64(s, 1, scan_id);
@@ -102,6 +112,7 @@ store_problem_add(struct store *st, int64_t scan_id, const char *path, size_t pa
 	sqlite3_bind_blob(s, 3, member ? member : "", (int)member_len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, location, -1, SQLITE_STATIC);
 	return store_exec(st, s, "record a problem", err);
 }
 
@@ -152,7 +163,7 @@ scan_row(sqlite3_stmt *s)
 		{ "case_id", 't' }, { "examiner", 't' }, { "hostname", 't' }, { "kernel", 't' },
 		{ "machine_guid", 't' }, { "org_id", 't' }, { "app_version", 't' },
 		{ "inventory", 'b' }, { "file_types", 'j' }, { "verification", 'j' },
-		{ "files_cached", 'v' }, { "pid", 'v' },
+		{ "files_cached", 'v' }, { "pid", 'v' }, { "volumes", 'j' },
 	};
 	json_t *o = json_object();
 	int i;
@@ -160,6 +171,8 @@ scan_row(sqlite3_stmt *s)
 	for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
 		json_t *v;
 
+		if (sqlite3_column_type(s, i) == SQLITE_NULL && strcmp(cols[i].name, "volumes") == 0)
+			continue; /* only disk image scans have volumes */
 		if (sqlite3_column_type(s, i) == SQLITE_NULL)
 			v = json_null();
 		else if (cols[i].kind == 'j')
@@ -233,6 +246,8 @@ threat_row(sqlite3_stmt *s)
 		vg_time_iso(sqlite3_column_int64(s, 15), t, sizeof(t));
 		json_object_set_new(o, "mtime", json_string(t));
 	}
+	if (sqlite3_column_type(s, 16) != SQLITE_NULL)
+		json_object_set_new(o, "image", store_col_json(s, 16));
 	return o;
 }
 
@@ -314,6 +329,8 @@ problem_row(sqlite3_stmt *s)
 			      (size_t)sqlite3_column_bytes(s, 1));
 	json_object_set_new(o, "kind", store_col_text(s, 2));
 	json_object_set_new(o, "reason", store_col_text(s, 3));
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL)
+		json_object_set_new(o, "image", store_col_json(s, 4));
 	return o;
 }
 
@@ -418,6 +435,7 @@ store_inventory_add(struct store *st, int64_t scan_id, const struct store_inv *r
 	bind_text_or_null(s, 15, r->sha1);
 	bind_text_or_null(s, 16, r->md5);
 	bind_text_or_null(s, 17, r->type);
+	bind_text_or_null(s, 18, r->location);
 	return store_exec(st, s, "record a file of the inventory", err);
 }
 
@@ -454,6 +472,7 @@ store_inventory_foreach(struct store *st, int64_t scan_id,
 		r.sha1 = (const char *)sqlite3_column_text(s, 13);
 		r.md5 = (const char *)sqlite3_column_text(s, 14);
 		r.type = (const char *)sqlite3_column_text(s, 15);
+		r.location = (const char *)sqlite3_column_text(s, 16);
 		stop = fn(&r, ctx);
 	}
 	sqlite3_reset(s);
@@ -561,6 +580,16 @@ store_scan_set_verification(struct store *st, int64_t id, json_t *verification,
 	sqlite3_bind_int64(s, 1, id);
 	bind_json(s, 2, verification);
 	return store_exec(st, s, "record the verification", err);
+}
+
+enum vg_err
+store_scan_set_volumes(struct store *st, int64_t id, json_t *volumes, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_SET_VOLUMES);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, volumes);
+	return store_exec(st, s, "record the volumes of the image", err);
 }
 
 /* ---- the scan cache ---- */

@@ -8,7 +8,8 @@
  * mode is written as fls writes it ("r/rrw-r--r--"). In names, as in dfImageTools' body
  * files, a backslash is written \\, a pipe \|, a newline \n, a tab \t, and other control
  * characters and bytes that are not UTF-8 as \xNN, so a line can never be split or forged
- * by a file name, and the exact name can be recovered.
+ * by a file name, and the exact name can be recovered. A file of a disk image is named
+ * IMAGE:pN:/path (ADS: /path:stream), and a deleted one ends " (deleted)", as in fls.
  */
 #include "reports/report_int.h"
 
@@ -68,6 +69,14 @@ put_file(const struct store_inv *r, void *ctx)
 			report_bodyfile_name(c->f, r->path + rl, r->path_len - rl);
 		else
 			report_bodyfile_name(c->f, r->path, r->path_len);
+		/* a deleted file of a disk image, marked as fls marks it */
+		if (r->location) {
+			json_t *where = json_loads(r->location, 0, NULL);
+
+			if (json_is_false(json_object_get(where, "allocated")))
+				fputs(" (deleted)", c->f);
+			json_decref(where);
+		}
 	}
 	fprintf(c->f, "|%lld|%c/%c%s|%lld|%lld|%lld|%lld|%lld|%lld|%lld\n", (long long)r->ino,
 		type_letter(r->mode), type_letter(r->mode), perms + 1, (long long)r->uid,

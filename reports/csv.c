@@ -24,7 +24,8 @@ static const char *const columns[] = {
 	"member_b64", "name", "namespace", "author",
 	"description", "reference", "sha256", "sha1", "md5", "size", "type", "permissions",
 	"uid", "gid", "inode", "atime", "mtime", "ctime", "crtime", "action", "allowed_by",
-	"detected_at", "error_kind", "error_reason",
+	"detected_at", "error_kind", "error_reason", "image_partition", "image_offset", "image_fs",
+	"image_inode", "image_allocated",
 };
 
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
@@ -74,6 +75,8 @@ column_text(struct rctx *c, const char *record, json_t *obj, const char *col)
 		return cell_text(json_object_get(obj, "reason"));
 	if (strcmp(col, "member") == 0 && json_array_size(json_object_get(obj, "member")) == 0)
 		return strdup("");
+	if (strncmp(col, "image_", 6) == 0 && strcmp(col, "image_path") != 0)
+		return cell_text(json_object_get(json_object_get(obj, "image"), col + 6));
 	return cell_text(json_object_get(obj, col));
 }
 

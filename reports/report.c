@@ -146,7 +146,7 @@ build_head(struct rctx *c, json_t *scan)
 	};
 	static const char *const scan_keys[] = {
 		"scan_id", "type", "status", "started_at", "ended_at", "duration_s", "threads",
-		"roots", "exclusions", "options", "inventory", "verification", NULL,
+		"roots", "exclusions", "options", "inventory", "verification", "volumes", NULL,
 	};
 	static const char *const total_keys[] = {
 		"files_scanned", "bytes_scanned", "objects_scanned", "errors", "skipped",

@@ -20,16 +20,24 @@ copy(json_t *to, json_t *from, const char *key)
 	json_object_set(to, key, v ? v : json_null());
 }
 
+/* Only when present (e.g. "image": disk image scans only). */
+static void
+copy_present(json_t *to, json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+
+	if (v != NULL)
+		json_object_set(to, key, v);
+}
+
 /* A byte-exact companion (key_b64), only when the store had to escape the name. */
 static void
 copy_b64(json_t *to, json_t *from, const char *key)
 {
 	char k[64];
-	json_t *v;
 
 	snprintf(k, sizeof(k), "%s_b64", key);
-	if ((v = json_object_get(from, k)) != NULL)
-		json_object_set(to, k, v);
+	copy_present(to, from, k);
 }
 
 /* The first of keys in the rule's metadata, as text; null when the rule has none. */
@@ -81,6 +89,7 @@ report_detection(json_t *t)
 	copy(d, t, "action");
 	copy(d, t, "allowed_by");
 	copy(d, t, "detected_at");
+	copy_present(d, t, "image");
 	return d;
 }
 
@@ -95,6 +104,7 @@ report_error(json_t *p)
 	copy_b64(e, p, "member");
 	copy(e, p, "kind");
 	copy(e, p, "reason");
+	copy_present(e, p, "image");
 	return e;
 }
 
@@ -157,6 +167,14 @@ report_file(const struct store_inv *r)
 	json_object_set_new(f, "sha1", text_or_null(r->sha1));
 	json_object_set_new(f, "md5", text_or_null(r->md5));
 	json_object_set_new(f, "type", text_or_null(r->type));
+	if (r->location) {
+		json_t *where = json_loads(r->location, 0, NULL);
+
+		if (json_is_object(where))
+			json_object_set_new(f, "image", where);
+		else
+			json_decref(where);
+	}
 	return f;
 }
 
@@ -206,8 +224,22 @@ void
 report_image_path(json_t *obj, const char *root)
 {
 	const char *path = json_string_value(json_object_get(obj, "path"));
+	json_t *image = json_object_get(obj, "image");
 	size_t n;
 
+	if (json_is_object(image)) {
+		/* an object of a disk image: its path inside the image's file system */
+		const char *inside = json_string_value(json_object_get(image, "path"));
+		const char *stream = json_string_value(json_object_get(image, "stream"));
+		char *s;
+
+		if (inside && asprintf(&s, "%s%s%s", inside, stream ? ":" : "",
+				       stream ? stream : "") >= 0) {
+			json_object_set_new(obj, "image_path", json_string(s));
+			free(s);
+		}
+		return;
+	}
 	if (root == NULL || path == NULL || strcmp(root, "/") == 0)
 		return;
 	n = strlen(root);

@@ -494,6 +494,8 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		r->size = (int64_t)len;
 		r->have_mtime = obj->have_mtime;
 		r->mtime_ns = obj->mtime_ns;
+		if (scan_location())
+			r->location = strdup(scan_location());
 		e->detections++;
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
@@ -652,35 +654,20 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 	munmap(map, size);
 }
 
-/* The inventory row of a file: stat as seen before reading, digests when it was read. */
+/* An inventory row (inv: its metadata), with the digests when the file was read (b). */
 static void
-emit_file(struct engine *e, int fd, const char *path, const struct stat *st,
-	  const struct budget *b)
+emit_inv(struct engine *e, const char *path, const struct store_inv *inv, const struct budget *b)
 {
 	struct result *r = calloc(1, sizeof(*r));
-	struct statx sx;
 
-	if (r == NULL || (r->path = strdup(path)) == NULL) {
-		free(r);
+	if (r == NULL || (r->path = strdup(path)) == NULL ||
+	    (scan_location() && (r->location = strdup(scan_location())) == NULL)) {
+		result_free(r);
 		return;
 	}
 	r->kind = RES_FILE;
 	r->path_len = strlen(path);
-	r->inv.size = st->st_size;
-	r->inv.mode = st->st_mode;
-	r->inv.uid = st->st_uid;
-	r->inv.gid = st->st_gid;
-	r->inv.dev = (int64_t)st->st_dev;
-	r->inv.ino = (int64_t)st->st_ino;
-	r->inv.nlink = (int64_t)st->st_nlink;
-	r->inv.atime_ns = (int64_t)st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec;
-	r->inv.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	r->inv.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-	/* the birth time does not change when the file is read: asking now is exact */
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
-		r->inv.have_btime = 1;
-		r->inv.btime_ns = (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
-	}
+	r->inv = *inv;
 	if (b != NULL && b->top_digests) {
 		r->have_digests = 1;
 		memcpy(r->sha256, b->top_sha256, sizeof(r->sha256));
@@ -689,6 +676,33 @@ emit_file(struct engine *e, int fd, const char *path, const struct stat *st,
 		r->type = strdup(b->top_type);
 	}
 	push_result(e->c, r);
+}
+
+/* The inventory row of a file: stat as seen before reading, digests when it was read. */
+static void
+emit_file(struct engine *e, int fd, const char *path, const struct stat *st,
+	  const struct budget *b)
+{
+	struct store_inv inv;
+	struct statx sx;
+
+	memset(&inv, 0, sizeof(inv));
+	inv.size = st->st_size;
+	inv.mode = st->st_mode;
+	inv.uid = st->st_uid;
+	inv.gid = st->st_gid;
+	inv.dev = (int64_t)st->st_dev;
+	inv.ino = (int64_t)st->st_ino;
+	inv.nlink = (int64_t)st->st_nlink;
+	inv.atime_ns = (int64_t)st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec;
+	inv.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	inv.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	/* the birth time does not change when the file is read: asking now is exact */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+		inv.have_btime = 1;
+		inv.btime_ns = (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
+	}
+	emit_inv(e, path, &inv, b);
 }
 
 /* Read (or map) and scan the open regular file fd; path names it in results. */
@@ -838,6 +852,36 @@ engine_scan_file(struct engine *e, struct job *j)
 		close(fd);
 	if (c->o->progress)
 		push_done(c, j->path);
+}
+
+void
+engine_scan_image(struct engine *e, struct job *j)
+{
+	struct scan_ctx *c = e->c;
+	struct image_obj *im = j->img;
+	struct budget budget = { 0 };
+	struct object obj = { 0 };
+
+	scan_set_location(im->location);
+	if (im->read) {
+		obj.path = j->path;
+		obj.path_len = strlen(j->path);
+		obj.name = vg_path_basename(j->path);
+		obj.budget = &budget;
+		obj.uid = (uid_t)im->inv.uid;
+		obj.have_mtime = 1;
+		obj.mtime_ns = im->inv.mtime_ns;
+		budget.top_data = im->data;
+		budget.top_size = im->len;
+		atomic_fetch_add(&c->files, 1);
+		atomic_fetch_add(&c->bytes, (long long)im->len);
+		engine_scan_object(e, im->data, im->len, &obj);
+	}
+	if (c->o->inventory)
+		emit_inv(e, j->path, &im->inv, im->read ? &budget : NULL);
+	if (c->o->progress)
+		push_done(c, j->path);
+	scan_set_location(NULL);
 }
 
 void

@@ -43,6 +43,22 @@ scanner_excl_destroy(struct excl_set *set)
 	free(set);
 }
 
+void
+scanner_excl_drop(struct excl_set *set, enum excl_origin origin)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->v[i].origin == origin) {
+			free(set->v[i].value);
+			free(set->v[i].ref);
+		} else {
+			set->v[k++] = set->v[i];
+		}
+	}
+	set->n = k;
+}
+
 int
 scanner_excl_kind_parse(const char *name)
 {

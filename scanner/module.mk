@@ -5,3 +5,4 @@ LIB_SRCS += scanner/engine.c
 LIB_SRCS += scanner/unpack.c
 LIB_SRCS += scanner/scan.c
 LIB_SRCS += scanner/cache.c
+LIB_SRCS += scanner/image.c

@@ -49,7 +49,65 @@ result_free(struct result *r)
 	free(r->reason);
 	free(r->allowed_by);
 	free(r->note);
+	free(r->location);
 	free(r);
+}
+
+/* Bytes of image objects in memory at once: enough to keep the workers fed. */
+#define FLIGHT_MAX (128u << 20)
+
+void
+scan_flight_acquire(struct scan_ctx *c, uint64_t n)
+{
+	pthread_mutex_lock(&c->flight_lock);
+	while (c->flight > 0 && c->flight + n > FLIGHT_MAX && !scan_should_stop(c))
+		pthread_cond_wait(&c->flight_cond, &c->flight_lock);
+	c->flight += n;
+	pthread_mutex_unlock(&c->flight_lock);
+}
+
+void
+scan_flight_release(struct scan_ctx *c, uint64_t n)
+{
+	pthread_mutex_lock(&c->flight_lock);
+	c->flight -= n;
+	pthread_cond_broadcast(&c->flight_cond);
+	pthread_mutex_unlock(&c->flight_lock);
+}
+
+void
+image_obj_free(struct scan_ctx *c, struct image_obj *o)
+{
+	if (o == NULL)
+		return;
+	free(o->data);
+	free(o->location);
+	if (o->flight)
+		scan_flight_release(c, o->flight);
+	free(o);
+}
+
+void
+job_free(struct scan_ctx *c, struct job *j)
+{
+	dirref_release(j->dir);
+	image_obj_free(c, j->img);
+	free(j->path);
+	free(j);
+}
+
+static __thread const char *location_here;
+
+void
+scan_set_location(const char *json)
+{
+	location_here = json;
+}
+
+const char *
+scan_location(void)
+{
+	return location_here;
 }
 
 int
@@ -92,6 +150,8 @@ scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t me
 	if (vasprintf(&r->reason, fmt, ap) < 0)
 		r->reason = NULL;
 	va_end(ap);
+	if (location_here && (r->location = strdup(location_here)) == NULL)
+		r->reason = (free(r->reason), NULL);
 	if (r->path == NULL || r->member == NULL || r->reason == NULL ||
 	    queue_push(c->results, r) != 0)
 		result_free(r);
@@ -120,8 +180,9 @@ static enum vg_err
 write_result(struct writer *w, struct result *r)
 {
 	if (r->kind == RES_PROBLEM)
-		return store_problem_add(w->st, w->scan_id, r->path, r->path_len, r->member,
-					 r->member_len, r->problem, r->reason, &w->err);
+		return store_problem_add_at(w->st, w->scan_id, r->path, r->path_len, r->member,
+					    r->member_len, r->problem, r->reason, r->location,
+					    &w->err);
 	if (r->kind == RES_CACHE)
 		return store_cache_put(w->st, w->c->o->cache_tag, &r->clean, (int64_t)time(NULL),
 				       &w->err);
@@ -136,6 +197,7 @@ write_result(struct writer *w, struct result *r)
 		r->inv.sha1 = r->have_digests ? r->sha1 : NULL;
 		r->inv.md5 = r->have_digests ? r->md5 : NULL;
 		r->inv.type = r->type;
+		r->inv.location = r->location;
 		return store_inventory_add(w->st, w->scan_id, &r->inv, &w->err);
 	}
 	return store_threat_add(w->st,
@@ -159,6 +221,7 @@ write_result(struct writer *w, struct result *r)
 					.allowed_by = r->allowed_by,
 					.have_mtime = r->have_mtime,
 					.mtime_ns = r->mtime_ns,
+					.location = r->location,
 				},
 				&w->err);
 }
@@ -284,6 +347,8 @@ scanner_session_open(const struct scanner_options *o, struct sigdb *db, struct s
 	s->c.o = o;
 	s->c.db = db;
 	pthread_mutex_init(&s->c.cur_lock, NULL);
+	pthread_mutex_init(&s->c.flight_lock, NULL);
+	pthread_cond_init(&s->c.flight_cond, NULL);
 	s->w = (struct writer){ .c = &s->c, .st = st, .scan_id = scan_id, .cb = cb, .rc = VG_OK };
 	vg_error_init(&s->w.err);
 	s->w.start = now_s();
@@ -336,6 +401,8 @@ scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
 	queue_destroy(c->results);
 	free(c->current);
 	pthread_mutex_destroy(&c->cur_lock);
+	pthread_mutex_destroy(&c->flight_lock);
+	pthread_cond_destroy(&c->flight_cond);
 	free(s);
 	return rc;
 }
@@ -410,11 +477,13 @@ worker_main(void *arg)
 	struct job *j;
 
 	while ((j = queue_pop(pw->c->jobs)) != NULL) {
-		if (!scan_should_stop(pw->c))
+		if (scan_should_stop(pw->c))
+			;
+		else if (j->img)
+			engine_scan_image(pw->w->e, j);
+		else
 			engine_scan_file(pw->w->e, j);
-		dirref_release(j->dir);
-		free(j->path);
-		free(j);
+		job_free(pw->c, j);
 	}
 	return NULL;
 }
@@ -447,7 +516,9 @@ scanner_run(const struct scanner_options *o, struct sigdb *db, struct store *st,
 			break;
 	if (rc == VG_OK && started == 0)
 		rc = vg_error_set(err, VG_NOMEM, "cannot start worker threads");
-	for (r = 0; rc == VG_OK && r < nroots && !scan_should_stop(&s->c); r++)
+	if (rc == VG_OK && o->image)
+		image_walk(&s->c, o->image);
+	for (r = 0; rc == VG_OK && !o->image && r < nroots && !scan_should_stop(&s->c); r++)
 		walk_root(&s->c, roots[r]);
 	queue_close(s->c.jobs);
 	for (i = 0; i < started; i++)

@@ -67,6 +67,12 @@ enum vg_err scanner_excl_add(struct excl_set *set, enum excl_kind kind, const ch
  */
 enum vg_err scanner_excl_set_root(struct excl_set *set, const char *root, struct vg_error *err);
 
+/*
+ * Remove every exclusion of this origin: a disk image is not this machine, so vigil's own
+ * state folder (EXCL_BUILTIN) names nothing in it, and must not hide a folder of the image.
+ */
+void scanner_excl_drop(struct excl_set *set, enum excl_origin origin);
+
 /* Parse a kind name ("path", "ext"/"extension", "name"); -1 when unknown. */
 int scanner_excl_kind_parse(const char *name);
 const char *scanner_excl_kind_name(enum excl_kind kind);
@@ -129,6 +135,31 @@ void scanner_done_destroy(struct done_set *s);
 size_t scanner_done_size(const struct done_set *s);
 int scanner_done_has(const struct done_set *s, const char *path, size_t len);
 
+/* ---- disk images (scanner/image.c) ---- */
+
+/*
+ * A raw, split raw or E01 disk image read through libtsk, never written. Its volumes are
+ * the partitions of its DOS/MBR or GPT volume system, numbered 1..n in order (as
+ * /dev/loop0p1...), or the whole image as partition 0 when it has no partition table.
+ * partition >= 0 (or offset >= 0, in bytes) selects one; -1 for all. Errors: the file is
+ * missing or unreadable, libtsk cannot open it, or there is no such partition.
+ */
+struct scanner_image;
+
+enum vg_err scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
+			       struct scanner_image **out, struct vg_error *err);
+/* A quick scan: only files below folders matching these fnmatch patterns; a volume that
+ * holds /Windows/System32 uses the Windows quick-scan folders instead. */
+enum vg_err scanner_image_set_quick(struct scanner_image *im, char *const *patterns, size_t n,
+				    struct vg_error *err);
+void scanner_image_close(struct scanner_image *im);
+const char *scanner_image_file(const struct scanner_image *im);
+/* After the scan: [{partition, offset, length, description, fs, status, reason?}]; status
+ * is "scanned", "partial" (the walk stopped early), "error" or "skipped" (not selected). */
+json_t *scanner_image_volumes(const struct scanner_image *im);
+/* Could any volume be read? */
+int scanner_image_readable(const struct scanner_image *im);
+
 /* ---- scanning ---- */
 
 struct scanner_options {
@@ -150,6 +181,7 @@ struct scanner_options {
 	const struct excl_set *excl;	/* borrowed; NULL for none */
 	const struct allow_set *allow;	/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
+	struct scanner_image *image;	/* scan this disk image instead of the roots */
 };
 
 void scanner_options_init(struct scanner_options *o);

@@ -22,10 +22,27 @@ struct dirref {
 struct dirref *dirref_retain(struct dirref *d);
 void dirref_release(struct dirref *d);
 
+struct scan_ctx;
+
+/* An object of a disk image, read by the image walker (scanner/image.c). */
+struct image_obj {
+	unsigned char *data;	/* its bytes (malloc'd), or NULL */
+	size_t len;
+	int read;		/* data holds all of it: scan it (else only an inventory row) */
+	uint64_t flight;	/* bytes counted in flight until the job is freed */
+	char *location;		/* where in the image: JSON object text */
+	struct store_inv inv;	/* what its file system says: size, mode, owner, times, inode */
+};
+
 struct job {
 	struct dirref *dir;	/* NULL for a root given as a file: open by path */
 	char *path;		/* absolute; the name is its last component */
+	struct image_obj *img;	/* an object of a disk image (dir is NULL), or NULL */
 };
+
+/* Free a job (its folder reference, its image object) and what it held in flight. */
+void job_free(struct scan_ctx *c, struct job *j);
+void image_obj_free(struct scan_ctx *c, struct image_obj *o);
 
 /* ---- what the workers hand the writer ---- */
 
@@ -51,6 +68,7 @@ struct result {
 	struct store_inv inv;	/* file (inventory): stat and digests; inv.path is path */
 	struct store_cache_entry clean;	/* cache: a file scanned clean */
 	int have_digests;	/* file: sha256/sha1/md5 hold the whole file's digests */
+	char *location;		/* disk images: where the object is (JSON object text) */
 };
 
 void result_free(struct result *r);
@@ -67,9 +85,28 @@ struct scan_ctx {
 
 	pthread_mutex_t cur_lock;
 	char *current;			/* the folder being walked */
+
+	/* disk images: bytes read into memory and not yet scanned, bounded */
+	pthread_mutex_t flight_lock;
+	pthread_cond_t flight_cond;
+	uint64_t flight;
 };
 
 int scan_should_stop(struct scan_ctx *c);
+
+/* Wait until n more bytes may be held in memory (always lets one object through). */
+void scan_flight_acquire(struct scan_ctx *c, uint64_t n);
+void scan_flight_release(struct scan_ctx *c, uint64_t n);
+
+/*
+ * Where in a disk image this thread's objects are (JSON object text, borrowed; NULL: not
+ * an image): problems, threats and inventory rows made on this thread carry a copy.
+ */
+void scan_set_location(const char *json);
+const char *scan_location(void);
+
+/* The folder being walked, for the progress line. */
+void scan_set_current(struct scan_ctx *c, const char *path);
 
 /* Problems recorded by this thread so far (to tell whether one file was scanned cleanly). */
 int scan_problems_here(void);
@@ -78,6 +115,11 @@ int scan_problems_here(void);
 
 /* Walk one root (absolute path), pushing jobs; problems go to the results queue. */
 void walk_root(struct scan_ctx *c, const char *root);
+
+/* ---- image.c ---- */
+
+/* Walk the selected volumes of a disk image, pushing jobs with the objects' bytes. */
+void image_walk(struct scan_ctx *c, struct scanner_image *im);
 
 /* Push a problem for path (member chain may be NULL) and count it. */
 void scan_problem(struct scan_ctx *c, const char *path, const char *member, size_t member_len,
@@ -121,6 +163,8 @@ void engine_add_types(struct engine *e, json_t *types);
 
 /* Open, read and scan one job's file. */
 void engine_scan_file(struct engine *e, struct job *j);
+/* Scan one object of a disk image (its bytes are in the job). */
+void engine_scan_image(struct engine *e, struct job *j);
 /* Scan an open file (not closed); its detections are held for engine_record. */
 void engine_scan_fd(struct engine *e, int fd, const char *path, struct scanner_verdict *v);
 /* Hand the held detections to the writer with action (static; NULL: "reported"). */

@@ -84,8 +84,8 @@ is_pseudo_fs(int fd)
 	return 0;
 }
 
-static void
-set_current(struct scan_ctx *c, const char *path)
+void
+scan_set_current(struct scan_ctx *c, const char *path)
 {
 	char *copy = strdup(path);
 
@@ -108,7 +108,7 @@ excluded(struct scan_ctx *c, const char *path, int is_dir)
 static void
 push_job(struct scan_ctx *c, struct dirref *dir, char *path)
 {
-	struct job *j = malloc(sizeof(*j));
+	struct job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL) {
 		free(path);
@@ -200,7 +200,7 @@ walk_dir(struct walk *w, struct dirref *dir, const char *path)
 			close(dfd);
 		return;
 	}
-	set_current(c, path);
+	scan_set_current(c, path);
 	for (;;) {
 		unsigned char type;
 		char *child;

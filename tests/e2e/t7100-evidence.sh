@@ -78,7 +78,7 @@ test_expect_success 'quarantine with --root: refused without --allow-modify; the
 test_expect_success 'no report is written inside the scanned tree; no state folder inside --root' '
 	before=$(vigil --json scan list | jq ".scans | length") &&
 	expect_exit 2 vigil scan full --root src --report json:src/x.json 2>err1 &&
-	grep -q "inside the scanned folder" err1 &&
+	grep -q "inside or over what is scanned" err1 &&
 	expect_exit 2 vigil --state-dir src/state scan full --root src 2>err2 &&
 	grep -q "state folder" err2 && test ! -e src/state && test ! -e src/x.json &&
 	test "$(vigil --json scan list | jq ".scans | length")" -eq "$before"

@@ -185,6 +185,21 @@ test_excl_ext(void **state)
 }
 
 static void
+test_excl_drop_builtin(void **state)
+{
+	struct excl_set *s = set_with(EXCL_PATH, "/srv/cache");
+
+	(void)state;
+	assert_int_equal(scanner_excl_add(s, EXCL_PATH, "/var/lib/vigil", EXCL_BUILTIN,
+					  "the state folder", NULL), VG_OK);
+	assert_true(scanner_excl_explain(s, "/var/lib/vigil/x.com", 0, NULL));
+	scanner_excl_drop(s, EXCL_BUILTIN);
+	assert_false(scanner_excl_explain(s, "/var/lib/vigil/x.com", 0, NULL));
+	assert_true(scanner_excl_explain(s, "/srv/cache/y", 0, NULL));
+	scanner_excl_destroy(s);
+}
+
+static void
 test_excl_name_glob(void **state)
 {
 	struct excl_set *s = set_with(EXCL_NAME, "*.tmp");
@@ -299,6 +314,8 @@ struct fx {
 	char nest[128];		/* outer.zip > inner.zip > eicar.com */
 	char links[128];	/* a symbolic link to a file outside */
 	char outside[128];	/* eicar.com, only reachable through the link */
+	char fat[128];		/* fat.img: a FAT file system, no partition table: /DROP/EICAR.COM */
+	char zeros[128];	/* zeros.img: 1 MiB of zeros, no file system */
 	char eicar_sha[65], eicar_sha1[41], eicar_md5[33];
 	int64_t tree_bytes;
 	struct store *st;
@@ -387,6 +404,15 @@ group_setup(void **state)
 	/* an archive in an archive */
 	if (run("cd '%s' && zip -q -X inner.zip eicar.com && zip -q -X '%s/outer.zip' inner.zip",
 		stage, f->nest))
+		return -1;
+
+	/* disk images: a bare FAT file system with EICAR, and one with no file system */
+	snprintf(f->fat, sizeof(f->fat), "%s/fat.img", f->base);
+	snprintf(f->zeros, sizeof(f->zeros), "%s/zeros.img", f->base);
+	if (run("mkfs.vfat -C '%s' 2048 >/dev/null && mmd -i '%s' ::/DROP && "
+		"mcopy -i '%s' '%s/eicar.com' ::/DROP/EICAR.COM && "
+		"mcopy -i '%s' '%s/clean.txt' ::/CLEAN.TXT && truncate -s 1M '%s'",
+		f->fat, f->fat, f->fat, stage, f->fat, f->tree, f->zeros))
 		return -1;
 
 	/* a link out of the scanned folder */
@@ -829,6 +855,105 @@ test_run_stop_flag(void **state)
 	assert_int_equal(t.threats, 0);
 }
 
+static void
+test_image_open_errors(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_image *im = NULL;
+	struct vg_error e;
+	char missing[192];
+
+	snprintf(missing, sizeof(missing), "%s/missing.img", f->base);
+	vg_error_init(&e);
+	assert_int_equal(scanner_image_open(missing, -1, -1, 0, &im, &e), VG_IO);
+	assert_null(im);
+	assert_non_null(strstr(vg_error_msg(&e), "missing.img"));
+	vg_error_init(&e);
+	assert_int_equal(scanner_image_open(f->tree, -1, -1, 0, &im, &e), VG_INVAL);
+	assert_non_null(strstr(vg_error_msg(&e), "not a disk image"));
+	/* no partition table: the only volume is partition 0 */
+	vg_error_init(&e);
+	assert_int_equal(scanner_image_open(f->fat, 1, -1, 0, &im, &e), VG_NOTFOUND);
+	assert_non_null(strstr(vg_error_msg(&e), "no partition 1"));
+	vg_error_init(&e);
+	assert_int_equal(scanner_image_open(f->fat, -1, 1ll << 40, 0, &im, &e), VG_INVAL);
+	assert_non_null(strstr(vg_error_msg(&e), "beyond the end"));
+	assert_int_equal(scanner_image_open(f->fat, 0, -1, 0, &im, NULL), VG_OK);
+	scanner_image_close(im);
+}
+
+/* Scan all of the image file into a new scan; returns the opened image (close it). */
+static struct scanner_image *
+scan_image(struct fx *f, const char *file, int threads, int64_t *id, struct scanner_totals *t)
+{
+	struct scanner_image *im = NULL;
+	struct scanner_options o;
+
+	*id = begin(f, threads);
+	assert_int_equal(scanner_image_open(file, -1, -1, 0, &im, NULL), VG_OK);
+	scanner_options_init(&o);
+	o.threads = threads;
+	o.image = im;
+	scan(f, &o, *id, file, t);
+	return im;
+}
+
+static void
+test_image_scan_fat(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_totals t;
+	int64_t id;
+	struct scanner_image *im = scan_image(f, f->fat, 2, &id, &t);
+	json_t *l, *where, *vols;
+
+	assert_int_equal(t.files_scanned, 2);
+	assert_int_equal(t.threats, 1);
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_true(ends_with(vt_jstr(json_array_get(l, 0), "path"), ".img:p0:/DROP/EICAR.COM"));
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "sha256"), f->eicar_sha);
+	where = json_object_get(json_array_get(l, 0), "image");
+	assert_string_equal(vt_jstr(where, "file"), f->fat);
+	assert_string_equal(vt_jstr(where, "path"), "/DROP/EICAR.COM");
+	assert_int_equal(vt_jint(where, "partition"), 0);
+	assert_int_equal(vt_jint(where, "offset"), 0);
+	assert_true(strncmp(vt_jstr(where, "fs"), "fat", 3) == 0);
+	assert_true(vt_jint(where, "inode") > 0);
+	assert_true(json_is_true(json_object_get(where, "allocated")));
+	json_decref(l);
+	vols = scanner_image_volumes(im);
+	assert_int_equal(json_array_size(vols), 1);
+	assert_string_equal(vt_jstr(json_array_get(vols, 0), "status"), "scanned");
+	assert_true(scanner_image_readable(im));
+	json_decref(vols);
+	scanner_image_close(im);
+}
+
+static void
+test_image_without_file_system(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_totals t;
+	int64_t id;
+	struct scanner_image *im = scan_image(f, f->zeros, 1, &id, &t);
+	json_t *l, *vols;
+
+	assert_int_equal(t.files_scanned, 0);
+	assert_int_equal(t.errors, 1);
+	assert_false(scanner_image_readable(im));
+	vols = scanner_image_volumes(im);
+	assert_string_equal(vt_jstr(json_array_get(vols, 0), "status"), "error");
+	assert_true(json_is_null(json_object_get(json_array_get(vols, 0), "fs")));
+	l = problems(f, id);
+	assert_int_equal(json_array_size(l), 1);
+	assert_true(ends_with(vt_jstr(json_array_get(l, 0), "path"), "zeros.img:p0"));
+	assert_int_equal(vt_jint(json_object_get(json_array_get(l, 0), "image"), "partition"), 0);
+	json_decref(l);
+	json_decref(vols);
+	scanner_image_close(im);
+}
+
 int
 main(void)
 {
@@ -840,6 +965,7 @@ main(void)
 		cmocka_unit_test(test_excl_path_glob),
 		cmocka_unit_test(test_excl_ext),
 		cmocka_unit_test(test_excl_name_glob),
+		cmocka_unit_test(test_excl_drop_builtin),
 		cmocka_unit_test(test_excl_explain_origin_and_topmost),
 		cmocka_unit_test(test_excl_invalid_values),
 		cmocka_unit_test(test_options_defaults),
@@ -851,6 +977,9 @@ main(void)
 		cmocka_unit_test(test_run_links_and_special_files),
 		cmocka_unit_test(test_run_hostile_file_name),
 		cmocka_unit_test(test_run_stop_flag),
+		cmocka_unit_test(test_image_open_errors),
+		cmocka_unit_test(test_image_scan_fat),
+		cmocka_unit_test(test_image_without_file_system),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -135,7 +135,8 @@ def cmd_jsonl(report, json_report, schema_file):
 
 HEADER = ("record,scan_id,field,value,path,path_b64,image_path,member,member_b64,name,namespace,author,description,reference,"
           "sha256,sha1,md5,size,type,permissions,uid,gid,inode,atime,mtime,ctime,crtime,action,"
-          "allowed_by,detected_at,error_kind,error_reason").split(",")
+          "allowed_by,detected_at,error_kind,error_reason,image_partition,image_offset,image_fs,"
+          "image_inode,image_allocated").split(",")
 
 
 def unquote_cell(v):
