@@ -23,7 +23,7 @@ DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev l
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
-              e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools
+              e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan

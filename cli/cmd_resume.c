@@ -174,6 +174,7 @@ cmd_scan_resume(struct cli *cli)
 		if (cli_image_open(cli, json_object_get(opts, "image"), &im) != 0)
 			goto out;
 		o.image = im;
+		o.spool_dir = cli->state_dir;
 	}
 	if (!cli->quiet && !cli->json)
 		printf("Resuming scan %lld: %zu files were finished before the interruption\n",

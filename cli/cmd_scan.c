@@ -548,6 +548,7 @@ cmd_scan_run(struct cli *cli)
 		if (cli_image_open(cli, image_spec, &im) != 0)
 			goto out;
 		o.image = im;
+		o.spool_dir = cli->state_dir; /* large files of the image are copied there */
 	}
 	if (root_arg && cli_evidence_open(cli, root_arg, &ev) != 0)
 		goto out;

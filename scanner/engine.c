@@ -66,6 +66,10 @@ struct engine {
 	struct result **held;
 	size_t nheld, capheld;
 	int64_t detections;	/* every detection so far (to tell a clean file) */
+	/* a mapped file is only ever read by vigil's own copies into these (see copy_in):
+	 * a SIGBUS then never jumps out of libmagic or OpenSSL, which would leak */
+	EVP_MD_CTX *md;
+	unsigned char *bounce;
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -124,6 +128,34 @@ new_match(struct engine *e)
 	return &e->m[e->nm++];
 }
 
+/* Bytes from a mapping go through this buffer, one piece at a time. */
+#define BOUNCE (1u << 20)
+
+/*
+ * One digest of data into out. Data above READ_MAX may be a mapping of a file that can
+ * shrink: it is copied piece by piece (vigil's code takes the SIGBUS) into the engine's own
+ * buffer and digest context, so nothing is lost when the scan of that file is abandoned.
+ */
+static void
+digest(struct engine *e, const EVP_MD *md, const unsigned char *data, size_t len,
+       unsigned char *out)
+{
+	size_t off, n;
+
+	if (len <= READ_MAX || (e->md == NULL && (e->md = EVP_MD_CTX_new()) == NULL) ||
+	    (e->bounce == NULL && (e->bounce = malloc(BOUNCE)) == NULL)) {
+		EVP_Digest(data, len, out, NULL, md, NULL);
+		return;
+	}
+	EVP_DigestInit_ex(e->md, md, NULL);
+	for (off = 0; off < len; off += n) {
+		n = len - off < BOUNCE ? len - off : BOUNCE;
+		memcpy(e->bounce, data + off, n);
+		EVP_DigestUpdate(e->md, e->bounce, n);
+	}
+	EVP_DigestFinal_ex(e->md, out, NULL);
+}
+
 /*
  * Hash signatures: the digests the loaded lists need (only those), from the bytes in memory;
  * a listed digest is a match like a rule's, named by the list entry.
@@ -144,7 +176,7 @@ match_hashes(struct engine *e, const unsigned char *data, size_t len)
 
 		if (!hashdb_wants(h, (enum hash_algo)a))
 			continue;
-		EVP_Digest(data, len, d, NULL, mds[a], NULL);
+		digest(e, mds[a], data, len, d);
 		if (!hashdb_lookup(h, (enum hash_algo)a, d, (int64_t)len, &name, &list))
 			continue;
 		if ((m = new_match(e)) == NULL)
@@ -252,6 +284,8 @@ engine_destroy(struct engine *e)
 	free(e->held);
 	free(e->buf);
 	free(e->m);
+	free(e->bounce);
+	EVP_MD_CTX_free(e->md);
 	free(e);
 }
 
@@ -407,8 +441,16 @@ static int
 object_type(struct engine *e, const unsigned char *data, size_t len, int want_full, char *buf,
 	    size_t n)
 {
-	size_t probe = len < TEXT_PROBE ? len : TEXT_PROBE;
+	size_t probe;
 	const char *t;
+
+	if (len > READ_MAX && (e->bounce != NULL || (e->bounce = malloc(BOUNCE)) != NULL)) {
+		/* a mapping: libmagic reads a copy of its head (see digest()) */
+		len = len < MAGIC_BYTES ? len : MAGIC_BYTES;
+		memcpy(e->bounce, data, len);
+		data = e->bounce;
+	}
+	probe = len < TEXT_PROBE ? len : TEXT_PROBE;
 
 	if (probe > 0 && memchr(data, '\0', probe) == NULL) {
 		t = magic_buffer(e->magic_text, data, probe);
@@ -427,27 +469,28 @@ object_type(struct engine *e, const unsigned char *data, size_t len, int want_fu
 
 /* The three digests of bytes in memory, lower-case hex. */
 static void
-digests(const unsigned char *data, size_t len, char sha256[65], char sha1[41], char md5[33])
+digests(struct engine *e, const unsigned char *data, size_t len, char sha256[65], char sha1[41],
+	char md5[33])
 {
 	unsigned char d[32];
 
-	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+	digest(e, EVP_sha256(), data, len, d);
 	vg_hex(d, 32, sha256);
-	EVP_Digest(data, len, d, NULL, EVP_sha1(), NULL);
+	digest(e, EVP_sha1(), data, len, d);
 	vg_hex(d, 20, sha1);
-	EVP_Digest(data, len, d, NULL, EVP_md5(), NULL);
+	digest(e, EVP_md5(), data, len, d);
 	vg_hex(d, 16, md5);
 }
 
 /* The SHA-256 of the file on disk that holds obj, computed once per file. */
 static const char *
-top_sha256(const struct object *obj)
+top_sha256(struct engine *e, const struct object *obj)
 {
 	struct budget *b = obj->budget;
 	unsigned char d[32];
 
 	if (b->top_sha256[0] == '\0' && b->top_data != NULL) {
-		EVP_Digest(b->top_data, b->top_size, d, NULL, EVP_sha256(), NULL);
+		digest(e, EVP_sha256(), b->top_data, b->top_size, d);
 		vg_hex(d, 32, b->top_sha256);
 	}
 	return b->top_sha256;
@@ -467,7 +510,7 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		memcpy(sha1, obj->budget->top_sha1, sizeof(sha1));
 		memcpy(md5, obj->budget->top_md5, sizeof(md5));
 	} else {
-		digests(data, len, sha256, sha1, md5);
+		digests(e, data, len, sha256, sha1, md5);
 	}
 	for (i = 0; i < e->nm; i++) {
 		struct result *r = calloc(1, sizeof(*r));
@@ -499,7 +542,7 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		e->detections++;
 		allowed = scanner_allow_match(e->c->o->allow, sha256, r->name ? r->name : "");
 		if (allowed == NULL && obj->depth > 0 && !scanner_allow_empty(e->c->o->allow))
-			allowed = scanner_allow_match(e->c->o->allow, top_sha256(obj), "");
+			allowed = scanner_allow_match(e->c->o->allow, top_sha256(e, obj), "");
 		if (allowed) {
 			r->allowed_by = strdup(allowed);
 			atomic_fetch_add(&e->c->allowed, 1);
@@ -564,7 +607,7 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 
 		count_type(e, mime, len);
 		if (c->o->inventory) {
-			digests(data, len, b->top_sha256, b->top_sha1, b->top_md5);
+			digests(e, data, len, b->top_sha256, b->top_sha1, b->top_md5);
 			b->top_digests = 1;
 			snprintf(b->top_type, sizeof(b->top_type), "%s", mime);
 		}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <tsk/libtsk.h>
 #include <unistd.h>
@@ -446,7 +447,116 @@ ns(time_t s, uint32_t nano)
 	return (int64_t)s * 1000000000 + nano;
 }
 
-/* Read one data stream into memory and queue it; a stream that cannot be read is a problem. */
+/* Reads from libtsk in pieces of this size. */
+#define READ_CHUNK (8u << 20)
+/* Larger objects are copied to an unlinked file in the spool folder and mapped from there,
+ * so that a 2 GiB pagefile.sys costs disk space for a while, not memory. */
+#define SPOOL_MIN (64u << 20)
+
+/* An unlinked file in dir, for a temporary copy; -1 and errno on failure. */
+static int
+spool_open(const char *dir)
+{
+	char *tmpl = NULL;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
+	if (asprintf(&tmpl, "%s/.vigil-spool-XXXXXX", dir) < 0)
+		return -1;
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+static int
+pwrite_full(int fd, const unsigned char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Read a whole stream into obj: into memory, or (above SPOOL_MIN, with a spool folder) into
+ * a temporary file that is then mapped. obj->read says whether all of it is there; what went
+ * wrong is a problem of where.
+ */
+static void
+read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct image_obj *obj,
+	    const char *where, int allocated)
+{
+	struct scan_ctx *c = w->c;
+	int spool = size > SPOOL_MIN && c->o->spool_dir != NULL;
+	unsigned char *chunk = NULL;
+	size_t off = 0;
+
+	if (spool) {
+		obj->spool_fd = spool_open(c->o->spool_dir);
+		if (obj->spool_fd < 0 || (chunk = malloc(READ_CHUNK)) == NULL) {
+			scan_problem(c, where, NULL, 0, "error", "cannot make a temporary copy of "
+				     "%llu bytes in %s: %s", (unsigned long long)size,
+				     c->o->spool_dir, strerror(errno));
+			free(chunk);
+			return;
+		}
+	} else if ((obj->data = malloc((size_t)size + 1)) == NULL) {
+		scan_problem(c, where, NULL, 0, "error", "out of memory (%llu bytes)",
+			     (unsigned long long)size);
+		return;
+	}
+	while (off < size && !scan_should_stop(c)) {
+		size_t want = size - off > READ_CHUNK ? READ_CHUNK : size - off;
+		unsigned char *to = spool ? chunk : obj->data + off;
+		ssize_t got = tsk_fs_attr_read(attr, (TSK_OFF_T)off, (char *)to, want,
+					       TSK_FS_FILE_READ_FLAG_NONE);
+
+		if (got <= 0) {
+			char *why = tsk_reason("short read");
+
+			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
+				     allocated ? "cannot read from the image"
+					       : "deleted, not recoverable",
+				     off, why ? why : "out of memory");
+			free(why);
+			break;
+		}
+		if (spool && pwrite_full(obj->spool_fd, chunk, (size_t)got, (off_t)off) != 0) {
+			scan_problem(c, where, NULL, 0, "error", "cannot write its temporary copy "
+				     "in %s: %s", c->o->spool_dir, strerror(errno));
+			break;
+		}
+		off += (size_t)got;
+	}
+	free(chunk);
+	if (spool && off == size) {
+		void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, obj->spool_fd, 0);
+
+		if (map == MAP_FAILED) {
+			scan_problem(c, where, NULL, 0, "error", "cannot map its temporary copy: %s",
+				     strerror(errno));
+			return;
+		}
+		obj->data = map;
+		obj->map_len = (size_t)size;
+	}
+	obj->read = off == size && obj->data != NULL;
+	obj->len = off;
+}
+
+/* Read one data stream and queue it; a stream that cannot be read is a problem. */
 static void
 queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const char *path,
 	     const char *stream, int allocated)
@@ -465,7 +575,10 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 		atomic_fetch_add(&c->resumed, 1);
 		goto out;
 	}
-	if ((obj = calloc(1, sizeof(*obj))) == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+	if ((obj = calloc(1, sizeof(*obj))) == NULL)
+		goto out;
+	obj->spool_fd = -1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
 		goto out;
 	obj->inv.size = (int64_t)size;
 	obj->inv.mode = S_IFREG | (m->mode & 07777);
@@ -489,38 +602,13 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 			     allocated ? "cannot read from the image" : "deleted, not recoverable");
 	} else if (attr == NULL) {
 		obj->read = (obj->data = malloc(1)) != NULL; /* an empty file */
-	} else if (size > SIZE_MAX - 1) {
-		scan_problem(c, where, NULL, 0, "error", "too large for memory");
+	} else if (size > SIZE_MAX / 2) {
+		scan_problem(c, where, NULL, 0, "skipped", "too large to read (%llu bytes)",
+			     (unsigned long long)size);
 	} else {
-		size_t off = 0;
-
 		scan_flight_acquire(c, size);
 		obj->flight = size;
-		if ((obj->data = malloc((size_t)size + 1)) == NULL) {
-			scan_problem(c, where, NULL, 0, "error", "out of memory (%llu bytes)",
-				     (unsigned long long)size);
-		} else {
-			while (off < size && !scan_should_stop(c)) {
-				size_t want = size - off > (8u << 20) ? (8u << 20) : size - off;
-				ssize_t got = tsk_fs_attr_read(attr, (TSK_OFF_T)off,
-							       (char *)obj->data + off, want,
-							       TSK_FS_FILE_READ_FLAG_NONE);
-
-				if (got <= 0) {
-					char *why = tsk_reason("short read");
-
-					scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
-						     allocated ? "cannot read from the image"
-							       : "deleted, not recoverable",
-						     off, why ? why : "out of memory");
-					free(why);
-					break;
-				}
-				off += (size_t)got;
-			}
-			obj->read = off == size;
-			obj->len = off;
-		}
+		read_stream(w, attr, size, obj, where, allocated);
 	}
 	scan_set_location(NULL);
 	obj->location = loc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +81,13 @@ image_obj_free(struct scan_ctx *c, struct image_obj *o)
 {
 	if (o == NULL)
 		return;
-	free(o->data);
+	if (o->spool_fd >= 0) {
+		if (o->data)
+			munmap(o->data, o->map_len);
+		close(o->spool_fd);
+	} else {
+		free(o->data);
+	}
 	free(o->location);
 	if (o->flight)
 		scan_flight_release(c, o->flight);

@@ -182,6 +182,8 @@ struct scanner_options {
 	const struct allow_set *allow;	/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;	/* set non-zero (e.g. by SIGINT) to stop early */
 	struct scanner_image *image;	/* scan this disk image instead of the roots */
+	const char *spool_dir;		/* images: where large objects are copied to be scanned
+					 * (NULL: in memory) */
 };
 
 void scanner_options_init(struct scanner_options *o);

@@ -2,7 +2,8 @@
 # Disk images, the cases around the main ones of t6100: a split raw image, a report that
 # would overwrite the image (refused), vigil's own state folder not hiding a folder of the
 # image, an interrupted image scan resumed, the Windows quick-scan folders of a FAT volume, a
-# LUKS volume named as encrypted, and the options that do not apply to images.
+# LUKS volume named as encrypted, an ISO 9660 image, a large file read through a temporary
+# copy, and the options that do not apply to images.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
@@ -58,13 +59,17 @@ test_expect_success 'an image scan interrupted by SIGINT, resumed: the findings 
 	expect_exit 1 vigil --json scan image big.img --threads 1 >whole-big.json || exit 1
 	"$VIGIL" --json scan image big.img --threads 1 >part.json 2>/dev/null &
 	pid=$! &&
-	n=0 && until vigil scan list | grep -q " running " || [ $n -ge 200 ]; do sleep 0.02; n=$((n + 1)); done &&
+	# SIGINT once the scan has recorded finished files (its checkpoints), so that some are
+	# resumed and some scanned again
+	n=0 && until [ "$(vigil --json scan list | jq ".scans[0] | select(.status == \"running\") | .files_scanned")" -gt 0 ] 2>/dev/null ||
+		[ $n -ge 400 ]; do sleep 0.02; n=$((n + 1)); done &&
 	kill -INT $pid; wait $pid; rc=$? &&
 	id=$(vigil --json scan list | jq ".scans[0].scan_id") &&
 	if [ $rc -eq 2 ]; then
 		test "$(vigil --json scan show $id | jq -r .status)" = interrupted &&
 		expect_exit 1 vigil --json scan resume $id >res.json &&
-		jq -e ".status == \"completed\" and .files_resumed > 0" res.json >/dev/null
+		jq -e ".status == \"completed\" and .files_resumed > 0" res.json >/dev/null ||
+		{ echo "resumed: $(jq -c "{status, files_resumed, files_scanned}" res.json)"; false; }
 	else
 		echo "the scan ended before SIGINT (exit $rc): resume not exercised" && false
 	fi &&
@@ -110,6 +115,33 @@ test_expect_success 'a LUKS volume is named as encrypted; the rest of the disk i
 	jq -e ".volumes[1].status == \"scanned\" and .volumes[1].fs == \"ext4\"" enc.json >/dev/null &&
 	jq -e "[.problems[] | select(.path == \"$T/enc.img:p1\" and .image.partition == 1)] | length == 1" enc.json >/dev/null &&
 	jq -e "[.threats[].path] == [\"$T/enc.img:p2:/eicar.com\"]" enc.json >/dev/null
+'
+
+_case=spool
+test_expect_success 'a file over 64 MiB in an image is scanned through a temporary copy that does not stay' '
+	mkdir -p bigf && head -c 70000000 /dev/urandom >bigf/blob.bin && cp eicar.com bigf/e.com &&
+	mkfs.ext4 -q -d bigf bigf.img 160M &&
+	printf "%s;Vigil.Test.BigBlob\n" "$(sha256sum <bigf/blob.bin | cut -c1-64)" >big.ioc &&
+	vigil sigdb import big.ioc >/dev/null &&
+	strace -f -qq -e trace=openat -o st.log "$VIGIL" --json scan image bigf.img --threads 1 >sp.json; test $? -eq 1 &&
+	grep -q "O_TMPFILE" st.log &&
+	/usr/bin/time -f %M -o rss.spool "$VIGIL" --json scan image bigf.img --threads 1 >sp2.json; test $? -eq 1 &&
+	vigil sigdb remove big.ioc >/dev/null &&
+	jq -r ".threats[] | .path + \" \" + .name" sp.json | sort >got &&
+	printf "%s\n" "$T/bigf.img:p0:/blob.bin Vigil.Test.BigBlob" "$T/bigf.img:p0:/e.com EICAR_Test_File" >want &&
+	diff want got &&
+	test -z "$(ls -A "$VIGIL_STATE_DIR" | grep -i spool)" &&
+	rss=$(tail -n 1 rss.spool) && echo "peak RSS $rss kB" && test "$rss" -lt $((200000 * SAN_FACTOR))
+'
+
+_case=iso
+test_expect_success 'an ISO 9660 image (xorriso, Rock Ridge and Joliet): its files are found by their names' '
+	command -v xorriso >/dev/null || { echo "xorriso is missing (make deps)"; exit 1; }
+	mkdir -p isotree/docs && cp eicar.com isotree/docs/eicar.com && echo hello >isotree/readme.txt &&
+	xorriso -as mkisofs -quiet -R -J -o cd.iso isotree 2>/dev/null &&
+	expect_exit 1 vigil --json scan image cd.iso >iso.json &&
+	jq -e ".volumes[0].fs == \"iso9660\" and .files_scanned == 2" iso.json >/dev/null &&
+	jq -e "[.threats[].path] == [\"$T/cd.iso:p0:/docs/eicar.com\"]" iso.json >/dev/null
 '
 
 _case=refused
