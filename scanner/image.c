@@ -187,12 +187,99 @@ image_type(const char *file)
 	return TSK_IMG_TYPE_RAW; /* raw, or split raw from its first segment */
 }
 
+/*
+ * A raw image of one file (or a block device), read with pread on a descriptor opened with
+ * O_NOATIME where allowed: libtsk's raw reader does not ask for it, and reading the evidence
+ * should not change even its access time. Split raw images are left to libtsk.
+ */
+struct raw_img {
+	TSK_IMG_INFO info;	/* first: what libtsk sees */
+	int fd;
+};
+
+static ssize_t
+raw_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
+{
+	struct raw_img *r = (struct raw_img *)img;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(r->fd, buf + got, len - got, (off_t)(off + (TSK_OFF_T)got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tsk_error_reset();
+			tsk_error_set_errno(TSK_ERR_IMG_READ);
+			tsk_error_set_errstr("cannot read the image at byte %lld: %s",
+					     (long long)off + (long long)got, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break; /* the file shrank */
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static void
+raw_close(TSK_IMG_INFO *img)
+{
+	struct raw_img *r = (struct raw_img *)img;
+
+	close(r->fd);
+	free(r);
+}
+
+static void
+raw_stat(TSK_IMG_INFO *img, FILE *f)
+{
+	fprintf(f, "raw image, %lld bytes (vigil's reader)\n", (long long)img->size);
+}
+
+/* Could this name be the first segment of a split raw image (disk.001, disk.aa)? */
+static int
+split_name(const char *file)
+{
+	const char *dot = strrchr(vg_path_basename(file), '.');
+
+	return dot != NULL && (strcmp(dot, ".001") == 0 || strcmp(dot, ".01") == 0 ||
+			       strcasecmp(dot, ".aa") == 0 || strcmp(dot, ".000") == 0);
+}
+
+/* Open a single raw image with vigil's reader; NULL (errno set) when it cannot. */
+static TSK_IMG_INFO *
+raw_open(const char *file)
+{
+	struct raw_img *r = calloc(1, sizeof(*r));
+	off_t size;
+
+	if (r == NULL)
+		return NULL;
+	r->fd = open(file, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (r->fd < 0 && errno == EPERM)
+		r->fd = open(file, O_RDONLY | O_CLOEXEC); /* not the owner: no O_NOATIME */
+	if (r->fd < 0 || (size = lseek(r->fd, 0, SEEK_END)) < 0) {
+		if (r->fd >= 0)
+			close(r->fd);
+		free(r);
+		return NULL;
+	}
+	if (tsk_img_open_external(r, (TSK_OFF_T)size, 512, raw_read, raw_close, raw_stat) == NULL) {
+		close(r->fd);
+		free(r);
+		return NULL;
+	}
+	return &r->info;
+}
+
 enum vg_err
 scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
 		   struct scanner_image **out, struct vg_error *err)
 {
 	struct scanner_image *im;
 	const char *names[1] = { file };
+	TSK_IMG_TYPE_ENUM type;
 	struct stat st;
 	enum vg_err rc;
 	size_t i;
@@ -211,9 +298,13 @@ scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
 	}
 	im->deleted = deleted;
 	/* read-only: the raw back end opens O_RDONLY, the E01 one LIBEWF_OPEN_READ */
-	im->img = tsk_img_open_utf8(1, names, image_type(file), 0);
+	type = image_type(file);
+	im->img = type == TSK_IMG_TYPE_RAW && !split_name(file)
+			  ? raw_open(file)
+			  : tsk_img_open_utf8(1, names, type, 0);
 	if (im->img == NULL) {
-		char *why = tsk_reason("unknown format");
+		char *why = type == TSK_IMG_TYPE_RAW && !split_name(file) ? strdup(strerror(errno))
+									  : tsk_reason("unknown format");
 
 		rc = vg_error_set(err, VG_INVAL, "%s is not a disk image libtsk can read: %s", file,
 				  why ? why : "out of memory");

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Disk images, the cases around the main ones of t6100: a split raw image, a report that
+# Disk images, the cases around the main ones of t6100: a split raw image, the access time
+# of a raw image kept, a report that
 # would overwrite the image (refused), vigil's own state folder not hiding a folder of the
 # image, an interrupted image scan resumed, the Windows quick-scan folders of a FAT volume, a
 # LUKS volume named as encrypted, an ISO 9660 image, a large file read through a temporary
@@ -36,6 +37,17 @@ test_expect_success 'a split raw image (first segment given) gives the findings 
 	expect_exit 1 vigil --json scan image parts/plain.001 >split.json &&
 	tps whole.json | sed "s|^$T/plain.img:|X:|" >a && tps split.json | sed "s|^$T/parts/plain.001:|X:|" >b &&
 	test -s a && diff a b
+'
+
+_case=atime
+test_expect_success 'scanning a raw image changes nothing of it, not even its access time' '
+	# (an access time older than the mtime: relatime would update it on any read; the
+	# checksum is taken of the original, as reading the copy would set its atime)
+	cp plain.img at.img && touch -a -d "2001-01-01 00:00:00" at.img &&
+	before=$(stat -c "%X %Y %Z %s" at.img) && sum=$(sha256sum <plain.img) &&
+	expect_exit 1 vigil scan image at.img >/dev/null &&
+	expect_exit 1 vigil scan image at.img --inventory --deleted >/dev/null &&
+	test "$(stat -c "%X %Y %Z %s" at.img)" = "$before" && test "$(sha256sum <at.img)" = "$sum"
 '
 
 _case=state
