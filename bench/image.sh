@@ -177,24 +177,11 @@ echo
 echo "$section"
 results=$here/RESULTS-image.md
 printf '%s\n' "$section" >section.md
-"$PY" - "$results" "$variant" section.md <<'PYEOF'
-import os, re, sys
-results, variant, secfile = sys.argv[1:4]
-section = open(secfile).read()
-old = open(results).read() if os.path.exists(results) else ""
-keep = {}
-for v in ("full", "small"):
-    m = re.search(r"<!-- image\.sh:%s -->.*?<!-- /image\.sh:%s -->\n" % (v, v), old, re.S)
-    if m:
-        keep[v] = m.group(0)
-keep[variant] = section
-top = ("# Image scan benchmark\n\n`bench/image.sh` (`bench/image.sh build/vigil --small` for the small "
-       "corpus): the same ext4 file system scanned as an image file with `vigil scan image` (read "
-       "through libtsk, nothing mounted) and mounted read-only with `vigil scan custom`. MB/s "
-       "counts the bytes vigil scanned (files, not archive members unpacked); the target is an "
-       "image scan within 1.5x of the folder scan's wall time.\n\n")
-with open(results + ".tmp", "w") as f:
-    f.write(top + "\n".join(keep[v] for v in ("full", "small") if v in keep))
-os.rename(results + ".tmp", results)
-PYEOF
+cat >top.md <<'EOF'
+# Image scan benchmark
+
+`bench/image.sh` (`bench/image.sh build/vigil --small` for the small corpus): the same ext4 file system scanned as an image file with `vigil scan image` (read through libtsk, nothing mounted) and mounted read-only with `vigil scan custom`. MB/s counts the bytes vigil scanned (files, not archive members unpacked); the target is an image scan within 1.5x of the folder scan's wall time.
+
+EOF
+"$PY" "$here/results_section.py" "$results" image.sh "$variant" section.md top.md
 echo "written to bench/RESULTS-image.md"

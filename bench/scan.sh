@@ -200,13 +200,6 @@ def render(a):
         sec += ["Tool counters (last run of each case):", ""] + infos + [""]
     sec += ["<!-- /scan.sh:%s -->" % variant]
     section = "\n".join(sec) + "\n"
-    old = open(results).read() if os.path.exists(results) else ""
-    keep = {}
-    for v in ("full", "small"):
-        mm = re.search(r"<!-- scan\.sh:%s -->.*?<!-- /scan\.sh:%s -->\n" % (v, v), old, re.S)
-        if mm:
-            keep[v] = mm.group(0)
-    keep[variant] = section
     top = ("# Scan benchmark\n\n`bench/scan.sh` (`make bench`; `bench/scan.sh build/vigil --small` for the "
            "small corpus). Wall time is the median of the runs with the page cache warm, on 2 cores; "
            "MB/s counts the bytes of the files on disk, not what is unpacked from archives; peak RSS is "
@@ -215,9 +208,9 @@ def render(a):
            "names only the top-level file). Three of the 20 are the EICAR string at the end of a "
            "larger file, which is not the EICAR test file by its definition (offset 0, at most 128 "
            "bytes): no rule here flags them, so 17 is the most any tool can find.\n\n")
-    with open(results + ".tmp", "w") as f:
-        f.write(top + "\n".join(keep[v] for v in ("full", "small") if v in keep))
-    os.rename(results + ".tmp", results)
+    sys.path.insert(0, os.environ["BENCH_DIR"])
+    from results_section import merge
+    merge(results, "scan.sh", variant, section, top)
     print(section)  # after the file is written: a closed stdout (| head) loses nothing
 
 if __name__ == "__main__":
@@ -397,5 +390,5 @@ head=$(
 		"$CORES\`; cold = a fresh copy of the state folder (rules compiled)$([ ${#nocache[@]} -gt 0 ] && echo ' and `--no-cache`');" \
 		"warm = $warm_note. Each clamscan and clamdscan run is capped at $CAP s (\"timeout\")."
 )
-"$PY" helper.py render "$rows" "$manifest" "$here/RESULTS.md" "$variant" "$head"
+BENCH_DIR=$here "$PY" helper.py render "$rows" "$manifest" "$here/RESULTS.md" "$variant" "$head"
 echo "written to bench/RESULTS.md"
