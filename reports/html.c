@@ -484,6 +484,33 @@ dl_part(FILE *f, json_t *part, const char *prefix)
 	}
 }
 
+/* A disk image scan: what each volume was and what came of it. */
+static void
+volumes(struct rctx *c)
+{
+	static const char *const cols[] = { "partition", "offset", "length", "fs", "description",
+					    "status", "reason" };
+	json_t *vols = json_object_get(json_object_get(c->head, "scan"), "volumes"), *v;
+	size_t i, k;
+
+	if (!json_is_array(vols))
+		return;
+	fputs("<section id=\"volumes\"><h2>Volumes of the image</h2>\n<table id=\"volumes-table\">"
+	      "<thead><tr><th>Partition</th><th>Offset (bytes)</th><th>Length (bytes)</th>"
+	      "<th>File system</th><th>Description</th><th>Status</th><th>Reason</th></tr></thead>"
+	      "\n<tbody>\n", c->f);
+	json_array_foreach(vols, i, v) {
+		fputs("<tr>", c->f);
+		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+			fputs("<td>", c->f);
+			html_json(c->f, json_object_get(v, cols[k]));
+			fputs("</td>", c->f);
+		}
+		fputs("</tr>\n", c->f);
+	}
+	fputs("</tbody></table></section>\n", c->f);
+}
+
 static void
 custody(struct rctx *c)
 {
@@ -527,6 +554,7 @@ render_html(struct rctx *c)
 	e = charts(c);
 	if (e == VG_OK)
 		e = tables(c);
+	volumes(c);
 	custody(c);
 	if (c->inventory)
 		fputs("<section id=\"inventory\"><h2>Inventory</h2><p>Every file of this scan was "

@@ -169,6 +169,16 @@ test_expect_success 'options that do not apply to images are refused before anyt
 	test "$(vigil --json scan list | jq ".scans | length")" -eq "$before"
 '
 
+_case=html
+test_expect_success 'the HTML report of an image scan has a volumes table, its text escaped' '
+	expect_exit 1 vigil scan image enc.img --report html:enc.html >/dev/null &&
+	grep -q "<section id=\"volumes\">" enc.html &&
+	grep -q "<td>1</td><td>1048576</td>" enc.html &&
+	grep -q "an encrypted LUKS volume" enc.html &&
+	grep -q "<td>ext4</td>" enc.html &&
+	! grep -q "<script" enc.html
+'
+
 _case=human
 test_expect_success 'human output: a deleted file is marked, the volumes are listed' '
 	mkfs.vfat -C del.img 4096 >/dev/null && mcopy -i del.img eicar.com ::/GONE.COM &&
