@@ -19,3 +19,18 @@ bench_args() {
 	REPS=3
 	CORES=2
 }
+
+# bench_corpus: the seeded corpus of this variant (bench/corpus.py), made only when missing or
+# changed; sets cdir, corpus (its tree) and manifest (MANIFEST.json).
+bench_corpus() {
+	local gen=(--seed "$SEED")
+	cdir=${TMPDIR:-/tmp}/vigil-bench-corpus-$variant-$SEED
+	[ "$variant" = small ] && gen+=(--small)
+	if ! "$PY" "$here/corpus.py" "$cdir" --check "${gen[@]}"; then
+		echo "generating the $variant corpus (seed $SEED) in $cdir"
+		rm -rf "$cdir"
+		"$PY" "$here/corpus.py" "$cdir" "${gen[@]}"
+	fi
+	corpus=$cdir/tree
+	manifest=$cdir/MANIFEST.json
+}

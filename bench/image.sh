@@ -30,16 +30,7 @@ done
 "$V" help scan 2>&1 | grep -q "scan image" || { echo "bench: $V has no 'scan image'" >&2; exit 2; }
 
 # --- the corpus and its image --------------------------------------------------------------------
-cdir=${TMPDIR:-/tmp}/vigil-bench-corpus-$variant-$SEED
-gen=(--seed "$SEED")
-[ "$variant" = small ] && gen+=(--small)
-if ! "$PY" "$here/corpus.py" "$cdir" --check "${gen[@]}"; then
-	echo "generating the $variant corpus (seed $SEED) in $cdir"
-	rm -rf "$cdir"
-	"$PY" "$here/corpus.py" "$cdir" "${gen[@]}"
-fi
-corpus=$cdir/tree
-manifest=$cdir/MANIFEST.json
+bench_corpus
 img=${TMPDIR:-/tmp}/vigil-bench-image-$variant-$SEED.img
 key="$(jq -r .content_sha256 "$manifest") $(mke2fs -V 2>&1 | head -n 1)"
 mk_s="an earlier run"

@@ -30,16 +30,7 @@ command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is needed (m
 [ -x "$V" ] || { echo "bench: $V is not an executable" >&2; exit 2; }
 
 # --- the corpus ------------------------------------------------------------------------------
-cdir=${TMPDIR:-/tmp}/vigil-bench-corpus-$variant-$SEED
-gen=(--seed "$SEED")
-[ "$variant" = small ] && gen+=(--small)
-if ! "$PY" "$here/corpus.py" "$cdir" --check "${gen[@]}"; then
-	echo "generating the $variant corpus (seed $SEED) in $cdir"
-	rm -rf "$cdir"
-	"$PY" "$here/corpus.py" "$cdir" "${gen[@]}"
-fi
-corpus=$cdir/tree
-manifest=$cdir/MANIFEST.json
+bench_corpus
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-scanbench.XXXXXX")
 clamd_pid=

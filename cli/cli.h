@@ -162,6 +162,13 @@ enum vg_err cli_scan_engine(struct cli *cli, const struct scanner_options *o, st
 void cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
 		      const char *action, const struct scanner_totals *t, struct sigdb *db,
 		      json_t *reports);
+/*
+ * The exit code of a scan that ran: 2 when nothing of its disk image could be read
+ * (unreadable; cli->err already says why), 1 with threats, 2 when interrupted ("scan N was
+ * <interrupted>"), else 0.
+ */
+int cli_scan_exit(struct cli *cli, int64_t scan_id, const struct scanner_totals *t, int unreadable,
+		  const char *interrupted);
 /* --action quarantine: every file with a threat not yet acted on goes into the vault. */
 void cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t);
 /* Progress dropped once completed, the scan cache pruned, old scans removed. */

@@ -208,15 +208,7 @@ cmd_scan_resume(struct cli *cli)
 			      db, none);
 		json_decref(none);
 	}
-	if (image_failed)
-		rc = cli_fail(cli, cli->err.code); /* nothing in the image could be read */
-	else if (totals.threats > 0)
-		rc = EXIT_FOUND;
-	else if (totals.interrupted)
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
-						"scan %lld was interrupted again", (long long)id));
-	else
-		rc = EXIT_CLEAN;
+	rc = cli_scan_exit(cli, id, &totals, image_failed, "interrupted again");
 out:
 	scanner_image_close(im);
 	json_decref(totals.file_types);

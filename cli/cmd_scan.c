@@ -696,15 +696,7 @@ cmd_scan_run(struct cli *cli)
 	if (verified && !cli->quiet && !cli->json)
 		printf("Verified unchanged: %lld files (size, times, SHA-256 read again)\n",
 		       (long long)json_integer_value(json_object_get(verified, "unchanged")));
-	if (image_failed)
-		rc = cli_fail(cli, cli->err.code); /* nothing in the image could be read */
-	else if (totals.threats > 0)
-		rc = EXIT_FOUND;
-	else if (totals.interrupted)
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED,
-						"scan %lld was interrupted", (long long)scan_id));
-	else
-		rc = EXIT_CLEAN;
+	rc = cli_scan_exit(cli, scan_id, &totals, image_failed, "interrupted");
 out:
 	scanner_image_close(im);
 	json_decref(image_spec);

@@ -186,6 +186,20 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 	json_decref(scan);
 }
 
+int
+cli_scan_exit(struct cli *cli, int64_t scan_id, const struct scanner_totals *t, int unreadable,
+	      const char *interrupted)
+{
+	if (unreadable)
+		return cli_fail(cli, cli->err.code); /* cli_image_finish said why */
+	if (t->threats > 0)
+		return EXIT_FOUND;
+	if (t->interrupted)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_INTERRUPTED, "scan %lld was %s",
+						  (long long)scan_id, interrupted));
+	return EXIT_CLEAN;
+}
+
 /*
  * --action quarantine: move every file with a threat into the vault (an archive goes whole),
  * and record per file what was done. A file that cannot be moved stays where it is and

@@ -186,6 +186,27 @@ vg_read_full(int fd, void *buf, size_t want)
 	return (ssize_t)got;
 }
 
+int
+vg_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 enum vg_err
 vg_read_file(const char *path, size_t max, char **data, size_t *len, struct vg_error *err)
 {
@@ -281,7 +302,6 @@ vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode
 {
 	char *tmp;
 	int fd;
-	const char *p = data;
 
 	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
 		return vg_error_set(err, VG_NOMEM, "out of memory");
@@ -292,16 +312,8 @@ vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode
 		free(tmp);
 		return err ? err->code : VG_IO;
 	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		len -= (size_t)w;
-	}
+	if (vg_write_full(fd, data, len) != 0)
+		goto fail;
 	if (fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {

@@ -41,6 +41,8 @@ char *vg_default_state_dir(void);
  * Returns the bytes read, or -1 with errno on an error.
  */
 ssize_t vg_read_full(int fd, void *buf, size_t want);
+/* Write all of buf (retrying short writes and EINTR); 0, or -1 with errno set. */
+int vg_write_full(int fd, const void *buf, size_t len);
 
 /*
  * A whole regular file of at most max bytes, NUL-terminated (malloc'd; *len without the NUL).

@@ -481,17 +481,25 @@ store_inventory_foreach(struct store *st, int64_t scan_id,
 	return rc == SQLITE_DONE ? VG_OK : store_fail(st, "read the inventory", err);
 }
 
-enum vg_err
-store_inventory_count(struct store *st, int64_t scan_id, int64_t *n, struct vg_error *err)
+/* The one number a counting statement gives for scan_id. */
+static enum vg_err
+count_of_scan(struct store *st, enum store_sql sql, int64_t scan_id, const char *what,
+	      int64_t *n, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_INV_COUNT);
+	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	rc = sqlite3_step(s);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? VG_OK : store_fail(st, "count the inventory", err);
+	return rc == SQLITE_ROW ? VG_OK : store_fail(st, what, err);
+}
+
+enum vg_err
+store_inventory_count(struct store *st, int64_t scan_id, int64_t *n, struct vg_error *err)
+{
+	return count_of_scan(st, SQL_INV_COUNT, scan_id, "count the inventory", n, err);
 }
 
 enum vg_err
@@ -773,12 +781,5 @@ store_scan_forget_unfinished(struct store *st, int64_t scan_id,
 enum vg_err
 store_threat_count(struct store *st, int64_t scan_id, int64_t *n, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_COUNT);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, scan_id);
-	rc = sqlite3_step(s);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? VG_OK : store_fail(st, "count threats", err);
+	return count_of_scan(st, SQL_THREAT_COUNT, scan_id, "count threats", n, err);
 }

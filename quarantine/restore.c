@@ -55,19 +55,7 @@ open_dir_nofollow(const char *dir, struct vg_error *err)
 static int
 write_sink(const unsigned char *p, size_t n, void *ctx)
 {
-	int fd = *(int *)ctx;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return vg_write_full(*(int *)ctx, p, n);
 }
 
 /* Mode, owner and times as they were; the owner only where we may set it. */

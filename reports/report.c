@@ -197,18 +197,10 @@ static ssize_t
 hout_write(void *cookie, const char *buf, size_t n)
 {
 	struct hout *h = cookie;
-	size_t done = 0;
 
-	while (done < n) {
-		ssize_t w = write(h->fd, buf + done, n - done);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			h->error = errno;
-			return done > 0 ? (ssize_t)done : -1;
-		}
-		done += (size_t)w;
+	if (vg_write_full(h->fd, buf, n) != 0) {
+		h->error = errno;
+		return -1;
 	}
 	EVP_DigestUpdate(h->md, buf, n);
 	h->bytes += (int64_t)n;

@@ -563,23 +563,6 @@ spool_open(const char *dir)
 	return fd;
 }
 
-static int
-pwrite_full(int fd, const unsigned char *buf, size_t len, off_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * Read a whole stream into obj: into memory, or (above SPOOL_MIN, with a spool folder) into
  * a temporary file that is then mapped. obj->read says whether all of it is there; what went
@@ -624,7 +607,8 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 			free(why);
 			break;
 		}
-		if (spool && pwrite_full(obj->spool_fd, chunk, (size_t)got, (off_t)off) != 0) {
+		/* the copy is written in order, from its first byte */
+		if (spool && vg_write_full(obj->spool_fd, chunk, (size_t)got) != 0) {
 			scan_problem(c, where, NULL, 0, "error", "cannot write its temporary copy "
 				     "in %s: %s", c->o->spool_dir, strerror(errno));
 			break;
