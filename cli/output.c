@@ -124,6 +124,8 @@ out_volumes(json_t *volumes)
 		       (long long)json_integer_value(json_object_get(v, "offset")));
 		if (json_is_string(json_object_get(v, "fs")))
 			out_json_text(json_object_get(v, "fs"));
+		else if (strcmp(json_string_value(json_object_get(v, "status")) ?: "", "skipped") == 0)
+			fputs("not opened", stdout);
 		else
 			fputs("no file system known", stdout);
 		fputs(" (", stdout);
