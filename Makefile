@@ -96,7 +96,7 @@ run: deps
 CHECK_SAN ?= 1
 SAN_CHECK := $(if $(SAN),,$(filter 1,$(CHECK_SAN)))
 check: deps
-	$(MAKE) all unit-bins
+	$(MAKE) all unit-bins e2e-helpers
 	$(if $(SAN_CHECK),$(MAKE) SAN=1 all unit-bins)
 	VIGIL=$(abspath $(VIGIL)) UNIT_BINS="$(UNIT_BINS)" \
 	$(if $(SAN_CHECK),VIGIL_SAN=$(abspath $(BUILD)/vigil-san) \

@@ -61,16 +61,20 @@ cmd_quarantine_add(struct cli *cli)
 	for (i = 1; i < cli->argc; i++) {
 		struct vg_error one;
 		int64_t id = 0;
+		long links = 0;
+		char note[64];
 		json_t *o = json_object();
 
 		vg_error_init(&one);
 		vg_json_set_bytes(o, "path", cli->argv[i], strlen(cli->argv[i]));
-		if (quarantine_add(v, cli->argv[i], "added by hand", 0, &id, &one) == VG_OK) {
+		if (quarantine_add(v, cli->argv[i], "added by hand", 0, &id, &links, &one) == VG_OK) {
 			json_object_set_new(o, "id", json_integer(id));
+			json_object_set_new(o, "other_links", json_integer(links));
 			if (!cli->json && !cli->quiet) {
 				printf("quarantined '");
 				out_text(cli->argv[i]);
-				printf("' as item %lld\n", (long long)id);
+				printf("' as item %lld%s\n", (long long)id,
+				       quarantine_links_text(links, note));
 			}
 		} else {
 			char *esc = vg_text_escape(one.msg, strlen(one.msg));

@@ -3,6 +3,7 @@
  * scans, the event log), vigil diagnostic create.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/statedir.h"
 #include "realtime/realtime.h"
 #include "reports/report.h"
 #include "scanner/scanner.h"
@@ -458,23 +460,34 @@ cmd_daemon(struct cli *cli)
 	struct rtp_setup s;
 	struct vg_eventlog log;
 	FILE *logf;
-	char *logpath;
 	int rc;
 	struct vg_error e2;
 
 	if (cli->argc != 1)
 		return cli_usage(cli, "daemon takes no argument ('%s')", cli->argv[1]);
 	memset(&s, 0, sizeof(s));
+	vg_error_init(&e2);
 	if (daemon_running(cli) != 0)
 		return EXIT_FAILED;
-	logpath = vg_path_join(cli->state_dir, "vigil.log");
-	logf = logpath ? fopen(logpath, "ae") : NULL;
+	{
+		/* the state folder was checked by store_open; the log is never opened through a
+		 * link, nor appended to when it is another user's or others can write it */
+		int fd = vg_state_open(cli->state_dir, "vigil.log", O_WRONLY | O_APPEND | O_CREAT,
+				       0600, &e2);
+
+		logf = NULL;
+		if (fd < 0) {
+			vg_log(VG_LOG_WARN, "%s", vg_error_msg(&e2));
+		} else {
+			fchmod(fd, 0600);
+			if ((logf = fdopen(fd, "a")) == NULL)
+				close(fd);
+		}
+	}
 	if (logf) {
-		chmod(logpath, 0600);
 		setvbuf(logf, NULL, _IOLBF, 0);
 		vg_log_setup(cli->verbose ? VG_LOG_DEBUG : VG_LOG_INFO, logf);
 	}
-	free(logpath);
 	rc = setup(cli, &s, 0);
 	if (rc != 0) {
 		setup_release(&s);
@@ -538,14 +551,14 @@ add_json(struct report_diag_file *files, size_t *n, const char *name, json_t *do
 static void
 add_state_file(struct cli *cli, struct report_diag_file *files, size_t *n, const char *name)
 {
-	char *path = vg_path_join(cli->state_dir, name), *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
 	struct vg_error e2;
 
+	/* never through a link: a planted one would put any file of the machine in the bundle */
 	vg_error_init(&e2);
-	if (path && vg_read_file(path, (size_t)256 << 20, &data, &len, &e2) == VG_OK)
+	if (vg_state_read_file(cli->state_dir, name, (size_t)256 << 20, &data, &len, &e2) == VG_OK)
 		add_file(files, n, name, data, len);
-	free(path);
 }
 
 int

@@ -191,34 +191,17 @@ writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
 	return 0;
 }
 
-/* Can a report be written at out? Its folder must be a writable folder, out no folder. */
+/*
+ * Can a report be written at out? Its folder reached as the report will be (no link another
+ * user could have planted), writable; out absent, a file, or a link to a file (not a folder,
+ * a FIFO or a device). Checked before the scan, so that it does not cost a whole scan.
+ */
 static int
 report_target_check(struct cli *cli, const char *out)
 {
-	char *dir = strdup(out), *slash, *esc;
-	const char *why = NULL;
-	struct stat sb;
-
-	if (dir == NULL)
-		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (stat(slash ? dir : ".", &sb) != 0)
-		why = strerror(errno);
-	else if (!S_ISDIR(sb.st_mode))
-		why = strerror(ENOTDIR);
-	else if (access(slash ? dir : ".", W_OK | X_OK) != 0)
-		why = strerror(errno);
-	else if (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
-		why = "it is a folder";
-	free(dir);
-	if (why == NULL)
-		return 0;
-	esc = vg_text_escape(out, strlen(out));
-	vg_error_set(&cli->err, VG_IO, "cannot write report '%s': %s", esc ? esc : "?", why);
-	free(esc);
-	return cli_fail(cli, VG_IO);
+	if (report_out_check(out, &cli->err) != VG_OK)
+		return cli_fail(cli, cli->err.code);
+	return 0;
 }
 
 static int

@@ -6,16 +6,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/jsonx.h"
+#include "core/reach.h"
 #include "core/path.h"
 
 int
@@ -57,12 +56,9 @@ cli_evidence_close(struct cli_evidence *ev)
 char *
 cli_evidence_resolve(struct cli_evidence *ev, const char *image_path)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	char link[64], buf[4096];
 	const char *rel = image_path;
 	size_t rl = strlen(ev->root);
-	ssize_t n;
+	char *where;
 	int fd;
 
 	/* a path given as on this machine (/mnt/evidence/home) or as in the image (/home) */
@@ -72,16 +68,12 @@ cli_evidence_resolve(struct cli_evidence *ev, const char *image_path)
 		rel++;
 	if (*rel == '\0')
 		return strdup(ev->root);
-	fd = (int)syscall(SYS_openat2, ev->rootfd, rel, &how, sizeof(how));
+	fd = vg_reach_in_root(ev->rootfd, rel, O_PATH);
 	if (fd < 0)
 		return NULL;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
+	where = vg_fd_path(fd);
 	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
+	return where;
 }
 
 int
@@ -125,16 +117,25 @@ verify_one(const struct store_inv *r, void *ctx)
 	struct verify *v = ctx;
 	char *path = strndup(r->path, r->path_len), hex[65];
 	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOATIME;
+	const char *base;
 	struct stat st;
 	struct vg_error e2;
-	int fd;
+	int dfd, fd = -1;
 
 	v->checked++;
 	if (path == NULL)
 		return differs(v, r, "out of memory");
-	fd = open(path, flags);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, flags & ~O_NOATIME);
+	/* the file the scan recorded, not one a link planted on the way leads to */
+	vg_error_init(&e2);
+	dfd = vg_reach_parent(path, VG_REACH_TRUSTED_LINKS, "verify", &base, &e2);
+	if (dfd >= 0) {
+		fd = openat(dfd, base, flags);
+		if (fd < 0 && errno == EPERM)
+			fd = openat(dfd, base, flags & ~O_NOATIME);
+		close(dfd);
+	} else {
+		errno = e2.code == VG_NOENT ? ENOENT : EPERM;
+	}
 	if (fd < 0) {
 		differs(v, r, errno == ENOENT ? "gone" : "cannot be opened");
 		free(path);

@@ -112,19 +112,15 @@ take_late_globals(struct cli *cli)
 static int
 setup(struct cli *cli, const struct command *cmd)
 {
-	char *local = NULL;
 	enum vg_err rc;
 
 	if (!(cmd->flags & NEED_CONFIG))
 		return 0;
-	if (cli->config_path == NULL) {
-		local = vg_path_join(cli->state_dir, "config.json");
-		if (local == NULL)
-			return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
-	}
-	rc = config_load(cli->config_path ? cli->config_path : local, cli->managed_path,
-			 &cli->cfg, &cli->err);
-	free(local);
+	/* <state-dir>/config.json is read only from a state folder that deserves trust */
+	if (cli->config_path == NULL)
+		rc = config_load_state(cli->state_dir, cli->managed_path, &cli->cfg, &cli->err);
+	else
+		rc = config_load(cli->config_path, cli->managed_path, &cli->cfg, &cli->err);
 	if (rc != VG_OK)
 		return cli_fail(cli, rc);
 	if (cmd->preflight && cmd->preflight(cli) != 0)

@@ -209,51 +209,58 @@ void
 cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
 {
 	struct vault *v = NULL;
-	json_t *threats = NULL, *th, *done = json_object();
+	struct store_target *tg = NULL;
+	struct quarantine_done *moved = NULL;	/* per target, what its move did */
 	struct vg_error e2;
-	size_t i;
+	size_t n = 0, i, j;
 
 	vg_error_init(&e2);
-	if (store_threat_list_json(cli->st, scan_id, 0, &threats, &e2) != VG_OK ||
-	    cli_open_vault(cli, &v) != 0) {
+	if (store_threat_targets(cli->st, scan_id, &tg, &n, &e2) != VG_OK ||
+	    (n > 0 && cli_open_vault(cli, &v) != 0)) {
 		fprintf(stderr, "vigil: nothing was quarantined: %s\n",
 			vg_error_msg(e2.code ? &e2 : &cli->err));
 		vg_error_init(&cli->err);
 		t->errors++;
-		json_decref(threats);
-		json_decref(done);
+		store_targets_free(tg, n);
 		return;
 	}
-	json_array_foreach(threats, i, th) {
-		const char *key = json_string_value(json_object_get(th, "path"));
+	moved = calloc(n ? n : 1, sizeof(*moved));
+	/* each file once (an archive goes whole), the object the scan read and no other:
+	 * reached from its scan root without following links, its identity checked */
+	for (i = 0; i < n; i++) {
+		struct store_target *x = &tg[i];
+		struct vg_ident expect = x->ident;
 		struct vg_error one;
-		char action[1100], *path;
-		size_t len;
-		int64_t id;
+		char action[1100], note[64];
+		enum vg_err rc;
 
-		if (json_object_get(done, key))
-			continue; /* one file, several rules or members: moved once */
-		if (strcmp(json_string_value(json_object_get(th, "action")), "reported") != 0)
-			continue; /* a resumed scan: moved before the interruption */
-		json_object_set_new(done, key, json_true());
-		path = vg_json_get_bytes(th, "path", &len); /* the exact bytes, also when not UTF-8 */
-		if (path == NULL)
-			continue;
 		vg_error_init(&one);
-		if (quarantine_add(v, path, json_string_value(json_object_get(th, "name")), scan_id,
-				   &id, &one) == VG_OK) {
-			snprintf(action, sizeof(action), "quarantined as item %lld", (long long)id);
+		/* another name of a file moved just before: our own unlink moved its ctime */
+		for (j = 0; moved && j < i; j++)
+			if (moved[j].id && tg[j].have_ident && vg_ident_same(&tg[j].ident, &x->ident))
+				expect = moved[j].after;
+		if (moved == NULL)
+			rc = vg_error_set(&one, VG_NOMEM, "out of memory");
+		else if (!x->have_ident)
+			rc = vg_error_set(&one, VG_CHANGED, "'%s' cannot be checked against what was "
+					  "scanned (no identity recorded): not quarantined", x->path);
+		else
+			rc = quarantine_add_scanned(v, x->path, x->root_len, &expect, x->name,
+						    scan_id, &moved[i], &one);
+		if (rc == VG_OK) {
+			snprintf(action, sizeof(action), "quarantined as item %lld%s",
+				 (long long)moved[i].id, quarantine_links_text(moved[i].links_left, note));
 		} else {
 			snprintf(action, sizeof(action), "quarantine failed: %s", one.msg);
 			t->errors++;
-			store_problem_add(cli->st, scan_id, path, len, NULL, 0, "error", action, &e2);
+			store_problem_add(cli->st, scan_id, x->path, x->path_len, NULL, 0,
+					  rc == VG_CHANGED ? "changed" : "error", action, &e2);
 		}
-		store_threat_set_action(cli->st, scan_id, path, action, &e2);
-		free(path);
+		store_threat_set_action(cli->st, scan_id, x->path, action, &e2);
 	}
 	quarantine_close(v);
-	json_decref(threats);
-	json_decref(done);
+	store_targets_free(tg, n);
+	free(moved);
 }
 
 /*

@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "core/path.h"
+#include "core/statedir.h"
 
 #define GiB "1073741824"
+/* a configuration file larger than this is refused */
+#define CONFIG_MAX_BYTES ((size_t)16 << 20)
 
 static int
 check_action(json_t *v, char *buf, size_t n)
@@ -229,6 +232,7 @@ struct vg_config {
 	json_t *managed;	/* the managed file's document */
 	json_t *defaults;	/* key name -> default value */
 	char *local_path;
+	char *state_dir;	/* set when the local file is <state_dir>/config.json */
 };
 
 const struct config_key *
@@ -311,28 +315,12 @@ type_name(enum config_type t)
 	return names[t];
 }
 
+/* Check a parsed layer (doc is stolen; path names it in messages). */
 static enum vg_err
-load_layer(const char *path, json_t **out, struct vg_error *err)
+check_layer(const char *path, json_t *doc, json_t **out, struct vg_error *err)
 {
-	json_error_t jerr;
-	json_t *doc;
 	size_t i;
 
-	*out = NULL;
-	if (path == NULL)
-		return VG_OK;
-	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (doc == NULL) {
-		struct stat st;
-
-		if (stat(path, &st) != 0 && errno == ENOENT)
-			return VG_OK;
-		if (access(path, R_OK) != 0)
-			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
-					    strerror(errno));
-		return vg_error_set(err, VG_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
-				    jerr.column, jerr.text);
-	}
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return vg_error_set(err, VG_CONFIG, "%s:1:1: the configuration must be a JSON object",
@@ -358,9 +346,69 @@ load_layer(const char *path, json_t **out, struct vg_error *err)
 	return VG_OK;
 }
 
-enum vg_err
-config_load(const char *local_path, const char *managed_path, struct vg_config **out,
-	    struct vg_error *err)
+static enum vg_err
+load_layer(const char *path, json_t **out, struct vg_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	*out = NULL;
+	if (path == NULL)
+		return VG_OK;
+	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL) {
+		struct stat st;
+
+		if (stat(path, &st) != 0 && errno == ENOENT)
+			return VG_OK;
+		if (access(path, R_OK) != 0)
+			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
+					    strerror(errno));
+		return vg_error_set(err, VG_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+				    jerr.column, jerr.text);
+	}
+	return check_layer(path, doc, out, err);
+}
+
+/*
+ * The local layer from <state_dir>/config.json: only from a trusted state folder, opened
+ * without following a link, and only when root or we own it and others cannot write it.
+ */
+static enum vg_err
+load_state_layer(const char *state_dir, const char *path, json_t **out, struct vg_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+	char *text = NULL;
+	size_t len = 0;
+	enum vg_err rc;
+
+	*out = NULL;
+	rc = vg_state_dir_check(state_dir, err);
+	if (rc == VG_NOENT) {
+		vg_error_init(err); /* no folder yet: no file (store_open checks it once made) */
+		return VG_OK;
+	}
+	if (rc == VG_OK)
+		rc = vg_state_read_file(state_dir, "config.json", CONFIG_MAX_BYTES, &text, &len,
+					err);
+	if (rc == VG_NOENT) {
+		vg_error_init(err);
+		return VG_OK;
+	}
+	if (rc != VG_OK)
+		return rc;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (doc == NULL)
+		return vg_error_set(err, VG_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+				    jerr.column, jerr.text);
+	return check_layer(path, doc, out, err);
+}
+
+static enum vg_err
+load(const char *state_dir, const char *local_path, const char *managed_path,
+     struct vg_config **out, struct vg_error *err)
 {
 	struct vg_config *cfg = calloc(1, sizeof(*cfg));
 	enum vg_err rc;
@@ -372,8 +420,16 @@ config_load(const char *local_path, const char *managed_path, struct vg_config *
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_set_new(cfg->defaults, keys[i].name,
 				    json_loads(keys[i].def, JSON_DECODE_ANY, NULL));
-	cfg->local_path = local_path ? strdup(local_path) : NULL;
-	rc = load_layer(local_path, &cfg->local, err);
+	if (state_dir) {
+		cfg->local_path = vg_path_join(state_dir, "config.json");
+		cfg->state_dir = strdup(state_dir);
+		rc = cfg->local_path && cfg->state_dir
+			     ? load_state_layer(state_dir, cfg->local_path, &cfg->local, err)
+			     : vg_error_set(err, VG_NOMEM, "out of memory");
+	} else {
+		cfg->local_path = local_path ? strdup(local_path) : NULL;
+		rc = load_layer(local_path, &cfg->local, err);
+	}
 	if (rc == VG_OK)
 		rc = load_layer(managed_path, &cfg->managed, err);
 	if (rc != VG_OK) {
@@ -382,6 +438,20 @@ config_load(const char *local_path, const char *managed_path, struct vg_config *
 	}
 	*out = cfg;
 	return VG_OK;
+}
+
+enum vg_err
+config_load_state(const char *state_dir, const char *managed_path, struct vg_config **out,
+		  struct vg_error *err)
+{
+	return load(state_dir, NULL, managed_path, out, err);
+}
+
+enum vg_err
+config_load(const char *local_path, const char *managed_path, struct vg_config **out,
+	    struct vg_error *err)
+{
+	return load(NULL, local_path, managed_path, out, err);
 }
 
 void
@@ -393,6 +463,7 @@ config_destroy(struct vg_config *cfg)
 	json_decref(cfg->managed);
 	json_decref(cfg->defaults);
 	free(cfg->local_path);
+	free(cfg->state_dir);
 	free(cfg);
 }
 
@@ -515,7 +586,10 @@ config_set(struct vg_config *cfg, const char *key, const char *value, struct vg_
 		json_decref(doc);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
-	rc = vg_write_file_atomic(cfg->local_path, text, strlen(text), 0600, err);
+	/* into the state folder only when it deserves trust (it may be new since the load) */
+	rc = cfg->state_dir ? vg_state_dir_check(cfg->state_dir, err) : VG_OK;
+	if (rc == VG_OK)
+		rc = vg_write_file_atomic(cfg->local_path, text, strlen(text), 0600, err);
 	free(text);
 	if (rc != VG_OK) {
 		json_decref(doc);

@@ -45,6 +45,14 @@ const struct config_key *config_keys(size_t *n);
  */
 enum vg_err config_load(const char *local_path, const char *managed_path, struct vg_config **out,
 			struct vg_error *err);
+/*
+ * The same with <state_dir>/config.json as the local file, read only from a trusted state
+ * folder (core/statedir.h): an untrusted folder or file is VG_UNSAFE, a symbolic link is
+ * never followed; a folder that does not exist yet is an empty layer. config_set then
+ * writes there only while the folder is still trusted.
+ */
+enum vg_err config_load_state(const char *state_dir, const char *managed_path,
+			      struct vg_config **out, struct vg_error *err);
 void config_destroy(struct vg_config *cfg);
 
 /* The effective value of a known key (borrowed), or NULL when the key is unknown. */

@@ -10,6 +10,7 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/statedir.h"
 
 enum vg_err
 vg_eventlog_open(struct vg_eventlog *log, const char *state_dir, const char *diagnostic_level,
@@ -17,8 +18,11 @@ vg_eventlog_open(struct vg_eventlog *log, const char *state_dir, const char *dia
 {
 	memset(log, 0, sizeof(*log));
 	log->path = vg_path_join(state_dir, "events.jsonl");
-	if (log->path == NULL)
+	log->state_dir = strdup(state_dir);
+	if (log->path == NULL || log->state_dir == NULL) {
+		vg_eventlog_close(log);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
 	log->record_optional = diagnostic_level == NULL || strcmp(diagnostic_level, "optional") == 0;
 	log->common = json_incref(common);
 	return VG_OK;
@@ -28,6 +32,7 @@ void
 vg_eventlog_close(struct vg_eventlog *log)
 {
 	free(log->path);
+	free(log->state_dir);
 	json_decref(log->common);
 	memset(log, 0, sizeof(*log));
 }
@@ -62,11 +67,11 @@ vg_event(struct vg_eventlog *log, enum vg_event_level level, const char *name, j
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	len = strlen(line);
 	line[len++] = '\n'; /* json_dumps leaves room: the NUL becomes the newline */
-	fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* never through a link, and only into a file of root's or ours that others cannot write */
+	fd = vg_state_open(log->state_dir, "events.jsonl", O_WRONLY | O_APPEND | O_CREAT, 0600, err);
 	if (fd < 0) {
 		free(line);
-		return vg_error_set(err, VG_IO, "cannot write the event log '%s': %s", log->path,
-				    strerror(errno));
+		return err ? err->code : VG_IO;
 	}
 	/* one write with O_APPEND: lines of several processes never interleave */
 	w = write(fd, line, len);

@@ -19,6 +19,7 @@ enum vg_event_level { VG_EVENT_REQUIRED, VG_EVENT_OPTIONAL };
 
 struct vg_eventlog {
 	char *path;
+	char *state_dir;	/* the file is opened there, without following a link */
 	int record_optional;	/* diagnostic_level is "optional" */
 	json_t *common;		/* machine_guid, hostname, app_version, sig_version, org_id */
 };

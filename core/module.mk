@@ -1,6 +1,8 @@
 LIB_SRCS += core/err.c
 LIB_SRCS += core/log.c
 LIB_SRCS += core/path.c
+LIB_SRCS += core/statedir.c
+LIB_SRCS += core/reach.c
 LIB_SRCS += core/queue.c
 LIB_SRCS += core/jsonx.c
 LIB_SRCS += core/config.c

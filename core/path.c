@@ -1,5 +1,6 @@
 /* core/path.c — lexical path handling and small file-system helpers. */
 #include "core/path.h"
+#include "core/reach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -210,7 +211,7 @@ vg_write_full(int fd, const void *buf, size_t len)
 enum vg_err
 vg_read_file(const char *path, size_t max, char **data, size_t *len, struct vg_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	ssize_t n;
 	char *buf;
@@ -271,12 +272,19 @@ vg_sha256_fd(int fd, const char *name, char hex[65], struct vg_error *err)
 enum vg_err
 vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	enum vg_err e;
 
 	if (fd < 0)
 		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot read '%s': %s",
 				    path, strerror(errno));
+	/* a FIFO or a device never blocks the check: only a regular file is read */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return vg_error_set(err, VG_INVAL, "cannot read '%s': not a regular file", path);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	e = vg_sha256_fd(fd, path, hex, err);
 	close(fd);
 	return e;
@@ -300,37 +308,15 @@ enum vg_err
 vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     struct vg_error *err)
 {
-	char *tmp;
-	int fd;
+	struct vg_out o;
+	enum vg_err rc = vg_out_create(path, mode, &o, err);
 
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		vg_error_set(err, errno == EACCES || errno == EROFS ? VG_PERM : VG_IO,
-			     "cannot write '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return err ? err->code : VG_IO;
+	if (rc != VG_OK)
+		return rc;
+	if (vg_write_full(o.fd, data, len) != 0) {
+		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", path, strerror(errno));
+		vg_out_abort(&o);
+		return rc;
 	}
-	if (vg_write_full(fd, data, len) != 0)
-		goto fail;
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	vg_fsync_parent(path);
-	free(tmp);
-	return VG_OK;
-fail:
-	vg_error_set(err, VG_IO, "cannot write '%s': %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return VG_IO;
+	return vg_out_commit(&o, 0, err);
 }

@@ -60,7 +60,10 @@ enum vg_err vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
 /* fsync the folder that holds path, so a rename into it survives a power cut (best effort). */
 void vg_fsync_parent(const char *path);
 
-/* Write data to path atomically: a temporary file beside it, fsync, rename. */
+/*
+ * Write data to path atomically through vg_out (core/reach.h): a new temporary file beside it
+ * (O_EXCL|O_NOFOLLOW, mode set first), fsync, rename; never through a link or a device.
+ */
 enum vg_err vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				 struct vg_error *err);
 

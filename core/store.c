@@ -12,6 +12,7 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/statedir.h"
 
 static const char *const sql_text[] = {
 #define STMT(name, sql) [SQL_##name] = sql,
@@ -99,6 +100,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE problems ADD COLUMN location TEXT;"
 	"ALTER TABLE inventory ADD COLUMN location TEXT;"
 	"ALTER TABLE scans ADD COLUMN volumes TEXT;",
+	/* 9: the identity of a detected file as the scan read it, and where its scan root ends
+	 * in its path, so that quarantine acts on that object and reaches it from that root */
+	"ALTER TABLE threats ADD COLUMN file_dev INTEGER;"
+	"ALTER TABLE threats ADD COLUMN file_ino INTEGER;"
+	"ALTER TABLE threats ADD COLUMN file_size INTEGER;"
+	"ALTER TABLE threats ADD COLUMN file_mtime_ns INTEGER;"
+	"ALTER TABLE threats ADD COLUMN file_ctime_ns INTEGER;"
+	"ALTER TABLE threats ADD COLUMN root_len INTEGER;",
 };
 
 enum vg_err
@@ -227,6 +236,10 @@ migrate(struct store *st, struct vg_error *err)
 	}
 }
 
+/* The files SQLite opens by name in the state folder. */
+static const char *const store_files[] = { "vigil.db", "vigil.db-wal", "vigil.db-shm",
+					     "vigil.db-journal" };
+
 enum vg_err
 store_open(const char *state_dir, struct store **out, struct vg_error *err)
 {
@@ -240,15 +253,14 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 	if (access(state_dir, W_OK | X_OK) != 0)
 		return vg_error_set(err, VG_PERM, "state folder '%s' is not writable: %s",
 				    state_dir, strerror(errno));
-	{
-		/* others who can write here could swap the compiled rules or the store */
-		struct stat sd;
-
-		if (stat(state_dir, &sd) == 0 && (sd.st_mode & (S_IWGRP | S_IWOTH)))
-			return vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: others "
-					    "can write it (mode %04o), only its owner may (chmod 700)",
-					    state_dir, (unsigned)(sd.st_mode & 07777));
-	}
+	/* whoever else can write here, or on the way, could swap the store, the configuration
+	 * or the compiled rules: the folder, every folder above it, and the store's files
+	 * must be root's or ours */
+	rc = vg_state_dir_check(state_dir, err);
+	for (i = 0; rc == VG_OK && i < sizeof(store_files) / sizeof(store_files[0]); i++)
+		rc = vg_state_file_check(state_dir, store_files[i], err);
+	if (rc != VG_OK)
+		return rc;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->path = vg_path_join(state_dir, "vigil.db")) == NULL) {
 		free(st);
@@ -390,6 +402,7 @@ store_check(const char *state_dir, json_t **out, struct vg_error *err)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 	enum vg_err rc = VG_OK;
+	size_t i;
 	int r;
 
 	*out = NULL;
@@ -399,6 +412,11 @@ store_check(const char *state_dir, json_t **out, struct vg_error *err)
 		rc = vg_error_set(err, VG_NOENT, "store '%s': %s", path, strerror(errno));
 		goto done;
 	}
+	rc = vg_state_dir_check(state_dir, err);
+	for (i = 0; rc == VG_OK && i < sizeof(store_files) / sizeof(store_files[0]); i++)
+		rc = vg_state_file_check(state_dir, store_files[i], err);
+	if (rc != VG_OK)
+		goto done;
 	/* read-only and without the schema: a damaged store must still be examined */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/reach.h"
 
 struct store;
 
@@ -91,7 +92,27 @@ struct store_threat {
 	int have_mtime;		/* mtime_ns is known (the file's, or the archive member's) */
 	int64_t mtime_ns;
 	const char *location;	/* disk images: where in the image (JSON object text), or NULL */
+	int have_ident;		/* a file on disk: ident is the file as it was read */
+	struct vg_ident ident;
+	size_t root_len;	/* path's first root_len bytes are its scan root (0: unknown) */
 };
+
+/*
+ * A file to act on after a scan (--action quarantine): each file with detections still
+ * "reported", once, with what the scan recorded of it.
+ */
+struct store_target {
+	char *path;
+	size_t path_len;
+	char *name;		/* a rule that matched it */
+	int have_ident;		/* 0: recorded without identity (an older vigil, an image) */
+	struct vg_ident ident;
+	size_t root_len;
+};
+
+enum vg_err store_threat_targets(struct store *st, int64_t scan_id, struct store_target **out,
+				 size_t *n, struct vg_error *err);
+void store_targets_free(struct store_target *t, size_t n);
 
 /* One file of a scan's hash inventory, as stat() saw it before the file was read. */
 struct store_inv {

@@ -88,7 +88,84 @@ store_threat_add(struct store *st, const struct store_threat *t, struct vg_error
 	if (t->have_mtime)
 		sqlite3_bind_int64(s, 14, t->mtime_ns);
 	sqlite3_bind_text(s, 15, t->location, -1, SQLITE_STATIC);
+	if (t->have_ident) {
+		sqlite3_bind_int64(s, 16, t->ident.dev);
+		sqlite3_bind_int64(s, 17, t->ident.ino);
+		sqlite3_bind_int64(s, 18, t->ident.size);
+		sqlite3_bind_int64(s, 19, t->ident.mtime_ns);
+		sqlite3_bind_int64(s, 20, t->ident.ctime_ns);
+	}
+	if (t->root_len > 0)
+		sqlite3_bind_int64(s, 21, (int64_t)t->root_len);
 	return store_exec(st, s, "record a threat", err);
+}
+
+void
+store_targets_free(struct store_target *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; t && i < n; i++) {
+		free(t[i].path);
+		free(t[i].name);
+	}
+	free(t);
+}
+
+enum vg_err
+store_threat_targets(struct store *st, int64_t scan_id, struct store_target **out, size_t *n,
+		     struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_TARGETS);
+	struct store_target *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, scan_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_target *t;
+		size_t plen = (size_t)sqlite3_column_bytes(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+
+		if (len == cap) {
+			struct store_target *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		t = &v[len];
+		memset(t, 0, sizeof(*t));
+		t->path = malloc(plen + 1);
+		t->name = strdup(name ? name : "");
+		if (t->path == NULL || t->name == NULL) {
+			free(t->path);
+			free(t->name);
+			break;
+		}
+		memcpy(t->path, sqlite3_column_blob(s, 0), plen);
+		t->path[plen] = '\0';
+		t->path_len = plen;
+		t->have_ident = sqlite3_column_type(s, 2) != SQLITE_NULL &&
+				sqlite3_column_type(s, 6) != SQLITE_NULL;
+		t->ident.dev = sqlite3_column_int64(s, 2);
+		t->ident.ino = sqlite3_column_int64(s, 3);
+		t->ident.size = sqlite3_column_int64(s, 4);
+		t->ident.mtime_ns = sqlite3_column_int64(s, 5);
+		t->ident.ctime_ns = sqlite3_column_int64(s, 6);
+		t->root_len = (size_t)sqlite3_column_int64(s, 7);
+		len++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_targets_free(v, len);
+		if (rc == SQLITE_ROW)
+			return vg_error_set(err, VG_NOMEM, "out of memory");
+		return store_fail(st, "list the files to act on", err);
+	}
+	*out = v;
+	*n = len;
+	return VG_OK;
 }
 
 enum vg_err

@@ -5,7 +5,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/jsonx.h"
+#include "core/reach.h"
 
 static int
 zip_sink(const unsigned char *p, size_t n, void *ctx)
@@ -62,38 +62,30 @@ quarantine_export(struct vault *v, int64_t id, const char *out, const char *pass
 {
 	struct store_qitem q;
 	struct archive *a = NULL;
+	struct vg_out o = { .fd = -1, .dfd = -1 };
 	struct stat st;
-	char *tmp = NULL, *meta = NULL, name[80];
-	unsigned char rnd[8];
-	int fd = -1;
+	char *meta = NULL, name[80];
 	enum vg_err rc = store_q_get(v->st, id, &q, err);
 
 	if (rc != VG_OK)
 		return rc;
-	if (lstat(out, &st) == 0) {
+	/*
+	 * A new private file (0600 before any byte) in out's folder, reached without following
+	 * a link another user could have planted, O_EXCL|O_NOFOLLOW under an unguessable name;
+	 * renamed into place with RENAME_NOREPLACE, so what is at out is never replaced.
+	 */
+	rc = vg_out_create(out, 0600, &o, err);
+	if (rc != VG_OK)
+		goto done;
+	if (fstatat(o.dfd, o.base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		rc = vg_error_set(err, VG_EXISTS, "'%s' exists: not overwritten", out);
-		goto done;
-	}
-	/* a new, private, unguessable temporary file: a link planted there is not followed */
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    asprintf(&tmp, "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", out, rnd[0], rnd[1], rnd[2],
-		     rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]) < 0) {
-		tmp = NULL;
-		rc = vg_error_set(err, VG_NOMEM, "out of memory");
-		goto done;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		free(tmp);
-		tmp = NULL;
-		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", out, strerror(errno));
 		goto done;
 	}
 	a = archive_write_new();
 	if (a == NULL || archive_write_set_format_zip(a) != ARCHIVE_OK ||
 	    archive_write_set_options(a, "zip:encryption=aes256") != ARCHIVE_OK ||
 	    archive_write_set_passphrase(a, password ? password : "infected") != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    archive_write_open_fd(a, o.fd) != ARCHIVE_OK) {
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  a ? archive_error_string(a) : "out of memory");
 		goto done;
@@ -116,19 +108,17 @@ quarantine_export(struct vault *v, int64_t id, const char *out, const char *pass
 	if (archive_write_close(a) != ARCHIVE_OK && rc == VG_OK)
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  archive_error_string(a));
-	if (rc == VG_OK && fsync(fd) != 0)
-		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", out, strerror(errno));
-	if (rc == VG_OK && renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) != 0)
-		rc = vg_error_set(err, errno == EEXIST ? VG_EXISTS : VG_IO, "cannot write '%s': %s",
-				  out, errno == EEXIST ? "it exists: not overwritten" : strerror(errno));
+	if (rc == VG_OK) {
+		rc = vg_out_commit(&o, 1, err); /* fsync, rename with RENAME_NOREPLACE */
+		if (rc == VG_EXISTS && err) {
+			vg_error_init(err);
+			rc = vg_error_set(err, VG_EXISTS, "'%s' exists: not overwritten", out);
+		}
+	}
 done:
 	if (a)
 		archive_write_free(a);
-	if (fd >= 0)
-		close(fd);
-	if (rc != VG_OK && tmp)
-		unlink(tmp);
-	free(tmp);
+	vg_out_abort(&o); /* nothing left after a commit; otherwise the temporary goes */
 	free(meta);
 	store_qitem_release(&q);
 	return rc;

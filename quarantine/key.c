@@ -12,6 +12,7 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/reach.h"
 
 static enum vg_err
 refuse_if_shared(const char *what, const char *path, const struct stat *st, struct vg_error *err)
@@ -45,32 +46,23 @@ key_id(const unsigned char key[KEY_LEN], char hex[65])
 static enum vg_err
 create_key(const char *path, unsigned char key[KEY_LEN], struct vg_error *err)
 {
-	char *tmp = NULL;
-	enum vg_err rc = VG_OK;
-	int fd;
+	struct vg_out o;
+	enum vg_err rc;
 
 	if (RAND_bytes(key, KEY_LEN) != 1)
 		return vg_error_set(err, VG_CRYPTO, "cannot make a quarantine key: no randomness");
-	if (asprintf(&tmp, "%s.new.%ld", path, (long)getpid()) < 0)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	unlink(tmp); /* a leftover of a crashed process with our pid */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = vg_error_set(err, VG_IO, "cannot create quarantine key '%s': %s", path,
+	/* a new file reached without untrusted links, 0600 from the start; committed with
+	 * RENAME_NOREPLACE: a key made by a concurrent process is never replaced */
+	rc = vg_out_create(path, 0600, &o, err);
+	if (rc != VG_OK)
+		return rc;
+	if (vg_write_full(o.fd, key, KEY_LEN) != 0) {
+		rc = vg_error_set(err, VG_IO, "cannot write quarantine key '%s': %s", path,
 				  strerror(errno));
-	} else {
-		if (write(fd, key, KEY_LEN) != KEY_LEN || fsync(fd) != 0)
-			rc = vg_error_set(err, VG_IO, "cannot write quarantine key '%s': %s", path,
-					  strerror(errno));
-		close(fd);
-		/* link, not rename: a key made by a concurrent process is never replaced */
-		if (rc == VG_OK && link(tmp, path) != 0)
-			rc = vg_error_set(err, errno == EEXIST ? VG_EXISTS : VG_IO,
-					  "cannot create quarantine key '%s': %s", path, strerror(errno));
-		unlink(tmp);
+		vg_out_abort(&o);
+		return rc;
 	}
-	free(tmp);
-	return rc;
+	return vg_out_commit(&o, 1, err);
 }
 
 static enum vg_err

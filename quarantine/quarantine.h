@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/reach.h"
 #include "core/store.h"
 
 #define QUARANTINE_CHUNK (1u << 20)
@@ -57,12 +58,51 @@ void quarantine_close(struct vault *v);
 void quarantine_recovered(const struct vault *v, int *finished, int *rolled_back);
 
 /*
- * Move the regular file at path into the vault. threat and scan_id (0: none) are recorded.
- * The original is removed only once the vault holds a verified copy; a file that changes
- * while it is read is left in place (VG_IO, nothing kept).
+ * Move the regular file at path (given by hand) into the vault. threat and scan_id (0:
+ * none) are recorded. The folder is reached from "/" without following a link that another
+ * user could have planted (core/reach.h), the file with O_NOFOLLOW; the copy is read from
+ * that descriptor, and the name is unlinked in that folder only while it still names the
+ * file read (device, inode, size, mtime, ctime), and only once the vault holds a verified
+ * copy. A file that changes meanwhile is left in place (VG_CHANGED, nothing kept).
+ * *links_left (may be NULL) receives how many other hard links to the file remain: its
+ * content is still reachable through them.
  */
 enum vg_err quarantine_add(struct vault *v, const char *path, const char *threat, int64_t scan_id,
-			   int64_t *id, struct vg_error *err);
+			   int64_t *id, long *links_left, struct vg_error *err);
+
+/* What a move did: the item, the other hard links left, and the file's identity after the
+ * unlink (its ctime moved): the one to expect for another of its names. */
+struct quarantine_done {
+	int64_t id;
+	long links_left;
+	struct vg_ident after;
+};
+
+/*
+ * The same for a file a scan detected: path's first root_len bytes are its scan root, which
+ * is reached as by hand; below it no symbolic link is followed at all, and the file must be
+ * the object the scan read (ident). Anything else is VG_CHANGED, "changed since it was
+ * scanned: not quarantined", and nothing moves.
+ */
+enum vg_err quarantine_add_scanned(struct vault *v, const char *path, size_t root_len,
+				   const struct vg_ident *ident, const char *threat, int64_t scan_id,
+				   struct quarantine_done *done, struct vg_error *err);
+
+/*
+ * The same from an open descriptor (real-time protection: the one fanotify delivered, at
+ * any offset). Its name is the kernel's (/proc/self/fd, of any length); the folder is
+ * reached without following any link, and the name unlinked only while it names fd's file.
+ * ident (may be NULL) is what the scan read.
+ */
+enum vg_err quarantine_add_fd(struct vault *v, int fd, const struct vg_ident *ident,
+			      const char *threat, int64_t scan_id, struct quarantine_done *done,
+			      struct vg_error *err);
+
+/*
+ * " (2 other links remain)" for n other hard links (n > 0), "" for none: the content is
+ * still reachable through them, which whoever quarantined it should know.
+ */
+const char *quarantine_links_text(long n, char buf[64]);
 
 /* [{id, path, threat, sha256, size, quarantined_at, ...}] of the quarantined items. */
 enum vg_err quarantine_list_json(struct vault *v, json_t **out, struct vg_error *err);

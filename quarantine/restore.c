@@ -13,44 +13,9 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/reach.h"
 
 #define RESTORE_NOTE "restore_tmp:"
-
-/* Open an absolute folder one component at a time, never following a symbolic link. */
-static int
-open_dir_nofollow(const char *dir, struct vg_error *err)
-{
-	char *copy = strdup(dir), *save = NULL, *part;
-	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (copy == NULL || fd < 0) {
-		free(copy);
-		if (fd >= 0)
-			close(fd);
-		vg_error_set(err, VG_NOMEM, "out of memory");
-		return -1;
-	}
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		if (next < 0) {
-			int e = errno;
-
-			vg_error_set(err, e == ENOENT ? VG_NOENT : VG_IO,
-				     "cannot restore into '%s': %s", dir,
-				     e == ELOOP || e == ENOTDIR
-					     ? "a folder on the way is a symbolic link or not a folder (not followed)"
-					     : strerror(e));
-			close(fd);
-			free(copy);
-			return -1;
-		}
-		close(fd);
-		fd = next;
-	}
-	free(copy);
-	return fd;
-}
 
 static int
 write_sink(const unsigned char *p, size_t n, void *ctx)
@@ -132,7 +97,7 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		rc = vg_error_set(err, VG_INVAL, "cannot restore to '%s': not a file name", target);
 		goto out;
 	}
-	dfd = open_dir_nofollow(parent, err);
+	dfd = vg_reach_dir(parent, VG_REACH_NO_LINKS, "restore into", err);
 	if (dfd < 0) {
 		rc = err ? err->code : VG_IO;
 		goto out;

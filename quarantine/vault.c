@@ -12,6 +12,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/reach.h"
 
 static int64_t
 ns(struct timespec ts)
@@ -190,8 +191,11 @@ quarantine_recovered(const struct vault *v, int *finished, int *rolled_back)
 static int
 same_file(const struct stat *a, const struct stat *b)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       ns(a->st_mtim) == ns(b->st_mtim);
+	struct vg_ident x, y;
+
+	vg_ident_from_stat(&x, a);
+	vg_ident_from_stat(&y, b);
+	return vg_ident_same(&x, &y);
 }
 
 /* Encrypt the open file into a new pending item; one transaction, so all or nothing. */
@@ -293,8 +297,8 @@ finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, cons
 	if (rc == VG_OK &&
 	    (fstat(fd, &now_fd) != 0 || fstatat(dfd, base, &now_path, AT_SYMLINK_NOFOLLOW) != 0 ||
 	     !same_file(read_st, &now_fd) || !same_file(read_st, &now_path)))
-		rc = vg_error_set(err, VG_IO, "'%s' changed while it was quarantined: left in place",
-				  path);
+		rc = vg_error_set(err, VG_CHANGED, "'%s' changed while it was quarantined: left in "
+				  "place", path);
 	if (rc == VG_OK && unlinkat(dfd, base, 0) != 0)
 		rc = vg_error_set(err, errno == EACCES || errno == EPERM || errno == EROFS ? VG_PERM
 											  : VG_IO,
@@ -328,18 +332,19 @@ finish_move(struct vault *v, int64_t id, int dfd, const char *base, int fd, cons
 }
 
 /*
- * The canonical path of base in folder parent (the folder resolved, the name as it is), and
- * a refusal for anything inside the state folder or the key: quarantining the store or the
- * key would destroy the vault.
+ * Where base in folder dfd really is (the folder as the kernel names it, the name as it is),
+ * and a refusal for anything inside the state folder or the key: quarantining the store or
+ * the key would destroy the vault.
  */
 static enum vg_err
-canonical(struct vault *v, const char *parent, const char *base, char **out, struct vg_error *err)
+canonical(struct vault *v, int dfd, const char *base, const char *shown, char **out,
+	  struct vg_error *err)
 {
-	char *dir = realpath(parent, NULL);
+	char *dir = vg_fd_path(dfd);
 
 	if (dir == NULL)
-		return vg_error_set(err, errno == ENOENT ? VG_NOENT : VG_IO, "cannot quarantine '%s%s': %s",
-				    parent, base, strerror(errno));
+		return vg_error_set(err, VG_IO, "cannot quarantine '%s': cannot name its folder: %s",
+				    shown, strerror(errno));
 	*out = vg_path_join(dir, base);
 	free(dir);
 	if (*out == NULL)
@@ -352,65 +357,216 @@ canonical(struct vault *v, const char *parent, const char *base, char **out, str
 	return VG_OK;
 }
 
+/*
+ * The move of the open file fd, named base in folder dfd (both reached without following
+ * untrusted links). expect: the identity the scan recorded (NULL: quarantine what fd is).
+ * The copy comes from fd; the name is unlinked in dfd only while it still names fd's file.
+ */
+static enum vg_err
+move_in(struct vault *v, int dfd, const char *base, int fd, const struct vg_ident *expect,
+	const char *shown, const char *threat, int64_t scan_id, struct quarantine_done *done,
+	struct vg_error *err)
+{
+	struct store_qitem q;
+	struct vg_ident now;
+	struct stat st, after;
+	char *real = NULL;
+	int unlinked = 0;
+	enum vg_err rc;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return vg_error_set(err, VG_INVAL, "cannot quarantine '%s': not a regular file", shown);
+	memset(done, 0, sizeof(*done));
+	vg_ident_from_stat(&now, &st);
+	if (expect && !vg_ident_same(expect, &now))
+		return vg_error_set(err, VG_CHANGED, "'%s' changed since it was scanned: not "
+				    "quarantined (another file, or the same one modified)", shown);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return vg_error_set(err, VG_IO, "cannot quarantine '%s': %s", shown, strerror(errno));
+	rc = canonical(v, dfd, base, shown, &real, err);
+	if (rc == VG_OK)
+		rc = store_copy(v, fd, &st, real, threat, scan_id, &done->id, err);
+	if (rc != VG_OK) {
+		free(real);
+		return rc;
+	}
+	/* read the committed copy back before the original goes */
+	rc = store_q_get(v->st, done->id, &q, err);
+	if (rc == VG_OK) {
+		rc = vault_decrypt(v, &q, discard, NULL, err);
+		store_qitem_release(&q);
+	}
+	if (rc == VG_OK)
+		rc = finish_move(v, done->id, dfd, base, fd, &st, real, &unlinked, err);
+	if (rc != VG_OK && !unlinked)
+		drop_item(v, done->id); /* the original is still there: the copy goes */
+	if (unlinked && fstat(fd, &after) == 0) {
+		done->links_left = (long)after.st_nlink;
+		vg_ident_from_stat(&done->after, &after);
+	}
+	free(real);
+	return rc;
+}
+
+/* An error opening a name below a folder reached safely, for a file the scan recorded. */
+static enum vg_err
+reach_error(int e, const char *shown, struct vg_error *err)
+{
+	if (e == ELOOP || e == ENOTDIR || e == EXDEV || e == ENOENT)
+		return vg_error_set(err, VG_CHANGED, "'%s' changed since it was scanned: not "
+				    "quarantined (%s)", shown,
+				    e == ENOENT ? "it is no longer there"
+						: "a symbolic link now stands on the way (not followed)");
+	return vg_error_set(err, e == EACCES || e == EPERM ? VG_PERM : VG_IO,
+			    "cannot quarantine '%s': %s", shown, strerror(e));
+}
+
+static int
+open_member(int dfd, const char *base)
+{
+	return openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
 enum vg_err
 quarantine_add(struct vault *v, const char *path, const char *threat, int64_t scan_id, int64_t *id,
-	       struct vg_error *err)
+	       long *links_left, struct vg_error *err)
 {
-	char *abs = NULL, *parent = NULL, *real = NULL;
+	struct quarantine_done done = { 0 };
+	char *abs = NULL;
 	const char *base;
-	struct stat st;
-	int dfd = -1, fd = -1, unlinked = 0;
+	int dfd = -1, fd = -1;
 	enum vg_err rc = vg_path_absolute(path, &abs, err);
-	struct store_qitem q;
 
 	if (rc != VG_OK)
 		return rc;
-	base = vg_path_basename(abs);
-	parent = strndup(abs, (size_t)(base - abs));
-	if (parent == NULL || base[0] == '\0') {
-		rc = vg_error_set(err, VG_INVAL, "'%s' is not a file", abs);
+	/* by hand: the path as root typed it, but no link another user could have planted */
+	dfd = vg_reach_parent(abs, VG_REACH_TRUSTED_LINKS, "quarantine", &base, err);
+	if (dfd < 0) {
+		rc = err ? err->code : VG_IO;
 		goto out;
 	}
-	/* record where the file really is, so that restore (which follows no links) finds
-	 * the way back; and never take the vault's own files */
-	rc = canonical(v, parent, base, &real, err);
-	if (rc != VG_OK)
-		goto out;
-	dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = open_member(dfd, base);
 	if (fd < 0) {
 		rc = vg_error_set(err, errno == ENOENT ? VG_NOENT : errno == ELOOP ? VG_INVAL : VG_IO,
 				  "cannot quarantine '%s': %s", abs,
 				  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = vg_error_set(err, VG_INVAL, "cannot quarantine '%s': not a regular file", abs);
-		goto out;
-	}
-	rc = store_copy(v, fd, &st, real, threat, scan_id, id, err);
-	if (rc != VG_OK)
-		goto out;
-	/* read the committed copy back before the original goes */
-	rc = store_q_get(v->st, *id, &q, err);
-	if (rc == VG_OK) {
-		rc = vault_decrypt(v, &q, discard, NULL, err);
-		store_qitem_release(&q);
-	}
-	if (rc == VG_OK)
-		rc = finish_move(v, *id, dfd, base, fd, &st, real, &unlinked, err);
-	if (rc != VG_OK && !unlinked)
-		drop_item(v, *id); /* the original is still there: the copy goes */
+	rc = move_in(v, dfd, base, fd, NULL, abs, threat, scan_id, &done, err);
+	*id = done.id;
+	if (links_left)
+		*links_left = done.links_left;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	free(parent);
 	free(abs);
-	free(real);
 	return rc;
+}
+
+enum vg_err
+quarantine_add_scanned(struct vault *v, const char *path, size_t root_len,
+		       const struct vg_ident *ident, const char *threat, int64_t scan_id,
+		       struct quarantine_done *done, struct vg_error *err)
+{
+	size_t len = strlen(path);
+	char *root = NULL, *parent = NULL;
+	const char *rel, *base;
+	int rfd = -1, dfd = -1, fd = -1;
+	struct vg_error why;
+	enum vg_err rc = VG_OK;
+
+	vg_error_init(&why);
+
+	if (path[0] != '/' || root_len == 0 || root_len >= len)
+		return vg_error_set(err, VG_INVAL, "cannot quarantine '%s': its scan root is not "
+				    "known", path);
+	rel = path + root_len;
+	while (*rel == '/')
+		rel++;
+	base = vg_path_basename(rel);
+	if ((root = strndup(path, root_len)) == NULL ||
+	    (parent = strndup(rel, (size_t)(base - rel))) == NULL) {
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto out;
+	}
+	/* the root as the scan reached it; below it, no symbolic link at all */
+	rfd = vg_reach_dir(root, VG_REACH_TRUSTED_LINKS, "quarantine", &why);
+	if (rfd < 0) {
+		rc = why.code == VG_UNSAFE || why.code == VG_NOENT
+			     ? vg_error_set(err, VG_CHANGED, "'%s' changed since it was scanned: not "
+					    "quarantined (%s)", path, vg_error_msg(&why))
+			     : vg_error_set(err, why.code, "%s", vg_error_msg(&why));
+		goto out;
+	}
+	dfd = vg_reach_beneath(rfd, parent, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0) {
+		rc = reach_error(errno, path, err);
+		goto out;
+	}
+	fd = open_member(dfd, base);
+	if (fd < 0) {
+		rc = reach_error(errno, path, err);
+		goto out;
+	}
+	rc = move_in(v, dfd, base, fd, ident, path, threat, scan_id, done, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rfd >= 0)
+		close(rfd);
+	free(root);
+	free(parent);
+	return rc;
+}
+
+enum vg_err
+quarantine_add_fd(struct vault *v, int fd, const struct vg_ident *ident, const char *threat,
+		  int64_t scan_id, struct quarantine_done *done, struct vg_error *err)
+{
+	char *path = vg_fd_path(fd);
+	const char *base;
+	struct stat st;
+	struct vg_error why;
+	int dfd;
+	enum vg_err rc;
+
+	vg_error_init(&why);
+	if (path == NULL)
+		return vg_error_set(err, VG_IO, "cannot quarantine the file: its name cannot be "
+				    "read: %s", strerror(errno));
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		rc = vg_error_set(err, VG_CHANGED, "'%s' changed since it was scanned: not "
+				  "quarantined (it was deleted)", path);
+		free(path);
+		return rc;
+	}
+	/* the kernel's name for it has no link in it: follow none */
+	dfd = vg_reach_parent(path, VG_REACH_NO_LINKS, "quarantine", &base, &why);
+	if (dfd < 0) {
+		rc = why.code == VG_UNSAFE || why.code == VG_NOENT
+			     ? vg_error_set(err, VG_CHANGED, "'%s' changed since it was scanned: not "
+					    "quarantined (%s)", path, vg_error_msg(&why))
+			     : vg_error_set(err, why.code, "%s", vg_error_msg(&why));
+		free(path);
+		return rc;
+	}
+	rc = move_in(v, dfd, base, fd, ident, path, threat, scan_id, done, err);
+	close(dfd);
+	free(path);
+	return rc;
+}
+
+const char *
+quarantine_links_text(long n, char buf[64])
+{
+	if (n <= 0)
+		return "";
+	snprintf(buf, 64, " (%ld other link%s remain%s)", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	return buf;
 }
 
 enum vg_err

@@ -19,6 +19,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/queue.h"
+#include "core/reach.h"
 #include "quarantine/quarantine.h"
 
 #define EVENT_QUEUE 4096
@@ -148,20 +149,6 @@ pev_free(struct pev *p)
 /* ---- deciding without a scan ---- */
 
 static char *
-fd_path(int fd)
-{
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
-}
-
-static char *
 exe_of(pid_t pid)
 {
 	char link[64], buf[PATH_MAX];
@@ -258,12 +245,19 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		close(md->fd);
 		return;
 	}
-	path = fd_path(md->fd);
+	/*
+	 * The decision is the descriptor's: a name that cannot be read (of any length it can)
+	 * never lets the file by unscanned; it is scanned as if inside the paths, unexcluded.
+	 */
+	path = vg_fd_path(md->fd);
 	if (path == NULL) {
-		let_go(r, md, &r->stats.errors);
-		return;
-	}
-	if (!in_paths(r, path)) {
+		atomic_fetch_add(&r->stats.errors, 1);
+		path = strdup("(name unavailable)");
+		if (path == NULL) {
+			let_go(r, md, &r->stats.errors);
+			return;
+		}
+	} else if (!in_paths(r, path)) {
 		free(path);
 		let_go(r, md, &r->stats.outside);
 		return;
@@ -334,9 +328,24 @@ struct worker {
 	pthread_t tid;
 };
 
+/* A detection to quarantine: the descriptor fanotify delivered, and what the scan read. */
 struct action {
+	int fd;
+	struct vg_ident ident;
 	char *path, *threat;
 };
+
+static void
+action_free(struct action *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a->threat);
+	free(a);
+}
 
 static void *
 worker_main(void *arg)
@@ -400,14 +409,14 @@ worker_main(void *arg)
 		if (v.threats && r->actions) {
 			struct action *a = calloc(1, sizeof(*a));
 
-			if (a && (a->path = strdup(p->path)) && (a->threat = strdup(v.name)) &&
-			    queue_try_push(r->actions, a, NULL) == 0)
-				a = NULL;
 			if (a) {
-				free(a->path);
-				free(a->threat);
-				free(a);
+				a->ident = v.ident;
+				a->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
 			}
+			if (a && a->fd >= 0 && (a->path = strdup(p->path)) &&
+			    (a->threat = strdup(v.name)) && queue_try_push(r->actions, a, NULL) == 0)
+				a = NULL;
+			action_free(a);
 		}
 		pev_free(p);
 	}
@@ -436,14 +445,16 @@ actor_main(void *arg)
 	    quarantine_open(st, r->o->state_dir, r->o->key_file, 0, &v, &err) != VG_OK)
 		vg_log(VG_LOG_ERROR, "real-time quarantine is off: %s", vg_error_msg(&err));
 	while ((a = queue_pop(r->actions)) != NULL) {
-		char *esc = vg_text_escape(a->path, strlen(a->path)), done[160];
-		int64_t id = 0;
+		char *esc = vg_text_escape(a->path, strlen(a->path)), done[200], note[64];
+		struct quarantine_done q;
 
 		vg_error_init(&err);
-		if (v && quarantine_add(v, a->path, a->threat, ac->scan_id, &id, &err) == VG_OK) {
-			snprintf(done, sizeof(done), "quarantined as item %lld", (long long)id);
-			vg_log(VG_LOG_WARN, "%s: quarantined as item %lld", esc ? esc : "?",
-			       (long long)id);
+		/* from the descriptor that was scanned, never by the name it had then */
+		if (v && quarantine_add_fd(v, a->fd, &a->ident, a->threat, ac->scan_id, &q,
+					   &err) == VG_OK) {
+			snprintf(done, sizeof(done), "quarantined as item %lld%s", (long long)q.id,
+				 quarantine_links_text(q.links_left, note));
+			vg_log(VG_LOG_WARN, "%s: %s", esc ? esc : "?", done);
 		} else {
 			snprintf(done, sizeof(done), "quarantine failed: %.120s",
 				 v ? vg_error_msg(&err) : "no vault");
@@ -452,9 +463,7 @@ actor_main(void *arg)
 		/* through the writer: after the detection's own row, whenever that is written */
 		scanner_session_note_action(r->session, a->path, done);
 		free(esc);
-		free(a->path);
-		free(a->threat);
-		free(a);
+		action_free(a);
 	}
 	quarantine_close(v);
 	store_close(st);

@@ -12,9 +12,14 @@
  *	file       path, size, permissions, uid, gid, inode, times, digests, type (inventory)
  *
  * Cells that a spreadsheet would run as a formula (= + - @ tab CR at the start) and cells
- * that start with ' get a leading ': strip one leading ' to read the exact value.
+ * that start with ' get a leading ': strip one leading ' to read the exact value. Control
+ * characters (C0, DEL, C1) in any cell are written as \xNN, so that printing the file on a
+ * terminal replays no escape sequence; a path that needed it has its exact bytes in
+ * path_b64 (member names are JSON text, already escaped).
  */
 #include "reports/report_int.h"
+
+#include "core/jsonx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +35,46 @@ static const char *const columns[] = {
 
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
+/* Would a terminal act on this byte (C0, DEL), or on the UTF-8 C1 control starting here? */
+static size_t
+control_len(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if (control_len((const unsigned char *)s))
+			return 1;
+	return 0;
+}
+
 void
 report_csv_cell(FILE *f, const char *s)
 {
-	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	int quote = strpbrk(s, ",\"") != NULL;
 
 	if (quote)
 		fputc('"', f);
 	if (strchr("=+-@\t\r'", s[0]) != NULL && s[0] != '\0')
 		fputc('\'', f);
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = control_len((const unsigned char *)s);
+
+		if (n) { /* ESC, CR, ... as \xNN: a `cat` of the file replays nothing */
+			for (; n > 0; n--, s++)
+				fprintf(f, "\\x%02x", (unsigned char)*s);
+			continue;
+		}
 		if (*s == '"')
 			fputc('"', f);
-		fputc(*s, f);
+		fputc(*s++, f);
 	}
 	if (quote)
 		fputc('"', f);
@@ -75,6 +107,12 @@ column_text(struct rctx *c, const char *record, json_t *obj, const char *col)
 		return cell_text(json_object_get(obj, "reason"));
 	if (strcmp(col, "member") == 0 && json_array_size(json_object_get(obj, "member")) == 0)
 		return strdup("");
+	if (strcmp(col, "path_b64") == 0 && json_object_get(obj, "path_b64") == NULL) {
+		/* a UTF-8 name with control characters is escaped in its cell: its exact bytes */
+		const char *p = json_string_value(json_object_get(obj, "path"));
+
+		return p && has_control(p) ? vg_base64(p, strlen(p)) : strdup("");
+	}
 	if (strncmp(col, "image_", 6) == 0 && strcmp(col, "image_path") != 0)
 		return cell_text(json_object_get(json_object_get(obj, "image"), col + 6));
 	return cell_text(json_object_get(obj, col));

@@ -8,30 +8,57 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/jsonx.h"
 #include "core/path.h"
+
+/* The zip's bytes go to the output and into its digest as they are written. */
+struct zsink {
+	int fd;
+	EVP_MD_CTX *md;
+};
+
+static la_ssize_t
+zsink_write(struct archive *a, void *cookie, const void *buf, size_t n)
+{
+	struct zsink *z = cookie;
+
+	if (vg_write_full(z->fd, buf, n) != 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	EVP_DigestUpdate(z->md, buf, n);
+	return (la_ssize_t)n;
+}
 
 enum vg_err
 report_diag_zip(const char *out, const struct report_diag_file *files, size_t n,
 		char sha256[65], struct vg_error *err)
 {
-	struct archive *a = archive_write_new();
-	char *tmp = NULL;
-	int fd = report_temp_beside(out, &tmp, err);
-	enum vg_err e = VG_OK;
+	struct archive *a = NULL;
+	struct vg_out o;
+	struct zsink z = { .fd = -1 };
+	unsigned char d[32];
+	enum vg_err e;
 	time_t now = time(NULL);
 	size_t i;
 
-	if (fd < 0) {
-		archive_write_free(a);
-		return err->code;
-	}
-	if (a == NULL || archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK)
+	/* private: the event log and the configuration say a lot about the machine */
+	e = report_out_create(out, "the zip", 0600, &o, err);
+	if (e != VG_OK)
+		return e;
+	z.fd = o.fd;
+	z.md = EVP_MD_CTX_new();
+	a = archive_write_new();
+	if (z.md == NULL || !EVP_DigestInit_ex(z.md, EVP_sha256(), NULL) || a == NULL ||
+	    archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open(a, &z, NULL, zsink_write, NULL) != ARCHIVE_OK)
 		e = vg_error_set(err, VG_ARCHIVE, "cannot write the zip '%s': %s", out,
 				 a ? archive_error_string(a) : "out of memory");
 	for (i = 0; e == VG_OK && i < n; i++) {
@@ -52,15 +79,14 @@ report_diag_zip(const char *out, const struct report_diag_file *files, size_t n,
 		e = vg_error_set(err, VG_ARCHIVE, "cannot write the zip '%s': %s", out,
 				 archive_error_string(a));
 	archive_write_free(a);
-	if (e == VG_OK && fsync(fd) != 0)
-		e = report_write_failed(out, errno, err);
-	close(fd);
-	if (e == VG_OK && rename(tmp, out) != 0)
-		e = report_write_failed(out, errno, err);
+	if (e == VG_OK) {
+		EVP_DigestFinal_ex(z.md, d, NULL);
+		vg_hex(d, 32, sha256);
+	}
+	EVP_MD_CTX_free(z.md);
 	if (e != VG_OK)
-		unlink(tmp);
-	else
-		vg_fsync_parent(out);
-	free(tmp);
-	return e == VG_OK ? vg_sha256_file(out, sha256, err) : e;
+		vg_out_abort(&o);
+	else if (vg_out_commit(&o, 0, err) != VG_OK)
+		e = report_out_failed(out, "the zip", err);
+	return e;
 }

@@ -207,37 +207,79 @@ hout_write(void *cookie, const char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-/* A temporary file beside out, with the mode a new file would get. */
-int
-report_temp_beside(const char *out, char **tmp, struct vg_error *err)
+static const char *
+kind_of(mode_t m)
 {
-	const char *slash = strrchr(out, '/');
-	mode_t mask = umask(0);
-	int fd;
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
+	       S_ISDIR(m) ? "a folder" : "not a regular file";
+}
 
-	umask(mask);
-	if (slash)
-		fd = asprintf(tmp, "%.*s/.%s.vigil-XXXXXX", (int)(slash - out), out, slash + 1);
-	else
-		fd = asprintf(tmp, ".%s.vigil-XXXXXX", out);
-	if (fd < 0) {
-		*tmp = NULL;
-		vg_error_set(err, VG_NOMEM, "out of memory");
-		return -1;
+/*
+ * vg_out and vg_reach name the absolute target or a folder on its way: "cannot write 'P':
+ * why", P a prefix of out made absolute. Say it again as "cannot write <what> 'out': why",
+ * with out as the user gave it (escaped); a message of another shape is kept whole after the
+ * new head. Codes: VG_NOENT and VG_PERM become VG_IO (as documented for report_write).
+ */
+enum vg_err
+report_out_failed(const char *out, const char *what, struct vg_error *err)
+{
+	static const char head[] = "cannot write '";
+	enum vg_err code;
+	char *abs = NULL, *esc, *why;
+	size_t k;
+
+	if (err == NULL)
+		return VG_IO;
+	code = err->code == VG_NOENT || err->code == VG_PERM || err->code == VG_OK ? VG_IO
+										  : err->code;
+	why = strdup(err->msg);
+	if (why && strncmp(why, head, sizeof(head) - 1) == 0 &&
+	    vg_path_absolute(out, &abs, NULL) == VG_OK) {
+		const char *p = why + sizeof(head) - 1;
+
+		for (k = strlen(abs); k > 0; k--)
+			if (strncmp(p, abs, k) == 0 && strncmp(p + k, "': ", 3) == 0) {
+				memmove(why, p + k + 3, strlen(p + k + 3) + 1);
+				break;
+			}
 	}
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0) {
+	free(abs);
+	esc = vg_text_escape(out, strlen(out));
+	vg_error_init(err);
+	vg_error_set(err, code, "cannot write %s '%s': %s", what, esc ? esc : "?",
+		     why ? why : vg_strerror(code));
+	free(esc);
+	free(why);
+	return code;
+}
+
+enum vg_err
+report_out_create(const char *out, const char *what, mode_t mode, struct vg_out *o,
+		  struct vg_error *err)
+{
+	struct vg_error own;
+	struct stat st;
+
+	if (err == NULL)
+		err = &own;
+	vg_error_init(err);
+	if (vg_out_create(out, mode, o, err) != VG_OK)
+		return report_out_failed(out, what, err);
+	/* vg_out_create let through a regular file or a link: a link is replaced, never
+	 * followed, but one to a FIFO or a device says the user meant to write there, which
+	 * only '-' may do. stat does not open, so it cannot block. */
+	if (fstatat(o->dfd, o->base, &st, 0) == 0 && !S_ISREG(st.st_mode)) {
 		char *esc = vg_text_escape(out, strlen(out));
 
-		vg_error_set(err, VG_IO, "cannot write report '%s': %s", esc ? esc : "?",
-			     strerror(errno));
+		vg_out_abort(o);
+		vg_error_set(err, VG_INVAL, "cannot write %s '%s': it is a symbolic link to %s, not "
+			     "to a file (name a new file, or '-' for standard output)", what,
+			     esc ? esc : "?", kind_of(st.st_mode));
 		free(esc);
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
+		return VG_INVAL;
 	}
-	fchmod(fd, 0666 & ~mask);
-	return fd;
+	return VG_OK;
 }
 
 enum vg_err
@@ -314,9 +356,8 @@ report_write(struct store *st, int64_t scan_id, const char *format, const char *
 	int fi = format_index(format), fd, to_stdout = strcmp(out, "-") == 0;
 	struct rctx c = { .st = st, .scan_id = scan_id, .format = format, .err = err,
 			  .out_name = to_stdout ? "standard output" : out };
-	char *tmp = NULL, *abs = NULL;
-	struct stat sb;
-	int direct = 0;
+	struct vg_out o = { .fd = -1, .dfd = -1 };
+	char *abs = NULL;
 	enum vg_err e;
 
 	memset(res, 0, sizeof(*res));
@@ -329,32 +370,24 @@ report_write(struct store *st, int64_t scan_id, const char *format, const char *
 		return VG_USAGE;
 	}
 	if (to_stdout) {
+		/* '-': the one way to write a report to a pipe, a terminal or a device */
 		fflush(stdout);
 		fd = STDOUT_FILENO;
-	} else if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
-		/* a FIFO, /dev/stdout, a terminal: written through, never replaced */
-		direct = 1;
-		if ((fd = open(out, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-			return report_write_failed(out, errno, err);
-	} else if ((fd = report_temp_beside(out, &tmp, err)) < 0) {
-		return err->code;
+	} else {
+		/* a new private file, renamed into place: never written through a link, into a
+		 * folder reached through another user's link, or onto a FIFO or a device */
+		e = report_out_create(out, "report", REPORT_MODE, &o, err);
+		if (e != VG_OK)
+			return e;
+		fd = o.fd;
 	}
 	e = render_scan(&c, fi, fd, res);
-	if (direct && close(fd) != 0 && e == VG_OK)
-		e = report_write_failed(out, errno, err);
-	if (!to_stdout && !direct) {
-		if (e == VG_OK && fsync(fd) != 0)
-			e = report_write_failed(out, errno, err);
-		if (close(fd) != 0 && e == VG_OK)
-			e = report_write_failed(out, errno, err);
-		if (e == VG_OK && rename(tmp, out) != 0)
-			e = report_write_failed(out, errno, err);
+	if (!to_stdout) {
 		if (e != VG_OK)
-			unlink(tmp);
-		else
-			vg_fsync_parent(out);
+			vg_out_abort(&o);
+		else if (vg_out_commit(&o, 0, err) != VG_OK)
+			e = report_out_failed(out, "report", err);
 	}
-	free(tmp);
 	if (e != VG_OK)
 		return e;
 	/* recorded with the scan, so the copy handed over can be checked later */
@@ -370,4 +403,37 @@ report_write(struct store *st, int64_t scan_id, const char *format, const char *
 		store_rollback(st);
 	free(abs);
 	return e;
+}
+
+enum vg_err
+report_out_check(const char *out, struct vg_error *err)
+{
+	struct stat st;
+	const char *base;
+	char *abs = NULL;
+	int dfd;
+
+	if (strcmp(out, "-") == 0)
+		return VG_OK;
+	vg_error_init(err);
+	if (vg_path_absolute(out, &abs, err) != VG_OK)
+		return report_out_failed(out, "report", err);
+	dfd = vg_reach_parent(abs, VG_REACH_TRUSTED_LINKS, "write", &base, err);
+	if (dfd < 0) {
+		free(abs);
+		return report_out_failed(out, "report", err);
+	}
+	if (faccessat(dfd, ".", W_OK | X_OK, 0) != 0)
+		vg_error_set(err, VG_IO, "cannot write '%s': %s", abs, strerror(errno));
+	else if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+		 !S_ISLNK(st.st_mode))
+		vg_error_set(err, VG_INVAL, "cannot write '%s': it is %s, not a file (name a new "
+			     "file, or '-' for standard output)", abs, kind_of(st.st_mode));
+	else if (fstatat(dfd, base, &st, 0) == 0 && !S_ISREG(st.st_mode))
+		vg_error_set(err, VG_INVAL, "cannot write '%s': it is a symbolic link to %s, not to "
+			     "a file (name a new file, or '-' for standard output)", abs,
+			     kind_of(st.st_mode));
+	close(dfd);
+	free(abs);
+	return err->msg[0] ? report_out_failed(out, "report", err) : VG_OK;
 }

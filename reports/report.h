@@ -9,10 +9,14 @@
  * Formats: json (one document, docs/report-schema.md), jsonl (one object per line,
  * streamed), csv (RFC 4180, one table), html (one self-contained file), bodyfile (the Sleuth
  * Kit's, from the hash inventory). Rows are streamed from the store: memory does not grow
- * with the number of files. The file is written under a temporary name beside the target,
- * synced and renamed into place, so a failed report leaves nothing behind; "-" writes to
- * standard output. Every report written is recorded with the scan: format, path, SHA-256,
- * size. Everything that came from the scanned disk is escaped for the format.
+ * with the number of files. The file is written under a temporary name beside the target
+ * (vg_out, core/reach.h: its folder reached without following a link another user could have
+ * planted, O_EXCL|O_NOFOLLOW, mode REPORT_MODE set before any byte), synced and renamed into
+ * place, so a failed report leaves nothing behind and a link at the target is replaced, never
+ * followed. A target that is a FIFO, a device, a socket or a folder, or a link to one, is
+ * refused without being opened: "-" is the one way to write to standard output (a pipe, a
+ * terminal). Every report written is recorded with the scan: format, path, SHA-256, size.
+ * Everything that came from the scanned disk is escaped for the format.
  */
 #ifndef VIGIL_REPORTS_REPORT_H
 #define VIGIL_REPORTS_REPORT_H
@@ -38,13 +42,26 @@ int report_format_known(const char *name);
 /* "json, jsonl, csv, html, bodyfile" */
 const char *report_format_names(void);
 
+/* Reports name the files of other users and what was found in them: private to root (or
+ * whoever ran vigil). Diagnostic bundles and quarantine exports are 0600 too. */
+#define REPORT_MODE 0600
+
 /*
  * Render scan scan_id as format into out (a path, or "-"). Errors: VG_USAGE unknown format,
- * VG_NOTFOUND no such scan (or, for bodyfile, a scan without an inventory), VG_IO the file
- * could not be written (nothing is left behind), VG_STORE.
+ * VG_NOTFOUND no such scan (or, for bodyfile, a scan without an inventory), VG_INVAL out is
+ * (or links to) a FIFO, a device, a socket or a folder, VG_UNSAFE a link on the way to out's
+ * folder that another user could have planted, VG_IO the file could not be written (nothing
+ * is left behind in any of these cases), VG_STORE.
  */
 enum vg_err report_write(struct store *st, int64_t scan_id, const char *format, const char *out,
 			 struct report_result *res, struct vg_error *err);
+
+/*
+ * Could a report be written at out, checked before a scan without creating anything: out's
+ * folder reached as report_write reaches it and writable, out absent, a regular file or a link
+ * to one. VG_OK, or report_write's error for it (err required).
+ */
+enum vg_err report_out_check(const char *out, struct vg_error *err);
 
 /* ---- the diagnostic bundle (reports/diagnostic.c) ---- */
 
@@ -55,8 +72,9 @@ struct report_diag_file {
 };
 
 /*
- * A zip of the files (written beside out and renamed into place, nothing left on failure);
- * sha256 receives the zip's digest.
+ * A zip of the files, 0600 (written beside out as a report is, and renamed into place;
+ * nothing left on failure; the same refusals); sha256 receives the zip's digest, computed
+ * from the bytes written, not by reading out again.
  */
 enum vg_err report_diag_zip(const char *out, const struct report_diag_file *files, size_t n,
 			    char sha256[65], struct vg_error *err);

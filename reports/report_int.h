@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "core/reach.h"
 #include "reports/report.h"
 
 struct rctx {
@@ -35,8 +36,20 @@ enum vg_err render_csv(struct rctx *c);
 enum vg_err render_html(struct rctx *c);
 enum vg_err render_bodyfile(struct rctx *c);
 
-/* A new temporary file (fd) beside out, named in *tmp (malloc'd); -1 with err set. */
-int report_temp_beside(const char *out, char **tmp, struct vg_error *err);
+/*
+ * A new output for out through vg_out (core/reach.h): a temporary file in out's folder, that
+ * folder reached from "/" without following a link another user could have planted, created
+ * O_EXCL|O_NOFOLLOW with mode set before any byte; vg_out_commit renames it over out. out,
+ * when it exists, must be a regular file or a symbolic link to one (the link is replaced,
+ * never followed); anything else, or a link to anything else (a FIFO, a device, a socket,
+ * a folder), is refused with VG_INVAL without being opened, so nothing blocks. Other codes:
+ * VG_UNSAFE (a link on the way not followed), VG_IO, VG_NOMEM. Messages say "cannot write
+ * <what> 'out': reason", out as given.
+ */
+enum vg_err report_out_create(const char *out, const char *what, mode_t mode, struct vg_out *o,
+			      struct vg_error *err);
+/* The same message for a failure of vg_out_commit (or any vg_out message naming out). */
+enum vg_err report_out_failed(const char *out, const char *what, struct vg_error *err);
 /* "cannot write report 'out': reason" */
 enum vg_err report_write_failed(const char *out, int en, struct vg_error *err);
 

@@ -70,6 +70,11 @@ struct engine {
 	 * a SIGBUS then never jumps out of libmagic or OpenSSL, which would leak */
 	EVP_MD_CTX *md;
 	unsigned char *bounce;
+	/* the file on disk being scanned, recorded with its detections so that quarantine acts
+	 * on this object and no other (have_ident 0: a disk image's object) */
+	int have_ident;
+	struct vg_ident ident;
+	size_t root_len;
 };
 
 /* SIGBUS from a mapped file that shrank under us jumps back here (one per thread). */
@@ -537,6 +542,9 @@ emit_threats(struct engine *e, const unsigned char *data, size_t len, const stru
 		r->size = (int64_t)len;
 		r->have_mtime = obj->have_mtime;
 		r->mtime_ns = obj->mtime_ns;
+		r->have_ident = e->have_ident;
+		r->ident = e->ident;
+		r->root_len = e->root_len;
 		if (scan_location())
 			r->location = strdup(scan_location());
 		e->detections++;
@@ -756,6 +764,8 @@ scan_open_file(struct engine *e, int fd, const char *path, const struct stat *st
 	struct budget budget = { 0 };
 	struct object obj;
 
+	e->have_ident = 1;
+	vg_ident_from_stat(&e->ident, st);
 	if (c->o->max_filesize && (uint64_t)st->st_size > c->o->max_filesize) {
 		scan_problem(c, path, NULL, 0, "skipped",
 			     "larger than the file size limit (%lld > %llu bytes)",
@@ -855,6 +865,24 @@ push_clean(struct scan_ctx *c, const struct stat *st)
 	push_result(c, r);
 }
 
+/*
+ * Was the file left alone while it was read? A rewrite within the same coarse ctime tick as
+ * the stat before the read (Debian 12's stock kernel) would otherwise be cached as clean:
+ * its ctime, size or mtime read again after the scan must not have moved.
+ */
+static int
+unchanged_since(struct scan_ctx *c, int fd, const struct stat *before)
+{
+	struct vg_ident a, b;
+	struct stat now;
+
+	if ((c->o->restat ? c->o->restat(fd, &now) : fstat(fd, &now)) != 0)
+		return 0;
+	vg_ident_from_stat(&a, before);
+	vg_ident_from_stat(&b, &now);
+	return vg_ident_same(&a, &b);
+}
+
 void
 engine_scan_file(struct engine *e, struct job *j)
 {
@@ -886,9 +914,10 @@ engine_scan_file(struct engine *e, struct job *j)
 		int problems = scan_problems_here();
 		int64_t detections = e->detections;
 
+		e->root_len = j->root_len;
 		scan_open_file(e, fd, j->path, &st);
 		if (c->o->cache_tag && problems == scan_problems_here() &&
-		    detections == e->detections && !scan_should_stop(c))
+		    detections == e->detections && !scan_should_stop(c) && unchanged_since(c, fd, &st))
 			push_clean(c, &st);
 	}
 	if (fd >= 0)
@@ -906,6 +935,8 @@ engine_scan_image(struct engine *e, struct job *j)
 	struct object obj = { 0 };
 
 	scan_set_location(im->location);
+	e->have_ident = 0;
+	e->root_len = 0;
 	if (im->read) {
 		obj.path = j->path;
 		obj.path_len = strlen(j->path);
@@ -934,10 +965,13 @@ engine_scan_fd(struct engine *e, int fd, const char *path, struct scanner_verdic
 
 	memset(v, 0, sizeof(*v));
 	e->verdict = v;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	e->root_len = 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		v->skipped = 1;
-	else
+	} else {
+		vg_ident_from_stat(&v->ident, &st);
 		scan_open_file(e, fd, path, &st);
+	}
 	e->verdict = NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/reach.h"
 
 struct volume {
 	int partition;		/* 1..n in the volume system's order; 0: no partition table */
@@ -544,22 +546,44 @@ ns(time_t s, uint32_t nano)
  * so that a 2 GiB pagefile.sys costs disk space for a while, not memory. */
 #define SPOOL_MIN (64u << 20)
 
-/* An unlinked file in dir, for a temporary copy; -1 and errno on failure. */
+/*
+ * An unlinked file in dir, for a temporary copy; -1 with err set on failure. dir is reached
+ * with vg_reach_dir (no link another user could have planted is followed) and the file is
+ * made in the folder descriptor: O_TMPFILE, or where the file system has none a random name
+ * with O_CREAT|O_EXCL|O_NOFOLLOW, unlinked at once. 0600 from the start.
+ */
 static int
-spool_open(const char *dir)
+spool_open(const char *dir, struct vg_error *err)
 {
-	char *tmpl = NULL;
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	unsigned char rnd[8];
+	char name[64];
+	int dfd = vg_reach_dir(dir, VG_REACH_TRUSTED_LINKS, "make a temporary copy in", err);
+	int fd, tries;
 
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-		return fd;
-	/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
-	if (asprintf(&tmpl, "%s/.vigil-spool-XXXXXX", dir) < 0)
+	if (dfd < 0)
 		return -1;
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(tmpl);
-	free(tmpl);
+	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
+		for (tries = 0; fd < 0 && tries < 8; tries++) {
+			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+				errno = EIO;
+				break;
+			}
+			snprintf(name, sizeof(name), ".vigil-spool-%02x%02x%02x%02x%02x%02x%02x%02x",
+				 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    0600);
+			if (fd >= 0)
+				unlinkat(dfd, name, 0);
+			else if (errno != EEXIST)
+				break;
+		}
+	}
+	if (fd < 0)
+		vg_error_set(err, VG_IO, "cannot make a temporary copy in '%s': %s", dir,
+			     strerror(errno));
+	close(dfd);
 	return fd;
 }
 
@@ -578,11 +602,14 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 	size_t off = 0;
 
 	if (spool) {
-		obj->spool_fd = spool_open(c->o->spool_dir);
+		struct vg_error serr;
+
+		vg_error_init(&serr);
+		obj->spool_fd = spool_open(c->o->spool_dir, &serr);
 		if (obj->spool_fd < 0 || (chunk = malloc(READ_CHUNK)) == NULL) {
-			scan_problem(c, where, NULL, 0, "error", "cannot make a temporary copy of "
-				     "%llu bytes in %s: %s", (unsigned long long)size,
-				     c->o->spool_dir, strerror(errno));
+			scan_problem(c, where, NULL, 0, "error", "a large file (%llu bytes): %s",
+				     (unsigned long long)size,
+				     serr.msg[0] ? serr.msg : "out of memory");
 			free(chunk);
 			return;
 		}

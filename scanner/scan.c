@@ -229,6 +229,9 @@ write_result(struct writer *w, struct result *r)
 					.have_mtime = r->have_mtime,
 					.mtime_ns = r->mtime_ns,
 					.location = r->location,
+					.have_ident = r->have_ident,
+					.ident = r->ident,
+					.root_len = r->root_len,
 				},
 				&w->err);
 }

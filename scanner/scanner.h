@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "core/err.h"
+#include "core/reach.h"
 #include "core/store.h"
 #include "sigdb/sigdb.h"
 
@@ -184,6 +185,8 @@ struct scanner_options {
 	struct scanner_image *image;	/* scan this disk image instead of the roots */
 	const char *spool_dir;		/* images: where large objects are copied to be scanned
 					 * (NULL: in memory) */
+	/* tests only: how a file is stat()ed again after its scan (NULL: fstat) */
+	int (*restat)(int fd, struct stat *st);
 };
 
 void scanner_options_init(struct scanner_options *o);
@@ -229,6 +232,7 @@ struct scanner_verdict {
 	int skipped;		/* not scanned: above the size limit */
 	char name[128];		/* the first detection's rule */
 	int64_t bytes;
+	struct vg_ident ident;	/* the file as it was read (when it was a regular file) */
 };
 
 enum vg_err scanner_session_open(const struct scanner_options *o, struct sigdb *db,

@@ -39,6 +39,7 @@ struct image_obj {
 struct job {
 	struct dirref *dir;	/* NULL for a root given as a file: open by path */
 	char *path;		/* absolute; the name is its last component */
+	size_t root_len;	/* path's first root_len bytes name its scan root's folder */
 	struct image_obj *img;	/* an object of a disk image (dir is NULL), or NULL */
 };
 
@@ -67,6 +68,9 @@ struct result {
 	char *reason;
 	int have_mtime;		/* threat: mtime of the object (file or archive member) */
 	int64_t mtime_ns;
+	int have_ident;		/* threat: the file on disk as it was read */
+	struct vg_ident ident;
+	size_t root_len;	/* threat: where its scan root ends in path */
 	struct store_inv inv;	/* file (inventory): stat and digests; inv.path is path */
 	struct store_cache_entry clean;	/* cache: a file scanned clean */
 	int have_digests;	/* file: sha256/sha1/md5 hold the whole file's digests */

@@ -28,6 +28,7 @@ struct ancestor {
 
 struct walk {
 	struct scan_ctx *c;
+	size_t root_len;	/* the root folder's length in every path below it */
 	dev_t root_dev;
 	struct ancestor *up;
 	size_t n, cap;
@@ -106,7 +107,7 @@ excluded(struct scan_ctx *c, const char *path, int is_dir)
 }
 
 static void
-push_job(struct scan_ctx *c, struct dirref *dir, char *path)
+push_job(struct scan_ctx *c, struct dirref *dir, char *path, size_t root_len)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -116,6 +117,7 @@ push_job(struct scan_ctx *c, struct dirref *dir, char *path)
 	}
 	j->dir = dir ? dirref_retain(dir) : NULL;
 	j->path = path;
+	j->root_len = root_len;
 	if (queue_push(c->jobs, j) != 0) {
 		dirref_release(j->dir);
 		free(path);
@@ -237,7 +239,7 @@ walk_dir(struct walk *w, struct dirref *dir, const char *path)
 				atomic_fetch_add(&c->resumed, 1); /* finished before the interruption */
 				free(child);
 			} else {
-				push_job(c, dir, child);
+				push_job(c, dir, child, w->root_len);
 			}
 			continue;
 		}
@@ -278,9 +280,11 @@ walk_root(struct scan_ctx *c, const char *root)
 	}
 	if (S_ISREG(st.st_mode)) {
 		char *p = strdup(root);
+		const char *slash = strrchr(root, '/');
 
+		/* a file given as a root: its folder is the root quarantine starts from */
 		if (p)
-			push_job(c, NULL, p);
+			push_job(c, NULL, p, slash && slash > root ? (size_t)(slash - root) : 1);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -301,6 +305,7 @@ walk_root(struct scan_ctx *c, const char *root)
 		return;
 	}
 	w.root_dev = st.st_dev;
+	w.root_len = strlen(root);
 	enter(&w, fd, root);
 	free(w.up);
 }

@@ -21,6 +21,7 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/reach.h"
 
 #define BUNDLE_FORMAT "vigil-bundle-1"
 #define BUNDLE_MAX_BYTES (512u << 20)
@@ -86,7 +87,8 @@ sigdb_bundle_create(const char *key_path, const char *out, int64_t version,
 	json_t *manifest, *list;
 	unsigned char sig[64];
 	size_t siglen = sizeof(sig), i;
-	char *text = NULL, *tmp = NULL, hex[65], name[600];
+	struct vg_out o = { .fd = -1, .dfd = -1 };
+	char *text = NULL, hex[65], name[600];
 	enum vg_err rc = VG_OK;
 
 	if (key == NULL)
@@ -108,14 +110,16 @@ sigdb_bundle_create(const char *key_path, const char *out, int64_t version,
 		rc = vg_error_set(err, VG_CRYPTO, "cannot sign the bundle manifest");
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) {
-		tmp = NULL;
-		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+	/* a new file in out's folder (reached without following a link another user could
+	 * have planted, O_EXCL|O_NOFOLLOW), renamed over out: never written through a link or
+	 * onto a device. 0644: a bundle is meant to be copied to other machines. */
+	rc = vg_out_create(out, 0644, &o, err);
+	if (rc != VG_OK)
 		goto out;
-	}
 	a = archive_write_new();
 	if (a == NULL || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, o.fd) != ARCHIVE_OK) {
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  a ? archive_error_string(a) : "out of memory");
 		goto out;
@@ -130,14 +134,15 @@ sigdb_bundle_create(const char *key_path, const char *out, int64_t version,
 	if (archive_write_close(a) != ARCHIVE_OK && rc == VG_OK)
 		rc = vg_error_set(err, VG_ARCHIVE, "cannot write '%s': %s", out,
 				  archive_error_string(a));
-	if (rc == VG_OK && rename(tmp, out) != 0)
-		rc = vg_error_set(err, VG_IO, "cannot write '%s': %s", out, strerror(errno));
+	if (a)
+		archive_write_free(a);
+	a = NULL;
+	if (rc == VG_OK)
+		rc = vg_out_commit(&o, 0, err);
 out:
 	if (a)
 		archive_write_free(a);
-	if (rc != VG_OK && tmp)
-		unlink(tmp);
-	free(tmp);
+	vg_out_abort(&o);
 	free(text);
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(key);

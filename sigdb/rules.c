@@ -15,10 +15,17 @@
 #include <unistd.h>
 
 #include "core/jsonx.h"
+#include "core/log.h"
 #include "core/path.h"
+#include "core/reach.h"
+#include "core/statedir.h"
 
 #define EMBEDDED_NAME "vigil"
 #define MAX_SOURCE_BYTES (256u << 20)
+/* a compiled file larger than this is not loaded (compiled again) */
+#define MAX_COMPILED_BYTES ((size_t)2 << 30)
+/* store meta: YARC_SHA_KEY + digest of the sources -> SHA-256 of the saved compiled file */
+#define YARC_SHA_KEY "yarc_sha256."
 
 const char *const sigdb_external_vars[] = { "filename", "filepath", "extension", "filetype",
 					    "owner", "fullpath", NULL };
@@ -367,54 +374,187 @@ compares_filetype(const struct sources *l)
 	return hit;
 }
 
+/* The compiled file's name in the state folder. */
 static char *
-compiled_path(const char *state_dir, const char *digest)
+compiled_name(const char *digest)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/rules-%.16s.yarc", state_dir, digest) < 0)
+	if (asprintf(&p, "rules-%.16s.yarc", digest) < 0)
 		return NULL;
 	return p;
 }
 
-/* Remove compiled files other than keep (older rule sets). */
+/* The store's meta key holding the SHA-256 of the saved compiled file of digest. */
+static char *
+compiled_key(const char *digest)
+{
+	char *p;
+
+	if (asprintf(&p, YARC_SHA_KEY "%s", digest) < 0)
+		return NULL;
+	return p;
+}
+
+/* Remove compiled files other than keep (older rule sets), and their records. */
 static void
-prune_compiled(const char *state_dir, const char *keep)
+prune_compiled(struct store *st, const char *state_dir, const char *keep, const char *keep_key)
 {
 	DIR *d = opendir(state_dir);
 	struct dirent *e;
+	json_t *recs = NULL, *v;
+	const char *k;
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			size_t n = strlen(e->d_name);
 
-		if (strncmp(e->d_name, "rules-", 6) == 0 && n > 5 &&
-		    strcmp(e->d_name + n - 5, ".yarc") == 0 &&
-		    strcmp(e->d_name, vg_path_basename(keep)) != 0)
-			unlinkat(dirfd(d), e->d_name, 0);
+			if (strncmp(e->d_name, "rules-", 6) == 0 && n > 5 &&
+			    strcmp(e->d_name + n - 5, ".yarc") == 0 && strcmp(e->d_name, keep) != 0)
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+		closedir(d);
 	}
-	closedir(d);
+	if (store_meta_prefix_json(st, YARC_SHA_KEY, &recs, NULL) != VG_OK)
+		return;
+	json_object_foreach(recs, k, v)
+		if (strcmp(k, keep_key) != 0)
+			store_meta_delete(st, k, NULL);
+	json_decref(recs);
 }
 
-static enum vg_err
-save_compiled(YR_RULES *rules, const char *path, struct vg_error *err)
-{
-	char *tmp;
-	int rc;
+/* A YR_STREAM over a buffer in memory (what was hashed is what libyara reads). */
+struct mem_stream {
+	const unsigned char *data;
+	size_t len, pos;
+};
 
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	rc = yr_rules_save(rules, tmp);
-	if (rc != ERROR_SUCCESS || rename(tmp, path) != 0) {
-		unlink(tmp);
-		free(tmp);
-		return vg_error_set(err, VG_IO, "cannot save compiled rules '%s' (yara error %d)",
-				    path, rc);
+static size_t
+mem_read(void *ptr, size_t size, size_t count, void *user)
+{
+	struct mem_stream *m = user;
+	size_t n;
+
+	if (size == 0)
+		return 0;
+	n = (m->len - m->pos) / size;
+	if (n > count)
+		n = count;
+	memcpy(ptr, m->data + m->pos, n * size);
+	m->pos += n * size;
+	return n;
+}
+
+/* A YR_STREAM writing to a descriptor and hashing what it writes. */
+struct save_stream {
+	int fd;
+	EVP_MD_CTX *md;
+	int64_t bytes;
+	int failed;
+};
+
+static size_t
+save_write(const void *ptr, size_t size, size_t count, void *user)
+{
+	struct save_stream *s = user;
+
+	if (s->failed || vg_write_full(s->fd, ptr, size * count) != 0) {
+		s->failed = 1;
+		return 0;
 	}
-	chmod(path, 0600);
-	free(tmp);
-	return VG_OK;
+	EVP_DigestUpdate(s->md, ptr, size * count);
+	s->bytes += (int64_t)(size * count);
+	return count;
+}
+
+/*
+ * Save rules as state_dir/name: a new file beside it (never through a link), fsync, rename.
+ * sha receives the SHA-256 of the bytes written, *size their number.
+ */
+static enum vg_err
+save_compiled(YR_RULES *rules, const char *state_dir, const char *name, char sha[65],
+	      int64_t *size, struct vg_error *err)
+{
+	char *path = vg_path_join(state_dir, name);
+	struct save_stream ss = { .fd = -1 };
+	YR_STREAM stream = { .user_data = &ss, .write = save_write };
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dn = 0;
+	struct vg_out o;
+	enum vg_err rc;
+	int r;
+
+	if (path == NULL || (ss.md = EVP_MD_CTX_new()) == NULL) {
+		free(path);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	rc = vg_out_create(path, 0600, &o, err);
+	if (rc != VG_OK)
+		goto out;
+	ss.fd = o.fd;
+	EVP_DigestInit_ex(ss.md, EVP_sha256(), NULL);
+	r = yr_rules_save_stream(rules, &stream);
+	if (r != ERROR_SUCCESS || ss.failed) {
+		rc = vg_error_set(err, VG_IO, "cannot save compiled rules '%s' (%s)", path,
+				  r != ERROR_SUCCESS ? "yara error" : strerror(errno));
+		vg_out_abort(&o);
+		goto out;
+	}
+	rc = vg_out_commit(&o, 0, err);
+	if (rc != VG_OK)
+		goto out;
+	EVP_DigestFinal_ex(ss.md, d, &dn);
+	vg_hex(d, 32, sha);
+	*size = ss.bytes;
+out:
+	EVP_MD_CTX_free(ss.md);
+	free(path);
+	return rc;
+}
+
+/*
+ * Load state_dir/name only when its SHA-256 is the one the store recorded when vigil saved
+ * it: the file is read once, hashed, and the same bytes handed to libyara (nothing can be
+ * swapped between the check and the load). VG_NOENT when there is no file; another code,
+ * with the reason in err, when it is not used (it is then compiled again from the sources).
+ */
+static enum vg_err
+load_compiled(struct store *st, const char *state_dir, const char *name, const char *key,
+	      YR_RULES **rules, int64_t *size, struct vg_error *err)
+{
+	char *data = NULL, *recorded = NULL, hex[65];
+	unsigned char d[32];
+	size_t len = 0;
+	struct mem_stream m;
+	YR_STREAM stream = { .user_data = &m, .read = mem_read };
+	enum vg_err rc;
+
+	*rules = NULL;
+	rc = vg_state_read_file(state_dir, name, MAX_COMPILED_BYTES, &data, &len, err);
+	if (rc != VG_OK)
+		return rc;
+	rc = store_meta_get(st, key, &recorded, err);
+	if (rc == VG_OK && recorded == NULL)
+		rc = vg_error_set(err, VG_NOTFOUND, "no SHA-256 of it is recorded in the store");
+	if (rc == VG_OK) {
+		EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+		vg_hex(d, 32, hex);
+		if (strcmp(hex, recorded) != 0)
+			rc = vg_error_set(err, VG_UNSAFE, "its SHA-256 %.16s... is not the one "
+					  "recorded when it was saved (%.16s...)", hex, recorded);
+	}
+	if (rc == VG_OK) {
+		m = (struct mem_stream){ .data = (const unsigned char *)data, .len = len };
+		if (yr_rules_load_stream(&stream, rules) != ERROR_SUCCESS) {
+			*rules = NULL;
+			rc = vg_error_set(err, VG_YARA, "libyara cannot load it");
+		}
+	}
+	if (rc == VG_OK)
+		*size = (int64_t)len;
+	free(recorded);
+	free(data);
+	return rc;
 }
 
 /* Bump sig_version when the digest of the sources is new; the caller holds a transaction. */
@@ -488,31 +628,51 @@ load_hashes(struct sigdb *db, const struct sources *l, struct vg_error *err)
 	return VG_OK;
 }
 
-/* Compile all of l, save it, and record the version (in one store transaction). */
+/*
+ * The one path that loads rules: the saved compiled form of l when the store vouches for it,
+ * else l compiled and saved again; then the version is recorded (in one store transaction).
+ */
 static enum vg_err
 activate(struct store *st, const char *state_dir, struct sources *l, int have_txn,
 	 struct sigdb **out, struct vg_error *err)
 {
 	YR_RULES *rules = NULL;
-	char digest[65], *path;
-	int64_t version = 0;
+	char digest[65], sha[65], *name, *key = NULL;
+	int64_t version = 0, size = 0;
+	int fresh = 0;
 	enum vg_err rc;
+	struct vg_error why;
 
 	digest_sources(l, digest);
-	path = compiled_path(state_dir, digest);
-	if (path == NULL)
+	name = compiled_name(digest);
+	if (name == NULL || (key = compiled_key(digest)) == NULL) {
+		free(name);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
-	if (yr_rules_load(path, &rules) != ERROR_SUCCESS) {
+	}
+	vg_error_init(&why);
+	rc = load_compiled(st, state_dir, name, key, &rules, &size, &why);
+	if (rc != VG_OK) {
+		if (rc == VG_NOTFOUND)
+			vg_log(VG_LOG_INFO, "compiled rules '%s/%s' not loaded: %s; compiling them "
+			       "again from the sources in the store", state_dir, name,
+			       vg_error_msg(&why));
+		else if (rc != VG_NOENT)
+			vg_log(VG_LOG_WARN, "compiled rules '%s/%s' not loaded: %s; compiling them "
+			       "again from the sources in the store", state_dir, name,
+			       vg_error_msg(&why));
 		rules = NULL;
 		rc = compile(l, 0, l->n, &rules, err);
 		if (rc == VG_OK)
-			rc = save_compiled(rules, path, err);
+			rc = save_compiled(rules, state_dir, name, sha, &size, err);
 		if (rc != VG_OK)
 			goto out;
+		fresh = 1;
 	}
 	rc = have_txn ? VG_OK : store_begin(st, err);
 	if (rc == VG_OK)
 		rc = record_version(st, digest, &version, err);
+	if (rc == VG_OK && fresh)
+		rc = store_meta_set(st, key, sha, err); /* what the next load checks against */
 	if (rc == VG_OK && !have_txn)
 		rc = store_commit(st, err);
 	if (rc != VG_OK) {
@@ -520,14 +680,12 @@ activate(struct store *st, const char *state_dir, struct sources *l, int have_tx
 			store_rollback(st);
 		goto out;
 	}
-	prune_compiled(state_dir, path);
+	prune_compiled(st, state_dir, name, key);
 	if (out) {
 		rc = make_db(rules, version, digest, out, err);
 		rules = NULL;
 		if (rc == VG_OK) {
-			struct stat cst;
-
-			(*out)->compiled_size = stat(path, &cst) == 0 ? (int64_t)cst.st_size : 0;
+			(*out)->compiled_size = size;
 			(*out)->uses_filetype = compares_filetype(l);
 			rc = load_hashes(*out, l, err);
 			if (rc != VG_OK) {
@@ -539,7 +697,8 @@ activate(struct store *st, const char *state_dir, struct sources *l, int have_tx
 out:
 	if (rules)
 		yr_rules_destroy(rules);
-	free(path);
+	free(name);
+	free(key);
 	return rc;
 }
 

@@ -11,8 +11,12 @@
  * The compiled form is saved in the state folder as rules-<digest>.yarc, named by the
  * SHA-256 of every source (name and text), so a stale or foreign compiled file is never
  * loaded: when the sources change, or the embedded rules change with a new vigil, the
- * rules are compiled again and sig_version goes up by one. Every source is compiled in its
- * own namespace (the embedded rules in "vigil") with the external variables filename,
+ * rules are compiled again and sig_version goes up by one. The SHA-256 of the saved file is
+ * recorded in the store (meta "yarc_sha256.<digest>"); sigdb_open, the one path that loads
+ * rules, reads the file once (never through a link), and hands those bytes to libyara only
+ * when their SHA-256 is the recorded one: otherwise (planted, swapped, damaged, no record)
+ * it logs a warning and compiles the sources in the store again. Every source is compiled
+ * in its own namespace (the embedded rules in "vigil") with the external variables filename,
  * filepath, extension, filetype and owner defined. Includes are refused.
  *
  * A snapshot is immutable and reference-counted: sigdb_retain/sigdb_release are

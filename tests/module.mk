@@ -1,5 +1,6 @@
 # Unit tests: one cmocka binary per module, tests/unit/test_<module>.c.
 UNIT_TESTS += tests/unit/test_core.c
+UNIT_TESTS += tests/unit/test_reach.c
 UNIT_TESTS += tests/unit/test_store.c
 UNIT_TESTS += tests/unit/test_sigdb.c
 UNIT_TESTS += tests/unit/test_hashes.c
@@ -21,3 +22,15 @@ $(BUILD)/tests$(if $(SAN),-san)/%: tests/unit/%.c $(UNIT_UTIL) tests/unit/util.h
 
 .PHONY: unit-bins
 unit-bins: $(UNIT_BINS)
+
+# Helpers the end-to-end scripts run (tests/e2e/helpers/*.c): vg-gate holds an open of a path
+# with a fanotify permission event while a command runs (the attack suite's races, t96xx).
+# Plain flags: the helper is not under test, and one build serves build/vigil and vigil-san.
+E2E_HELPERS := $(BUILD)/tests/vg-gate
+
+$(BUILD)/tests/vg-gate: tests/e2e/helpers/vg-gate.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -o $@ $<
+
+.PHONY: e2e-helpers
+e2e-helpers: $(E2E_HELPERS)

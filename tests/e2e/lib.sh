@@ -13,6 +13,16 @@
 # top skips the whole script. Fixtures are made here at test time: no malware is committed.
 set -u
 : "${VIGIL:?VIGIL must name the vigil binary}"
+# The repository, from this file's own place (read before the cd into $T below).
+VG_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# vg-gate (tests/e2e/helpers/vg-gate.c, make e2e-helpers): BUILD/tests/vg-gate next to the
+# binary's folder (build/vigil and build/vigil-san share build/tests/), else the
+# repository's build/tests/vg-gate.
+if [ -z "${VG_GATE:-}" ]; then
+	VG_GATE=$(cd "$(dirname "$VIGIL")" 2>/dev/null && pwd)/tests/vg-gate
+	[ -x "$VG_GATE" ] || VG_GATE=$VG_REPO/build/tests/vg-gate
+fi
+export VG_GATE
 T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX")
 cleanup() { chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
@@ -88,5 +98,36 @@ expect_exit() {
 	if [ "$rc" -ne "$want" ]; then
 		echo "expected exit $want, got $rc: $*" >&2
 		return 1
+	fi
+}
+
+# The security group (t96xx) acts as an unprivileged local user: vigil-attacker, a system
+# user with no home and no shell, shared with other scripts. attacker_user creates it when
+# missing (true when it exists afterwards; safe when two scripts run it at once: useradd
+# then fails on the lock or on the name, and the loop looks again). Sets ATTACKER_UID and
+# ATTACKER_GID.
+attacker_user() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		if id -u vigil-attacker >/dev/null 2>&1; then
+			ATTACKER_UID=$(id -u vigil-attacker) && ATTACKER_GID=$(id -g vigil-attacker)
+			return
+		fi
+		useradd --system --no-create-home --shell /usr/sbin/nologin vigil-attacker 2>/dev/null ||
+			sleep 0.2
+	done
+	id -u vigil-attacker >/dev/null 2>&1 || { echo "cannot create the user vigil-attacker" >&2; return 1; }
+	ATTACKER_UID=$(id -u vigil-attacker) && ATTACKER_GID=$(id -g vigil-attacker)
+}
+
+# as_attacker CMD...: CMD as vigil-attacker (no supplementary groups, the same environment
+# and folder). The folders on the way to the current one must be traversable by others.
+as_attacker() {
+	local uid gid
+	uid=$(id -u vigil-attacker) && gid=$(id -g vigil-attacker) || return 1
+	if command -v setpriv >/dev/null; then
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
+	else
+		runuser -u vigil-attacker -- "$@"
 	fi
 }

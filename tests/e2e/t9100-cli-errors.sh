@@ -110,7 +110,7 @@ test_expect_success 'VIGIL_STATE_DIR under a regular file exits 2 naming it' '
 '
 
 mkdir -p rostate
-if mount -t tmpfs -o ro vigil-e2e rostate 2>/dev/null; then
+if mount -t tmpfs -o ro,mode=0700 vigil-e2e rostate 2>/dev/null; then
 	test_expect_success 'a read-only state folder exits 2 naming it' '
 		rc=$(run_rc out err vigil --state-dir rostate scan custom tree) &&
 		cat err &&

@@ -181,7 +181,8 @@ test_expect_success 'a fresh state folder is 0700, vigil.db 0600, quarantine.key
 	(
 		umask 000
 		export VIGIL_STATE_DIR="$T/fresh/state"
-		mkdir -p "$T/fresh" && echo sample >"$T/fresh/a.bin" &&
+		# the folder above made 0755 here: a 0777 one on the way is refused
+		mkdir -m 755 "$T/fresh" && echo sample >"$T/fresh/a.bin" &&
 		"$VIGIL" scan list >/dev/null &&
 		"$VIGIL" quarantine add "$T/fresh/a.bin" >/dev/null
 	) &&

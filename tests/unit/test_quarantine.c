@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/reach.h"
 #include "core/store.h"
 #include "quarantine/quarantine.h"
 #include "tests/unit/util.h"
@@ -231,7 +232,7 @@ add_ok(struct fx *f, const char *path)
 	int64_t id = 0;
 
 	vg_error_init(&e);
-	if (quarantine_add(f->v, path, THREAT, 0, &id, &e) != VG_OK)
+	if (quarantine_add(f->v, path, THREAT, 0, &id, NULL, &e) != VG_OK)
 		fail_msg("quarantine_add '%s': %s", path, vg_error_msg(&e));
 	assert_true(id > 0);
 	return id;
@@ -488,7 +489,7 @@ test_roundtrip_sizes_byte_identical(void **state)
 		assert_int_equal(vt_write_file(f->files, name, data, n), 0);
 		sha_hex(data, n, hex);
 		vg_error_init(&e);
-		if (quarantine_add(f->v, path, THREAT, scan_id, &id, &e) != VG_OK)
+		if (quarantine_add(f->v, path, THREAT, scan_id, &id, NULL, &e) != VG_OK)
 			fail_msg("quarantine_add size %zu: %s", n, vg_error_msg(&e));
 		assert_true(id > 0);
 		/* the original is gone; the vault lists it with what was recorded */
@@ -1288,7 +1289,7 @@ test_add_failing_after_unlink_keeps_the_vault_copy(void **state)
 	db_exec(f, "CREATE TRIGGER staged_failure BEFORE UPDATE OF state ON quarantine "
 		   "WHEN NEW.state = 'quarantined' BEGIN SELECT RAISE(ABORT, 'staged failure'); END");
 	vg_error_init(&e);
-	rc = quarantine_add(f->v, path, THREAT, 0, &id, &e);
+	rc = quarantine_add(f->v, path, THREAT, 0, &id, NULL, &e);
 	db_exec(f, "DROP TRIGGER staged_failure");
 	assert_int_not_equal(rc, VG_OK);
 	if (lstat(path, &sb) == 0) {
@@ -1309,6 +1310,237 @@ test_add_failing_after_unlink_keeps_the_vault_copy(void **state)
 	restore_ok(f, id, other, 0);
 	assert_file_is(other, data, CHUNK + 9);
 	free(data);
+}
+
+/* ---- the object the scan read, and no other (the security issue's attacks) ---- */
+
+/* files/U/dir/x with content, and its identity as a scan would record it. */
+static void
+scanned_file(struct fx *f, const char *content, char *path, size_t size, struct vg_ident *id)
+{
+	char dir[256];
+	struct stat sb;
+
+	fpath(f, "U", dir, sizeof(dir));
+	assert_int_equal(mkdir(dir, 0755), 0);
+	strcat(dir, "/dir");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(vt_write_file(dir, "x", content, strlen(content)), 0);
+	snprintf(path, size, "%s/x", dir);
+	assert_int_equal(lstat(path, &sb), 0);
+	vg_ident_from_stat(id, &sb);
+}
+
+static void
+test_scanned_moves_what_was_read(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_ident id;
+	struct vg_error e;
+	char path[256], two[256];
+	struct stat sb;
+
+	vopen(f, 3600);
+	scanned_file(f, "malware bytes", path, sizeof(path), &id);
+	snprintf(two, sizeof(two), "%s/two", f->files);
+	assert_int_equal(link(path, two), 0);
+	assert_int_equal(lstat(path, &sb), 0);
+	vg_ident_from_stat(&id, &sb); /* the link moved its ctime: as scanned after it */
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_scanned(f->v, path, strlen(f->files), &id, THREAT, 0,
+						&done, &e), VG_OK);
+	assert_int_not_equal(lstat(path, &sb), 0);
+	assert_int_equal(done.links_left, 1);
+	restore_ok(f, done.id, NULL, 0);
+	assert_file_is(path, (const unsigned char *)"malware bytes", 13);
+}
+
+/* The folder on the way swapped for a link to a root-only folder after the scan. */
+static void
+test_scanned_refuses_swapped_folder(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_ident id;
+	struct vg_error e;
+	char path[256], dir[256], away[256], r[256];
+
+	vopen(f, 3600);
+	scanned_file(f, "malware bytes", path, sizeof(path), &id);
+	fpath(f, "U/dir", dir, sizeof(dir));
+	fpath(f, "U/away", away, sizeof(away));
+	fpath(f, "R", r, sizeof(r));
+	assert_int_equal(mkdir(r, 0700), 0);
+	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
+	assert_int_equal(rename(dir, away), 0);
+	assert_int_equal(symlink(r, dir), 0);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_scanned(f->v, path, strlen(f->files), &id, THREAT, 0,
+						&done, &e), VG_CHANGED);
+	assert_msg_has(&e, "changed since it was scanned: not quarantined");
+	strcat(r, "/x");
+	strcat(away, "/x");
+	assert_file_is(r, (const unsigned char *)"root secret", 11);
+	assert_file_is(away, (const unsigned char *)"malware bytes", 13);
+	assert_int_equal(rows_all(f), 0);
+}
+
+/* Hard link kept aside, a clean file renamed over the detected name. */
+static void
+test_scanned_refuses_other_file_at_name(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_ident id;
+	struct vg_error e;
+	char path[256], keep[256], dir[256];
+
+	vopen(f, 3600);
+	scanned_file(f, "malware bytes", path, sizeof(path), &id);
+	fpath(f, "U/dir", dir, sizeof(dir));
+	fpath(f, "U/dir/.keep", keep, sizeof(keep));
+	assert_int_equal(link(path, keep), 0);
+	assert_int_equal(vt_write_file(dir, "y", "clean", 5), 0);
+	fpath(f, "U/dir/y", dir, sizeof(dir));
+	assert_int_equal(rename(dir, path), 0);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_scanned(f->v, path, strlen(f->files), &id, THREAT, 0,
+						&done, &e), VG_CHANGED);
+	assert_file_is(path, (const unsigned char *)"clean", 5);
+	assert_file_is(keep, (const unsigned char *)"malware bytes", 13);
+	assert_int_equal(rows_all(f), 0);
+}
+
+/* Rewritten in place after the scan (same inode): not the bytes that were judged. */
+static void
+test_scanned_refuses_modified(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_ident id;
+	struct vg_error e;
+	char path[256];
+	int fd;
+
+	vopen(f, 3600);
+	scanned_file(f, "malware bytes", path, sizeof(path), &id);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "!", 1), 1);
+	close(fd);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_scanned(f->v, path, strlen(f->files), &id, THREAT, 0,
+						&done, &e), VG_CHANGED);
+	assert_int_equal(rows_all(f), 0);
+}
+
+/* Real-time protection: from the descriptor, wherever the file has been moved since. */
+static void
+test_fd_follows_the_file(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_ident id;
+	struct vg_error e;
+	char path[256], dir[256], away[256], r[256];
+	struct stat sb;
+	int fd;
+
+	vopen(f, 3600);
+	scanned_file(f, "malware bytes", path, sizeof(path), &id);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 5, SEEK_SET), 5); /* the scan left it anywhere */
+	fpath(f, "U/dir", dir, sizeof(dir));
+	fpath(f, "U/away", away, sizeof(away));
+	fpath(f, "R", r, sizeof(r));
+	assert_int_equal(mkdir(r, 0700), 0);
+	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
+	assert_int_equal(rename(dir, away), 0);
+	assert_int_equal(symlink(r, dir), 0);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_fd(f->v, fd, &id, THREAT, 0, &done, &e), VG_OK);
+	close(fd);
+	strcat(r, "/x");
+	strcat(away, "/x");
+	assert_file_is(r, (const unsigned char *)"root secret", 11);
+	assert_int_not_equal(lstat(away, &sb), 0);
+	restore_ok(f, done.id, NULL, 0);
+	assert_file_is(away, (const unsigned char *)"malware bytes", 13);
+}
+
+/* A path longer than PATH_MAX: found, moved and restored all the same. */
+static void
+test_fd_long_path(void **state)
+{
+	struct fx *f = *state;
+	struct quarantine_done done;
+	struct vg_error e;
+	char name[201], *full;
+	struct stat sb;
+	int dfd, fd, i;
+
+	vopen(f, 3600);
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	dfd = open(f->files, O_RDONLY | O_DIRECTORY);
+	for (i = 0; i < 24; i++) {
+		int next;
+
+		assert_int_equal(mkdirat(dfd, name, 0755), 0);
+		next = openat(dfd, name, O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(dfd);
+		dfd = next;
+	}
+	fd = openat(dfd, "x", O_RDWR | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "long", 4), 4);
+	full = vg_fd_path(fd);
+	assert_non_null(full);
+	assert_true(strlen(full) > 4096);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add_fd(f->v, fd, NULL, THREAT, 0, &done, &e), VG_OK);
+	close(fd);
+	assert_int_not_equal(fstatat(dfd, "x", &sb, AT_SYMLINK_NOFOLLOW), 0);
+	restore_ok(f, done.id, NULL, 0);
+	assert_int_equal(fstatat(dfd, "x", &sb, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(sb.st_size, 4);
+	close(dfd);
+	free(full);
+}
+
+/* By hand: a link in a folder others can write, or owned by another user, is not followed. */
+static void
+test_add_refuses_untrusted_link(void **state)
+{
+	struct fx *f = *state;
+	char open_dir[256], link[300], r[256], via[320];
+	struct vg_error e;
+	int64_t id = 0;
+
+	vopen(f, 3600);
+	fpath(f, "R", r, sizeof(r));
+	fpath(f, "open", open_dir, sizeof(open_dir));
+	assert_int_equal(mkdir(r, 0700), 0);
+	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
+	assert_int_equal(mkdir(open_dir, 0755), 0);
+	assert_int_equal(chmod(open_dir, 01777), 0);
+	snprintf(link, sizeof(link), "%s/dir", open_dir);
+	assert_int_equal(symlink(r, link), 0);
+	snprintf(via, sizeof(via), "%s/x", link);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add(f->v, via, THREAT, 0, &id, NULL, &e), VG_UNSAFE);
+	assert_msg_has(&e, "not followed");
+	/* the same link in a folder only root writes, but owned by another user */
+	assert_int_equal(chmod(open_dir, 0755), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	vg_error_init(&e);
+	assert_int_equal(quarantine_add(f->v, via, THREAT, 0, &id, NULL, &e), VG_UNSAFE);
+	strcat(r, "/x");
+	assert_file_is(r, (const unsigned char *)"root secret", 11);
+	assert_int_equal(rows_all(f), 0);
 }
 
 /* ---- what quarantine_add refuses ---- */
@@ -1334,24 +1566,24 @@ test_add_refuses_fifo_symlink_folder(void **state)
 	assert_int_equal(mkdir(dir, 0755), 0);
 
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, fifo, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, fifo, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_int_equal(lstat(fifo, &sb), 0);
 	assert_true(S_ISFIFO(sb.st_mode));
 
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, link, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, link, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_msg_has(&e, "symbolic link");
 	assert_int_equal(lstat(link, &sb), 0);
 	assert_true(S_ISLNK(sb.st_mode));
 	assert_file_is(target, (const unsigned char *)"payload", 7);
 
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, dir, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, dir, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_int_equal(lstat(dir, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode));
 
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, missing, THREAT, 0, &id, &e), VG_NOENT);
+	assert_int_equal(quarantine_add(f->v, missing, THREAT, 0, &id, NULL, &e), VG_NOENT);
 
 	assert_int_equal(rows_all(f), 0);
 }
@@ -1374,17 +1606,17 @@ test_add_refuses_vault_own_files(void **state)
 	snprintf(db, sizeof(db), "%s/vigil.db", f->state);
 
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, f->key, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, f->key, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_file_is(f->key, key, klen);
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, db, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, db, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_int_equal(lstat(db, &sb), 0);
 	/* also when named through a symbolic link to the state folder */
 	fpath(f, "state-link", via, sizeof(via));
 	assert_int_equal(symlink(f->state, via), 0);
 	strcat(via, "/quarantine.key");
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, via, THREAT, 0, &id, &e), VG_INVAL);
+	assert_int_equal(quarantine_add(f->v, via, THREAT, 0, &id, NULL, &e), VG_INVAL);
 	assert_file_is(f->key, key, klen);
 	free(key);
 	assert_int_equal(rows_all(f), 0);
@@ -1451,7 +1683,7 @@ test_add_refuses_file_that_changes_size_while_read(void **state)
 	assert_int_equal(stat("/proc/self/status", &sb), 0);
 	assert_int_equal(sb.st_size, 0);
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, "/proc/self/status", THREAT, 0, &id, &e), VG_IO);
+	assert_int_equal(quarantine_add(f->v, "/proc/self/status", THREAT, 0, &id, NULL, &e), VG_IO);
 	assert_msg_has(&e, "left in place");
 	assert_int_equal(rows_all(f), 0);
 
@@ -1469,7 +1701,7 @@ test_add_refuses_file_that_changes_size_while_read(void **state)
 	if (sys == NULL)
 		skip();
 	vg_error_init(&e);
-	assert_int_equal(quarantine_add(f->v, sys, THREAT, 0, &id, &e), VG_IO);
+	assert_int_equal(quarantine_add(f->v, sys, THREAT, 0, &id, NULL, &e), VG_IO);
 	assert_msg_has(&e, "changed while it was read");
 	assert_int_equal(rows_all(f), 0);
 	assert_int_equal(nlisted(f), 0);
@@ -1530,7 +1762,7 @@ test_add_leaves_file_written_while_quarantined(void **state)
 	assert_int_equal(pthread_create(&tid, NULL, changer_main, &c), 0);
 
 	vg_error_init(&e);
-	rc = quarantine_add(f->v, path, THREAT, 0, &id, &e);
+	rc = quarantine_add(f->v, path, THREAT, 0, &id, NULL, &e);
 	assert_int_equal(pthread_join(tid, NULL), 0);
 	close(c.ino_fd);
 	close(c.fd);
@@ -1542,7 +1774,7 @@ test_add_leaves_file_written_while_quarantined(void **state)
 	if (rc == VG_OK)
 		fail_msg("'%s' was changed after it was read, and was moved into the vault anyway: "
 			 "the change is lost", path);
-	assert_int_equal(rc, VG_IO);
+	assert_int_equal(rc, VG_CHANGED);
 	assert_msg_has(&e, "left in place");
 	assert_int_equal(lstat(path, &sb), 0);
 	assert_int_equal(sb.st_size, size);
@@ -1857,7 +2089,7 @@ mem_work(const char *state_dir, const char *file, const char *dest, int wfd)
 		getrusage(RUSAGE_SELF, &ru);
 		r.before_kb = ru.ru_maxrss;
 		r.stage = 3;
-		r.rc = quarantine_add(v, file, THREAT, 0, &id, &e);
+		r.rc = quarantine_add(v, file, THREAT, 0, &id, NULL, &e);
 	}
 	if (r.rc == VG_OK) {
 		r.stage = 4;
@@ -2025,6 +2257,13 @@ main(int argc, char **argv)
 		T(test_recover_finishes_pending_with_original_gone),
 		T(test_recover_keeps_item_when_inode_number_reused),
 		T(test_add_failing_after_unlink_keeps_the_vault_copy),
+		T(test_scanned_moves_what_was_read),
+		T(test_scanned_refuses_swapped_folder),
+		T(test_scanned_refuses_other_file_at_name),
+		T(test_scanned_refuses_modified),
+		T(test_fd_follows_the_file),
+		T(test_fd_long_path),
+		T(test_add_refuses_untrusted_link),
 		T(test_add_refuses_fifo_symlink_folder),
 		T(test_add_refuses_file_that_changes_size_while_read),
 		T(test_add_refuses_vault_own_files),

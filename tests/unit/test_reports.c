@@ -2,7 +2,9 @@
  * tests/unit/test_reports.c — reports/report.h: the escaping of each format for hostile
  * names (CSV cells, HTML text, body file names), permissions text, ISO times, and whole
  * reports written from a real SQLite store: their content, byte-identical re-rendering, the
- * digest recorded with the scan, and the errors that must leave no file behind.
+ * digest recorded with the scan, and the errors that must leave no file behind; where a
+ * report or a diagnostic zip may be written: 0600, never onto a FIFO or a device or through
+ * a link to one, never into a folder reached through a link another user could have planted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "core/jsonx.h"
@@ -50,14 +53,18 @@ test_csv_cell(void **state)
 		{ "", "" },
 		{ "a,b", "\"a,b\"" },
 		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
-		{ "two\nlines", "\"two\nlines\"" },
+		{ "two\nlines", "two\\x0alines" },
 		{ "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0" },
 		{ "+1", "'+1" },
 		{ "-2", "'-2" },
 		{ "@SUM(A1)", "'@SUM(A1)" },
-		{ "\tx", "'\tx" },
+		{ "\tx", "'\\x09x" },
 		{ "'quoted", "''quoted" },
-		{ "=a,\"b\"\nc", "\"'=a,\"\"b\"\"\nc\"" },
+		{ "=a,\"b\"\nc", "\"'=a,\"\"b\"\"\\x0ac\"" },
+		/* a terminal replays nothing: C0, DEL and C1 controls are visible */
+		{ "\x1b[31mred", "\\x1b[31mred" },
+		{ "\xc2\x9b" "1m\x7f", "\\xc2\\x9b1m\\x7f" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
 		{ "a=b", "a=b" },
 	};
 	size_t i;
@@ -380,6 +387,198 @@ test_errors_leave_nothing(void **state)
 	assert_int_equal(files_in(fx->out), 0);
 }
 
+/* ---- where a report may be written (issue 24: root writing through another user's links) ---- */
+
+/* An empty folder dir/name with mode (chmod'ed: the umask does not apply). */
+static void
+mkdir_mode(const char *dir, const char *name, mode_t mode, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", dir, name);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void
+assert_file_is(const char *path, const char *content)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct vg_error err;
+
+	vg_error_init(&err);
+	assert_int_equal(vg_read_file(path, 1 << 20, &data, &len, &err), VG_OK);
+	assert_int_equal(len, strlen(content));
+	assert_memory_equal(data, content, len);
+	free(data);
+}
+
+/* A report is private: 0600 whatever the umask, set before anything is written. */
+static void
+test_report_is_private(void **state)
+{
+	struct fx *fx = *state;
+	struct report_result r;
+	struct vg_error err;
+	struct stat st;
+	char path[192];
+	mode_t old = umask(022);
+
+	vg_error_init(&err);
+	snprintf(path, sizeof(path), "%s/r.csv", fx->out);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "csv", path, &r, &err), VG_OK);
+	umask(old);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+/*
+ * A FIFO, or a link to a FIFO or a device, at the target: refused at once (VG_INVAL, the
+ * reason named), never opened (a FIFO without a reader would block the report for ever:
+ * alarm() ends the test instead), left as it was, nothing left beside it.
+ */
+static void
+test_report_refuses_fifo_and_device(void **state)
+{
+	struct fx *fx = *state;
+	struct report_result r;
+	struct vg_error err;
+	struct stat st;
+	char fifo[192], lfifo[192], ldev[192];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->out);
+	snprintf(lfifo, sizeof(lfifo), "%s/to-fifo.json", fx->out);
+	snprintf(ldev, sizeof(ldev), "%s/to-null.json", fx->out);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, lfifo), 0);
+	assert_int_equal(symlink("/dev/null", ldev), 0);
+	alarm(20);
+	vg_error_init(&err);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", fifo, &r, &err), VG_INVAL);
+	assert_non_null(strstr(err.msg, "a FIFO"));
+	assert_non_null(strstr(err.msg, "'-'"));
+	vg_error_init(&err);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", lfifo, &r, &err), VG_INVAL);
+	assert_non_null(strstr(err.msg, "to-fifo.json"));
+	assert_non_null(strstr(err.msg, "symbolic link to a FIFO"));
+	vg_error_init(&err);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", ldev, &r, &err), VG_INVAL);
+	assert_non_null(strstr(err.msg, "symbolic link to a character device"));
+	/* the check before a scan says the same, and creates nothing */
+	vg_error_init(&err);
+	assert_int_equal(report_out_check(lfifo, &err), VG_INVAL);
+	vg_error_init(&err);
+	assert_int_equal(report_out_check(fifo, &err), VG_INVAL);
+	alarm(0);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(lstat(lfifo, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(lstat(ldev, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(files_in(fx->out), 3);
+}
+
+/* A link at the target that points to a file: the link is replaced, the file untouched. */
+static void
+test_report_replaces_a_link_to_a_file(void **state)
+{
+	struct fx *fx = *state;
+	struct report_result r;
+	struct vg_error err;
+	struct stat st;
+	char victim[192], link[192];
+
+	assert_int_equal(vt_write_file(fx->dir, "victim", "precious\n", 9), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", fx->dir);
+	snprintf(link, sizeof(link), "%s/r.json", fx->out);
+	assert_int_equal(symlink(victim, link), 0);
+	vg_error_init(&err);
+	assert_int_equal(report_out_check(link, &err), VG_OK);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", link, &r, &err), VG_OK);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, r.bytes);
+	assert_file_is(victim, "precious\n");
+}
+
+/*
+ * The report's folder is reached through a link in a folder that others can write (as a
+ * user's link in /tmp or in their home): not followed, so nothing is created or replaced in
+ * the root-only folder it points to.
+ */
+static void
+test_report_not_through_a_planted_folder_link(void **state)
+{
+	struct fx *fx = *state;
+	struct report_result r;
+	struct vg_error err;
+	char pub[160], secret[160], link[192], path[224], kept[224];
+	char zip[224], sha[65];
+	struct report_diag_file files[1] = { { .name = "a.txt", .data = "a", .len = 1 } };
+
+	mkdir_mode(fx->dir, "pub", 0777, pub, sizeof(pub));
+	mkdir_mode(fx->dir, "secret", 0700, secret, sizeof(secret));
+	assert_int_equal(vt_write_file(secret, "r.json", "root only\n", 10), 0);
+	snprintf(kept, sizeof(kept), "%s/r.json", secret);
+	assert_int_equal(chmod(kept, 0600), 0);
+	snprintf(link, sizeof(link), "%s/d", pub);
+	assert_int_equal(symlink(secret, link), 0);
+	snprintf(path, sizeof(path), "%s/d/r.json", pub);
+	vg_error_init(&err);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", path, &r, &err), VG_UNSAFE);
+	assert_non_null(strstr(err.msg, "d/r.json"));
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	vg_error_init(&err);
+	assert_int_equal(report_out_check(path, &err), VG_UNSAFE);
+	/* the diagnostic zip the same way */
+	snprintf(zip, sizeof(zip), "%s/d/diag.zip", pub);
+	vg_error_init(&err);
+	assert_int_equal(report_diag_zip(zip, files, 1, sha, &err), VG_UNSAFE);
+	assert_file_is(kept, "root only\n");
+	assert_int_equal(files_in(secret), 1);
+	assert_int_equal(files_in(pub), 1);
+	/* a link that only root could have made (in a root-only folder) is followed */
+	snprintf(path, sizeof(path), "%s/via", fx->dir);
+	assert_int_equal(symlink(fx->out, path), 0);
+	snprintf(path, sizeof(path), "%s/via/r.json", fx->dir);
+	vg_error_init(&err);
+	assert_int_equal(report_write(fx->st, fx->scan_id, "json", path, &r, &err), VG_OK);
+	assert_int_equal(files_in(fx->out), 1);
+}
+
+/* The diagnostic zip: 0600 whatever the umask, its digest that of the bytes on disk. */
+static void
+test_diag_zip_private(void **state)
+{
+	struct fx *fx = *state;
+	struct report_diag_file files[2] = { { .name = "a.txt", .data = "alpha", .len = 5 },
+					     { .name = "b.json", .data = "{}", .len = 2 } };
+	struct vg_error err;
+	struct stat st;
+	char zip[192], sha[65], hex[65], fifo[192];
+	mode_t old = umask(022);
+
+	vg_error_init(&err);
+	snprintf(zip, sizeof(zip), "%s/d.zip", fx->out);
+	assert_int_equal(report_diag_zip(zip, files, 2, sha, &err), VG_OK);
+	umask(old);
+	assert_int_equal(lstat(zip, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(vg_sha256_file(zip, hex, &err), VG_OK);
+	assert_string_equal(hex, sha);
+	/* not onto a FIFO either */
+	snprintf(fifo, sizeof(fifo), "%s/f.zip", fx->out);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(20);
+	vg_error_init(&err);
+	assert_int_equal(report_diag_zip(fifo, files, 2, sha, &err), VG_INVAL);
+	alarm(0);
+	assert_non_null(strstr(err.msg, "FIFO"));
+	assert_int_equal(files_in(fx->out), 2);
+}
+
 int
 main(void)
 {
@@ -393,6 +592,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_jsonl_report, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bodyfile_report, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_errors_leave_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_report_is_private, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_report_refuses_fifo_and_device, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_report_replaces_a_link_to_a_file, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_report_not_through_a_planted_folder_link,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_diag_zip_private, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -616,6 +616,99 @@ test_run_tree_one_thread(void **state)
 	check_tree_scan(*state, 1);
 }
 
+/* ---- what a scan records for the steps after it (the security issue) ---- */
+
+static void
+count_entry(const struct store_cache_entry *e, void *ctx)
+{
+	(void)e;
+	(*(int *)ctx)++;
+}
+
+static int
+cache_entries(struct fx *f, const char *tag)
+{
+	int n = 0;
+
+	assert_int_equal(store_cache_load(f->st, tag, 1000, count_entry, &n, NULL), VG_OK);
+	return n;
+}
+
+/* stat again after the read, as a coarse-ctime kernel would show a rewrite in the same tick */
+static int
+restat_moved(int fd, struct stat *st)
+{
+	int rc = fstat(fd, st);
+
+	st->st_ctim.tv_nsec = (st->st_ctim.tv_nsec + 1) % 1000000000;
+	return rc;
+}
+
+static void
+test_cache_skips_file_changed_while_read(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+
+	scanner_options_init(&o);
+	o.threads = 1;
+	o.cache_tag = "restat-moved";
+	o.restat = restat_moved;
+	scan(f, &o, begin(f, 1), f->tree, &t);
+	assert_int_equal(cache_entries(f, "restat-moved"), 0);
+	/* the control: left alone, the clean files are remembered */
+	o.cache_tag = "restat-same";
+	o.restat = NULL;
+	scan(f, &o, begin(f, 1), f->tree, &t);
+	assert_true(cache_entries(f, "restat-same") >= 1);
+}
+
+/* Every detection carries the identity of the file read and where its scan root ends. */
+static void
+test_threat_identity_recorded(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	struct store_target *tg = NULL;
+	char path[512];
+	struct stat sb;
+	size_t n = 0, i, seen = 0;
+	int64_t id;
+
+	scanner_options_init(&o);
+	id = begin(f, 2);
+	scan(f, &o, id, f->tree, &t);
+	assert_int_equal(store_threat_targets(f->st, id, &tg, &n, NULL), VG_OK);
+	assert_true(n >= 2); /* eicar.com and sub/eicar.zip */
+	for (i = 0; i < n; i++) {
+		assert_true(tg[i].have_ident);
+		assert_int_equal(tg[i].root_len, strlen(f->tree));
+		assert_memory_equal(tg[i].path, f->tree, strlen(f->tree));
+		if (!ends_with(tg[i].path, "/eicar.com"))
+			continue;
+		snprintf(path, sizeof(path), "%s/eicar.com", f->tree);
+		assert_int_equal(lstat(path, &sb), 0);
+		assert_int_equal(tg[i].ident.ino, (int64_t)sb.st_ino);
+		assert_int_equal(tg[i].ident.dev, (int64_t)sb.st_dev);
+		assert_int_equal(tg[i].ident.size, (int64_t)sb.st_size);
+		assert_int_equal(tg[i].ident.ctime_ns,
+				 (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec);
+		seen++;
+	}
+	assert_int_equal(seen, 1);
+	store_targets_free(tg, n);
+	/* a file given as the root: its folder is the root */
+	snprintf(path, sizeof(path), "%s/eicar.com", f->tree);
+	id = begin(f, 1);
+	scan(f, &o, id, path, &t);
+	assert_int_equal(store_threat_targets(f->st, id, &tg, &n, NULL), VG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tg[0].root_len, strlen(f->tree));
+	store_targets_free(tg, n);
+}
+
 static void
 test_run_tree_three_threads(void **state)
 {
@@ -970,6 +1063,8 @@ main(void)
 		cmocka_unit_test(test_excl_invalid_values),
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_run_tree_one_thread),
+		cmocka_unit_test(test_cache_skips_file_changed_while_read),
+		cmocka_unit_test(test_threat_identity_recorded),
 		cmocka_unit_test(test_run_tree_three_threads),
 		cmocka_unit_test(test_run_exclusions),
 		cmocka_unit_test(test_run_zip_bomb_limit),

@@ -20,6 +20,7 @@
 
 #include "core/err.h"
 #include "core/jsonx.h"
+#include "core/path.h"
 #include "core/store.h"
 #include "sigdb/sigdb.h"
 #include "tests/unit/util.h"
@@ -230,6 +231,114 @@ test_open_again_loads_saved_file(void **state)
 	sigdb_release(db);
 	assert_int_equal(stat(yarc, &after), 0);
 	assert_true(after.st_size > 100);
+}
+
+/* Compile text with libyara and save it at path, as an attacker's yarac would. */
+static void
+save_foreign_yarc(const char *text, const char *path)
+{
+	YR_COMPILER *c = NULL;
+	YR_RULES *r = NULL;
+
+	assert_int_equal(yr_compiler_create(&c), ERROR_SUCCESS);
+	assert_int_equal(yr_compiler_add_string(c, text, NULL), 0);
+	assert_int_equal(yr_compiler_get_rules(c, &r), ERROR_SUCCESS);
+	assert_int_equal(yr_rules_save(r, path), ERROR_SUCCESS);
+	yr_rules_destroy(r);
+	yr_compiler_destroy(c);
+}
+
+/* The SHA-256 the store recorded for the compiled file of digest (malloc'd, or NULL). */
+static char *
+recorded_sha(struct fx *f, const char *digest)
+{
+	char key[128], *v = NULL;
+
+	snprintf(key, sizeof(key), "yarc_sha256.%s", digest);
+	assert_int_equal(store_meta_get(f->st, key, &v, NULL), VG_OK);
+	return v;
+}
+
+/*
+ * A compiled file is loaded only when its SHA-256 is the one recorded in the store when vigil
+ * saved it: a planted one (a valid .yarc whose EICAR rule is "condition: false") or one with
+ * no record is compiled again from the sources; the genuine one is loaded as it is.
+ */
+static void
+test_tampered_compiled_file_is_compiled_again(void **state)
+{
+	struct fx *f = *state;
+	struct sigdb *db = open_db(f);
+	char yarc[256], digest[65], hex[65], *rec;
+	int64_t count = sigdb_rule_count(db);
+	struct stat before, after;
+
+	snprintf(digest, sizeof(digest), "%s", sigdb_digest(db));
+	sigdb_release(db);
+	assert_int_equal(count_yarc(f->state, yarc, sizeof(yarc)), 1);
+	/* the SHA-256 of the saved file is recorded */
+	rec = recorded_sha(f, digest);
+	assert_non_null(rec);
+	assert_int_equal(vg_sha256_file(yarc, hex, NULL), VG_OK);
+	assert_string_equal(rec, hex);
+	free(rec);
+
+	/* the genuine file is loaded (not compiled and saved again) */
+	assert_int_equal(stat(yarc, &before), 0);
+	db = open_db(f);
+	assert_int_equal(stat(yarc, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_true(has_rule(db, "vigil", "EICAR_Test_File"));
+	assert_int_equal(sigdb_compiled_size(db), before.st_size);
+	sigdb_release(db);
+
+	/* planted in its place: not loaded, the real rules compiled again and recorded */
+	unlink(yarc);
+	save_foreign_yarc("rule EICAR_Test_File { condition: false }", yarc);
+	assert_int_equal(stat(yarc, &before), 0);
+	db = open_db(f);
+	assert_string_equal(sigdb_digest(db), digest);
+	assert_int_equal(sigdb_rule_count(db), count);
+	assert_true(has_rule(db, "vigil", "EICAR_Test_File"));
+	assert_false(has_rule(db, "default", "EICAR_Test_File"));
+	sigdb_release(db);
+	assert_int_equal(count_yarc(f->state, NULL, 0), 1);
+	assert_int_equal(stat(yarc, &after), 0);
+	assert_true(after.st_ino != before.st_ino);
+	rec = recorded_sha(f, digest);
+	assert_int_equal(vg_sha256_file(yarc, hex, NULL), VG_OK);
+	assert_string_equal(rec, hex);
+	free(rec);
+
+	/* a file the store has no record of is not loaded either */
+	assert_int_equal(store_meta_get(f->st, "sig_version", &rec, NULL), VG_OK);
+	free(rec);
+	{
+		char key[128];
+
+		snprintf(key, sizeof(key), "yarc_sha256.%s", digest);
+		assert_int_equal(store_meta_delete(f->st, key, NULL), VG_OK);
+	}
+	unlink(yarc);
+	save_foreign_yarc("rule EICAR_Test_File { condition: false }", yarc);
+	db = open_db(f);
+	assert_true(has_rule(db, "vigil", "EICAR_Test_File"));
+	assert_false(has_rule(db, "default", "EICAR_Test_File"));
+	sigdb_release(db);
+	rec = recorded_sha(f, digest);
+	assert_non_null(rec);
+	free(rec);
+
+	/* a symbolic link in its place is not followed: compiled again, the link replaced */
+	unlink(yarc);
+	save_foreign_yarc("rule EICAR_Test_File { condition: false }", "/tmp/vigil-unit-planted.yarc");
+	assert_int_equal(symlink("/tmp/vigil-unit-planted.yarc", yarc), 0);
+	db = open_db(f);
+	assert_true(has_rule(db, "vigil", "EICAR_Test_File"));
+	sigdb_release(db);
+	assert_int_equal(lstat(yarc, &after), 0);
+	assert_true(S_ISREG(after.st_mode));
+	unlink("/tmp/vigil-unit-planted.yarc");
 }
 
 /* ---- importing ---- */
@@ -628,6 +737,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_open_fresh_store),
 		T(test_open_again_loads_saved_file),
+		T(test_tampered_compiled_file_is_compiled_again),
 		T(test_import_good_file),
 		T(test_import_reports_sha256),
 		T(test_import_syntax_error_changes_nothing),
