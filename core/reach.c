@@ -79,6 +79,18 @@ next_component(const char **rest, char comp[NAME_MAX + 1])
 	return 1;
 }
 
+/* The folder reached, opened for reading where we may (fsync, listing), else as it is. */
+static int
+reopen_readable(int fd)
+{
+	int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (r < 0)
+		return fd;
+	close(fd);
+	return r;
+}
+
 int
 vg_reach_dir(const char *path, int flags, const char *what, struct vg_error *err)
 {
@@ -90,7 +102,7 @@ vg_reach_dir(const char *path, int flags, const char *what, struct vg_error *err
 		return -1;
 	work = abs;
 	rest = work;
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		vg_error_set(err, VG_IO, "cannot %s '%s': cannot open '/': %s", what, abs,
 			     strerror(errno));
@@ -103,7 +115,8 @@ vg_reach_dir(const char *path, int flags, const char *what, struct vg_error *err
 			errno = ENAMETOOLONG;
 			goto oserr;
 		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* O_PATH: passing through needs search permission only, as for any path */
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next >= 0) {
 			close(fd);
 			fd = next;
@@ -141,7 +154,7 @@ vg_reach_dir(const char *path, int flags, const char *what, struct vg_error *err
 			rest = work;
 			if (target[0] == '/') {
 				close(fd);
-				fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (fd < 0)
 					goto oserr;
 			}
@@ -152,7 +165,7 @@ vg_reach_dir(const char *path, int flags, const char *what, struct vg_error *err
 	if (work != abs)
 		free(work);
 	free(abs);
-	return fd;
+	return reopen_readable(fd);
 oserr:
 	{
 		int e = errno;
@@ -195,7 +208,7 @@ beneath_walk(int dirfd, const char *rel, int oflags)
 		if (strcmp(comp, ".") == 0 && !last)
 			continue;
 		next = last ? openat(fd, comp, oflags | O_NOFOLLOW | O_CLOEXEC, 0)
-			    : openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			    : openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
 			int e = errno;
 
@@ -400,8 +413,8 @@ vg_fd_path(int fd)
 
 /* ---- new files ---- */
 
-static const char *
-kind_of(mode_t m)
+const char *
+vg_file_kind(mode_t m)
 {
 	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
 	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
@@ -445,7 +458,7 @@ vg_out_create(const char *path, mode_t mode, struct vg_out *o, struct vg_error *
 	    !S_ISLNK(st.st_mode)) {
 		rc = vg_error_set(err, VG_INVAL, "cannot write '%s': it is %s, not a file (name a "
 				  "new file, or '-' for standard output)", o->path,
-				  kind_of(st.st_mode));
+				  vg_file_kind(st.st_mode));
 		out_release(o);
 		return rc;
 	}

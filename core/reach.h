@@ -86,6 +86,9 @@ char *vg_fd_path(int fd);
 
 /* ---- new files ---- */
 
+/* "a FIFO", "a block device", "a folder", ... for messages about what is not a file. */
+const char *vg_file_kind(mode_t m);
+
 /*
  * A file being written: created as a temporary name in the target's folder (reached with
  * VG_REACH_TRUSTED_LINKS), O_CREAT|O_EXCL|O_NOFOLLOW, with its mode set before anything

@@ -207,14 +207,6 @@ hout_write(void *cookie, const char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-static const char *
-kind_of(mode_t m)
-{
-	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
-	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
-	       S_ISDIR(m) ? "a folder" : "not a regular file";
-}
-
 /*
  * vg_out and vg_reach name the absolute target or a folder on its way: "cannot write 'P':
  * why", P a prefix of out made absolute. Say it again as "cannot write <what> 'out': why",
@@ -275,7 +267,7 @@ report_out_create(const char *out, const char *what, mode_t mode, struct vg_out 
 		vg_out_abort(o);
 		vg_error_set(err, VG_INVAL, "cannot write %s '%s': it is a symbolic link to %s, not "
 			     "to a file (name a new file, or '-' for standard output)", what,
-			     esc ? esc : "?", kind_of(st.st_mode));
+			     esc ? esc : "?", vg_file_kind(st.st_mode));
 		free(esc);
 		return VG_INVAL;
 	}
@@ -428,11 +420,11 @@ report_out_check(const char *out, struct vg_error *err)
 	else if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
 		 !S_ISLNK(st.st_mode))
 		vg_error_set(err, VG_INVAL, "cannot write '%s': it is %s, not a file (name a new "
-			     "file, or '-' for standard output)", abs, kind_of(st.st_mode));
+			     "file, or '-' for standard output)", abs, vg_file_kind(st.st_mode));
 	else if (fstatat(dfd, base, &st, 0) == 0 && !S_ISREG(st.st_mode))
 		vg_error_set(err, VG_INVAL, "cannot write '%s': it is a symbolic link to %s, not to "
 			     "a file (name a new file, or '-' for standard output)", abs,
-			     kind_of(st.st_mode));
+			     vg_file_kind(st.st_mode));
 	close(dfd);
 	free(abs);
 	return err->msg[0] ? report_out_failed(out, "report", err) : VG_OK;
