@@ -95,9 +95,12 @@ run: deps
 # sanitizer pass (about 5 minutes instead of 13, for working); make check SAN=1 runs only it.
 CHECK_SAN ?= 1
 SAN_CHECK := $(if $(SAN),,$(filter 1,$(CHECK_SAN)))
+# The builds use every core (make check is usually run without -j); the end-to-end scripts
+# run E2E_JOBS at a time (tests/e2e/run.sh, default 2).
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) all unit-bins e2e-helpers
-	$(if $(SAN_CHECK),$(MAKE) SAN=1 all unit-bins)
+	$(MAKE) -j$(CHECK_JOBS) all unit-bins e2e-helpers
+	$(if $(SAN_CHECK),$(MAKE) -j$(CHECK_JOBS) SAN=1 all unit-bins)
 	VIGIL=$(abspath $(VIGIL)) UNIT_BINS="$(UNIT_BINS)" \
 	$(if $(SAN_CHECK),VIGIL_SAN=$(abspath $(BUILD)/vigil-san) \
 	UNIT_BINS_SAN="$(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests-san/%)") tests/run.sh

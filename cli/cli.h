@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/store.h"
+#include "scanner/scanner.h"
 
 enum cmd_flags {
 	NEED_CONFIG = 1 << 0,
@@ -154,10 +155,23 @@ void cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,
 
 /* ---- cli/scan_common.c: around the engine, for every on-demand scan ---- */
 
-/* Run the engine with SIGINT/SIGTERM stopping it and a progress line on a terminal. */
-enum vg_err cli_scan_engine(struct cli *cli, const struct scanner_options *o, struct sigdb *db,
-			    int64_t scan_id, char *const *roots, size_t nroots,
-			    struct scanner_totals *totals);
+/* While a scan job runs: SIGINT/SIGTERM stop it (cli_stop), a progress line on a terminal. */
+struct cli_progress {
+	struct scanner_callbacks cb;	/* for scan_env.progress */
+	int enabled, printed;
+	struct sigaction old_int, old_term;
+};
+void cli_progress_start(struct cli *cli, struct cli_progress *p);
+void cli_progress_stop(struct cli_progress *p);
+/* The command line as given (new reference), for the chain of custody. */
+json_t *cli_command_line(struct cli *cli);
+struct scan_env;
+struct scan_job;
+struct allow_set;
+/* The store, state folder, configuration, allow list and stop flag of a scan job. */
+void cli_scan_env(struct cli *cli, struct allow_set *allow, struct scan_env *env);
+/* Run a scan job: SIGINT stops it, a progress line, quarantine as its finish step. */
+enum vg_err cli_run_job(struct cli *cli, struct scan_job *job);
 /* The summary: threats, totals, problems (text or, with --json, one document). */
 void cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
 		      const char *action, const struct scanner_totals *t, struct sigdb *db,
@@ -169,24 +183,11 @@ void cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const 
  */
 int cli_scan_exit(struct cli *cli, int64_t scan_id, const struct scanner_totals *t, int unreadable,
 		  const char *interrupted);
-/* --action quarantine: every file with a threat not yet acted on goes into the vault. */
-void cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t);
-/* Progress dropped once completed, the scan cache pruned, old scans removed. */
-void cli_scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status,
-			   const char *cache_tag);
-
-/* ---- cli/scan_image.c: disk images ---- */
-
-struct scanner_image;
-
-/* {file, partition, offset, deleted, quick?}: how a scan reads an image (recorded in its
- * options, so that a resumed scan reads it the same way). -1: all partitions / no offset. */
-json_t *cli_image_spec(const char *file, int64_t partition, int64_t offset, int deleted,
-		       json_t *quick);
-/* Open the image a spec names; 0, or EXIT_FAILED with cli->err set. */
-int cli_image_open(struct cli *cli, json_t *spec, struct scanner_image **out);
-/* After the scan: record its volumes; EXIT_FAILED (cli->err set) when none could be read. */
-int cli_image_finish(struct cli *cli, int64_t scan_id, struct scanner_image *im);
+/*
+ * The quarantine finish step of a scan job (ctx: the struct cli): every file with a threat
+ * not yet acted on goes into the vault, the object the scan read and no other.
+ */
+void cli_quarantine_findings(void *ctx, int64_t scan_id, struct scanner_totals *t);
 
 /* ---- cli/evidence.c: --root and --verify-unchanged ---- */
 
@@ -204,8 +205,6 @@ void cli_evidence_close(struct cli_evidence *ev);
  * with errno when it does not exist).
  */
 char *cli_evidence_resolve(struct cli_evidence *ev, const char *image_path);
-/* Is path dir or below it? */
-int cli_evidence_inside(const char *path, const char *dir);
 /*
  * Re-read every file of the scan's inventory: size, mtime, ctime, atime and SHA-256 as
  * recorded before it was scanned. *result {checked, unchanged, changed: [{path, what}]} is

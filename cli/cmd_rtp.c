@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/pid.h"
 #include "core/eventlog.h"
 #include "core/host.h"
 #include "core/jsonx.h"
@@ -24,11 +25,16 @@
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
+/* SIGHUP: reload the signatures now (real-time protection's reload thread clears it) */
+static volatile sig_atomic_t reload_requested;
+
 static void
 on_stop(int sig)
 {
-	(void)sig;
-	cli_stop = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		cli_stop = 1;
 }
 
 static void
@@ -41,6 +47,7 @@ catch_stop(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -148,6 +155,7 @@ setup(struct cli *cli, struct rtp_setup *s, int passive)
 	s->o.key_file = cli->key_file;
 	s->o.config_path = cli->config_path;
 	s->o.stop = &cli_stop;
+	s->o.reload = &reload_requested;
 	json_array_foreach(config_get(cli->cfg, "realtime.exclude_processes"), i, v)
 		if (strv_add(&s->procs, json_string_value(v)) != 0)
 			return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
@@ -280,7 +288,7 @@ print_counts(json_t *doc)
 		"queue_full", "queue_high_water", "excluded", "outside_paths", "own_accesses",
 		"errors", "threats", "overflows",
 	};
-	json_t *ev = json_object_get(doc, "events");
+	json_t *ev = json_object_get(doc, "events"), *err;
 	size_t i;
 
 	printf("real-time protection: running (pid %lld, %s), up %.0f s\n",
@@ -294,6 +302,20 @@ print_counts(json_t *doc)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		printf("%-20s %lld\n", keys[i],
 		       (long long)json_integer_value(json_object_get(doc, keys[i])));
+	printf("%-20s %lld (%lld rules, loaded %s; %lld reloads, %lld failed)\n", "sig_version",
+	       (long long)json_integer_value(json_object_get(doc, "sig_version")),
+	       (long long)json_integer_value(json_object_get(doc, "rules")),
+	       json_string_value(json_object_get(doc, "sig_loaded_at"))
+		       ? json_string_value(json_object_get(doc, "sig_loaded_at"))
+		       : "?",
+	       (long long)json_integer_value(json_object_get(doc, "sig_reloads")),
+	       (long long)json_integer_value(json_object_get(doc, "sig_reload_failures")));
+	if ((err = json_object_get(doc, "sig_reload_error")) != NULL) {
+		printf("%-20s %s: ", "last reload failed",
+		       json_string_value(json_object_get(err, "at")));
+		out_json_text(json_object_get(err, "message"));
+		putchar('\n');
+	}
 }
 
 int
@@ -433,18 +455,13 @@ can_run_scheduler_only(struct cli *cli)
 static int
 daemon_running(struct cli *cli)
 {
-	char *pid = NULL, proc[64], exe[4096], self[4096];
-	ssize_t n, m;
+	char *pid = NULL;
 	struct vg_error e2;
 
 	vg_error_init(&e2);
 	if (store_meta_get(cli->st, "daemon_pid", &pid, &e2) != VG_OK || pid == NULL)
 		return can_run_scheduler_only(cli);
-	snprintf(proc, sizeof(proc), "/proc/%s/exe", pid);
-	n = readlink(proc, exe, sizeof(exe) - 1);
-	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0 &&
-	    atoi(pid) != (int)getpid()) {
+	if (vg_pid_text_is_vigil(pid)) {
 		vg_error_set(&cli->err, VG_EXISTS, "a vigil daemon is already running for state "
 			     "folder '%s' (pid %s)", cli->state_dir, pid);
 		free(pid);

@@ -13,46 +13,10 @@
 #include "core/path.h"
 #include "quarantine/quarantine.h"
 #include "reports/report.h"
+#include "scanner/job.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
-
-struct roots {
-	char **v;
-	size_t n, cap;
-};
-
-static int
-roots_add(struct roots *r, const char *path, struct vg_error *err)
-{
-	char *abs;
-
-	if (vg_path_absolute(path, &abs, err) != VG_OK)
-		return -1;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		char **v = realloc(r->v, cap * sizeof(char *));
-
-		if (v == NULL) {
-			free(abs);
-			return -1;
-		}
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n++] = abs;
-	return 0;
-}
-
-static void
-roots_release(struct roots *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		free(r->v[i]);
-	free(r->v);
-}
 
 /* --report FORMAT:FILE, checked before the scan so that a typo does not cost a whole scan. */
 struct report_spec {
@@ -70,7 +34,7 @@ struct report_specs {
  * match is resolved again inside the root, so a link in the image cannot lead out of it.
  */
 static int
-quick_roots(struct cli *cli, struct roots *r, struct cli_evidence *ev)
+quick_roots(struct cli *cli, struct scan_spec *r, struct cli_evidence *ev)
 {
 	json_t *dirs = config_get(cli->cfg, "filesystem_scanner.quick_scan_directories");
 	json_t *d;
@@ -93,7 +57,7 @@ quick_roots(struct cli *cli, struct roots *r, struct cli_evidence *ev)
 					      : strdup(g.gl_pathv[k]);
 			struct stat st;
 			int bad = host != NULL && stat(host, &st) == 0 && S_ISDIR(st.st_mode) &&
-				  roots_add(r, host, &cli->err) != 0;
+				  scan_spec_add_root(r, host, &cli->err) != VG_OK;
 
 			free(host);
 			if (bad) {
@@ -108,7 +72,7 @@ quick_roots(struct cli *cli, struct roots *r, struct cli_evidence *ev)
 
 /* One root of a custom or full scan; with --root, resolved inside the image. */
 static int
-root_add(struct cli *cli, struct roots *r, struct cli_evidence *ev, const char *path,
+root_add(struct cli *cli, struct scan_spec *r, struct cli_evidence *ev, const char *path,
 	 const char *what)
 {
 	char *host = ev->root ? cli_evidence_resolve(ev, path) : strdup(path);
@@ -122,8 +86,8 @@ root_add(struct cli *cli, struct roots *r, struct cli_evidence *ev, const char *
 			     what, ev->root ? " inside --root" : "", strerror(errno));
 		free(esc);
 		rc = cli_fail(cli, VG_NOENT);
-	} else if (roots_add(r, host, &cli->err) != 0) {
-		rc = cli_fail(cli, VG_NOMEM);
+	} else if (scan_spec_add_root(r, host, &cli->err) != VG_OK) {
+		rc = cli_fail(cli, cli->err.code);
 	}
 	free(host);
 	return rc;
@@ -134,7 +98,7 @@ root_add(struct cli *cli, struct roots *r, struct cli_evidence *ev, const char *
  * state folder inside the image either.
  */
 static int
-writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
+writes_outside(struct cli *cli, const struct scan_spec *r, struct cli_evidence *ev,
 	       const struct report_specs *reports)
 {
 	size_t i, k;
@@ -156,11 +120,11 @@ writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
 		if (real && asprintf(&target, "%s/%s", strcmp(real, "/") ? real : "",
 				     vg_path_basename(out)) < 0)
 			target = NULL;
-		for (k = 0; real && k < r->n + (ev->root != NULL); k++) {
-			const char *root = k < r->n ? r->v[k] : ev->root;
+		for (k = 0; real && k < r->nroots + (ev->root != NULL); k++) {
+			const char *root = k < r->nroots ? r->roots[k] : ev->root;
 
-			if (cli_evidence_inside(real, root) ||
-			    (target && cli_evidence_inside(target, root)) ||
+			if (vg_path_within(real, root) ||
+			    (target && vg_path_within(target, root)) ||
 			    (same_file && stat(root, &rs) == 0 && rs.st_dev == ts.st_dev &&
 			     rs.st_ino == ts.st_ino)) {
 				char *esc = vg_text_escape(out, strlen(out));
@@ -179,7 +143,7 @@ writes_outside(struct cli *cli, const struct roots *r, struct cli_evidence *ev,
 	}
 	if (ev->root) {
 		char *state = realpath(cli->state_dir, NULL);
-		int inside = state && cli_evidence_inside(state, ev->root);
+		int inside = state && vg_path_within(state, ev->root);
 
 		free(state);
 		if (inside)
@@ -306,292 +270,284 @@ static const struct option scan_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static json_t *
-options_json(const struct scanner_options *o, int ignore_excl, int quarantine,
-	     const struct cli_evidence *ev, int verify)
-{
-	json_t *j = json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s}",
-			 "threads", o->threads, "archives", o->archives, "max_recursion",
-			 o->max_depth, "max_filesize", (json_int_t)o->max_filesize,
-			 "archive_max_members", (json_int_t)o->archive_max_members,
-			 "archive_max_bytes", (json_int_t)o->archive_max_bytes,
-			 "archive_max_member_size", (json_int_t)o->archive_max_member_size,
-			 "archive_max_ratio", (json_int_t)o->archive_max_ratio, "scan_timeout",
-			 o->scan_timeout, "one_filesystem", o->one_filesystem,
-			 "ignore_exclusions", ignore_excl, "action",
-			 quarantine ? "quarantine" : "report");
+/* The flags of a scan, into its spec (and the command line's own: reports, case, image). */
+struct scan_flags {
+	struct report_specs reports;
+	const char *case_id, *examiner, *root_arg, *image_arg;
+	int64_t partition, offset;
+	int deleted, image_opts;
+};
 
-	json_object_set_new(j, "root", ev->root ? json_string(ev->root) : json_null());
-	json_object_set_new(j, "verify_unchanged", json_boolean(verify));
-	return j;
-}
-
-int
-cmd_scan_run(struct cli *cli)
+static int
+parse_flags(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 {
-	const char *type = cli->argv[0];
-	struct scanner_options o;
-	struct excl_set *excl = scanner_excl_create();
-	struct roots roots = { 0 };
-	struct sigdb *db = NULL;
-	struct scanner_totals totals = { 0 };
-	int ignore_excl = 0, c, rc = EXIT_FAILED, i, quarantine;
-	struct allow_set *allow = NULL;
-	int64_t maxthreads, scan_id = 0, n;
+	int64_t n;
 	uint64_t size;
-	json_t *jopts = NULL, *written = json_array();
-	struct report_specs reports = { .n = 0 };
-	const char *case_id = NULL, *examiner = NULL, *root_arg = NULL;
-	struct cli_evidence ev = { .root = NULL, .rootfd = -1 };
-	int allow_modify = 0, verify = 0, quarantine_asked = 0, cache_mode = -1;
-	struct scan_cache *cache = NULL;
-	char *cache_tag = NULL;
-	json_t *verified = NULL;
 	enum vg_err e;
-	const char *status;
-	/* disk images: scan image FILE, or scan quick --image FILE */
-	const char *image_arg = NULL;
-	int64_t partition = -1, offset = -1;
-	int deleted = 0, image_opts = 0, image_failed = 0;
-	struct scanner_image *im = NULL;
-	json_t *image_spec = NULL;
-
-	cli_scan_options(cli, &o);
-	maxthreads = config_get_int(cli->cfg, "antivirus_engine.maximum_scan_threads");
-	quarantine = strcmp(config_get_string(cli->cfg, "antivirus_engine.default_action"),
-			    "quarantine") == 0;
-	if (excl == NULL)
-		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	int c;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(cli->argc, cli->argv, "", scan_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_THREADS:
-			if (parse_int(optarg, &n) != 0 || n < 1 || n > 1024) {
-				cli_usage(cli, "--threads takes a number from 1 to 1024, not '%s'", optarg);
-				goto out;
-			}
-			o.threads = (int)n;
+			if (parse_int(optarg, &n) != 0 || n < 1 || n > 1024)
+				return cli_usage(cli, "--threads takes a number from 1 to 1024, not '%s'",
+						 optarg);
+			sp->o.threads = (int)n;
 			break;
 		case OPT_EXCL_PATH:
 		case OPT_EXCL_EXT:
 		case OPT_EXCL_NAME:
-			e = scanner_excl_add(excl, c == OPT_EXCL_PATH ? EXCL_PATH
-						   : c == OPT_EXCL_EXT ? EXCL_EXT : EXCL_NAME,
+			e = scanner_excl_add(sp->excl, c == OPT_EXCL_PATH ? EXCL_PATH
+						       : c == OPT_EXCL_EXT ? EXCL_EXT : EXCL_NAME,
 					     optarg, EXCL_FROM_CLI,
 					     c == OPT_EXCL_PATH ? "--exclude-path"
 					     : c == OPT_EXCL_EXT ? "--exclude-ext" : "--exclude-name",
 					     &cli->err);
-			if (e != VG_OK) {
-				cli_fail(cli, e);
-				goto out;
-			}
+			if (e != VG_OK)
+				return cli_fail(cli, e);
 			break;
 		case OPT_IGNORE_EXCL:
-			ignore_excl = 1;
+			sp->ignore_exclusions = 1;
 			break;
 		case OPT_NO_ARCHIVES:
-			o.archives = 0;
+			sp->o.archives = 0;
 			break;
 		case OPT_MAX_FILESIZE:
-			if (parse_size(optarg, &size) != 0) {
-				cli_usage(cli, "--max-filesize takes a size (e.g. 100M), not '%s'", optarg);
-				goto out;
-			}
-			o.max_filesize = size;
+			if (parse_size(optarg, &size) != 0)
+				return cli_usage(cli, "--max-filesize takes a size (e.g. 100M), not '%s'",
+						 optarg);
+			sp->o.max_filesize = size;
 			break;
 		case OPT_MAX_RECURSION:
-			if (parse_int(optarg, &n) != 0 || n > 64) {
-				cli_usage(cli, "--max-recursion takes a number from 0 to 64, not '%s'",
-					  optarg);
-				goto out;
-			}
-			o.max_depth = (int)n;
+			if (parse_int(optarg, &n) != 0 || n > 64)
+				return cli_usage(cli, "--max-recursion takes a number from 0 to 64, not "
+						 "'%s'", optarg);
+			sp->o.max_depth = (int)n;
 			break;
 		case OPT_ONE_FS:
-			o.one_filesystem = 1;
+			sp->o.one_filesystem = 1;
 			break;
 		case OPT_ACTION:
-			if (strcmp(optarg, "report") != 0 && strcmp(optarg, "quarantine") != 0) {
-				cli_usage(cli, "--action takes report or quarantine, not '%s'", optarg);
-				goto out;
-			}
-			quarantine = strcmp(optarg, "quarantine") == 0;
-			quarantine_asked = quarantine;
+			if (strcmp(optarg, "report") != 0 && strcmp(optarg, "quarantine") != 0)
+				return cli_usage(cli, "--action takes report or quarantine, not '%s'",
+						 optarg);
+			sp->quarantine = strcmp(optarg, "quarantine") == 0;
+			sp->quarantine_asked = sp->quarantine;
 			break;
 		case OPT_ROOT:
-			root_arg = optarg;
+			f->root_arg = optarg;
 			break;
 		case OPT_NO_CACHE:
 		case OPT_CACHE:
-			cache_mode = c == OPT_CACHE;
+			sp->cache = c == OPT_CACHE;
 			break;
 		case OPT_ALLOW_MODIFY:
-			allow_modify = 1;
+			sp->allow_modify = 1;
 			break;
 		case OPT_VERIFY:
-			verify = 1;
-			o.inventory = 1; /* what is verified: every file as it was read */
+			sp->verify_unchanged = 1;
 			break;
 		case OPT_INVENTORY:
-			o.inventory = 1;
+			sp->o.inventory = 1;
 			break;
 		case OPT_CASE:
 		case OPT_EXAMINER:
-			if (optarg[0] == '\0' || strlen(optarg) > 256) {
-				cli_usage(cli, "%s takes 1 to 256 characters",
-					  c == OPT_CASE ? "--case" : "--examiner");
-				goto out;
-			}
-			*(c == OPT_CASE ? &case_id : &examiner) = optarg;
+			if (optarg[0] == '\0' || strlen(optarg) > 256)
+				return cli_usage(cli, "%s takes 1 to 256 characters",
+						 c == OPT_CASE ? "--case" : "--examiner");
+			*(c == OPT_CASE ? &f->case_id : &f->examiner) = optarg;
 			break;
 		case OPT_REPORT:
-			if (report_spec_add(cli, &reports, optarg) != 0)
-				goto out;
+			if (report_spec_add(cli, &f->reports, optarg) != 0)
+				return EXIT_FAILED;
 			break;
 		case OPT_IMAGE:
-			image_arg = optarg;
+			f->image_arg = optarg;
 			break;
 		case OPT_PARTITION:
 		case OPT_OFFSET:
-			if (parse_int(optarg, &n) != 0 || n < 0 ||
-			    (c == OPT_PARTITION && n > 4096)) {
-				cli_usage(cli, "%s takes a %s, not '%s'",
-					  c == OPT_PARTITION ? "--partition" : "--offset",
-					  c == OPT_PARTITION ? "partition number (1 for the first; 0 for "
-							       "an image with no partition table)"
-							     : "byte offset", optarg);
-				goto out;
-			}
-			*(c == OPT_PARTITION ? &partition : &offset) = n;
-			image_opts = 1;
+			if (parse_int(optarg, &n) != 0 || n < 0 || (c == OPT_PARTITION && n > 4096))
+				return cli_usage(cli, "%s takes a %s, not '%s'",
+						 c == OPT_PARTITION ? "--partition" : "--offset",
+						 c == OPT_PARTITION ? "partition number (1 for the "
+								      "first; 0 for an image with no "
+								      "partition table)"
+								    : "byte offset", optarg);
+			*(c == OPT_PARTITION ? &f->partition : &f->offset) = n;
+			f->image_opts = 1;
 			break;
 		case OPT_DELETED:
-			deleted = 1;
-			image_opts = 1;
+			f->deleted = 1;
+			f->image_opts = 1;
 			break;
 		default:
-			cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
-			goto out;
+			return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 		}
 	}
-	if (o.threads > maxthreads && maxthreads > 0)
-		o.threads = (int)maxthreads;
-	for (i = 0; i < (int)reports.n; i++)
-		if (strcmp(reports.v[i].format, "bodyfile") == 0 && !o.inventory) {
+	return 0;
+}
+
+/* The disk image of scan image FILE or scan quick --image FILE; 0 when there is none. */
+static int
+image_of(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
+{
+	if (strcmp(sp->type, "image") == 0) {
+		if (optind + 1 != cli->argc)
+			return cli_usage(cli, "scan image takes one disk image FILE");
+		f->image_arg = cli->argv[optind++];
+	} else if (f->image_arg && strcmp(sp->type, "quick") != 0) {
+		return cli_usage(cli, "--image is for 'scan quick --image FILE' (or use 'scan image "
+				 "FILE')");
+	}
+	if (f->image_opts && f->image_arg == NULL)
+		return cli_usage(cli, "--partition, --offset and --deleted are for disk images "
+				 "('scan image FILE')");
+	if (f->partition >= 0 && f->offset >= 0)
+		return cli_usage(cli, "--partition and --offset both choose the volume to scan: give "
+				 "one (--partition N, or --offset BYTES where it starts)");
+	if (f->image_arg == NULL)
+		return 0;
+	if (scan_spec_set_image(sp, f->image_arg, f->partition, f->offset, f->deleted,
+				strcmp(sp->type, "quick") == 0
+					? config_get(cli->cfg, "filesystem_scanner.quick_scan_directories")
+					: NULL,
+				&cli->err) != VG_OK)
+		return cli_fail(cli, cli->err.code);
+	return 0;
+}
+
+/* The roots of a custom, quick or full scan (an image is its own root). */
+static int
+roots_of(struct cli *cli, struct scan_spec *sp, struct cli_evidence *ev)
+{
+	int i;
+
+	if (sp->image)
+		return optind < cli->argc ? cli_usage(cli, "scan %s takes no PATH", sp->type) : 0;
+	if (strcmp(sp->type, "custom") == 0) {
+		if (optind >= cli->argc)
+			return cli_usage(cli, "scan custom needs at least one PATH");
+		for (i = optind; i < cli->argc; i++)
+			if (root_add(cli, sp, ev, cli->argv[i], "") != 0)
+				return EXIT_FAILED;
+		return 0;
+	}
+	if (optind < cli->argc)
+		return cli_usage(cli, "scan %s takes no PATH (use 'scan custom PATH...')", sp->type);
+	if (strcmp(sp->type, "quick") == 0)
+		return quick_roots(cli, sp, ev) != 0 ? cli_fail(cli, VG_NOMEM) : 0;
+	return root_add(cli, sp, ev,
+			config_get_string(cli->cfg, "filesystem_scanner.full_scan_directory"),
+			" (filesystem_scanner.full_scan_directory)");
+}
+
+/* Exclusions: the built-in one, the store's and the configured ones, or only the first. */
+static int
+exclusions_of(struct cli *cli, struct scan_spec *sp)
+{
+	if (sp->ignore_exclusions) {
+		scanner_excl_destroy(sp->excl);
+		sp->excl = scanner_excl_create();
+		if (sp->excl == NULL)
+			return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+		return cli_builtin_exclusions(cli, sp->excl);
+	}
+	return cli_load_exclusions(cli, sp->excl);
+}
+
+/* After the job: --verify-unchanged, the reports, the summary, the exit code. */
+static int
+after_scan(struct cli *cli, struct scan_job *job, const struct scan_flags *f)
+{
+	const struct scan_spec *sp = scan_job_spec(job);
+	const struct scanner_totals *t = scan_job_totals(job);
+	const char *status = scan_job_status(job), *action = sp->quarantine ? "quarantine" : "report";
+	int64_t id = scan_job_id(job);
+	json_t *verified = NULL, *written = json_array();
+	int rc;
+
+	if (sp->verify_unchanged && cli_verify_unchanged(cli, id, &verified) != 0) {
+		json_decref(written);
+		return EXIT_FAILED;
+	}
+	if (write_reports(cli, id, &f->reports, written) != 0) {
+		cli_scan_summary(cli, id, sp->type, status, action, t, scan_job_rules(job), written);
+		json_decref(verified);
+		json_decref(written);
+		return EXIT_FAILED;
+	}
+	cli_scan_summary(cli, id, sp->type, status, action, t, scan_job_rules(job), written);
+	json_decref(written);
+	if (verified && json_array_size(json_object_get(verified, "changed")) > 0) {
+		rc = cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%zu of %lld files changed "
+						"during the scan (see 'vigil scan show %lld')",
+						json_array_size(json_object_get(verified, "changed")),
+						(long long)json_integer_value(
+							json_object_get(verified, "checked")),
+						(long long)id));
+		json_decref(verified);
+		return rc;
+	}
+	if (verified && !cli->quiet && !cli->json)
+		printf("Verified unchanged: %lld files (size, times, SHA-256 read again)\n",
+		       (long long)json_integer_value(json_object_get(verified, "unchanged")));
+	json_decref(verified);
+	if (scan_job_unreadable(job))
+		vg_error_set(&cli->err, VG_IO, "%s", scan_job_unreadable(job));
+	return cli_scan_exit(cli, id, t, scan_job_unreadable(job) != NULL, "interrupted");
+}
+
+int
+cmd_scan_run(struct cli *cli)
+{
+	struct scan_spec sp;
+	struct scan_flags f = { .reports = { .n = 0 }, .partition = -1, .offset = -1 };
+	struct cli_evidence ev = { .root = NULL, .rootfd = -1 };
+	struct allow_set *allow = NULL;
+	struct scan_job *job = NULL;
+	struct scan_env env;
+	json_t *cmd = NULL;
+	size_t i;
+	int rc = EXIT_FAILED;
+
+	scan_spec_init(&sp, cli->cfg);
+	snprintf(sp.type, sizeof(sp.type), "%s", cli->argv[0]);
+	if ((sp.excl = scanner_excl_create()) == NULL) {
+		cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+		goto out;
+	}
+	if (parse_flags(cli, &sp, &f) != 0 || image_of(cli, &sp, &f) != 0)
+		goto out;
+	if (f.root_arg && cli_evidence_open(cli, f.root_arg, &ev) != 0)
+		goto out;
+	if (ev.root && (sp.evidence_root = strdup(ev.root)) == NULL) {
+		cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+		goto out;
+	}
+	if (roots_of(cli, &sp, &ev) != 0 || writes_outside(cli, &sp, &ev, &f.reports) != 0 ||
+	    exclusions_of(cli, &sp) != 0)
+		goto out;
+	if (scan_spec_settle(&sp, cli->cfg, &cli->err) != VG_OK) {
+		if (cli->err.code == VG_USAGE)
+			cli_usage(cli, "%s", cli->err.msg);
+		else
+			cli_fail(cli, cli->err.code);
+		goto out;
+	}
+	for (i = 0; i < f.reports.n; i++)
+		if (strcmp(f.reports.v[i].format, "bodyfile") == 0 && !sp.o.inventory) {
 			cli_usage(cli, "--report bodyfile:... lists every file: add --inventory");
 			goto out;
 		}
-
-	if (strcmp(type, "image") == 0) {
-		if (optind + 1 != cli->argc) {
-			cli_usage(cli, "scan image takes one disk image FILE");
-			goto out;
-		}
-		image_arg = cli->argv[optind++];
-	} else if (image_arg && strcmp(type, "quick") != 0) {
-		cli_usage(cli, "--image is for 'scan quick --image FILE' (or use 'scan image FILE')");
-		goto out;
-	}
-	if (image_opts && image_arg == NULL) {
-		cli_usage(cli, "--partition, --offset and --deleted are for disk images "
-			  "('scan image FILE')");
-		goto out;
-	}
-	if (image_arg) {
-		const char *bad = partition >= 0 && offset >= 0 ? "--partition with --offset"
-				  : root_arg ? "--root" : verify ? "--verify-unchanged"
-				  : quarantine_asked ? "--action quarantine"
-				  : o.one_filesystem ? "--one-filesystem" : NULL;
-		char *abs = NULL;
-
-		if (bad) {
-			cli_usage(cli, "%s: not with a disk image (it is read directly and never "
-				  "changed)", bad);
-			goto out;
-		}
-		quarantine = 0; /* the configured default does not apply to an image */
-		cache_mode = 0;	/* device and inode numbers are the image's, not this machine's */
-		if (vg_path_absolute(image_arg, &abs, &cli->err) != VG_OK) {
-			cli_fail(cli, cli->err.code);
-			goto out;
-		}
-		image_spec = cli_image_spec(abs, partition, offset, deleted,
-					    strcmp(type, "quick") == 0
-						    ? config_get(cli->cfg,
-								 "filesystem_scanner.quick_scan_directories")
-						    : NULL);
-		if (image_spec == NULL || roots_add(&roots, abs, &cli->err) != 0) {
-			free(abs);
-			cli_fail(cli, VG_NOMEM);
-			goto out;
-		}
-		free(abs);
-		if (cli_image_open(cli, image_spec, &im) != 0)
-			goto out;
-		o.image = im;
-		o.spool_dir = cli->state_dir; /* large files of the image are copied there */
-	}
-	if (root_arg && cli_evidence_open(cli, root_arg, &ev) != 0)
-		goto out;
-	/* evidence is read, never changed: moving files out of it needs saying so */
-	if (ev.root && quarantine && !allow_modify) {
-		if (quarantine_asked) {
-			cli_usage(cli, "--action quarantine with --root would modify the evidence: "
-				  "add --allow-modify if that is meant");
-			goto out;
-		}
-		quarantine = 0; /* the configured default does not apply to evidence */
-	}
-	if (im) {
-		/* the one root is the image */
-	} else if (strcmp(type, "custom") == 0) {
-		if (optind >= cli->argc) {
-			cli_usage(cli, "scan custom needs at least one PATH");
-			goto out;
-		}
-		for (i = optind; i < cli->argc; i++)
-			if (root_add(cli, &roots, &ev, cli->argv[i], "") != 0)
-				goto out;
-	} else if (optind < cli->argc) {
-		cli_usage(cli, "scan %s takes no PATH (use 'scan custom PATH...')", type);
-		goto out;
-	} else if (strcmp(type, "quick") == 0) {
-		if (quick_roots(cli, &roots, &ev) != 0) {
-			cli_fail(cli, VG_NOMEM);
-			goto out;
-		}
-	} else if (root_add(cli, &roots, &ev,
-			    config_get_string(cli->cfg, "filesystem_scanner.full_scan_directory"),
-			    " (filesystem_scanner.full_scan_directory)") != 0) {
-		goto out;
-	}
-	if (writes_outside(cli, &roots, &ev, &reports) != 0)
-		goto out;
-
-	if (!ignore_excl && cli_load_exclusions(cli, excl) != 0)
-		goto out;
-	if (ignore_excl) {
-		scanner_excl_destroy(excl);
-		excl = scanner_excl_create();
-		if (excl == NULL || cli_builtin_exclusions(cli, excl) != 0) {
-			cli_fail(cli, VG_NOMEM);
-			goto out;
-		}
-	}
-	if (im)
-		scanner_excl_drop(excl, EXCL_BUILTIN);
-	if (ev.root && scanner_excl_set_root(excl, ev.root, &cli->err) != VG_OK) {
+	if (ev.root && scanner_excl_set_root(sp.excl, ev.root, &cli->err) != VG_OK) {
 		cli_fail(cli, VG_NOMEM);
 		goto out;
 	}
-	o.excl = excl;
-	o.stop = &cli_stop;
 	if (cli_load_allow(cli, &allow) != 0)
 		goto out;
-	o.allow = allow;
-	if (quarantine) {
+	if (sp.quarantine) {
 		/* refuse a bad key or state folder before scanning, not after */
 		struct vault *v = NULL;
 
@@ -599,101 +555,26 @@ cmd_scan_run(struct cli *cli)
 			goto out;
 		quarantine_close(v);
 	}
-
-	e = sigdb_open(cli->st, cli->state_dir, &db, &cli->err);
-	if (e != VG_OK) {
-		cli_fail(cli, e);
-		goto out;
-	}
-
-	/* the scan cache: on by default, off for evidence (--root) unless --cache */
-	if (cache_mode < 0)
-		cache_mode = ev.root == NULL;
-	if (cache_mode && config_get_int(cli->cfg, "antivirus_engine.scan_cache_maximum") > 0) {
-		cache_tag = scanner_cache_tag(sigdb_digest(db), &o);
-		if (cache_tag == NULL) {
-			cli_fail(cli, VG_NOMEM);
-			goto out;
-		}
-		e = o.inventory ? VG_OK /* every file is read anyway */
-				: scanner_cache_load(cli->st, cache_tag,
-						     config_get_int(cli->cfg,
-								    "antivirus_engine.scan_cache_maximum"),
-						     &cache, &cli->err);
-		if (e != VG_OK) {
-			cli_fail(cli, e);
-			goto out;
-		}
-		o.cache = cache;
-		o.cache_tag = cache_tag;
-	}
-	o.progress = 1;
-	jopts = options_json(&o, ignore_excl, quarantine, &ev, verify);
-	json_object_set_new(jopts, "cache", json_boolean(cache_mode));
-	if (image_spec)
-		json_object_set(jopts, "image", image_spec);
-	if (cli_scan_begin(cli, db, &(struct cli_scan){ .type = type, .threads = o.threads,
-							.roots = roots.v, .nroots = roots.n,
-							.options = jopts, .excl = excl,
-							.case_id = case_id, .examiner = examiner,
-							.inventory = o.inventory },
-			   &scan_id) != 0)
-		goto out;
-	if (store_scan_set_running(cli->st, scan_id, getpid(), &cli->err) != VG_OK) {
+	cli_scan_env(cli, allow, &env);
+	cmd = cli_command_line(cli);
+	if (scan_job_new(&env, &sp,
+			 &(struct scan_custody){ .case_id = f.case_id, .examiner = f.examiner,
+						 .command_line = cmd },
+			 &job, &cli->err) != VG_OK) {
 		cli_fail(cli, cli->err.code);
 		goto out;
 	}
-
-	e = cli_scan_engine(cli, &o, db, scan_id, roots.v, roots.n, &totals);
-	image_failed = im && e == VG_OK && cli_image_finish(cli, scan_id, im) != 0;
-
-	status = e != VG_OK ? "failed" : totals.interrupted ? "interrupted" : "completed";
-	/* before the totals are recorded: a file that could not be moved is an error */
-	if (e == VG_OK && quarantine && totals.threats > 0)
-		cli_quarantine_findings(cli, scan_id, &totals);
-	cli_scan_finish(cli, scan_id, status, &totals, e != VG_OK);
-	if (e != VG_OK) {
-		cli_fail(cli, e);
+	if (cli_run_job(cli, job) != VG_OK) {
+		cli_fail(cli, cli->err.code);
 		goto out;
 	}
-	cli_scan_housekeeping(cli, scan_id, status, cache_tag);
-	if (verify && cli_verify_unchanged(cli, scan_id, &verified) != 0)
-		goto out;
-	if (write_reports(cli, scan_id, &reports, written) != 0) {
-		cli_scan_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report",
-			      &totals, db, written);
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	cli_scan_summary(cli, scan_id, type, status, quarantine ? "quarantine" : "report", &totals, db,
-		      written);
-	if (verified && json_array_size(json_object_get(verified, "changed")) > 0) {
-		rc = cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%zu of %lld files changed "
-						"during the scan (see 'vigil scan show %lld')",
-						json_array_size(json_object_get(verified, "changed")),
-						(long long)json_integer_value(
-							json_object_get(verified, "checked")),
-						(long long)scan_id));
-		goto out;
-	}
-	if (verified && !cli->quiet && !cli->json)
-		printf("Verified unchanged: %lld files (size, times, SHA-256 read again)\n",
-		       (long long)json_integer_value(json_object_get(verified, "unchanged")));
-	rc = cli_scan_exit(cli, scan_id, &totals, image_failed, "interrupted");
+	rc = after_scan(cli, job, &f);
 out:
-	scanner_image_close(im);
-	json_decref(image_spec);
-	free(cache_tag);
-	scanner_cache_destroy(cache);
-	json_decref(verified);
+	scan_job_free(job);
+	json_decref(cmd);
 	cli_evidence_close(&ev);
-	json_decref(totals.file_types);
-	json_decref(written);
-	report_specs_release(&reports);
-	json_decref(jopts);
-	sigdb_release(db);
-	roots_release(&roots);
-	scanner_excl_destroy(excl);
+	report_specs_release(&f.reports);
+	scan_spec_release(&sp);
 	scanner_allow_destroy(allow);
 	return rc;
 }
@@ -727,7 +608,7 @@ cmd_scan_preflight(struct cli *cli)
 		}
 		*slash = '\0';
 	}
-	inside = real_state && cli_evidence_inside(real_state, real_root);
+	inside = real_state && vg_path_within(real_state, real_root);
 	free(p);
 	free(real_state);
 	if (inside) {

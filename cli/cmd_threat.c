@@ -1,11 +1,13 @@
 /* cli/cmd_threat.c — vigil threat list, and the allow list (threat allow add|remove|list). */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/jsonx.h"
 #include "scanner/scanner.h"
 
 int
@@ -63,11 +65,16 @@ cli_load_allow(struct cli *cli, struct allow_set **out)
 		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
 	e = store_allow_list_json(cli->st, (int64_t)time(NULL), &list, &cli->err);
 	json_array_foreach(list, i, v) {
+		size_t plen = 0;
+		char *path;
+
 		if (e != VG_OK)
 			break;
+		path = vg_json_get_bytes(v, "path", &plen); /* NULL: every file */
 		e = scanner_allow_add(set, json_string_value(json_object_get(v, "kind")),
-				      json_string_value(json_object_get(v, "value")),
+				      json_string_value(json_object_get(v, "value")), path, plen,
 				      json_string_value(json_object_get(v, "reason")), &cli->err);
+		free(path);
 	}
 	json_decref(list);
 	if (e != VG_OK) {
@@ -107,8 +114,11 @@ allow_change(struct cli *cli, int add)
 			value = optarg;
 			break;
 		case 'e':
-			if (!add || parse_int(optarg, &expires) != 0 || expires < 1)
-				return cli_usage(cli, "--expires takes a number of seconds (with add)");
+			/* at most 100 years: now + expires must stay a time gmtime can show */
+			if (!add || parse_int(optarg, &expires) != 0 || expires < 1 ||
+			    expires > INT64_C(3155760000))
+				return cli_usage(cli, "--expires takes a number of seconds, at most "
+						 "100 years (with add)");
 			break;
 		case 'r':
 			reason = optarg;
@@ -124,7 +134,7 @@ allow_change(struct cli *cli, int add)
 		/* validate as a scan will use it; hashes are kept in lower case */
 		struct allow_set *probe = scanner_allow_create();
 
-		e = scanner_allow_add(probe, kind, value, reason, &cli->err);
+		e = scanner_allow_add(probe, kind, value, NULL, 0, reason, &cli->err);
 		scanner_allow_destroy(probe);
 		if (e != VG_OK)
 			return cli_fail(cli, e);
@@ -138,7 +148,7 @@ allow_change(struct cli *cli, int add)
 			value = lower;
 		}
 	}
-	e = add ? store_allow_add(cli->st, kind, value, reason,
+	e = add ? store_allow_add(cli->st, kind, value, NULL, 0, reason,
 				  expires ? (int64_t)time(NULL) + expires : 0, &cli->err)
 		: store_allow_remove(cli->st, kind, value, &cli->err);
 	if (e != VG_OK)
@@ -152,10 +162,30 @@ allow_change(struct cli *cli, int add)
 	return EXIT_CLEAN;
 }
 
+/*
+ * "allowed until T" while the entry is in force, "expired at T" after: in force means
+ * expires_at > now, the rule the store applies when a scan loads the list (ALLOW_LIST).
+ */
+static void
+print_expiry(json_t *exp, int64_t now)
+{
+	time_t t;
+	struct tm tm;
+	char when[32];
+
+	if (!json_is_integer(exp))
+		return;
+	t = (time_t)json_integer_value(exp);
+	if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)t);
+	printf("\t%s %s", (int64_t)t > now ? "allowed until" : "expired at", when);
+}
+
 static int
 allow_list(struct cli *cli)
 {
 	json_t *list, *v;
+	int64_t now = (int64_t)time(NULL);
 	enum vg_err e;
 	size_t i;
 
@@ -169,19 +199,17 @@ allow_list(struct cli *cli)
 		return EXIT_CLEAN;
 	}
 	json_array_foreach(list, i, v) {
-		json_t *exp = json_object_get(v, "expires_at");
+		json_t *path = json_object_get(v, "path");
 
 		printf("%-6s ", json_string_value(json_object_get(v, "kind")));
 		out_json_text(json_object_get(v, "value"));
+		if (json_is_string(path)) {
+			printf("\tfile ");
+			out_json_text(path); /* \xNN already for bytes that are not UTF-8 */
+		}
 		printf("\t");
 		out_json_text(json_object_get(v, "reason"));
-		if (json_is_integer(exp)) {
-			time_t t = (time_t)json_integer_value(exp);
-			char when[32];
-
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-			printf("\t%s until %s", t < time(NULL) ? "expired" : "allowed", when);
-		}
+		print_expiry(json_object_get(v, "expires_at"), now);
 		putchar('\n');
 	}
 	json_decref(list);

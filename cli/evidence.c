@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/nstime.h"
 #include "core/jsonx.h"
 #include "core/reach.h"
 #include "core/path.h"
@@ -76,16 +77,6 @@ cli_evidence_resolve(struct cli_evidence *ev, const char *image_path)
 	return where;
 }
 
-int
-cli_evidence_inside(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return 1;
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 /* ---- --verify-unchanged ---- */
 
 struct verify {
@@ -103,12 +94,6 @@ differs(struct verify *v, const struct store_inv *r, const char *what)
 	json_object_set_new(o, "what", json_string(what));
 	json_array_append_new(v->changed, o);
 	return 0;
-}
-
-static int64_t
-ns(struct timespec t)
-{
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static int
@@ -146,16 +131,16 @@ verify_one(const struct store_inv *r, void *ctx)
 		differs(v, r, "cannot be read");
 	else if (st.st_size != r->size)
 		differs(v, r, "size");
-	else if (ns(st.st_mtim) != r->mtime_ns)
+	else if (vg_timespec_ns(st.st_mtim) != r->mtime_ns)
 		differs(v, r, "mtime");
-	else if (ns(st.st_ctim) != r->ctime_ns)
+	else if (vg_timespec_ns(st.st_ctim) != r->ctime_ns)
 		differs(v, r, "ctime");
-	else if (ns(st.st_atim) != r->atime_ns)
+	else if (vg_timespec_ns(st.st_atim) != r->atime_ns)
 		differs(v, r, "atime");
 	else if (r->sha256 && (vg_sha256_fd(fd, path, hex, &e2) != VG_OK ||
 			       strcmp(hex, r->sha256) != 0))
 		differs(v, r, "sha256");
-	else if (fstat(fd, &st) != 0 || ns(st.st_atim) != r->atime_ns)
+	else if (fstat(fd, &st) != 0 || vg_timespec_ns(st.st_atim) != r->atime_ns)
 		differs(v, r, "atime (changed by this check)");
 	else
 		v->unchanged++;

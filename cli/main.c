@@ -119,8 +119,9 @@ setup(struct cli *cli, const struct command *cmd)
 	/* <state-dir>/config.json is read only from a state folder that deserves trust */
 	if (cli->config_path == NULL)
 		rc = config_load_state(cli->state_dir, cli->managed_path, &cli->cfg, &cli->err);
-	else
-		rc = config_load(cli->config_path, cli->managed_path, &cli->cfg, &cli->err);
+	else /* a file the user named must exist; config set may create it */
+		rc = config_load_named(cli->config_path, cmd->fn == cmd_config_set,
+				       cli->managed_path, &cli->cfg, &cli->err);
 	if (rc != VG_OK)
 		return cli_fail(cli, rc);
 	if (cmd->preflight && cmd->preflight(cli) != 0)

@@ -15,4 +15,3 @@ CLI_SRCS += cli/cmd_report.c
 CLI_SRCS += cli/scan_record.c
 CLI_SRCS += cli/cmd_rtp.c
 CLI_SRCS += cli/evidence.c
-CLI_SRCS += cli/scan_image.c

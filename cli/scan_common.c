@@ -1,7 +1,7 @@
 /*
- * cli/scan_common.c — what every on-demand scan (custom, quick, full, resume) does around the
- * engine: SIGINT/SIGTERM stop it cleanly, a progress line on a terminal, the summary, moving
- * findings into the vault, and the store's housekeeping afterwards.
+ * cli/scan_common.c — what the command line adds to every scan job (custom, quick, full,
+ * image, resume): SIGINT/SIGTERM stop it cleanly, a progress line on a terminal, the
+ * quarantine finish step, the summary and the exit code.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/jsonx.h"
 #include "quarantine/quarantine.h"
+#include "scanner/job.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -26,15 +27,10 @@ on_signal(int sig)
 	cli_stop = 1;
 }
 
-struct progress_ctx {
-	int enabled;
-	int printed;
-};
-
 static void
 show_progress(const struct scanner_progress *p, void *arg)
 {
-	struct progress_ctx *pc = arg;
+	struct cli_progress *pc = arg;
 	struct winsize ws;
 	char bytes[32], line[512];
 	char *cur;
@@ -65,27 +61,29 @@ show_progress(const struct scanner_progress *p, void *arg)
 	pc->printed = 1;
 }
 
-enum vg_err
-cli_scan_engine(struct cli *cli, const struct scanner_options *o, struct sigdb *db,
-		int64_t scan_id, char *const *roots, size_t nroots, struct scanner_totals *totals)
+void
+cli_progress_start(struct cli *cli, struct cli_progress *p)
 {
-	struct progress_ctx pc = { 0 };
-	struct scanner_callbacks cb = { show_progress, &pc };
-	struct sigaction sa, old_int, old_term;
-	enum vg_err e;
+	struct sigaction sa;
 
+	memset(p, 0, sizeof(*p));
+	p->cb.progress = show_progress;
+	p->cb.ctx = p;
+	p->enabled = !cli->quiet && isatty(STDERR_FILENO);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	pc.enabled = !cli->quiet && isatty(STDERR_FILENO);
-	e = scanner_run(o, db, cli->st, scan_id, roots, nroots, &cb, totals, &cli->err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (pc.printed)
+	sigaction(SIGINT, &sa, &p->old_int);
+	sigaction(SIGTERM, &sa, &p->old_term);
+}
+
+void
+cli_progress_stop(struct cli_progress *p)
+{
+	sigaction(SIGINT, &p->old_int, NULL);
+	sigaction(SIGTERM, &p->old_term, NULL);
+	if (p->printed)
 		fprintf(stderr, "\r\033[K");
-	return e;
 }
 
 void
@@ -206,8 +204,9 @@ cli_scan_exit(struct cli *cli, int64_t scan_id, const struct scanner_totals *t, 
  * counts as an error of the scan.
  */
 void
-cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals *t)
+cli_quarantine_findings(void *ctx, int64_t scan_id, struct scanner_totals *t)
 {
+	struct cli *cli = ctx;
 	struct vault *v = NULL;
 	struct store_target *tg = NULL;
 	struct quarantine_done *moved = NULL;	/* per target, what its move did */
@@ -263,49 +262,24 @@ cli_quarantine_findings(struct cli *cli, int64_t scan_id, struct scanner_totals 
 	free(moved);
 }
 
-/*
- * After a scan: its progress is dropped once it completed (an interrupted one keeps it, to
- * resume), the scan cache keeps the entries of these rules and options, at most
- * scan_cache_maximum, and old scans go (retention).
- */
-static void prune_history(struct cli *cli);
-
 void
-cli_scan_housekeeping(struct cli *cli, int64_t scan_id, const char *status, const char *cache_tag)
+cli_scan_env(struct cli *cli, struct allow_set *allow, struct scan_env *env)
 {
-	struct vg_error e2;
-
-	vg_error_init(&e2);
-	if (store_begin(cli->st, &e2) == VG_OK) {
-		if ((strcmp(status, "completed") == 0 &&
-		     store_progress_clear(cli->st, scan_id, &e2) != VG_OK) ||
-		    (cache_tag && store_cache_prune(cli->st, cache_tag,
-						    config_get_int(cli->cfg,
-								   "antivirus_engine.scan_cache_maximum"),
-						    &e2) != VG_OK) ||
-		    store_commit(cli->st, &e2) != VG_OK) {
-			store_rollback(cli->st);
-			fprintf(stderr, "vigil: warning: %s\n", vg_error_msg(&e2));
-		}
-	}
-	prune_history(cli);
+	*env = (struct scan_env){ .st = cli->st, .state_dir = cli->state_dir, .cfg = cli->cfg,
+				  .allow = allow, .stop = &cli_stop };
 }
 
-/* scan_results_retention_days and scan_history_maximum_items */
-static void
-prune_history(struct cli *cli)
+enum vg_err
+cli_run_job(struct cli *cli, struct scan_job *job)
 {
-	struct vg_error e2;
-	int64_t pruned = 0;
+	struct cli_progress pr;
+	struct scan_finish finish = { cli_quarantine_findings, cli };
+	enum vg_err e;
 
-	vg_error_init(&e2);
-	if (store_begin(cli->st, &e2) != VG_OK)
-		return;
-	if (store_scan_prune(cli->st, config_get_int(cli->cfg, "scan_results_retention_days"),
-			     config_get_int(cli->cfg, "scan_history_maximum_items"), &pruned,
-			     &e2) != VG_OK || store_commit(cli->st, &e2) != VG_OK) {
-		store_rollback(cli->st);
-		fprintf(stderr, "vigil: warning: cannot prune the scan history: %s\n",
-			vg_error_msg(&e2));
-	}
+	cli_progress_start(cli, &pr);
+	scan_job_set_progress(job, &pr.cb);
+	e = scan_job_run(job, &finish, &cli->err);
+	scan_job_set_progress(job, NULL);
+	cli_progress_stop(&pr);
+	return e;
 }

@@ -206,8 +206,6 @@ static const struct config_key keys[] = {
 	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health", NULL },
 	{ "quarantine_retention_days", CFG_INT, "0",
 	  "days quarantined items are kept (0: until removed)", NULL },
-	{ "sigdb.bundle_public_key", CFG_STRING, "\"\"",
-	  "Ed25519 public key (PEM file) that signs trusted offline bundles", NULL },
 	{ "realtime.exclude_processes", CFG_STRINGS, "[]",
 	  "real-time: executables (full paths) whose file accesses are not scanned",
 	  check_absolute },
@@ -225,6 +223,8 @@ static const struct config_key keys[] = {
 	{ "scheduled_scans", CFG_OBJECTS, "[]",
 	  "daemon: [{type: quick|full, time: HH:MM, day: monday..sunday (absent: daily)}]",
 	  check_schedules },
+	{ "sigdb.bundle_public_key", CFG_STRING, "\"\"",
+	  "Ed25519 public key (PEM file) that signs trusted offline bundles", NULL },
 };
 
 struct vg_config {
@@ -346,8 +346,9 @@ check_layer(const char *path, json_t *doc, json_t **out, struct vg_error *err)
 	return VG_OK;
 }
 
+/* A layer from path; one that does not exist is empty when may_be_missing, else an error. */
 static enum vg_err
-load_layer(const char *path, json_t **out, struct vg_error *err)
+load_layer(const char *path, bool may_be_missing, json_t **out, struct vg_error *err)
 {
 	json_error_t jerr;
 	json_t *doc;
@@ -359,11 +360,18 @@ load_layer(const char *path, json_t **out, struct vg_error *err)
 	if (doc == NULL) {
 		struct stat st;
 
-		if (stat(path, &st) != 0 && errno == ENOENT)
-			return VG_OK;
+		if (stat(path, &st) != 0 && errno == ENOENT) {
+			if (may_be_missing)
+				return VG_OK;
+			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
+					    strerror(ENOENT));
+		}
 		if (access(path, R_OK) != 0)
 			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
 					    strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			return vg_error_set(err, VG_CONFIG, "cannot read config '%s': %s", path,
+					    strerror(EISDIR));
 		return vg_error_set(err, VG_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
 				    jerr.column, jerr.text);
 	}
@@ -407,8 +415,8 @@ load_state_layer(const char *state_dir, const char *path, json_t **out, struct v
 }
 
 static enum vg_err
-load(const char *state_dir, const char *local_path, const char *managed_path,
-     struct vg_config **out, struct vg_error *err)
+load(const char *state_dir, const char *local_path, bool local_may_be_missing,
+     const char *managed_path, struct vg_config **out, struct vg_error *err)
 {
 	struct vg_config *cfg = calloc(1, sizeof(*cfg));
 	enum vg_err rc;
@@ -428,10 +436,10 @@ load(const char *state_dir, const char *local_path, const char *managed_path,
 			     : vg_error_set(err, VG_NOMEM, "out of memory");
 	} else {
 		cfg->local_path = local_path ? strdup(local_path) : NULL;
-		rc = load_layer(local_path, &cfg->local, err);
+		rc = load_layer(local_path, local_may_be_missing, &cfg->local, err);
 	}
 	if (rc == VG_OK)
-		rc = load_layer(managed_path, &cfg->managed, err);
+		rc = load_layer(managed_path, true, &cfg->managed, err);
 	if (rc != VG_OK) {
 		config_destroy(cfg);
 		return rc;
@@ -444,14 +452,21 @@ enum vg_err
 config_load_state(const char *state_dir, const char *managed_path, struct vg_config **out,
 		  struct vg_error *err)
 {
-	return load(state_dir, NULL, managed_path, out, err);
+	return load(state_dir, NULL, true, managed_path, out, err);
 }
 
 enum vg_err
 config_load(const char *local_path, const char *managed_path, struct vg_config **out,
 	    struct vg_error *err)
 {
-	return load(NULL, local_path, managed_path, out, err);
+	return load(NULL, local_path, true, managed_path, out, err);
+}
+
+enum vg_err
+config_load_named(const char *local_path, bool may_be_new, const char *managed_path,
+		  struct vg_config **out, struct vg_error *err)
+{
+	return load(NULL, local_path, may_be_new, managed_path, out, err);
 }
 
 void

@@ -46,6 +46,13 @@ const struct config_key *config_keys(size_t *n);
 enum vg_err config_load(const char *local_path, const char *managed_path, struct vg_config **out,
 			struct vg_error *err);
 /*
+ * The same for a local file the user named (--config, VIGIL_CONFIG): it must exist and be
+ * readable, else VG_CONFIG naming it; only with may_be_new (config set, which creates it)
+ * is a file that does not exist yet an empty layer.
+ */
+enum vg_err config_load_named(const char *local_path, bool may_be_new, const char *managed_path,
+			      struct vg_config **out, struct vg_error *err);
+/*
  * The same with <state_dir>/config.json as the local file, read only from a trusted state
  * folder (core/statedir.h): an untrusted folder or file is VG_UNSAFE, a symbolic link is
  * never followed; a folder that does not exist yet is an empty layer. config_set then

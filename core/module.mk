@@ -1,6 +1,9 @@
 LIB_SRCS += core/err.c
 LIB_SRCS += core/log.c
 LIB_SRCS += core/path.c
+LIB_SRCS += core/pid.c
+LIB_SRCS += core/pseudofs.c
+LIB_SRCS += core/strv.c
 LIB_SRCS += core/statedir.c
 LIB_SRCS += core/reach.c
 LIB_SRCS += core/queue.c
@@ -8,6 +11,7 @@ LIB_SRCS += core/jsonx.c
 LIB_SRCS += core/config.c
 LIB_SRCS += core/store.c
 LIB_SRCS += core/store_scan.c
+LIB_SRCS += core/store_resume.c
 LIB_SRCS += core/store_vault.c
 LIB_SRCS += core/host.c
 LIB_SRCS += core/eventlog.c

@@ -14,15 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/nstime.h"
 #include "core/path.h"
 
 #define MAX_LINKS 40
-
-static int64_t
-ns(struct timespec t)
-{
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 void
 vg_ident_from_stat(struct vg_ident *id, const struct stat *st)
@@ -30,8 +25,8 @@ vg_ident_from_stat(struct vg_ident *id, const struct stat *st)
 	id->dev = (int64_t)st->st_dev;
 	id->ino = (int64_t)st->st_ino;
 	id->size = (int64_t)st->st_size;
-	id->mtime_ns = ns(st->st_mtim);
-	id->ctime_ns = ns(st->st_ctim);
+	id->mtime_ns = vg_timespec_ns(st->st_mtim);
+	id->ctime_ns = vg_timespec_ns(st->st_ctim);
 }
 
 int

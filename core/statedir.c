@@ -68,6 +68,50 @@ check_folder(const char *abs, const char *path, const struct stat *sb, int final
 			    "'%s', or use another folder)", abs, path, mode, path);
 }
 
+/*
+ * A symbolic link cand on the way (its folder cur has passed): followed only when root or we
+ * own it; *rest becomes its target followed by what came after the link, and cur becomes
+ * "/" for an absolute target.
+ */
+static enum vg_err
+follow_link(const char *abs, const char *cand, const struct stat *sb, int *links, char *cur,
+	    const char *after, char **rest, struct vg_error *err)
+{
+	size_t cap = (size_t)sb->st_size + 2 > 256 ? (size_t)sb->st_size + 2 : 256;
+	char *target, *joined = NULL;
+	ssize_t len;
+
+	if (!trusted_owner(sb->st_uid))
+		return vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: the symbolic link "
+				    "'%s' on the way is owned by uid %u, not by root or you (not "
+				    "followed; use the folder it points to, or remove it)", abs, cand,
+				    (unsigned)sb->st_uid);
+	if (++*links > VG_STATE_MAX_LINKS)
+		return vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: more than %d "
+				    "symbolic links on the way", abs, VG_STATE_MAX_LINKS);
+	target = malloc(cap);
+	len = target ? readlink(cand, target, cap - 1) : -1;
+	if (len < 0 || (size_t)len >= cap - 1) {
+		free(target);
+		return target == NULL ? vg_error_set(err, VG_NOMEM, "out of memory")
+				      : vg_error_set(err, VG_IO, "state folder '%s': cannot read the "
+						     "link '%s'", abs, cand);
+	}
+	target[len] = '\0';
+	if (target[0] == '/') {
+		cur[0] = '/';
+		cur[1] = '\0';
+	}
+	if (asprintf(&joined, "%s/%s", target, after) < 0)
+		joined = NULL;
+	free(target);
+	if (joined == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	free(*rest);
+	*rest = joined;
+	return VG_OK;
+}
+
 enum vg_err
 vg_state_dir_check(const char *dir, struct vg_error *err)
 {
@@ -136,53 +180,8 @@ vg_state_dir_check(const char *dir, struct vg_error *err)
 			break;
 		}
 		if (S_ISLNK(sb.st_mode)) {
-			char *target, *joined;
-			ssize_t len;
-			size_t cap = (size_t)sb.st_size + 2 > 256 ? (size_t)sb.st_size + 2 : 256;
-
-			/* the folder holding it (cur) has passed: only its owner could have made it */
-			if (!trusted_owner(sb.st_uid)) {
-				rc = vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: the "
-						  "symbolic link '%s' on the way is owned by uid %u, "
-						  "not by root or you (not followed; use the folder it "
-						  "points to, or remove it)", abs, cand,
-						  (unsigned)sb.st_uid);
-				free(cand);
-				break;
-			}
-			if (++links > VG_STATE_MAX_LINKS) {
-				rc = vg_error_set(err, VG_UNSAFE, "state folder '%s' is refused: more "
-						  "than %d symbolic links on the way", abs,
-						  VG_STATE_MAX_LINKS);
-				free(cand);
-				break;
-			}
-			target = malloc(cap);
-			len = target ? readlink(cand, target, cap - 1) : -1;
-			if (len < 0 || (size_t)len >= cap - 1) {
-				rc = target == NULL ? vg_error_set(err, VG_NOMEM, "out of memory")
-						    : vg_error_set(err, VG_IO, "state folder '%s': cannot "
-								   "read the link '%s'", abs, cand);
-				free(target);
-				free(cand);
-				break;
-			}
-			target[len] = '\0';
+			rc = follow_link(abs, cand, &sb, &links, cur, p, &rest, err);
 			free(cand);
-			if (target[0] == '/') {
-				cur[0] = '/';
-				cur[1] = '\0';
-			}
-			joined = NULL;
-			if (asprintf(&joined, "%s/%s", target, p) < 0)
-				joined = NULL;
-			free(target);
-			if (joined == NULL) {
-				rc = vg_error_set(err, VG_NOMEM, "out of memory");
-				break;
-			}
-			free(rest);
-			rest = joined;
 			p = rest;
 			continue;
 		}

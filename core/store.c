@@ -108,6 +108,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE threats ADD COLUMN file_mtime_ns INTEGER;"
 	"ALTER TABLE threats ADD COLUMN file_ctime_ns INTEGER;"
 	"ALTER TABLE threats ADD COLUMN root_len INTEGER;",
+	/* 10: real-time protection: one row per file, rule and action, with how often that
+	 * happened (refused opens of a known threat) and when last */
+	"ALTER TABLE threats ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE threats ADD COLUMN last_at TEXT;",
+	/* 11: an allow entry may cover one file only (a restore: that path with that SHA-256);
+	 * path x'' is every file. UNIQUE gains path, so the table is rebuilt. */
+	"CREATE TABLE allow_new(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
+	" reason TEXT, added_at TEXT NOT NULL, expires_at INTEGER, path BLOB NOT NULL DEFAULT x'',"
+	" UNIQUE(kind, value, path));"
+	"INSERT INTO allow_new(id, kind, value, reason, added_at, expires_at)"
+	" SELECT id, kind, value, reason, added_at, expires_at FROM allow;"
+	"DROP TABLE allow;"
+	"ALTER TABLE allow_new RENAME TO allow;",
 };
 
 enum vg_err

@@ -95,6 +95,9 @@ struct store_threat {
 	int have_ident;		/* a file on disk: ident is the file as it was read */
 	struct vg_ident ident;
 	size_t root_len;	/* path's first root_len bytes are its scan root (0: unknown) */
+	int merge;		/* real-time protection: the newest row of this scan with the same
+				 * path, member, rule, action and SHA-256 counts it (count + 1,
+				 * last_at) instead of a new row */
 };
 
 /*
@@ -166,6 +169,15 @@ enum vg_err store_scan_interrupt_stale(struct store *st, const char *type, int64
 enum vg_err store_threat_set_action(struct store *st, int64_t scan_id, const char *path,
 				    const char *action, struct vg_error *err);
 /*
+ * Real-time protection refused an open of path, a file this scan already detected: count it
+ * (count + 1, last_at now) on the file's newest rows with this action, or, the first time,
+ * add rows with this action copied from the file's newest detections. *rows: the rows
+ * counted or added (0 when the scan holds no detection of path).
+ */
+enum vg_err store_threat_refused(struct store *st, int64_t scan_id, const char *path,
+				 size_t path_len, const char *action, int64_t *rows,
+				 struct vg_error *err);
+/*
  * Delete finished scans older than days (0: no age limit) and beyond the newest keep
  * (0: no count limit), with their threats and problems; *pruned counts them.
  */
@@ -192,8 +204,6 @@ enum vg_err store_inventory_foreach(struct store *st, int64_t scan_id,
 				    struct vg_error *err);
 enum vg_err store_inventory_add(struct store *st, int64_t scan_id, const struct store_inv *row,
 				struct vg_error *err);
-enum vg_err store_inventory_count(struct store *st, int64_t scan_id, int64_t *n,
-				  struct vg_error *err);
 
 /* A report written of a scan: where, its format, its SHA-256 and size. */
 enum vg_err store_report_add(struct store *st, int64_t scan_id, const char *format,
@@ -228,7 +238,6 @@ enum vg_err store_cache_put(struct store *st, const char *tag, const struct stor
 /* Drop all but the newest keep entries (whatever their tag). */
 enum vg_err store_cache_prune(struct store *st, const char *tag, int64_t keep,
 			      struct vg_error *err);
-enum vg_err store_cache_clear(struct store *st, struct vg_error *err);
 
 /* ---- resumable scans ---- */
 
@@ -347,13 +356,22 @@ enum vg_err store_q_count(struct store *st, int64_t *n, struct vg_error *err);
 
 /* ---- the allow list ---- */
 
-/* kind "sha256" or "name"; expires_at in Unix seconds, 0 for never. Replaces an entry. */
+/*
+ * kind "sha256" or "name"; expires_at in Unix seconds, 0 for never. path (path_len bytes, any
+ * but NUL) limits the entry to the file at that absolute path, as a restore does; NULL or
+ * path_len 0 is every file. Replaces the entry of the same kind, value and path.
+ */
 enum vg_err store_allow_add(struct store *st, const char *kind, const char *value,
-			    const char *reason, int64_t expires_at, struct vg_error *err);
-/* VG_NOTFOUND when there was no such entry. */
+			    const char *path, size_t path_len, const char *reason,
+			    int64_t expires_at, struct vg_error *err);
+/* Every entry of that kind and value, for every path; VG_NOTFOUND when there was none. */
 enum vg_err store_allow_remove(struct store *st, const char *kind, const char *value,
 			       struct vg_error *err);
-/* [{id, kind, value, reason, added_at, expires_at}]; with now > 0 only entries alive at now. */
+/*
+ * [{id, kind, value, reason, added_at, expires_at, path}] (path: null for every file, else the
+ * bytes as core/jsonx.h gives them, with path_b64 when not UTF-8); with now > 0 only entries
+ * alive at now (expires_at null or > now).
+ */
 enum vg_err store_allow_list_json(struct store *st, int64_t now, json_t **out,
 				  struct vg_error *err);
 

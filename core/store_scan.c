@@ -70,8 +70,24 @@ store_scan_finish(struct store *st, int64_t id, const struct store_scan_totals *
 enum vg_err
 store_threat_add(struct store *st, const struct store_threat *t, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_INSERT);
+	sqlite3_stmt *s;
 
+	if (t->merge) {
+		enum vg_err rc;
+
+		s = store_stmt(st, SQL_THREAT_MERGE);
+		sqlite3_bind_int64(s, 1, t->scan_id);
+		sqlite3_bind_blob(s, 2, t->path, (int)t->path_len, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, t->member ? t->member : "", (int)t->member_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, t->action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, t->sha256, -1, SQLITE_STATIC);
+		rc = store_exec(st, s, "record a threat", err);
+		if (rc != VG_OK || sqlite3_changes(st->db) > 0)
+			return rc;
+	}
+	s = store_stmt(st, SQL_THREAT_INSERT);
 	sqlite3_bind_int64(s, 1, t->scan_id);
 	sqlite3_bind_blob(s, 2, t->path, (int)t->path_len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 3, t->member ? t->member : "", (int)t->member_len, SQLITE_STATIC);
@@ -325,6 +341,11 @@ threat_row(sqlite3_stmt *s)
 	}
 	if (sqlite3_column_type(s, 16) != SQLITE_NULL)
 		json_object_set_new(o, "image", store_col_json(s, 16));
+	/* how often this happened (real-time protection: refused opens) and when last */
+	json_object_set_new(o, "count", json_integer(sqlite3_column_int64(s, 17)));
+	json_object_set_new(o, "last_at", sqlite3_column_type(s, 18) != SQLITE_NULL
+						  ? store_col_text(s, 18)
+						  : store_col_text(s, 11));
 	return o;
 }
 
@@ -349,6 +370,30 @@ store_threat_set_action(struct store *st, int64_t scan_id, const char *path, con
 	sqlite3_bind_blob(s, 2, path, (int)strlen(path), SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
 	return store_exec(st, s, "record the action taken", err);
+}
+
+enum vg_err
+store_threat_refused(struct store *st, int64_t scan_id, const char *path, size_t path_len,
+		     const char *action, int64_t *rows, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_REFUSED);
+	enum vg_err rc;
+
+	*rows = 0;
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_blob(s, 2, path, (int)path_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	rc = store_exec(st, s, "record a refusal", err);
+	if (rc == VG_OK && (*rows = sqlite3_changes(st->db)) == 0) {
+		s = store_stmt(st, SQL_THREAT_REFUSED_NEW);
+		sqlite3_bind_int64(s, 1, scan_id);
+		sqlite3_bind_blob(s, 2, path, (int)path_len, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+		rc = store_exec(st, s, "record a refusal", err);
+		if (rc == VG_OK)
+			*rows = sqlite3_changes(st->db);
+	}
+	return rc;
 }
 
 enum vg_err
@@ -574,12 +619,6 @@ count_of_scan(struct store *st, enum store_sql sql, int64_t scan_id, const char 
 }
 
 enum vg_err
-store_inventory_count(struct store *st, int64_t scan_id, int64_t *n, struct vg_error *err)
-{
-	return count_of_scan(st, SQL_INV_COUNT, scan_id, "count the inventory", n, err);
-}
-
-enum vg_err
 store_report_add(struct store *st, int64_t scan_id, const char *format, const char *path,
 		 const char *sha256, int64_t bytes, struct vg_error *err)
 {
@@ -675,184 +714,6 @@ store_scan_set_volumes(struct store *st, int64_t id, json_t *volumes, struct vg_
 	sqlite3_bind_int64(s, 1, id);
 	bind_json(s, 2, volumes);
 	return store_exec(st, s, "record the volumes of the image", err);
-}
-
-/* ---- the scan cache ---- */
-
-enum vg_err
-store_cache_load(struct store *st, const char *tag, int64_t limit,
-		 void (*fn)(const struct store_cache_entry *e, void *ctx), void *ctx,
-		 struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_CACHE_LOAD);
-	int rc;
-
-	sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_cache_entry e = {
-			sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-			sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-			sqlite3_column_int64(s, 4),
-		};
-
-		fn(&e, ctx);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? VG_OK : store_fail(st, "read the scan cache", err);
-}
-
-enum vg_err
-store_cache_put(struct store *st, const char *tag, const struct store_cache_entry *e,
-		int64_t now, struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_CACHE_PUT);
-
-	sqlite3_bind_int64(s, 1, e->dev);
-	sqlite3_bind_int64(s, 2, e->ino);
-	sqlite3_bind_int64(s, 3, e->size);
-	sqlite3_bind_int64(s, 4, e->mtime_ns);
-	sqlite3_bind_int64(s, 5, e->ctime_ns);
-	sqlite3_bind_text(s, 6, tag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, now);
-	return store_exec(st, s, "remember a clean file", err);
-}
-
-enum vg_err
-store_cache_prune(struct store *st, const char *tag, int64_t keep, struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_CACHE_PRUNE_OLD);
-
-	(void)tag; /* entries of other rules or options may serve again (a rollback) */
-	sqlite3_bind_int64(s, 1, keep);
-	return store_exec(st, s, "prune the scan cache", err);
-}
-
-enum vg_err
-store_cache_clear(struct store *st, struct vg_error *err)
-{
-	return store_exec(st, store_stmt(st, SQL_CACHE_CLEAR), "clear the scan cache", err);
-}
-
-/* ---- progress of a scan, for resuming it ---- */
-
-enum vg_err
-store_scan_checkpoint(struct store *st, int64_t id, const struct store_scan_totals *t,
-		      struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_CHECKPOINT);
-
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, t->files_scanned);
-	sqlite3_bind_int64(s, 3, t->bytes_scanned);
-	sqlite3_bind_int64(s, 4, t->objects_scanned);
-	sqlite3_bind_int64(s, 5, t->errors);
-	sqlite3_bind_int64(s, 6, t->skipped);
-	sqlite3_bind_int64(s, 7, t->excluded);
-	sqlite3_bind_int64(s, 8, t->files_cached);
-	return store_exec(st, s, "checkpoint the scan", err);
-}
-
-enum vg_err
-store_scan_set_running(struct store *st, int64_t id, int64_t pid, struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_SET_PID);
-
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, pid);
-	sqlite3_bind_text(s, 3, "running", -1, SQLITE_STATIC);
-	return store_exec(st, s, "mark the scan running", err);
-}
-
-enum vg_err
-store_progress_add(struct store *st, int64_t scan_id, const char *path, size_t len,
-		   struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_PROGRESS_ADD);
-
-	sqlite3_bind_int64(s, 1, scan_id);
-	sqlite3_bind_blob(s, 2, path, (int)len, SQLITE_STATIC);
-	return store_exec(st, s, "record the scan's progress", err);
-}
-
-enum vg_err
-store_progress_foreach(struct store *st, int64_t scan_id,
-		       void (*fn)(const char *path, size_t len, void *ctx), void *ctx,
-		       struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_PROGRESS_OF_SCAN);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, scan_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn((const char *)sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), ctx);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? VG_OK : store_fail(st, "read the scan's progress", err);
-}
-
-enum vg_err
-store_progress_clear(struct store *st, int64_t scan_id, struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_PROGRESS_CLEAR);
-
-	sqlite3_bind_int64(s, 1, scan_id);
-	return store_exec(st, s, "clear the scan's progress", err);
-}
-
-enum vg_err
-store_scan_forget_unfinished(struct store *st, int64_t scan_id,
-			     int (*finished)(const char *path, size_t len, void *ctx), void *ctx,
-			     int64_t *forgotten, struct vg_error *err)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_PATHS);
-	char **paths = NULL;
-	size_t *lens = NULL, n = 0, i;
-	enum vg_err rc = VG_OK;
-	int r;
-
-	*forgotten = 0;
-	sqlite3_bind_int64(s, 1, scan_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *p = sqlite3_column_blob(s, 0);
-		size_t len = (size_t)sqlite3_column_bytes(s, 0);
-		char **np;
-		size_t *nl;
-
-		if (finished(p ? p : "", len, ctx))
-			continue;
-		np = realloc(paths, (n + 1) * sizeof(*np));
-		nl = realloc(lens, (n + 1) * sizeof(*nl));
-		if (np)
-			paths = np;
-		if (nl)
-			lens = nl;
-		if (np == NULL || nl == NULL || (paths[n] = malloc(len + 1)) == NULL)
-			break;
-		memcpy(paths[n], p ? p : "", len);
-		lens[n++] = len;
-	}
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = store_fail(st, "read the scan's findings", err);
-	for (i = 0; rc == VG_OK && i < n; i++) {
-		s = store_stmt(st, SQL_THREAT_DEL_PATH);
-		sqlite3_bind_int64(s, 1, scan_id);
-		sqlite3_bind_blob(s, 2, paths[i], (int)lens[i], SQLITE_STATIC);
-		rc = store_exec(st, s, "forget an unfinished file's findings", err);
-		if (rc == VG_OK) {
-			s = store_stmt(st, SQL_PROBLEM_DEL_PATH);
-			sqlite3_bind_int64(s, 1, scan_id);
-			sqlite3_bind_blob(s, 2, paths[i], (int)lens[i], SQLITE_STATIC);
-			rc = store_exec(st, s, "forget an unfinished file's findings", err);
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	free(lens);
-	if (rc == VG_OK)
-		*forgotten = (int64_t)n;
-	return rc;
 }
 
 enum vg_err

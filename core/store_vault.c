@@ -284,8 +284,8 @@ store_q_count(struct store *st, int64_t *n, struct vg_error *err)
 }
 
 enum vg_err
-store_allow_add(struct store *st, const char *kind, const char *value, const char *reason,
-		int64_t expires_at, struct vg_error *err)
+store_allow_add(struct store *st, const char *kind, const char *value, const char *path,
+		size_t path_len, const char *reason, int64_t expires_at, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_ALLOW_INSERT);
 
@@ -294,6 +294,11 @@ store_allow_add(struct store *st, const char *kind, const char *value, const cha
 	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
 	if (expires_at > 0)
 		sqlite3_bind_int64(s, 4, expires_at);
+	/* x'' (not NULL) for every file: UNIQUE treats NULLs as distinct */
+	if (path && path_len)
+		sqlite3_bind_blob(s, 5, path, (int)path_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_zeroblob(s, 5, 0);
 	return store_exec(st, s, "add to the allow list", err);
 }
 
@@ -324,6 +329,11 @@ allow_row(sqlite3_stmt *s)
 	json_object_set_new(o, "expires_at", sqlite3_column_type(s, 5) == SQLITE_NULL
 						     ? json_null()
 						     : json_integer(sqlite3_column_int64(s, 5)));
+	if (sqlite3_column_bytes(s, 6) > 0)
+		vg_json_set_bytes(o, "path", sqlite3_column_blob(s, 6),
+				  (size_t)sqlite3_column_bytes(s, 6));
+	else
+		json_object_set_new(o, "path", json_null());
 	return o;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/jsonx.h"
+#include "core/nstime.h"
 #include "core/path.h"
 #include "core/reach.h"
 
@@ -29,10 +30,8 @@ set_metadata(int fd, const struct store_qitem *q, const char *where, struct vg_e
 {
 	struct timespec ts[2];
 
-	ts[0].tv_sec = q->atime_ns / 1000000000;
-	ts[0].tv_nsec = q->atime_ns % 1000000000;
-	ts[1].tv_sec = q->mtime_ns / 1000000000;
-	ts[1].tv_nsec = q->mtime_ns % 1000000000;
+	ts[0] = vg_ns_timespec(q->atime_ns);
+	ts[1] = vg_ns_timespec(q->mtime_ns);
 	if (fchown(fd, (uid_t)q->uid, (gid_t)q->gid) != 0 && geteuid() == 0)
 		return vg_error_set(err, VG_IO, "cannot set the owner of '%s': %s", where,
 				    strerror(errno));
@@ -42,7 +41,11 @@ set_metadata(int fd, const struct store_qitem *q, const char *where, struct vg_e
 	return VG_OK;
 }
 
-/* The restored file is in place: the item leaves the vault, its hash is allowed a while. */
+/*
+ * The restored file is in place: the item leaves the vault, and that file (where, with its
+ * SHA-256) is allowed a while. Only that file: copies of the same content elsewhere are
+ * still detected.
+ */
 static enum vg_err
 forget(struct vault *v, const struct store_qitem *q, const char *where, struct vg_error *err)
 {
@@ -53,7 +56,7 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 	if (rc == VG_OK)
 		rc = store_q_delete(v->st, q->id, 0, err);
 	if (rc == VG_OK && v->restore_window > 0)
-		rc = store_allow_add(v->st, "sha256", q->sha256, reason,
+		rc = store_allow_add(v->st, "sha256", q->sha256, where, strlen(where), reason,
 				     (int64_t)time(NULL) + v->restore_window, err);
 	if (rc == VG_OK)
 		rc = store_commit(v->st, err);

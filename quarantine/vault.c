@@ -11,14 +11,10 @@
 
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/nstime.h"
 #include "core/path.h"
+#include "core/pid.h"
 #include "core/reach.h"
-
-static int64_t
-ns(struct timespec ts)
-{
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int
 discard(const unsigned char *p, size_t n, void *ctx)
@@ -47,22 +43,14 @@ owner_note(struct vault *v, int64_t id, int set, struct vg_error *err)
 static int
 owner_alive(struct vault *v, int64_t id)
 {
-	char key[48], link[64], exe[4096], self[4096], *pid = NULL;
-	ssize_t n, m;
+	char key[48], *pid = NULL;
 	int alive;
 
 	snprintf(key, sizeof(key), "qowner.%lld", (long long)id);
 	if (store_meta_get(v->st, key, &pid, NULL) != VG_OK || pid == NULL)
 		return 0;
-	if (atoi(pid) == (int)getpid()) {
-		free(pid);
-		return 0;
-	}
-	snprintf(link, sizeof(link), "/proc/%s/exe", pid);
+	alive = vg_pid_text_is_vigil(pid);
 	free(pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	alive = n > 0 && m > 0 && n == m && memcmp(exe, self, (size_t)n) == 0;
 	return alive;
 }
 
@@ -100,7 +88,7 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 		 * number freed by the unlink can come back for an unrelated file */
 		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
 		    (int64_t)st.st_ino == q.ino && (int64_t)st.st_size == q.size &&
-		    ns(st.st_mtim) == q.mtime_ns) {
+		    vg_timespec_ns(st.st_mtim) == q.mtime_ns) {
 			rc = store_q_delete(v->st, id, 1, err);
 			v->rolled_back++;
 		} else {
@@ -218,8 +206,8 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 	q.mode = st->st_mode & 07777;
 	q.uid = st->st_uid;
 	q.gid = st->st_gid;
-	q.atime_ns = ns(st->st_atim);
-	q.mtime_ns = ns(st->st_mtim);
+	q.atime_ns = vg_timespec_ns(st->st_atim);
+	q.mtime_ns = vg_timespec_ns(st->st_mtim);
 	q.dev = (int64_t)st->st_dev;
 	q.ino = (int64_t)st->st_ino;
 	q.size = st->st_size;

@@ -17,7 +17,15 @@
  * scanned.
  *
  * Detections are recorded in the store under one scan of type "realtime" (action "blocked"
- * in blocking mode, "reported" otherwise), and quarantined when asked. Statistics and the
+ * in blocking mode, "reported" otherwise), and quarantined when asked. One row per file,
+ * rule and action: a repeat (another refused open, found by a scan or answered from the
+ * verdict cache) adds to its count and last time, and every refusal is logged.
+ *
+ * Live signature reload: every 2 s the store's sig_version is read (and at once on
+ * *o->reload, SIGHUP); a new one is loaded through sigdb_open off the event path and swapped
+ * in, scans in flight finishing on the old set; verdicts cached under the old version no
+ * longer answer; a set that fails to load leaves the old one in force (logged, and shown
+ * by `rtp status`). Statistics and the
  * busiest processes and files are served on <state-dir>/rtp.sock (0600) to `vigil rtp
  * status` and `vigil rtp top`.
  */
@@ -54,6 +62,8 @@ struct rtp_options {
 	json_t *schedules;		/* scheduled_scans (borrowed), NULL: no scheduler */
 	struct vg_eventlog *events;	/* may be NULL */
 	volatile sig_atomic_t *stop;
+	volatile sig_atomic_t *reload;	/* set (e.g. by SIGHUP): reload the signatures now;
+					 * may be NULL */
 };
 
 /*

@@ -26,6 +26,7 @@
 #define ACTION_QUEUE 256
 #define TOP_ENTRIES 1024
 #define WATCHDOG_MS 50
+#define SIG_POLL_MS 2000	/* how often the store's sig_version is read */
 
 #define PERM_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
 #define BLOCKING_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_CLOSE_WRITE)
@@ -50,14 +51,16 @@ struct rtp {
 	int blocking;
 	pid_t self;
 	char *self_exe;			/* vigil itself: its on-demand scans read what they like */
-	int64_t sig_version;
 	struct queue *events, *actions;
 	pthread_mutex_t plock;
 	struct pev pending;		/* list head */
 	struct rtp_stats stats;
 	struct top *by_process, *by_file;
 	struct vcache *vc;
-	struct scanner_session *session;
+	struct scanner_options scan;	/* o->scan, repeated detections counted on one row */
+	struct scanner_session *session;	/* the writer's; sets over newer rules derive */
+	struct rules *rules;		/* the rule set in force, swapped by live reload */
+	json_t *file_types;
 	struct sched *sched;
 	atomic_int stopping;
 	char **marks;
@@ -146,6 +149,56 @@ pev_free(struct pev *p)
 	free(p);
 }
 
+/*
+ * Off the event path: a detection to quarantine (the descriptor fanotify delivered, and what
+ * the scan read), or a refused open of a file known bad to record and log (fd -1).
+ */
+struct action {
+	int fd;
+	struct vg_ident ident;
+	char *path, *threat;
+	int refusal;
+	pid_t pid;
+	char *exe;
+};
+
+static void
+action_free(struct action *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a->threat);
+	free(a->exe);
+	free(a);
+}
+
+/*
+ * The open was refused because the file is known bad from an earlier scan of this run: the
+ * actor counts it on the file's "blocked" row and logs it (never here, on the event path).
+ */
+static void
+refused(struct rtp *r, const char *path, const char *threat, pid_t pid, const char *exe)
+{
+	struct action *a = calloc(1, sizeof(*a));
+
+	if (a) {
+		a->fd = -1;
+		a->refusal = 1;
+		a->pid = pid;
+		a->path = strdup(path);
+		a->threat = strdup(threat ? threat : "?");
+		a->exe = strdup(exe ? exe : "?");
+	}
+	if (a && a->path && a->threat && a->exe && r->actions &&
+	    queue_try_push(r->actions, a, NULL) == 0)
+		return;
+	atomic_fetch_add(&r->stats.errors, 1);
+	action_free(a);
+}
+
 /* ---- deciding without a scan ---- */
 
 static char *
@@ -162,15 +215,6 @@ exe_of(pid_t pid)
 	return strdup(buf);
 }
 
-static int
-under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return path[0] == '/';
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
 
 static int
 in_paths(struct rtp *r, const char *path)
@@ -178,7 +222,7 @@ in_paths(struct rtp *r, const char *path)
 	size_t i;
 
 	for (i = 0; i < r->o->npaths; i++)
-		if (under(path, r->o->paths[i]))
+		if (rtp_under(path, r->o->paths[i]))
 			return 1;
 	return 0;
 }
@@ -212,6 +256,7 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 	struct pev *p;
 	struct stat st;
 	char *path;
+	const char *threat = NULL;
 	size_t depth = 0;
 	int v;
 
@@ -235,13 +280,14 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		vcache_forget(r->vc, st.st_dev, st.st_ino);
 		v = VC_UNKNOWN;
 	} else {
-		/* first, before the path is even read: only files that were scanned are here */
-		v = vcache_get(r->vc, &st, r->sig_version);
+		/* first, before the path is even read: only files that were scanned are here,
+		 * under the rules in force (a reload leaves the older verdicts unanswered) */
+		v = vcache_get_named(r->vc, &st, rules_version(r->rules), &threat);
 	}
 	if (v == VC_CLEAN) {
 		atomic_fetch_add(&r->stats.cache_hits, 1);
 		if (perm)
-			respond(r, md->fd, v == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
+			respond(r, md->fd, FAN_ALLOW);
 		close(md->fd);
 		return;
 	}
@@ -301,6 +347,8 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 		atomic_fetch_add(&r->stats.cache_hits, 1);
 		if (perm)
 			respond(r, md->fd, r->blocking ? FAN_DENY : FAN_ALLOW);
+		if (perm && r->blocking) /* every refusal is recorded */
+			refused(r, p->path, threat, p->pid, p->exe);
 		p->fd = -1;
 		pev_free(p);
 		close(md->fd);
@@ -324,28 +372,10 @@ handle_event(struct rtp *r, const struct fanotify_event_metadata *md)
 
 struct worker {
 	struct rtp *r;
-	struct scanner_worker *sw;
+	int index;			/* its scanner worker in every rule set */
 	pthread_t tid;
 };
 
-/* A detection to quarantine: the descriptor fanotify delivered, and what the scan read. */
-struct action {
-	int fd;
-	struct vg_ident ident;
-	char *path, *threat;
-};
-
-static void
-action_free(struct action *a)
-{
-	if (a == NULL)
-		return;
-	if (a->fd >= 0)
-		close(a->fd);
-	free(a->path);
-	free(a->threat);
-	free(a);
-}
 
 static void *
 worker_main(void *arg)
@@ -356,8 +386,9 @@ worker_main(void *arg)
 
 	while ((p = queue_pop(r->events)) != NULL) {
 		int perm = (p->mask & PERM_MASK) != 0, cached;
-		const char *action = "reported";
+		const char *action = "reported", *threat = NULL;
 		struct scanner_verdict v;
+		struct ruleset *g;
 		double t0;
 		int64_t us;
 
@@ -367,25 +398,30 @@ worker_main(void *arg)
 			pev_free(p);
 			continue;
 		}
+		/* the rule set in force now: this scan finishes on it whatever a reload does */
+		g = rules_acquire(r->rules);
 		/* another event for the same file may have been scanned meanwhile */
-		cached = (p->mask & FAN_CLOSE_WRITE) ? VC_UNKNOWN
-						     : vcache_get(r->vc, &p->st, r->sig_version);
+		cached = (p->mask & FAN_CLOSE_WRITE)
+				 ? VC_UNKNOWN
+				 : vcache_get_named(r->vc, &p->st, g->sig_version, &threat);
 		if (cached != VC_UNKNOWN) {
+			rules_release(r->rules, g);
 			atomic_fetch_add(&r->stats.cache_hits, 1);
-			answer(r, p, cached == VC_INFECTED && r->blocking ? FAN_DENY : FAN_ALLOW);
+			if (answer(r, p, cached == VC_INFECTED && r->blocking ? FAN_DENY
+									       : FAN_ALLOW) &&
+			    cached == VC_INFECTED && r->blocking && perm)
+				refused(r, p->path, threat, p->pid, p->exe);
 			pev_free(p);
 			continue;
 		}
 		t0 = rtp_now();
-		scanner_scan_fd(w->sw, p->fd, p->path, &v);
+		scanner_scan_fd(g->sw[w->index], p->fd, p->path, &v);
 		us = (int64_t)((rtp_now() - t0) * 1e6);
 		atomic_fetch_add(&r->stats.scanned, 1);
 		top_add(r->by_file, p->path, us);
 		top_add(r->by_process, p->exe ? p->exe : "?", us);
 		if (v.errors)
 			atomic_fetch_add(&r->stats.errors, 1);
-		else if (!v.skipped)
-			vcache_put(r->vc, &p->st, r->sig_version, v.threats ? VC_INFECTED : VC_CLEAN);
 		/* what was done is recorded only once it is done: a deadline may have let it by */
 		if (v.threats && perm && r->blocking)
 			action = answer(r, p, FAN_DENY) ? "blocked" : "reported (the open was let "
@@ -393,7 +429,13 @@ worker_main(void *arg)
 								      "the deadline)";
 		else
 			answer(r, p, FAN_ALLOW);
-		scanner_record(w->sw, action);
+		scanner_record(g->sw[w->index], action);
+		/* cached after the detection is handed to the writer: a refusal that the cache
+		 * answers is then always counted after the row it counts on */
+		if (!v.errors && !v.skipped)
+			vcache_put_named(r->vc, &p->st, g->sig_version,
+					 v.threats ? VC_INFECTED : VC_CLEAN, v.name);
+		rules_release(r->rules, g);
 		if (v.threats) {
 			char *esc = vg_text_escape(p->path, strlen(p->path));
 			char *exe = vg_text_escape(p->exe ? p->exe : "?", strlen(p->exe ? p->exe : "?"));
@@ -406,7 +448,7 @@ worker_main(void *arg)
 			free(esc);
 			free(exe);
 		}
-		if (v.threats && r->actions) {
+		if (v.threats && r->o->quarantine && r->actions) {
 			struct action *a = calloc(1, sizeof(*a));
 
 			if (a) {
@@ -423,7 +465,10 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Quarantine detections, one at a time, with a store handle and a vault of its own. */
+/*
+ * Off the event path: record and log refused opens, and quarantine detections one at a time
+ * with a store handle and a vault of its own.
+ */
 struct actor {
 	struct rtp *r;
 	int64_t scan_id;
@@ -441,12 +486,27 @@ actor_main(void *arg)
 	struct action *a;
 
 	vg_error_init(&err);
-	if (store_open(r->o->state_dir, &st, &err) != VG_OK ||
-	    quarantine_open(st, r->o->state_dir, r->o->key_file, 0, &v, &err) != VG_OK)
+	if (r->o->quarantine &&
+	    (store_open(r->o->state_dir, &st, &err) != VG_OK ||
+	     quarantine_open(st, r->o->state_dir, r->o->key_file, 0, &v, &err) != VG_OK))
 		vg_log(VG_LOG_ERROR, "real-time quarantine is off: %s", vg_error_msg(&err));
 	while ((a = queue_pop(r->actions)) != NULL) {
 		char *esc = vg_text_escape(a->path, strlen(a->path)), done[200], note[64];
 		struct quarantine_done q;
+
+		if (a->refusal) {
+			char *exe = vg_text_escape(a->exe, strlen(a->exe));
+
+			/* counted on the file's "blocked" row, after its detection's own row */
+			scanner_session_note_refusal(r->session, a->path, "blocked");
+			vg_log(VG_LOG_WARN, "%s: %s: access denied (opened by pid %d, %s; known "
+			       "from an earlier scan)", esc ? esc : "?", a->threat, (int)a->pid,
+			       exe ? exe : "?");
+			free(exe);
+			free(esc);
+			action_free(a);
+			continue;
+		}
 
 		vg_error_init(&err);
 		/* from the descriptor that was scanned, never by the name it had then */
@@ -470,87 +530,6 @@ actor_main(void *arg)
 	return NULL;
 }
 
-/* ---- marks ---- */
-
-static int
-pseudo_fs(const char *type)
-{
-	static const char *const skip[] = {
-		"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs",
-		"securityfs", "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs",
-		"binfmt_misc", "nsfs", "efivarfs", "rpc_pipefs", "selinuxfs", "devtmpfs",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-		if (strcmp(type, skip[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void
-unescape_octal(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
-static int
-marks_add(struct rtp *r, const char *path)
-{
-	char **v;
-	size_t i;
-
-	for (i = 0; i < r->nmarks; i++)
-		if (strcmp(r->marks[i], path) == 0)
-			return 0;
-	v = realloc(r->marks, (r->nmarks + 1) * sizeof(*v));
-	if (v == NULL)
-		return -1;
-	r->marks = v;
-	if ((r->marks[r->nmarks] = strdup(path)) == NULL)
-		return -1;
-	r->nmarks++;
-	return 0;
-}
-
-/* The configured paths and every mount below them that holds files. */
-static void
-collect_marks(struct rtp *r)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	size_t i;
-
-	for (i = 0; i < r->o->npaths; i++)
-		marks_add(r, r->o->paths[i]);
-	while (f && fgets(line, sizeof(line), f)) {
-		char mnt[4096], type[64];
-		const char *dash = strstr(line, " - ");
-
-		if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(dash + 3, "%63s", type) != 1 || pseudo_fs(type))
-			continue;
-		unescape_octal(mnt);
-		for (i = 0; i < r->o->npaths; i++)
-			if (under(mnt, r->o->paths[i]) && strcmp(mnt, r->o->paths[i]) != 0)
-				marks_add(r, mnt);
-	}
-	if (f)
-		fclose(f);
-}
-
 static enum vg_err
 start_fanotify(struct rtp *r, struct vg_error *err)
 {
@@ -564,7 +543,8 @@ start_fanotify(struct rtp *r, struct vg_error *err)
 		return vg_error_set(err, errno == EPERM ? VG_PERM : VG_IO,
 				    "cannot start fanotify: %s%s", strerror(errno),
 				    errno == EPERM ? " (real-time protection needs root)" : "");
-	collect_marks(r);
+	if (marks_collect(r->o->paths, r->o->npaths, &r->marks, &r->nmarks) != 0)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
 	for (i = 0; i < r->nmarks; i++) {
 		int rc = fanotify_mark(r->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, mask, AT_FDCWD,
 				       r->marks[i]);
@@ -617,7 +597,8 @@ control_answer(const char *req, void *ctx)
 		json_object_set_new(doc, "marks", marks);
 		json_object_set_new(doc, "threads", json_integer(r->o->threads));
 		json_object_set_new(doc, "deadline_ms", json_integer(r->o->deadline_ms));
-		json_object_set_new(doc, "sig_version", json_integer(r->sig_version));
+		/* the rule set in force: sig_version, sig_loaded_at, rules, reloads */
+		json_object_update_new(doc, rules_status(r->rules));
 		json_object_set_new(doc, "queued",
 				    json_integer(atomic_load(&r->stats.queued)));
 		return doc;
@@ -676,6 +657,25 @@ watchdog_main(void *arg)
 	return NULL;
 }
 
+static void
+rtp_free(struct rtp *r)
+{
+	size_t i;
+
+	queue_destroy(r->events);
+	queue_destroy(r->actions);
+	top_destroy(r->by_process);
+	top_destroy(r->by_file);
+	vcache_destroy(r->vc);
+	json_decref(r->file_types);
+	for (i = 0; i < r->nmarks; i++)
+		free(r->marks[i]);
+	free(r->marks);
+	pthread_mutex_destroy(&r->plock);
+	free(r->self_exe);
+	free(r);
+}
+
 enum vg_err
 rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t scan_id,
 	struct scanner_totals *totals, struct vg_error *err)
@@ -697,7 +697,9 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	r->blocking = !o->passive;
 	r->self = getpid();
 	r->self_exe = exe_of(r->self);
-	r->sig_version = sigdb_version(db);
+	r->scan = o->scan;
+	r->scan.merge_repeats = 1;
+	r->file_types = json_object();
 	r->pending.next = r->pending.prev = &r->pending;
 	pthread_mutex_init(&r->plock, NULL);
 	r->stats.started = rtp_now();
@@ -706,22 +708,22 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	r->by_file = top_create(TOP_ENTRIES);
 	r->vc = vcache_create(o->cache_entries);
 	workers = calloc((size_t)nthreads, sizeof(*workers));
+	r->actions = queue_create(ACTION_QUEUE);
 	if (r->events == NULL || r->by_process == NULL || r->by_file == NULL || r->vc == NULL ||
-	    workers == NULL) {
+	    workers == NULL || r->file_types == NULL || r->actions == NULL) {
 		e = vg_error_set(err, VG_NOMEM, "out of memory");
 		goto out;
 	}
-	if (o->quarantine && (r->actions = queue_create(ACTION_QUEUE)) == NULL) {
-		e = vg_error_set(err, VG_NOMEM, "out of memory");
-		goto out;
-	}
-	e = control_start(o->state_dir, control_answer, r, &ctl, err);
+	e = scanner_session_open(&r->scan, db, st, scan_id, NULL, &r->session, err);
+	/* set 0: a scanner worker per scanning thread over db, swapped by live reload */
 	if (e == VG_OK)
-		e = scanner_session_open(&o->scan, db, st, scan_id, NULL, &r->session, err);
+		e = rules_create(r->session, db, nthreads, r->file_types, &r->rules, err);
 	for (i = 0; e == VG_OK && i < nthreads; i++) {
 		workers[i].r = r;
-		e = scanner_worker_create(r->session, &workers[i].sw, err);
+		workers[i].index = i;
 	}
+	if (e == VG_OK)
+		e = control_start(o->state_dir, control_answer, r, &ctl, err);
 	/* everything that opens files (libmagic's database) is loaded before the marks */
 	if (e == VG_OK)
 		e = start_fanotify(r, err);
@@ -731,13 +733,17 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	if (e == VG_OK && (started == 0 || pthread_create(&watchdog, NULL, watchdog_main, r) != 0))
 		e = vg_error_set(err, VG_NOMEM, "cannot start the scanning threads");
 	wd = e == VG_OK;
-	if (e == VG_OK && r->actions)
+	if (e == VG_OK)
 		acting = pthread_create(&actor.tid, NULL, actor_main, &actor) == 0;
+	/* new signatures (a new sig_version in the store, or SIGHUP) without a restart */
+	if (e == VG_OK)
+		e = rules_watch(r->rules, o->state_dir, SIG_POLL_MS, o->reload, err);
 	if (e == VG_OK && o->schedules && json_array_size(o->schedules) > 0)
 		e = sched_start(o, &r->sched, err);
 	if (e == VG_OK)
-		vg_log(VG_LOG_INFO, "real-time protection on (%s), %zu marks, %d threads",
-		       r->blocking ? "blocking" : "passive", r->nmarks, nthreads);
+		vg_log(VG_LOG_INFO, "real-time protection on (%s), %zu marks, %d threads, "
+		       "sig_version %lld", r->blocking ? "blocking" : "passive", r->nmarks,
+		       nthreads, (long long)rules_version(r->rules));
 	while (e == VG_OK && !*o->stop) {
 		struct pollfd p = { r->fan, POLLIN, 0 };
 
@@ -763,9 +769,10 @@ out:
 		pthread_join(actor.tid, NULL);
 	}
 	control_stop(ctl);
-	totals->file_types = json_object();
-	for (i = 0; workers && i < nthreads; i++)
-		scanner_worker_destroy(workers[i].sw, totals->file_types);
+	/* every scan is done: the set in force goes (older ones went with their last scan) */
+	rules_destroy(r->rules);
+	totals->file_types = r->file_types;
+	r->file_types = NULL;
 	if (r->session) {
 		json_t *types = totals->file_types;
 		enum vg_err e2 = scanner_session_close(r->session, totals, e == VG_OK ? err : NULL);
@@ -780,16 +787,6 @@ out:
 		vg_event(o->events, VG_EVENT_OPTIONAL, "realtime_statistics", stats, NULL);
 	}
 	free(workers);
-	queue_destroy(r->events);
-	queue_destroy(r->actions);
-	top_destroy(r->by_process);
-	top_destroy(r->by_file);
-	vcache_destroy(r->vc);
-	for (i = 0; i < (int)r->nmarks; i++)
-		free(r->marks[i]);
-	free(r->marks);
-	pthread_mutex_destroy(&r->plock);
-	free(r->self_exe);
-	free(r);
+	rtp_free(r);
 	return e;
 }

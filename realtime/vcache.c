@@ -5,6 +5,7 @@
  * memory, and a fifth file in a set replaces the one used least recently.
  */
 #include "realtime/rtp_int.h"
+#include "core/nstime.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,14 @@ struct slot {
 	ino_t ino;
 	int64_t size, mtime_ns, ctime_ns, sig;
 	int verdict;
+	const char *name;	/* an infected file's first rule (interned), or NULL */
 	uint64_t used;		/* when it was last put or hit (a counter) */
+};
+
+/* Rule names, each kept once for as long as the cache: a slot points at its rule's. */
+struct name {
+	struct name *next;
+	char text[];
 };
 
 struct vcache {
@@ -25,6 +33,7 @@ struct vcache {
 	struct slot *v;
 	size_t mask;		/* of the set index: WAYS slots per set */
 	uint64_t clock;
+	struct name *names;
 };
 
 struct vcache *
@@ -53,8 +62,35 @@ vcache_destroy(struct vcache *vc)
 	if (vc == NULL)
 		return;
 	pthread_mutex_destroy(&vc->lock);
+	while (vc->names) {
+		struct name *n = vc->names;
+
+		vc->names = n->next;
+		free(n);
+	}
 	free(vc->v);
 	free(vc);
+}
+
+/* name kept once (under the lock); NULL for NULL or when out of memory */
+static const char *
+intern(struct vcache *vc, const char *text)
+{
+	struct name *n;
+	size_t len;
+
+	if (text == NULL)
+		return NULL;
+	for (n = vc->names; n; n = n->next)
+		if (strcmp(n->text, text) == 0)
+			return n->text;
+	len = strlen(text);
+	if ((n = malloc(sizeof(*n) + len + 1)) == NULL)
+		return NULL;
+	memcpy(n->text, text, len + 1);
+	n->next = vc->names;
+	vc->names = n;
+	return n->text;
 }
 
 /* The WAYS slots of the set of (dev, ino). */
@@ -81,24 +117,29 @@ find(struct slot *set, dev_t dev, ino_t ino)
 	return NULL;
 }
 
-static int64_t
-ns(struct timespec t)
+int
+vcache_get(struct vcache *vc, const struct stat *st, int64_t sig_version)
 {
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+	return vcache_get_named(vc, st, sig_version, NULL);
 }
 
 int
-vcache_get(struct vcache *vc, const struct stat *st, int64_t sig_version)
+vcache_get_named(struct vcache *vc, const struct stat *st, int64_t sig_version,
+		 const char **name)
 {
 	struct slot *s;
 	int verdict = VC_UNKNOWN;
 
+	if (name)
+		*name = NULL;
 	pthread_mutex_lock(&vc->lock);
 	s = find(set_of(vc, st->st_dev, st->st_ino), st->st_dev, st->st_ino);
-	if (s != NULL && s->size == st->st_size && s->mtime_ns == ns(st->st_mtim) &&
-	    s->ctime_ns == ns(st->st_ctim) && s->sig == sig_version) {
+	if (s != NULL && s->size == st->st_size && s->mtime_ns == vg_timespec_ns(st->st_mtim) &&
+	    s->ctime_ns == vg_timespec_ns(st->st_ctim) && s->sig == sig_version) {
 		verdict = s->verdict;
 		s->used = ++vc->clock;
+		if (name)
+			*name = s->name;
 	}
 	pthread_mutex_unlock(&vc->lock);
 	return verdict;
@@ -106,6 +147,13 @@ vcache_get(struct vcache *vc, const struct stat *st, int64_t sig_version)
 
 void
 vcache_put(struct vcache *vc, const struct stat *st, int64_t sig_version, int verdict)
+{
+	vcache_put_named(vc, st, sig_version, verdict, NULL);
+}
+
+void
+vcache_put_named(struct vcache *vc, const struct stat *st, int64_t sig_version, int verdict,
+		 const char *name)
 {
 	struct slot *s;
 
@@ -121,8 +169,9 @@ vcache_put(struct vcache *vc, const struct stat *st, int64_t sig_version, int ve
 			if (set[i].used < s->used)
 				s = &set[i];
 	}
-	*s = (struct slot){ st->st_dev, st->st_ino, st->st_size, ns(st->st_mtim),
-			    ns(st->st_ctim), sig_version, verdict, ++vc->clock };
+	*s = (struct slot){ st->st_dev, st->st_ino, st->st_size, vg_timespec_ns(st->st_mtim),
+			    vg_timespec_ns(st->st_ctim), sig_version, verdict,
+			    verdict == VC_INFECTED ? intern(vc, name) : NULL, ++vc->clock };
 	pthread_mutex_unlock(&vc->lock);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/jsonx.h"
+#include "core/nstime.h"
 
 struct scan_cache {
 	struct store_cache_entry *v;
@@ -106,18 +107,6 @@ scanner_cache_destroy(struct scan_cache *c)
 	free(c);
 }
 
-size_t
-scanner_cache_size(const struct scan_cache *c)
-{
-	return c ? c->n : 0;
-}
-
-static int64_t
-ns(struct timespec t)
-{
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 int
 scanner_cache_hit(const struct scan_cache *c, const struct stat *st)
 {
@@ -130,8 +119,8 @@ scanner_cache_hit(const struct scan_cache *c, const struct stat *st)
 		const struct store_cache_entry *e = &c->v[i];
 
 		if (e->ino == (int64_t)st->st_ino && e->dev == (int64_t)st->st_dev)
-			return e->size == st->st_size && e->mtime_ns == ns(st->st_mtim) &&
-			       e->ctime_ns == ns(st->st_ctim);
+			return e->size == st->st_size && e->mtime_ns == vg_timespec_ns(st->st_mtim) &&
+			       e->ctime_ns == vg_timespec_ns(st->st_ctim);
 		i = (i + 1) & c->mask;
 	}
 	return 0;

@@ -197,6 +197,12 @@ write_result(struct writer *w, struct result *r)
 		return store_progress_add(w->st, w->scan_id, r->path, r->path_len, &w->err);
 	if (r->kind == RES_ACTION)
 		return store_threat_set_action(w->st, w->scan_id, r->path, r->note, &w->err);
+	if (r->kind == RES_REFUSAL) {
+		int64_t rows;
+
+		return store_threat_refused(w->st, w->scan_id, r->path, r->path_len, r->note, &rows,
+					    &w->err);
+	}
 	if (r->kind == RES_FILE) {
 		r->inv.path = r->path;
 		r->inv.path_len = r->path_len;
@@ -232,6 +238,7 @@ write_result(struct writer *w, struct result *r)
 					.have_ident = r->have_ident,
 					.ident = r->ident,
 					.root_len = r->root_len,
+					.merge = w->c->o->merge_repeats,
 				},
 				&w->err);
 }
@@ -338,6 +345,7 @@ struct scanner_session {
 	struct writer w;
 	pthread_t writer_tid;
 	int writer_started;
+	struct scanner_session *parent;	/* a derived session (other rules, parent's writer) */
 };
 
 struct scanner_worker {
@@ -387,6 +395,26 @@ scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
 	if (s == NULL)
 		return VG_OK;
 	c = &s->c;
+	if (s->parent != NULL) {
+		/* derived: its results are already in the parent's queue; only its counts move */
+		struct scan_ctx *pc = &s->parent->c;
+
+		atomic_fetch_add(&pc->files, atomic_load(&c->files));
+		atomic_fetch_add(&pc->bytes, atomic_load(&c->bytes));
+		atomic_fetch_add(&pc->objects, atomic_load(&c->objects));
+		atomic_fetch_add(&pc->errors, atomic_load(&c->errors));
+		atomic_fetch_add(&pc->skipped, atomic_load(&c->skipped));
+		atomic_fetch_add(&pc->threats, atomic_load(&c->threats));
+		atomic_fetch_add(&pc->excluded, atomic_load(&c->excluded));
+		atomic_fetch_add(&pc->allowed, atomic_load(&c->allowed));
+		atomic_fetch_add(&pc->cached, atomic_load(&c->cached));
+		atomic_fetch_add(&pc->resumed, atomic_load(&c->resumed));
+		pthread_mutex_destroy(&c->cur_lock);
+		pthread_mutex_destroy(&c->flight_lock);
+		pthread_cond_destroy(&c->flight_cond);
+		free(s);
+		return VG_OK;
+	}
 	if (s->writer_started) {
 		queue_close(c->results);
 		pthread_join(s->writer_tid, NULL);
@@ -415,6 +443,26 @@ scanner_session_close(struct scanner_session *s, struct scanner_totals *totals,
 	pthread_cond_destroy(&c->flight_cond);
 	free(s);
 	return rc;
+}
+
+enum vg_err
+scanner_session_derive(struct scanner_session *parent, struct sigdb *db,
+		       struct scanner_session **out, struct vg_error *err)
+{
+	struct scanner_session *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	s->parent = parent;
+	s->c.o = parent->c.o;
+	s->c.db = db;
+	s->c.results = parent->c.results;
+	pthread_mutex_init(&s->c.cur_lock, NULL);
+	pthread_mutex_init(&s->c.flight_lock, NULL);
+	pthread_cond_init(&s->c.flight_cond, NULL);
+	*out = s;
+	return VG_OK;
 }
 
 enum vg_err
@@ -461,6 +509,21 @@ scanner_session_note_action(struct scanner_session *s, const char *path, const c
 	if (r == NULL)
 		return;
 	r->kind = RES_ACTION;
+	r->path = strdup(path);
+	r->path_len = r->path ? strlen(r->path) : 0;
+	r->note = strdup(action);
+	if (r->path == NULL || r->note == NULL || queue_push(s->c.results, r) != 0)
+		result_free(r);
+}
+
+void
+scanner_session_note_refusal(struct scanner_session *s, const char *path, const char *action)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->kind = RES_REFUSAL;
 	r->path = strdup(path);
 	r->path_len = r->path ? strlen(r->path) : 0;
 	r->note = strdup(action);

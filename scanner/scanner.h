@@ -98,20 +98,30 @@ json_t *scanner_excl_json(const struct excl_set *set);
 /*
  * False positives let through: by the SHA-256 of the detected object or by the rule name.
  * A detection that matches is recorded with action "allowed" and the entry's reason, and is
- * not counted as a threat.
+ * not counted as a threat. An entry with a path (a restore's window) covers only the file at
+ * that path, and only while its content has that SHA-256: copies elsewhere are still found.
  */
 struct allow_set;
 
 struct allow_set *scanner_allow_create(void);
 void scanner_allow_destroy(struct allow_set *set);
-/* kind "sha256" (64 hex digits, any case) or "name". */
+/*
+ * kind "sha256" (64 hex digits, any case) or "name". path (path_len bytes, absolute) limits a
+ * "sha256" entry to that file; NULL or path_len 0 is every file. A path with "name" is
+ * VG_INVAL: a rule name says nothing about which content was restored.
+ */
 enum vg_err scanner_allow_add(struct allow_set *set, const char *kind, const char *value,
-			      const char *reason, struct vg_error *err);
+			      const char *path, size_t path_len, const char *reason,
+			      struct vg_error *err);
 /* Is the set empty? */
 int scanner_allow_empty(const struct allow_set *set);
-/* The reason ("sha256 ...: why") when sha256 or name is allowed (borrowed), else NULL. */
-const char *scanner_allow_match(const struct allow_set *set, const char *sha256,
-				const char *name);
+/*
+ * The reason ("sha256 ...: why") when an entry allows the object with sha256 or name found in
+ * the file at path (path_len bytes; the file on disk, also for an archive member), borrowed;
+ * else NULL.
+ */
+const char *scanner_allow_match(const struct allow_set *set, const char *path, size_t path_len,
+				const char *sha256, const char *name);
 
 /* ---- the scan cache and resumed scans (scanner/cache.c) ---- */
 
@@ -123,7 +133,6 @@ struct scanner_options;
 enum vg_err scanner_cache_load(struct store *st, const char *tag, int64_t limit,
 			       struct scan_cache **out, struct vg_error *err);
 void scanner_cache_destroy(struct scan_cache *c);
-size_t scanner_cache_size(const struct scan_cache *c);
 /* Was this file scanned clean, and is it unchanged since (device, inode, size, times)? */
 int scanner_cache_hit(const struct scan_cache *c, const struct stat *st);
 /* The tag of the rules and of the options that change findings (malloc'd hex). */
@@ -185,6 +194,9 @@ struct scanner_options {
 	struct scanner_image *image;	/* scan this disk image instead of the roots */
 	const char *spool_dir;		/* images: where large objects are copied to be scanned
 					 * (NULL: in memory) */
+	/* real-time protection: a detection already recorded in this scan for the same file,
+	 * rule, content and action adds to that row's count instead of a new row */
+	int merge_repeats;
 	/* tests only: how a file is stat()ed again after its scan (NULL: fstat) */
 	int (*restat)(int fd, struct stat *st);
 };
@@ -256,6 +268,21 @@ void scanner_session_note_action(struct scanner_session *s, const char *path,
 				 const char *action);
 /* Record the last scan's detections with action (static string; NULL: "reported"). */
 void scanner_record(struct scanner_worker *w, const char *action);
+/*
+ * Record, through the session's writer (after the detections already handed over), that an
+ * open of path, already detected in this scan, was refused with action (e.g. "blocked"): its
+ * row with that action counts one more (store_threat_refused).
+ */
+void scanner_session_note_refusal(struct scanner_session *s, const char *path,
+				  const char *action);
+/*
+ * Live signature reload: a session over another rule set (db, borrowed: it must outlive the
+ * session) that shares parent's writer, scan and options. Workers created from it scan with
+ * db; their results go to parent's writer in order with parent's own. Close it (its counts
+ * are then added to parent's) before parent; scanner_session_close gives it no totals.
+ */
+enum vg_err scanner_session_derive(struct scanner_session *parent, struct sigdb *db,
+				   struct scanner_session **out, struct vg_error *err);
 
 /*
  * Scan roots (absolute paths) into scan scan_id of st. Fails only when the scan could not

@@ -49,7 +49,8 @@ void image_obj_free(struct scan_ctx *c, struct image_obj *o);
 
 /* ---- what the workers hand the writer ---- */
 
-enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE, RES_ACTION, RES_CACHE, RES_DONE };
+enum result_kind { RES_THREAT, RES_PROBLEM, RES_FILE, RES_ACTION, RES_CACHE, RES_DONE,
+		   RES_REFUSAL /* real-time protection: a refused open of a detected file */ };
 
 struct result {
 	enum result_kind kind;
@@ -182,12 +183,28 @@ void engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 
 struct scan_ctx *engine_ctx(struct engine *e);
 
-/* ---- unpack.c ---- */
+/*
+ * Fault injection for tests/unit (all zero in production, never set elsewhere): the next
+ * fail_yr_renew re-creations of a YARA scanner (after a SIGBUS) fail as if out of memory;
+ * after_map runs when a file larger than the read buffer has been mapped, before any of it is
+ * read; handler is one more container handler (a test's own, to deliver children in every
+ * form of scanner/handler.h).
+ */
+struct handler;
+struct engine_test_hooks {
+	atomic_int fail_yr_renew;
+	void (*after_map)(int fd, const char *path);
+	const struct handler *handler;	/* asked first, before handler_table[] (unpack.c) */
+};
+extern struct engine_test_hooks engine_test_hooks;
 
-/* Is this object (by its libmagic MIME type and first bytes) worth opening as an archive? */
-int unpack_is_container(const char *mime, const unsigned char *data, size_t len);
+/* ---- unpack.c: containers, through the handlers of scanner/handler.h ---- */
 
-/* Scan every member of the archive in data, recursing through engine_scan_object. */
-void unpack_scan(struct engine *e, const unsigned char *data, size_t len, const struct object *obj);
+/*
+ * If a container handler claims this object (by its MIME type and first bytes), unpack it:
+ * every child is counted against the archive limits and scanned through engine_scan_object.
+ */
+void unpack_scan(struct engine *e, const unsigned char *data, size_t len, const char *mime,
+		 const struct object *obj);
 
 #endif

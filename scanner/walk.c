@@ -12,14 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "core/path.h"
+#include "core/pseudofs.h"
 
 struct ancestor {
 	dev_t dev;
@@ -62,27 +61,6 @@ dirref_new(int fd)
 	atomic_init(&d->refs, 1);
 	d->fd = fd;
 	return d;
-}
-
-static int
-is_pseudo_fs(int fd)
-{
-	static const long pseudo[] = {
-		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEVPTS_SUPER_MAGIC, CGROUP_SUPER_MAGIC,
-		CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC,
-		PSTOREFS_MAGIC, EFIVARFS_MAGIC, HUGETLBFS_MAGIC, SELINUX_MAGIC, NSFS_MAGIC,
-		BINFMTFS_MAGIC, 0x62656570 /* configfs */, 0x65735543 /* fusectl */,
-		0x19800202 /* mqueue */,
-	};
-	struct statfs sf;
-	size_t i;
-
-	if (fstatfs(fd, &sf) != 0)
-		return 0;
-	for (i = 0; i < sizeof(pseudo) / sizeof(pseudo[0]); i++)
-		if ((long)sf.f_type == pseudo[i])
-			return 1;
-	return 0;
 }
 
 void
@@ -153,7 +131,7 @@ enter(struct walk *w, int fd, const char *child)
 		return;
 	}
 	if (w->n > 0 && st.st_dev != w->up[w->n - 1].dev) {
-		if (w->c->o->one_filesystem || is_pseudo_fs(fd)) {
+		if (w->c->o->one_filesystem || vg_pseudo_fs_fd(fd)) {
 			close(fd);
 			return;
 		}
@@ -299,7 +277,7 @@ walk_root(struct scan_ctx *c, const char *root)
 		scan_problem(c, root, NULL, 0, "error", "cannot open folder: %s", strerror(errno));
 		return;
 	}
-	if (is_pseudo_fs(fd)) {
+	if (vg_pseudo_fs_fd(fd)) {
 		scan_problem(c, root, NULL, 0, "skipped", "pseudo file system: not scanned");
 		close(fd);
 		return;

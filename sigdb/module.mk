@@ -1,4 +1,10 @@
 LIB_SRCS += sigdb/embedded.c
+LIB_SRCS += sigdb/yara_error.c
+LIB_SRCS += sigdb/sources.c
+LIB_SRCS += sigdb/filenames.c
+LIB_SRCS += sigdb/compile.c
 LIB_SRCS += sigdb/rules.c
+LIB_SRCS += sigdb/versions.c
+LIB_SRCS += sigdb/import.c
 LIB_SRCS += sigdb/hashes.c
 LIB_SRCS += sigdb/bundle.c

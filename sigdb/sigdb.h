@@ -42,6 +42,23 @@ void sigdb_global_finish(void);
 extern const char sigdb_embedded_rules[];
 size_t sigdb_embedded_size(void);
 
+/*
+ * libyara's error codes (the ERROR_* of yara/error.h), translated in this one place:
+ * sigdb_yara_error gives vigil's code for one (VG_NOMEM, VG_IO, VG_RULES, VG_LIMIT, ...) and,
+ * in *meaning (may be NULL), what it means ("insufficient memory", "could not open file",
+ * "corrupt file", "timeout", "too many matches"): static text, never NULL; a code libyara
+ * does not define gives VG_YARA and "unknown libyara error". sigdb_yara_strerror is only the
+ * meaning. sigdb_yara_fail records "<what>: <meaning> (yara error N)" in err and returns the
+ * translated code, so that a message never carries a bare libyara number:
+ *
+ *	if ((rc = yr_rules_load_stream(&s, &r)) != ERROR_SUCCESS)
+ *		return sigdb_yara_fail(err, rc, "cannot load '%s'", path);
+ */
+enum vg_err sigdb_yara_error(int code, const char **meaning);
+const char *sigdb_yara_strerror(int code);
+enum vg_err sigdb_yara_fail(struct vg_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The names of the external variables every rule may use, NULL-terminated. */
 extern const char *const sigdb_external_vars[];
 

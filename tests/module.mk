@@ -8,6 +8,11 @@ UNIT_TESTS += tests/unit/test_scanner.c
 UNIT_TESTS += tests/unit/test_quarantine.c
 UNIT_TESTS += tests/unit/test_reports.c
 UNIT_TESTS += tests/unit/test_realtime.c
+UNIT_TESTS += tests/unit/test_queue.c
+UNIT_TESTS += tests/unit/test_cache.c
+UNIT_TESTS += tests/unit/test_atomic.c
+UNIT_TESTS += tests/unit/test_defaults.c
+UNIT_TESTS += tests/unit/test_helpers.c
 
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
 

@@ -8,9 +8,14 @@
 #	'
 #	test_done
 #
-# A case passes when its commands exit 0 (they run in a subshell with set -e off; chain
-# checks with &&). test_skip 'title' 'reason' records a skipped case; `exit 77` from the
-# top skips the whole script. Fixtures are made here at test time: no malware is committed.
+# A case passes when its body exits 0. The body runs in a subshell under `set -e`: a line
+# that fails ends the case as failed, and the failing command is shown. An expected non-zero
+# exit is checked, never left bare: `expect_exit N cmd...`, or `rc=0; cmd || rc=$?` then a
+# test of $rc (a bare `cmd; test $? -eq N` would end the case at cmd). As in any bash, the
+# commands before the last one of an && / || chain, and those in `if`, `while` and `!`, do
+# not end the case: keep a case's checks in one && chain or on lines of their own.
+# test_skip 'title' 'reason' records a skipped case; `exit 77` from the top skips the whole
+# script. Fixtures are made here at test time: no malware is committed.
 set -u
 : "${VIGIL:?VIGIL must name the vigil binary}"
 # The repository, from this file's own place (read before the cd into $T below).
@@ -49,8 +54,8 @@ esac
 bounded() {
 	local lim_wall=$(( $1 * SAN_FACTOR )) lim_rss=$(( $2 * SAN_FACTOR )) line
 	shift 2
-	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k "${KILL_GRACE:-5}" "${KILL_AFTER:-$((lim_wall + 30))}" "$@"
-	rc=$?
+	rc=0
+	/usr/bin/time -f '%e %M' -o "$T/time.txt" timeout --foreground -k "${KILL_GRACE:-5}" "${KILL_AFTER:-$((lim_wall + 30))}" "$@" || rc=$?
 	line=$(tail -n 1 "$T/time.txt")
 	wall=${line% *}
 	rss_mb=$((${line#* } / 1024))
@@ -59,16 +64,19 @@ bounded() {
 	awk -v w="$wall" -v l="$lim_wall" 'BEGIN { exit !(w < l) }' && [ "$rss_mb" -lt "$lim_rss" ]
 }
 
+# A case that took 5 s or more says how long (to see where the suite's time goes).
+_took() { local s=$((SECONDS - $1)); [ "$s" -ge 5 ] && echo " ($s s)"; }
+
 test_expect_success() {
-	local title=$1 body=$2 out rc
-	out=$( (eval "$body") 2>&1 )
-	rc=$?
+	local title=$1 body=$2 out rc start=$SECONDS
+	rc=0
+	out=$( (set -e; trap 'echo "failed (exit $?): $BASH_COMMAND" >&2' ERR; eval "$body") 2>&1 ) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		_pass=$((_pass + 1))
-		echo "ok - $_script: $title"
+		echo "ok - $_script: $title$(_took $start)"
 	else
 		_fail=$((_fail + 1))
-		echo "not ok - $_script: $title (exit $rc)"
+		echo "not ok - $_script: $title (exit $rc)$(_took $start)"
 		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
 	fi
 }
@@ -76,6 +84,17 @@ test_expect_success() {
 test_skip() {
 	_skip=$((_skip + 1))
 	echo "skip - $_script: $1 ($2)"
+}
+
+# test_timing 'title' 'body': a case that only measures time or memory against a bound (the
+# code it runs is run by other cases too). Under the sanitizer build, whose times and sizes
+# mean nothing, it is skipped, counted and named, unless E2E_SAN_TIMING=1.
+test_timing() {
+	if [ "$SAN_FACTOR" -gt 1 ] && [ "${E2E_SAN_TIMING:-0}" != 1 ]; then
+		test_skip "$1" "a time or memory bound: not under the sanitizer build"
+	else
+		test_expect_success "$@"
+	fi
 }
 
 test_done() {
@@ -93,13 +112,44 @@ eicar() {
 expect_exit() {
 	local want=$1 rc
 	shift
-	"$@"
-	rc=$?
+	rc=0
+	"$@" || rc=$?
 	if [ "$rc" -ne "$want" ]; then
 		echo "expected exit $want, got $rc: $*" >&2
 		return 1
 	fi
 }
+
+# Helpers the scripts share (one copy each, here).
+
+# jqt FILE EXPR: true when the jq expression holds for the JSON document in FILE; else says
+# which expression failed and shows (the start of) the document.
+jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 4000 >&2; echo >&2; return 1; }; }
+# sha FILE: its SHA-256 in hex.
+sha() { sha256sum "$1" | cut -d" " -f1; }
+# db SQL...: sqlite3 on the store of $VIGIL_STATE_DIR.
+db() { sqlite3 "$VIGIL_STATE_DIR/vigil.db" "$@"; }
+# sigver: the current sig_version.
+sigver() { vigil --json sigdb info | jq -r .sig_version; }
+# nscans: how many scans the history holds.
+nscans() { vigil --json scan list --limit 1000 | jq '.scans | length'; }
+# names FILE: the sorted "rule path" pairs of a --json scan's threats, paths relative to $T/t/.
+names() { jq -r '.threats[] | "\(.name) \(.path)"' "$1" | sed "s| $T/t/| |" | sort | tr '\n' ';'; }
+# tps FILE: the threats of a --json scan output as sorted "path|member>member" lines.
+tps() { jq -r '.threats[] | .path + "|" + (.member | join(">"))' "$1" | sort; }
+# report_check WHAT FILE...: the report checker (tests/e2e/helpers/report_check.py).
+report_check() { /usr/bin/python3 "$VG_REPO/tests/e2e/helpers/report_check.py" "$@"; }
+# qadd PATH...: quarantines, prints the new item ids (one a line); fails unless exit 0.
+qadd() {
+	local rc=0
+	"$VIGIL" --json quarantine add "$@" >qadd.json || rc=$?
+	[ "$rc" -eq 0 ] || { echo "quarantine add $* exited $rc" >&2; cat qadd.json >&2; return 1; }
+	jq -r ".items[].id" qadd.json
+}
+# inlist ID [GLOBAL-OPTION...]: the vault lists item ID.
+inlist() { local id=$1; shift; vigil "$@" --json quarantine list >ql.json && jq -e ".items | any(.id == $id)" ql.json >/dev/null; }
+# notemp DIR: no .vigil-restore-* temporary file was left in DIR.
+notemp() { ! ls -A "$1" | grep -q "^\.vigil-restore-"; }
 
 # The security group (t96xx) acts as an unprivileged local user: vigil-attacker, a system
 # user with no home and no shell, shared with other scripts. attacker_user creates it when

@@ -5,8 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" >&2; return 1; }; }
 
 eicar e.com
 eicar_sha=$(sha256sum e.com | cut -d" " -f1)

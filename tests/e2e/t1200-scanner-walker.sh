@@ -4,8 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
 
 # Mount points made here are undone even if the script stops early.
 trap 'umount "$T/fs/mnt" "$T/big" 2>/dev/null; cleanup' EXIT
@@ -139,7 +137,7 @@ test_expect_success 'files deleted during the scan: exit 0 or 1, never a crash' 
 	pid=$! &&
 	sleep 0.1 &&
 	rm -rf vanish/d[0-9] &&
-	wait $pid; rc=$?
+	rc=0; wait $pid || rc=$?
 	echo "scan exited $rc" &&
 	test "$rc" -eq 1 &&
 	jqt out.json ".status == \"completed\"" &&
@@ -216,8 +214,8 @@ fi
 
 rss_limit_kb=$((200 * 1024 * SAN_FACTOR))
 if [ -x /usr/bin/time ]; then
-	test_expect_success 'a tree of 100000 small files is scanned with peak RSS below 200 MB' '
-		/usr/bin/time -v "$VIGIL" --json scan custom big >out.json 2>time.err; rc=$?
+	test_timing 'a tree of 100000 small files is scanned with peak RSS below 200 MB' '
+		rc=0; /usr/bin/time -v "$VIGIL" --json scan custom big >out.json 2>time.err || rc=$?
 		test "$rc" -eq 1 &&
 		rss=$(sed -n "s/.*Maximum resident set size (kbytes): //p" time.err) &&
 		echo "peak RSS $rss kB" &&
@@ -225,15 +223,15 @@ if [ -x /usr/bin/time ]; then
 		jqt out.json ".files_scanned == 100001 and .threats_found == 1"
 	'
 else
-	test_expect_success 'a tree of 100000 small files is scanned with peak RSS below 200 MB (VmHWM)' '
+	test_timing 'a tree of 100000 small files is scanned with peak RSS below 200 MB (VmHWM)' '
 		"$VIGIL" --json scan custom big >out.json 2>/dev/null &
 		pid=$! rss=0
 		while kill -0 $pid 2>/dev/null; do
-			v=$(sed -n "s/^VmHWM: *\([0-9]*\) kB/\1/p" /proc/$pid/status 2>/dev/null)
+			v=$(sed -n "s/^VmHWM: *\([0-9]*\) kB/\1/p" /proc/$pid/status 2>/dev/null) || v=
 			[ -n "$v" ] && rss=$v
 			sleep 0.05
 		done
-		wait $pid; rc=$?
+		rc=0; wait $pid || rc=$?
 		echo "peak RSS (VmHWM) $rss kB" &&
 		test "$rc" -eq 1 && test "$rss" -gt 0 && test "$rss" -lt "$rss_limit_kb" &&
 		jqt out.json ".files_scanned == 100001 and .threats_found == 1"
@@ -249,7 +247,7 @@ test_expect_success 'Ctrl-C (SIGINT) stops the scan cleanly: exit 2, recorded as
 	n=0 && until vigil scan list | grep -q " running " || [ $n -ge 200 ]; do sleep 0.05; n=$((n + 1)); done &&
 	sleep 0.3 &&
 	kill -INT $pid &&
-	wait $pid; rc=$?
+	rc=0; wait $pid || rc=$?
 	echo "scan exited $rc: $(cat err)" &&
 	test "$rc" -eq 2 &&
 	jqt out.json ".status == \"interrupted\" and .threats_found == 0" &&
@@ -274,7 +272,7 @@ test_expect_success 'a mapped file truncated while it is scanned is an error for
 			k=$((k + 1)); [ $k -lt 3000 ] || break; sleep 0.01
 		done
 		truncate -s 4096 shrink/big.bin
-		wait $pid; rc=$?
+		rc=0; wait $pid || rc=$?
 		echo "$opt: polls $k, exit $rc" && cat shrink.err &&
 		test $rc -eq 0 &&
 		jq -e ".errors == 1 and .problems[0].kind == \"error\" and (.problems[0].reason | test(\"shrank while it was being scanned\"))" shrink.json || exit 1
@@ -282,7 +280,7 @@ test_expect_success 'a mapped file truncated while it is scanned is an error for
 '
 
 test_expect_success 'pseudo file systems are not scanned: /proc given as a root is skipped with a reason' '
-	vigil --json scan custom /proc >proc.json; test $? -eq 0 &&
+	expect_exit 0 vigil --json scan custom /proc >proc.json &&
 	jq -e ".files_scanned == 0 and .problems[0].kind == \"skipped\" and (.problems[0].reason | test(\"pseudo\"))" proc.json
 '
 

@@ -4,8 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
 
 # found FILE: the sorted paths of the threats in a --json scan, relative to $T/t/.
 found() { jq -r '.threats[].path' "$1" | sed "s|^$T/t/||" | sort | tr '\n' ' '; }

@@ -7,7 +7,7 @@ mkdir -p t && eicar t/e.com
 
 test_expect_success 'scan_history_maximum_items keeps only the newest scans, with their threats' '
 	vigil config set scan_history_maximum_items 3 &&
-	for i in 1 2 3 4 5; do vigil -q scan custom t >/dev/null; done
+	for i in 1 2 3 4 5; do expect_exit 1 vigil -q scan custom t >/dev/null || exit 1; done &&
 	vigil --json scan list >list.json &&
 	jq -e "[.scans[].scan_id] == [5, 4, 3]" list.json &&
 	vigil --json threat list >threats.json &&
@@ -18,7 +18,7 @@ test_expect_success 'scan_results_retention_days drops scans older than that' '
 	vigil config set scan_history_maximum_items 0 &&
 	sqlite3 "$VIGIL_STATE_DIR/vigil.db" "UPDATE scans SET started_at = \"2020-01-01T00:00:00.000Z\" WHERE id = 3" &&
 	vigil config set scan_results_retention_days 30 &&
-	vigil -q scan custom t >/dev/null
+	expect_exit 1 vigil -q scan custom t >/dev/null &&
 	vigil --json scan list >list.json &&
 	jq -e "[.scans[].scan_id] == [6, 5, 4]" list.json &&
 	test "$(sqlite3 "$VIGIL_STATE_DIR/vigil.db" "SELECT count(*) FROM threats WHERE scan_id = 3")" -eq 0

@@ -6,21 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil records resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
-sha() { sha256sum "$1" | cut -d" " -f1; }
-# qadd PATH...: quarantines, prints the new item ids (one a line); fails unless exit 0.
-qadd() {
-	local rc
-	"$VIGIL" --json quarantine add "$@" >qadd.json
-	rc=$?
-	[ "$rc" -eq 0 ] || { echo "quarantine add $* exited $rc" >&2; cat qadd.json >&2; return 1; }
-	jq -r ".items[].id" qadd.json
-}
-# inlist ID: item ID is in quarantine list --json.
-inlist() { vigil --json quarantine list >ql.json && jq -e ".items | any(.id == $1)" ql.json >/dev/null; }
-# notemp DIR: no .vigil-restore-* temporary file was left in DIR.
-notemp() { ! ls -A "$1" | grep -q "^\.vigil-restore-"; }
 
 mkdir -p orig
 

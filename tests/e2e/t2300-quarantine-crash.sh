@@ -8,16 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil records resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
-sha() { sha256sum "$1" | cut -d" " -f1; }
 # killed_at SYSCALL N vigil-args...: runs vigil under strace, SIGKILLed on entering the Nth
 # SYSCALL; true when it was killed.
 killed_at() {
-	local sc=$1 n=$2 rc
+	local sc=$1 n=$2 rc=0
 	shift 2
-	strace -f -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when="$n" "$VIGIL" "$@" >/dev/null 2>&1
-	rc=$?
+	strace -f -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when="$n" "$VIGIL" "$@" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "vigil was not killed at $sc #$n (exit $rc)" >&2; return 1; }
 }
 # items STATE-DIR: the number of rows of the vault, any state.

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # The allow list: a restored file is allowed for threat_restoration_exclusion_time seconds
-# (reported under "allowed", exit 0, not quarantined again), then detected again; threat allow
+# (reported under "allowed", exit 0, not quarantined again), then detected again. The window
+# covers that file only (its path and SHA-256): copies of the same content elsewhere are still
+# threats. threat allow
 # add|remove --sha256 / --name with --expires and --reason; malformed entries are refused.
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil records resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
-sha() { sha256sum "$1" | cut -d" " -f1; }
 # second_start: waits until the wall clock is early in a second, so that a window of a few
 # whole seconds counted from now is not cut short by rounding.
 second_start() {
@@ -38,22 +37,27 @@ test_expect_success 'the EICAR file is quarantined by a scan (setup for the wind
 '
 
 # Everything that must hold inside the 2 s window runs in one case, right after the restore.
+for i in 1 2 3; do cp eicar.copy "other/copy$i.com"; done
 test_expect_success 'right after restore: scan exits 0, lists it under allowed, --action quarantine leaves it' '
 	id=$(qid "$T/w/e.com") && test -n "$id" &&
 	second_start &&
 	expect_exit 0 vigil quarantine restore "$id" >/dev/null &&
 	expect_exit 0 vigil --json scan custom w >a.json &&
+	expect_exit 1 vigil --json scan custom other >o.json &&
 	expect_exit 0 vigil --json scan custom w --action quarantine >aq.json &&
 	expect_exit 0 vigil scan custom w >a.txt &&
 	vigil --json threat allow list >al.json &&
+	vigil threat allow list >alt.txt &&
 	now=$(date +%s) &&
 	test -f w/e.com && cmp w/e.com eicar.copy &&
+	jqt o.json ".threats_found == 3 and .allowed == [] and ([.threats[].sha256] | unique) == [\"$eicar_sha\"]" &&
+	grep -E "^sha256 +$eicar_sha" alt.txt | grep -F "file $T/w/e.com" | grep -q "allowed until" &&
 	jqt a.json ".threats == [] and .threats_found == 0 and .allowed_count == 1" &&
 	jqt a.json "(.allowed | length) == 1 and .allowed[0].path == \"$T/w/e.com\" and .allowed[0].action == \"allowed\"" &&
 	jqt a.json ".allowed[0].sha256 == \"$eicar_sha\" and (.allowed[0].allowed_by | contains(\"restored from quarantine item $id\"))" &&
 	jqt aq.json ".threats == [] and (.allowed | length) == 1" &&
 	grep -q "ALLOWED" a.txt &&
-	jqt al.json "any(.allow[]; .kind == \"sha256\" and .value == \"$eicar_sha\" and (.reason | contains(\"item $id\")) and .expires_at >= $now and .expires_at <= $now + 3)" &&
+	jqt al.json "any(.allow[]; .kind == \"sha256\" and .value == \"$eicar_sha\" and .path == \"$T/w/e.com\" and (.reason | contains(\"item $id\")) and .expires_at >= $now and .expires_at <= $now + 3)" &&
 	{ ! vigil --json quarantine list | jq -e ".items | any(.path == \"$T/w/e.com\")" >/dev/null; }
 '
 
@@ -73,7 +77,8 @@ test_expect_success 'after the window it is detected again (exit 1) and --action
 	sleep 3 &&
 	expect_exit 1 vigil --json scan custom w >b.json &&
 	jqt b.json ".threats_found == 1 and .allowed == [] and .threats[0].path == \"$T/w/e.com\"" &&
-	vigil threat allow list >al.txt && grep "$eicar_sha" al.txt | grep -q expired &&
+	vigil threat allow list >al.txt && grep "$eicar_sha" al.txt | grep -q "expired at" &&
+	{ ! grep "$eicar_sha" al.txt | grep -q "allowed until"; } &&
 	expect_exit 1 vigil scan custom w --action quarantine >/dev/null &&
 	test ! -e w/e.com && test -n "$(qid "$T/w/e.com")"
 '
@@ -86,6 +91,36 @@ test_expect_success 'the default window is 60 s' '
 	vigil --state-dir s60 --json threat allow list >al.json &&
 	jqt al.json "any(.allow[]; .value == \"$eicar_sha\" and .expires_at >= $now + 58 and .expires_at <= $now + 61)" &&
 	expect_exit 0 vigil --state-dir s60 scan custom dw >/dev/null
+'
+
+test_expect_success 'threat allow list: a live entry says "allowed until" its end, never "expired"' '
+	vigil --state-dir s60 threat allow list >al.txt &&
+	grep -E "^sha256 +$eicar_sha" al.txt | grep -F "file $T/dw/e.com" | grep -q "allowed until" &&
+	{ ! grep -q expired al.txt; }
+'
+
+test_expect_success 'the window covers the restored file only: copies of it elsewhere exit 1' '
+	mkdir -p dw2 && cp eicar.copy dw2/e.com && cp eicar.copy dw2/f.com &&
+	expect_exit 1 vigil --state-dir s60 --json scan custom dw2 >c.json &&
+	jqt c.json ".threats_found == 2 and .allowed == []" &&
+	expect_exit 1 vigil --state-dir s60 --json scan custom dw dw2 >c2.json &&
+	jqt c2.json ".threats_found == 2 and (.allowed | length) == 1 and .allowed[0].path == \"$T/dw/e.com\""
+'
+
+test_expect_success 'restore --path: the window covers the new place, not the old one' '
+	mkdir -p pw pdest && eicar pw/e.com &&
+	expect_exit 1 vigil --state-dir s60 scan custom pw --action quarantine >/dev/null &&
+	id=$(qid "$T/pw/e.com" --state-dir s60) && test -n "$id" &&
+	vigil --state-dir s60 quarantine restore "$id" --path pdest/r.com >/dev/null &&
+	cp eicar.copy pw/e.com &&
+	expect_exit 0 vigil --state-dir s60 scan custom pdest >/dev/null &&
+	expect_exit 1 vigil --state-dir s60 --json scan custom pw >p.json &&
+	jqt p.json ".threats_found == 1 and .allowed == []"
+'
+
+test_expect_success 'a content change ends it: the restored path with other bytes is detected' '
+	printf "\n" >>pdest/r.com &&
+	expect_exit 1 vigil --state-dir s60 scan custom pdest >/dev/null
 '
 
 test_expect_success 'a window of 0 puts nothing on the allow list: detected right after restore' '

@@ -36,7 +36,7 @@ test_expect_success 'scan --action quarantine on a full disk: recorded as failed
 	mkdir -p t && eicar t/e.com && cp big.bin t/pad.bin &&
 	(cd t && zip -q -0 ../bomb.zip e.com pad.bin) && rm -rf t && mkdir t && mv bomb.zip t/ &&
 	zsha=$(sha256sum t/bomb.zip | cut -d" " -f1) &&
-	vigil --json scan custom t --action quarantine >scan.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom t --action quarantine >scan.json &&
 	jq -e ".threats[0].action | test(\"^quarantine failed: .*full\")" scan.json &&
 	jq -e ".errors >= 1" scan.json &&
 	vigil --json scan show "$(jq .scan_id scan.json)" | jq -e ".errors >= 1" &&

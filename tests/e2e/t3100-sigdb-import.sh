@@ -5,12 +5,6 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
-# sigver: the current sig_version.
-sigver() { vigil --json sigdb info | jq -r .sig_version; }
-# names FILE: the sorted "rule path" pairs of a --json scan, paths relative to $T/t/.
-names() { jq -r '.threats[] | "\(.name) \(.path)"' "$1" | sed "s| $T/t/| |" | sort | tr '\n' ';'; }
 
 mkdir -p t
 eicar t/e.com
@@ -64,7 +58,7 @@ test_expect_success 'sigdb list names the imported source with its rule count' '
 
 test_expect_success 'a rule file with a syntax error exits 2 with file:line: and changes nothing' '
 	v=$(sigver) &&
-	vigil sigdb import bad.yar >out 2>err; rc=$?
+	rc=0; vigil sigdb import bad.yar >out 2>err || rc=$?
 	cat err
 	test "$rc" -eq 2 &&
 	grep -qE "bad\.yar:[67]:" err &&
@@ -77,7 +71,7 @@ test_expect_success 'a rule file with a syntax error exits 2 with file:line: and
 
 test_expect_success 'a folder with good and bad files imports nothing and names the bad file' '
 	v=$(sigver) &&
-	vigil sigdb import mixed >out 2>err; rc=$?
+	rc=0; vigil sigdb import mixed >out 2>err || rc=$?
 	cat err
 	test "$rc" -eq 2 &&
 	grep -q "b-bad\.yar:[0-9]*:" err &&
@@ -152,7 +146,7 @@ if [ -f "$large" ] && [ -f "$extvars" ]; then
 		jqt info.json ".rules >= 5234 + 649 + 7"
 	'
 	test_expect_success 'a scan with all of them loaded works and still finds EICAR and the markers' '
-		vigil --json scan custom t >out.json; rc=$?
+		rc=0; vigil --json scan custom t >out.json || rc=$?
 		echo "scan exited $rc" &&
 		test "$rc" -eq 1 &&
 		jqt out.json ".errors == 0 and .files_scanned == 5" &&
@@ -166,7 +160,7 @@ fi
 
 test_expect_success 'a detection in a text file reports its full type (text/x-php, not text/plain)' '
 	mkdir -p php && printf "<?php\n@eval(base64_decode(\$_POST[\"x\"]));\n?>\n" >php/shell.php &&
-	vigil --json scan custom php >php.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom php >php.json &&
 	jq -e "[.threats[] | select(.name == \"Webshell_PHP_Eval_Request\") | .type] == [\"text/x-php\"]" php.json
 '
 test_expect_success 'a rule comparing filetype sees the type of text files (PHP) and binaries (ELF)' '
@@ -177,7 +171,7 @@ test_expect_success 'a rule comparing filetype sees the type of text files (PHP)
 	rule FT_ELF { condition: filetype == "ELF" }
 	EOF
 	vigil sigdb import ft.yar &&
-	vigil --json scan custom ft >ft.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom ft >ft.json &&
 	jq -e "[.threats[] | select(.name == \"FT_PHP\") | .path] == [\"$T/ft/page.php\"]" ft.json &&
 	jq -e "[.threats[] | select(.name == \"FT_ELF\") | .path] == [\"$T/ft/prog\"]" ft.json &&
 	vigil sigdb remove ft.yar
@@ -193,7 +187,7 @@ test_expect_success 'sigdb import --skip-bad leaves out the bad rule file and ba
 	jq -e "[.imported[].name] == [\"a.yar\", \"c.hsb\"] and (.skipped | length) == 2" sb.json &&
 	grep -q "skipped .*b.yar" err2 && grep -q "skipped 1 malformed lines" err2 &&
 	echo SKIPBADMARK >mark.txt &&
-	vigil --json scan custom mark.txt listed.bin >s.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom mark.txt listed.bin >s.json &&
 	jq -e "[.threats[].name] | sort == [\"SkipBad.Listed\", \"SkipBad_Good\"]" s.json &&
 	vigil sigdb remove a.yar && vigil sigdb remove c.hsb
 '
@@ -208,7 +202,7 @@ test_expect_success 'sigdb rollback walks back through the versions, then says t
 	vigil --json sigdb rollback >r1.json && jq -e ".restored == 2 and .sig_version == 4" r1.json &&
 	vigil --json scan custom rbm1 rbm2 | jq -e "[.threats[].name] == [\"RB_One\"] and .sig_version == 4" &&
 	vigil --json sigdb rollback >r2.json && jq -e ".restored == 1" r2.json &&
-	vigil --json scan custom rbm1 rbm2 >s.json; test $? -eq 0 &&
+	expect_exit 0 vigil --json scan custom rbm1 rbm2 >s.json &&
 	jq -e ".threats == []" s.json &&
 	expect_exit 2 vigil sigdb rollback 2>err && grep -q "no earlier signature version" err &&
 	vigil --json sigdb list | jq -e "[.sources[].name] == [\"vigil\"]"
@@ -219,7 +213,7 @@ test_expect_success 'filename IOCs (LOKI format): a path that matches is a detec
 	printf "# Suspicious tools in a temp folder\n/Windows/Temp/[a-z]{1,10}\\.exe;70\n\n# Mimikatz output\nmimi[a-z]{0,4}\\.log;80\n" >filename-iocs.txt &&
 	vigil --json sigdb import filename-iocs.txt | jq -e ".imported[0].kind == \"filenames\" and .imported[0].rules == 2" &&
 	(cd fi && zip -q ../fi.zip ok/mimikatz.log) && mv fi.zip fi/ok/archive.zip &&
-	vigil --json scan custom fi >fi.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom fi >fi.json &&
 	jq -e "[.threats[] | {path, d: .meta.description, s: .meta.score}] == [{\"path\": \"$T/fi/Windows/Temp/evil.exe\", \"d\": \"Suspicious tools in a temp folder\", \"s\": 70}, {\"path\": \"$T/fi/ok/mimikatz.log\", \"d\": \"Mimikatz output\", \"s\": 80}]" fi.json
 '
 test_expect_success 'a filename IOC that is not a valid pattern fails the import naming its line' '
@@ -241,7 +235,7 @@ test_expect_success 'YARA modules work: elf, math and hash rules match only wher
 	rule Mod_Hash_MD5 { condition: hash.md5(0, filesize) == "$md5" }
 	EOF
 	vigil sigdb import mod.yar >/dev/null &&
-	vigil --json scan custom mod >mod.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom mod >mod.json &&
 	jq -e "[.threats[] | [(.path | split(\"/\") | last), .name]] | sort == [[\"prog\", \"Mod_ELF_x86_64\"], [\"random.bin\", \"Mod_High_Entropy\"], [\"words.txt\", \"Mod_Hash_MD5\"]]" mod.json &&
 	vigil --json sigdb info | jq -e ".rules == 8 and .compiled_bytes > 0 and .load_ms >= 0"
 '
@@ -251,7 +245,7 @@ test_expect_success 'the owner external variable is the owner of the scanned fil
 	mkdir -p own && echo a >own/mine && echo b >own/theirs && chown nobody own/theirs &&
 	printf "rule Owner_Nobody { condition: owner == \"nobody\" }\n" >owner.yar &&
 	vigil -q sigdb import owner.yar &&
-	vigil --json scan custom own >own.json; test $? -eq 1 &&
+	expect_exit 1 vigil --json scan custom own >own.json &&
 	jq -e "[.threats[].path] == [\"$T/own/theirs\"]" own.json
 '
 test_done

@@ -7,17 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
-# jqt FILE EXPR: true when the jq expression is true for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
-sigver() { vigil --json sigdb info | jq -r .sig_version; }
 hashes() { vigil --json sigdb info | jq -r .hashes; }
 md5() { md5sum "$1" | cut -c1-32; }
 sha1() { sha1sum "$1" | cut -c1-40; }
 sha256() { sha256sum "$1" | cut -c1-64; }
 size() { stat -c %s "$1"; }
 upper() { printf '%s' "$1" | tr a-f A-F; }
-# names FILE: the sorted "name path" pairs of a --json scan's threats, paths relative to $T/t/.
-names() { jq -r '.threats[] | "\(.name) \(.path)"' "$1" | sed "s| $T/t/| |" | sort | tr '\n' ';'; }
 # scan_t: a --json scan of t/ into out.json that must exit 1 (threats found).
 scan_t() { expect_exit 1 vigil --json scan custom t >out.json; }
 
@@ -172,7 +167,7 @@ test_expect_success 'hash hits in a tar.gz inside a zip: a member chain of two n
 } >bad.ioc
 test_expect_success 'a malformed line: exit 2 naming file:line, nothing imported, earlier lists still detect' '
 	v=$(sigver) && h=$(hashes) &&
-	vigil sigdb import bad.ioc >o 2>err; rc=$?
+	rc=0; vigil sigdb import bad.ioc >o 2>err || rc=$?
 	cat err
 	test "$rc" -eq 2 &&
 	grep -q "bad\.ioc:3:" err &&

@@ -3,13 +3,10 @@
 # script, nothing loaded from anywhere) that headless Chromium renders; hostile file names
 # stay text.
 here=$(cd "$(dirname "$0")" && pwd)
-CHECK=$here/helpers/report_check.py
 . "$here/lib.sh"
 T=$(pwd -P) # vigil reports resolved paths
 
 PY=/usr/bin/python3
-check() { "$PY" "$CHECK" "$@"; }
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; return 1; }; }
 
 if ! [ -x "$PY" ] || ! command -v jq >/dev/null || ! command -v zip >/dev/null; then
 	echo "skip: needs $PY, jq and zip"
@@ -57,13 +54,13 @@ test_expect_success 'html: rendered again from the store, byte for byte' '
 '
 
 test_expect_success 'html: CSP meta tag (default-src none); no script, no src or href, no URL loaded' '
-	check html-static r.html &&
+	report_check html-static r.html &&
 	grep -q "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src '"'"'none'"'"'" r.html &&
 	! grep -qi "<script" r.html && ! grep -qiE "<[^>]* (src|href)=" r.html
 '
 
 test_expect_success 'html: the case id and the examiner are in the page (escaped)' '
-	check html-text r.html "C-42" "Ann O'"'"'Neil & <Co>" &&
+	report_check html-text r.html "C-42" "Ann O'"'"'Neil & <Co>" &&
 	! grep -qF "<Co>" r.html && grep -qF "&lt;Co&gt;" r.html
 '
 
@@ -93,12 +90,12 @@ test_expect_success 'chromium renders a screenshot of the report (PNG, > 10 KB, 
 chrome --dump-dom "file://$T/r.html" >dom.html
 test_expect_success 'chromium DOM: one row per detection and per error, title kept, no img and no script' '
 	test -s dom.html &&
-	check html-dom dom.html "$ndet" "$nerr" "vigil scan $scan report"
+	report_check html-dom dom.html "$ndet" "$nerr" "vigil scan $scan report"
 '
 
 test_expect_success 'chromium DOM: the hostile names are text, not elements' '
 	grep -qF "&lt;img src=x onerror=alert(1)&gt;.exe" dom.html &&
-	check html-text dom.html "$T/tree/$img_name" "$T/tree/<script>document.title=\"pwned\"</script>.txt" \
+	report_check html-text dom.html "$T/tree/$img_name" "$T/tree/<script>document.title=\"pwned\"</script>.txt" \
 		"<svg onload=alert(2)>.com" "Ann O'"'"'Neil & <Co>" &&
 	! grep -qi "<script" dom.html && ! grep -q "<img" dom.html && ! grep -q "pwned</title>" dom.html
 '

@@ -251,7 +251,7 @@ rtp_bg rtp run --path "$T/link"
 rtp_ready
 
 test_expect_success '--path through a symbolic link to the folder: EICAR there is still refused' '
-	expect_exit 1 cat "$W/pre/e.com" >/dev/null 2>err; rc=$?
+	rc=0; expect_exit 1 cat "$W/pre/e.com" >/dev/null 2>err || rc=$?
 	rtp_json >s.json; jq -c "{paths, marks, outside_paths, denied}" s.json
 	test "$rc" -eq 0 && grep -q "Operation not permitted" err
 '
@@ -283,7 +283,8 @@ rtp_ready
 
 test_expect_success 'scan_deadline_ms: an open whose scan takes longer is let through and counted as deadline_expired' '
 	rtp_scan_id >sid && st s0.json && test "$(cat "$W/pre/slow.bin" | wc -c)" -eq 30000021 &&
-	poll 3 eval "rtp_json >s1.json && jq -e \".scanned > $(jq .scanned s0.json)\" s1.json >/dev/null" &&
+	# the scan itself goes on after the watchdog let the open by: 1-3 s of the slow rule
+	poll $((15 * SAN_FACTOR)) eval "rtp_json >s1.json && jq -e \".scanned > $(jq .scanned s0.json)\" s1.json >/dev/null" &&
 	test "$(delta s0.json s1.json .deadline_expired)" -ge 1 && test "$(delta s0.json s1.json .denied)" -eq 0 &&
 	poll 2 has_threat "$W/pre/slow.bin" "" "$(cat sid)" &&
 	expect_exit 1 cat "$W/pre/slow.bin" >/dev/null 2>&1

@@ -36,7 +36,7 @@ vigil config set scheduled_scans "[{\"type\": \"quick\", \"time\": \"$PREV\"},
 # The managed configuration (VIGIL_MANAGED_CONFIG, set by lib.sh) overrides the quick folders.
 printf '{"filesystem_scanner": {"quick_scan_directories": ["%s"]}}\n' "$T/qm" >"$VIGIL_MANAGED_CONFIG"
 
-nscans() { vigil --json scan list | jq "[.scans[] | select(.type == \"$1\")] | length"; }
+nscans_of() { vigil --json scan list | jq "[.scans[] | select(.type == \"$1\")] | length"; }
 scan_done() { vigil --json scan list | jq -e "[.scans[] | select(.type == \"$1\" and .status != \"running\")] | length >= ${2:-1}" >/dev/null; }
 nevents() { if [ -e "$EV" ]; then jq -s "[.[] | select(.event == \"$1\")] | length" "$EV"; else echo 0; fi; }
 # the pid of the daemon that started last, from its log line
@@ -51,7 +51,7 @@ test_expect_success 'on a fresh state folder, the daemon starts while other vigi
 	pids=
 	for i in 1 2 3; do "$VIGIL" --json health >h$i.json 2>h$i.err & pids="$pids $!"; done
 	ok=0; for p in $pids; do wait "$p" && ok=$((ok + 1)); done
-	rtp_ready; up=$?
+	up=0; rtp_ready || up=$?
 	cat h1.err h2.err h3.err
 	rtp_stop
 	test "$ok" -eq 3 && test "$up" -eq 0
@@ -67,7 +67,7 @@ test_expect_success 'daemon with enable_real_time_protection: rtp status answers
 '
 
 test_expect_success 'the quick scan scheduled for a minute ago runs (within 10 s), once, as a child "vigil scan quick -q"' '
-	poll 10 scan_done quick && test "$(nscans quick)" -eq 1 &&
+	poll 10 scan_done quick && test "$(nscans_of quick)" -eq 1 &&
 	vigil --json scan list >l.json &&
 	jqt l.json "[.scans[] | select(.type == \"quick\")][0] | .status == \"completed\" and .command_line == [\"vigil\", \"scan\", \"quick\", \"-q\"]" &&
 	grep -q "scheduled quick scan started (pid [0-9]*)" "$LOG" &&
@@ -80,7 +80,7 @@ test_expect_success 'the scheduled scan uses the configuration the daemon uses (
 '
 
 test_expect_success 'the full scan scheduled on another day ('"$OTHER"') does not run' '
-	test "$(nscans full)" -eq 0
+	test "$(nscans_of full)" -eq 0
 '
 
 test_expect_success 'events.jsonl: install, configuration and scheduled_scan, each with the common fields' '
@@ -156,7 +156,7 @@ rtp_ready
 
 test_expect_success 'after a restart, the scheduled quick scan does not run again for the same due time; no second install' '
 	grep -c "daemon started" "$LOG" >n && test "$(cat n)" -ge 2 &&
-	sleep 2.5 && test "$(nscans quick)" -eq 1 &&
+	sleep 2.5 && test "$(nscans_of quick)" -eq 1 &&
 	test "$(nevents install)" -eq 1 && test "$(nevents configuration)" -ge 2 && test "$(nevents crash)" -eq 0
 '
 
@@ -208,7 +208,7 @@ test_expect_success 'diagnostic_level required: configuration, realtime_statisti
 	vigil config set diagnostic_level required >/dev/null &&
 	vigil config set scheduled_scans "[{\"type\": \"quick\", \"time\": \"$PREV\", \"day\": \"$PREVDAY\"}]" >/dev/null &&
 	n=$(wc -l <"$EV") &&
-	rtp_bg daemon && rtp_ready && poll 10 eval "test \"\$(nscans quick)\" -eq 2" && poll 5 scan_done quick 2 &&
+	rtp_bg daemon && rtp_ready && poll 10 eval "test \"\$(nscans_of quick)\" -eq 2" && poll 5 scan_done quick 2 &&
 	pid=$(rtp_pid) && kill -KILL "$pid" && poll 3 gone "$pid" &&
 	rtp_bg daemon && rtp_ready && rtp_stop &&
 	tail -n +$((n + 1)) "$EV" | jq -s "[.[].event]" >new.json &&
@@ -239,9 +239,9 @@ vigil config set antivirus_engine.enable_real_time_protection false >/dev/null
 vigil config set scheduled_scans "[{\"type\": \"full\", \"time\": \"$PREV\", \"day\": \"$PREVDAY\"}]" >/dev/null
 
 test_expect_success 'enable_real_time_protection false: scheduler only; rtp status exits 2; the scheduled full scan runs' '
-	n=$(grep -c "daemon started" "$LOG") && f=$(nscans full) && rtp_bg daemon &&
+	n=$(grep -c "daemon started" "$LOG") && f=$(nscans_of full) && rtp_bg daemon &&
 	poll 10 eval "test \"\$(grep -c \"daemon started\" \"$LOG\")\" -gt $n" && pid=$(log_pid) && test -n "$pid" &&
-	poll 10 scan_done full $((f + 1)) && test "$(nscans full)" -eq $((f + 1)) &&
+	poll 10 scan_done full $((f + 1)) && test "$(nscans_of full)" -eq $((f + 1)) &&
 	expect_exit 2 vigil rtp status 2>/dev/null &&
 	vigil --json health >h.json &&
 	jqt h.json ".real_time_protection_enabled == false and .real_time_protection_running == false" &&

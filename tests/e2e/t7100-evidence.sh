@@ -113,7 +113,7 @@ test_expect_success '--verify-unchanged: a file changed during the scan is named
 	  echo " (math.serial_correlation(i, filesize) < -2 or hash.checksum32(i, filesize) == 1) }"
 	} >slow.yar &&
 	VIGIL_STATE_DIR=$T/st2 vigil sigdb import slow.yar >/dev/null &&
-	( VIGIL_STATE_DIR=$T/st2 "$VIGIL" --json scan custom live --verify-unchanged >live.json 2>live.err; echo $? >live.rc ) &
+	(_rc=0; VIGIL_STATE_DIR=$T/st2 "$VIGIL" --json scan custom live --verify-unchanged >live.json 2>live.err || _rc=$?; echo $_rc >live.rc ) &
 	# a.com is changed once the scan has recorded it, while big.bin is still being matched
 	n=0 && while [ $n -lt 200 ] && [ "$(sqlite3 "$T/st2/vigil.db" "select count(*) from inventory where path = cast(\"$T/live/a.com\" as blob)" 2>/dev/null)" != 1 ]; do
 		sleep 0.05; n=$((n + 1)); done &&

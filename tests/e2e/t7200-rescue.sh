@@ -107,13 +107,13 @@ test_expect_success 'the chroot holds only the bundle, glibc and /bin/sh (no lib
 '
 
 test_expect_success 'in the chroot: scan custom on the EICAR folder exits 1 and names the detection' '
-	in_root "./$name/vigil scan custom /target" >out 2>err; rc=$?
+	rc=0; in_root "./$name/vigil scan custom /target" >out 2>err || rc=$?
 	cat out err; test "$rc" -eq 1 &&
 	grep -q "^/target/e.com: EICAR_Test_File FOUND" out && grep -q "Threats found: 1" out
 '
 
 test_expect_success 'in the chroot: a clean folder exits 0' '
-	in_root "./$name/vigil scan custom /clean" >out 2>err; rc=$?
+	rc=0; in_root "./$name/vigil scan custom /clean" >out 2>err || rc=$?
 	cat out err; test "$rc" -eq 0 && grep -q "Threats found: 0" out && grep -q "Files scanned: 1 " out
 '
 
@@ -122,16 +122,16 @@ test_expect_success 'in the chroot: vigil --version' '
 '
 
 test_expect_success 'libmagic reads share/magic.mgc through MAGIC (without it the binary cannot type files)' '
-	in_root "./$name/vigil --json scan custom /target" >scan.json 2>err; rc=$?
+	rc=0; in_root "./$name/vigil --json scan custom /target" >scan.json 2>err || rc=$?
 	test "$rc" -eq 1 && jq -e ".threats[0].type == \"text/plain\" and .threats[0].name == \"EICAR_Test_File\"" scan.json &&
-	in_root "LD_LIBRARY_PATH=/$name/lib VIGIL_STATE_DIR=/$name/state /$name/bin/vigil scan custom /target" >out 2>&1; rc=$?
+	rc=0; in_root "LD_LIBRARY_PATH=/$name/lib VIGIL_STATE_DIR=/$name/state /$name/bin/vigil scan custom /target" >out 2>&1 || rc=$?
 	cat out; test "$rc" -eq 2 && grep -q "libmagic" out
 '
 
 test_expect_success 'the state is kept in <bundle>/state (0700) and the bundle itself scans clean' '
 	test "$(stat -c %a "$B/state")" = 700 && test -f "$B/state/vigil.db" &&
 	in_root "./$name/vigil --json scan list" >list.json && jq -e ".scans | length >= 3" list.json &&
-	in_root "./$name/vigil scan custom /$name" >out 2>&1; rc=$?
+	rc=0; in_root "./$name/vigil scan custom /$name" >out 2>&1 || rc=$?
 	cat out; test "$rc" -eq 0
 '
 
@@ -145,10 +145,10 @@ mkdir -p "root/opt/my rescue"
 mv "$B" "root/opt/my rescue/r"
 B="root/opt/my rescue/r"
 test_expect_success 'moved and renamed (a space in the path): relative, absolute, bare name and PATH calls work' '
-	in_root "cd /opt && \"./my rescue/r/vigil\" scan custom /target" >out 2>&1; test $? -eq 1 || { cat out; exit 1; }
+	expect_exit 1 in_root "cd /opt && \"./my rescue/r/vigil\" scan custom /target" >out 2>&1 || { cat out; exit 1; }
 	grep -q "EICAR_Test_File FOUND" out &&
 	in_root "\"/opt/my rescue/r/vigil\" scan custom /clean" >out 2>&1 || { cat out; exit 1; }
-	in_root "cd /target && \"../opt/my rescue/r/vigil\" scan custom ." >out 2>&1; test $? -eq 1 || { cat out; exit 1; }
+	expect_exit 1 in_root "cd /target && \"../opt/my rescue/r/vigil\" scan custom ." >out 2>&1 || { cat out; exit 1; }
 	in_root "cd \"/opt/my rescue/r\" && sh vigil --version" | grep -q "^vigil $version" &&
 	in_root "PATH=\"/opt/my rescue/r\" vigil --version" | grep -q "^vigil $version" &&
 	in_root "\"/opt/my rescue/r/vigil\" --json scan list" >list.json && jq -e ".scans | length >= 7" list.json
@@ -170,14 +170,14 @@ fi
 
 test_expect_success 'read-only bundle: refused without --state-dir (exit 2, says so), nothing written' '
 	ro_root "if (: >/media/ro/probe); then echo WRITABLE; fi" 2>&1 | grep -q "Read-only file system" &&
-	ro_root "/media/ro/$name/vigil scan custom /target" >out 2>err; rc=$?
+	rc=0; ro_root "/media/ro/$name/vigil scan custom /target" >out 2>err || rc=$?
 	cat out err; test "$rc" -eq 2 &&
 	grep -q "not writable" err && grep -q -- "--state-dir" err && ! grep -q FOUND out &&
 	test ! -e "ro-src/$name/state" && test ! -e ro-src/probe
 '
 
 test_expect_success 'read-only bundle: works with --state-dir DIR or VIGIL_STATE_DIR; --version needs no state' '
-	ro_root "/media/ro/$name/vigil --state-dir /rw/state scan custom /target" >out 2>&1; rc=$?
+	rc=0; ro_root "/media/ro/$name/vigil --state-dir /rw/state scan custom /target" >out 2>&1 || rc=$?
 	cat out; test "$rc" -eq 1 && grep -q "EICAR_Test_File FOUND" out && test -f root/rw/state/vigil.db &&
 	ro_root "VIGIL_STATE_DIR=/rw/state2 /media/ro/$name/vigil scan custom /clean" >out 2>&1 &&
 	test -f root/rw/state2/vigil.db &&

@@ -10,7 +10,6 @@ command -v jq >/dev/null || { echo "skip: needs jq"; exit 77; }
 mkdir -p tree/a tree/b
 for i in $(seq 1 300); do echo "plain file $i" >"tree/a/f$i.txt"; done
 eicar tree/b/e.com
-db() { sqlite3 "$VIGIL_STATE_DIR/vigil.db" "$1"; }
 
 test_expect_success 'a second scan reads only what changed; detections are never cached' '
 	expect_exit 1 vigil --json scan custom tree >s1.json &&
@@ -113,6 +112,17 @@ test_expect_success 'resume refuses a completed scan, a running one, and other s
 	vigil sigdb remove slow.yar >/dev/null &&
 	expect_exit 2 vigil scan resume "$id" 2>s.err && grep -q "other signatures" s.err &&
 	expect_exit 2 vigil scan resume 99999 2>n.err && grep -q "no scan with id 99999" n.err
+'
+
+test_expect_success 'a root whose name is not UTF-8 is resumed byte for byte (scan job: roots_b64)' '
+	bad=$(printf "bad\377root") && mkdir -p "$bad" && eicar "$bad/e.com" &&
+	expect_exit 1 vigil --json scan custom "$bad" --no-cache >b1.json &&
+	id=$(jq .scan_id b1.json) &&
+	sqlite3 "$VIGIL_STATE_DIR/vigil.db" "UPDATE scans SET status = '"'"'interrupted'"'"' WHERE id = $id;
+		DELETE FROM threats WHERE scan_id = $id; DELETE FROM scan_progress WHERE scan_id = $id;" &&
+	expect_exit 1 vigil --json scan resume "$id" >b2.json &&
+	jqt b2.json ".threats_found == 1 and .errors == 0" &&
+	test "$(jq -r ".threats[0].path_b64" b2.json | base64 -d)" = "$T/$bad/e.com"
 '
 
 test_done

@@ -7,7 +7,7 @@
 trap 'umount "$T/rostate" 2>/dev/null; cleanup' EXIT
 
 # run_rc OUT ERR command...: runs the command and prints its exit code (never fails).
-run_rc() { local o=$1 e=$2; shift 2; "$@" >"$o" 2>"$e"; echo $?; }
+run_rc() { local o=$1 e=$2 rc=0; shift 2; "$@" >"$o" 2>"$e" || rc=$?; echo $rc; }
 
 mkdir -p tree && echo hello >tree/a.txt
 
@@ -152,6 +152,62 @@ test_expect_success 'config set then config get round-trips and lands in <state>
 	jq -e ".antivirus_engine.max_archive_depth == 5" "$VIGIL_STATE_DIR/config.json" &&
 	vigil config show >out &&
 	grep -q "antivirus_engine.max_archive_depth = 5" out
+'
+
+test_expect_success 'a --config or VIGIL_CONFIG file that is missing or unreadable: exit 2 naming it' '
+	rc=$(run_rc out err vigil --config /no/such/file.json config show) &&
+	test "$rc" -eq 2 && test ! -s out && grep -qF "/no/such/file.json" err &&
+	rc=$(VIGIL_CONFIG=$T/nosuch.json run_rc out err vigil scan custom tree) &&
+	test "$rc" -eq 2 && grep -qF "$T/nosuch.json" err &&
+	mkdir -p cfgdir && rc=$(run_rc out err vigil --config cfgdir config get org_id) &&
+	test "$rc" -eq 2 && grep -qF "cfgdir" err &&
+	rc=$(run_rc out err vigil --config tree/a.txt/c.json config show) &&
+	test "$rc" -eq 2 && grep -qF "tree/a.txt/c.json" err
+'
+
+# One source of defaults: the key table (core/config.c) is what config show prints; the
+# defaults the README states, and the keys it names, must follow it.
+test_expect_success 'every key of config show is named in the README, and the defaults it states are these' '
+	vigil --json config show >defaults.json &&
+	python3 - "$VG_REPO/README.md" defaults.json <<-"PY"
+	import json, re, sys
+	readme = open(sys.argv[1]).read()
+	cfg = json.load(open(sys.argv[2]))
+	flat = {}
+	def walk(o, pre):
+	    for k, v in o.items():
+	        if isinstance(v, dict):
+	            walk(v, pre + k + ".")
+	        else:
+	            flat[pre + k] = v
+	walk(cfg, "")
+	bad, checked = [], 0
+	for key, val in sorted(flat.items()):
+	    short = key.rsplit(".", 1)[-1]
+	    names = {key, short}
+	    if key not in readme and "`%s`" % short not in readme:
+	        bad.append("%s: not named in the README" % key)
+	    for n in names:
+	        for m in re.finditer(r"`%s`([^`]{0,40}?)\((?:default )?([0-9][0-9,]*|/)( MiB)?\)" % re.escape(n), readme):
+	            if "`" in m.group(1):
+	                continue
+	            said = m.group(2)
+	            if said != "/":
+	                said = int(said.replace(",", "")) * (1048576 if m.group(3) else 1)
+	            checked += 1
+	            print("%s: %s" % (key, said))
+	            if said != val:
+	                bad.append("%s: the README says %s, the default is %s" % (key, said, val))
+	# "(default X)" right after a command that names the key in a comment
+	for m in re.finditer(r"# (filesystem_scanner\.full_scan_directory) \(default ([^)]+)\)", readme):
+	    checked += 1
+	    if m.group(2) != flat[m.group(1)]:
+	        bad.append("%s: the README says %s, the default is %s" % (m.group(1), m.group(2), flat[m.group(1)]))
+	print("%d stated defaults checked" % checked)
+	for b in bad:
+	    print(b)
+	sys.exit(1 if bad or checked < 5 else 0)
+	PY
 '
 
 test_expect_success 'config set with --config writes that file, not the state one' '

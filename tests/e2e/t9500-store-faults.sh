@@ -10,7 +10,6 @@ HT="/usr/bin/python3 $HERE/helpers/hostile_tree.py"
 
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)"; exit 77; }
 
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; return 1; }; }
 
 mkdir -p small trees
 if ! mount -t tmpfs -o size=512m,mode=0700 vigil-e2e small 2>/dev/null; then
@@ -81,9 +80,10 @@ dd if=garbage of=cor/state/vigil.db bs=4096 seek=$((sz / 4 / 4096)) conv=notrunc
 # run_all: each command's exit code and first stderr line, one a line, into all.txt
 run_all() {
 	: >all.txt
+	local c r
 	for c in "scan list" "scan custom cor/t" "threat list" "quarantine list" "health --field store_integrity" "exclusion list"; do
-		timeout -k 2 30 "$VIGIL" $c >cmd.out 2>cmd.err
-		echo "$? [$c] $(head -c 300 cmd.out | tr "\n" " ") | $(head -n 1 cmd.err)" >>all.txt
+		r=0; timeout -k 2 30 "$VIGIL" $c >cmd.out 2>cmd.err || r=$?
+		echo "$r [$c] $(head -c 300 cmd.out | tr "\n" " ") | $(head -n 1 cmd.err)" >>all.txt
 	done
 	cat all.txt
 }
@@ -97,7 +97,7 @@ test_expect_success 'garbage over the middle of vigil.db: no crash, the damage i
 '
 
 test_expect_success 'vigil health --field store_integrity says "damaged" for that store (there is no "vigil store check")' '
-	"$VIGIL" health --field store_integrity >h.out 2>h.err; r=$?
+	r=0; "$VIGIL" health --field store_integrity >h.out 2>h.err || r=$?
 	echo "exit $r: $(cat h.out) $(cat h.err)"
 	test "$(cat h.out)" = damaged
 '
@@ -139,7 +139,7 @@ test_expect_success '4 scans (2 quarantining), 20 quarantine adds and 10 lists a
 	start=$(date +%s%N) &&
 	for k in 1 2 3 4; do
 		act=report; [ $k -le 2 ] && act=quarantine
-		( timeout -k 5 120 "$VIGIL" --json scan custom trees/c$k --action $act >c$k.json 2>c$k.err; echo $? >c$k.rc ) &
+		(_rc=0; timeout -k 5 120 "$VIGIL" --json scan custom trees/c$k --action $act >c$k.json 2>c$k.err || _rc=$?; echo $_rc >c$k.rc ) &
 	done
 	( for i in $(seq 1 20); do timeout -k 5 60 "$VIGIL" quarantine add trees/q/s$i.bin >>qa.out 2>>qa.err || echo "add $i: $?" >>qa.fail; done ) &
 	( for i in $(seq 1 10); do timeout -k 5 60 "$VIGIL" --json quarantine list >ql$i.json 2>>ql.err || echo "list $i: $?" >>ql.fail; done ) &
@@ -203,7 +203,7 @@ vigil quarantine add pv/x.bin >/dev/null
 test_expect_success 'a state folder others can write (0777) is refused by every command, with a clear message' '
 	chmod 0777 pv/state &&
 	for c in "scan list" "scan custom pv/t" "threat list" "quarantine list"; do
-		"$VIGIL" $c >o.txt 2>e.txt; r=$?
+		r=0; "$VIGIL" $c >o.txt 2>e.txt || r=$?
 		echo "[$c] exit $r: $(head -n 1 e.txt)"
 		test "$r" -eq 2 && grep -q "state folder .*pv/state.*refused" e.txt || bad=1
 	done
@@ -215,7 +215,7 @@ test_expect_success 'a quarantine key others can read (0644) is refused, with a 
 	chmod 0644 pv/state/quarantine.key &&
 	echo y >pv/y.bin &&
 	for c in "quarantine list" "quarantine add pv/y.bin" "quarantine restore 1"; do
-		"$VIGIL" $c >o.txt 2>e.txt; r=$?
+		r=0; "$VIGIL" $c >o.txt 2>e.txt || r=$?
 		echo "[$c] exit $r: $(head -n 1 e.txt)"
 		test "$r" -eq 2 && grep -q "quarantine key .*quarantine\.key.*(mode 0644): refused" e.txt || bad=1
 	done
@@ -234,7 +234,7 @@ if command -v yarac >/dev/null; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
 			"yarac \"$T/planted.yar\" \"$T/pv/state/p.tmp\" && mv -f \"$T/pv/state/p.tmp\" \"$y\"" &&
 		stat -c "%U %n" "$y" &&
-		"$VIGIL" scan custom pv/t >o.txt 2>e.txt; r=$?
+		r=0; "$VIGIL" scan custom pv/t >o.txt 2>e.txt || r=$?
 		chmod 0700 pv/state
 		echo "root scan after the swap: exit $r; $(grep -E "FOUND|Signatures" o.txt | head -n 2) $(head -n 1 e.txt)"
 		test "$r" -eq 1 -o "$r" -eq 2 && ! { test "$r" -eq 1 && ! grep -q FOUND o.txt; }
@@ -252,8 +252,8 @@ echo clean >'ex/t/|sh'
 export VIGIL_STATE_DIR="$T/ex/state"
 test_expect_success 'no program is ever run: one execve (vigil) per command, over names like $(touch pwned) and ;id;' '
 	cd ex &&
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr1.txt "$VIGIL" scan custom t --action quarantine \
-		--report "html:r;id;.html" >out.txt; test $? -eq 1 &&
+	expect_exit 1 env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr1.txt "$VIGIL" scan custom t --action quarantine \
+		--report "html:r;id;.html" >out.txt &&
 	test "$(grep -c FOUND out.txt)" -eq 4 &&
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr2.txt "$VIGIL" quarantine export 1 --out "\$(touch pwned4).zip" >/dev/null &&
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&

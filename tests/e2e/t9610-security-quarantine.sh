@@ -22,8 +22,6 @@ fi
 attacker_user || exit 1
 chmod 755 "$T" # the attacker reaches U, and the 0666 file of case c, through $T
 
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; echo >&2; return 1; }; }
-sha() { sha256sum "$1" | cut -d" " -f1; }
 EICAR_SHA=275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f
 CHANGED="changed since it was scanned: not quarantined"
 
@@ -58,10 +56,11 @@ race() {
 		sh -c "cd '$d/U' && $2" >"$d/gate.out" 2>&1 &
 	gate=$!
 	waitfor 10 "$d/armed" || { echo "vg-gate was not armed" >&2; cat "$d/gate.out" >&2; kill "$gate"; return 1; }
-	"$VIGIL" --json scan custom "$d/U" "$d/gate" --threads 1 --action quarantine >"$d/scan.json" 2>"$d/scan.err"
-	echo $? >"$d/scan.rc"
-	wait "$gate"
-	echo $? >"$d/gate.rc"
+	local rc=0
+	"$VIGIL" --json scan custom "$d/U" "$d/gate" --threads 1 --action quarantine >"$d/scan.json" 2>"$d/scan.err" || rc=$?
+	echo $rc >"$d/scan.rc"
+	rc=0; wait "$gate" || rc=$?
+	echo $rc >"$d/gate.rc"
 	echo "scan exit $(cat "$d/scan.rc"), swap exit $(cat "$d/gate.rc")"
 	cat "$d/gate.out" "$d/scan.err" >&2
 	test "$(cat "$d/gate.rc")" -eq 0
@@ -140,8 +139,9 @@ test_expect_success 'd. control, no swap: U/x is quarantined (gone, in the vault
 mkdir -p "$T/e" && eicar "$T/e/x" && ln "$T/e/x" "$T/e/x2" && eicar "$T/e/y" && ln "$T/e/y" "$T/e/y2" && ln "$T/e/y" "$T/e/y3"
 # links_said FILE N TEXT: the scan of FILE alone said TEXT, on its output or in the threat's action
 links_said() {
-	vigil scan custom "$1" --action quarantine >"$1.out" 2>&1
-	test $? -eq 1 && test ! -e "$1" || { cat "$1.out"; return 1; }
+	local rc=0
+	vigil scan custom "$1" --action quarantine >"$1.out" 2>&1 || rc=$?
+	test $rc -eq 1 && test ! -e "$1" || { cat "$1.out"; return 1; }
 	vigil --json threat list >"$1.t.json" &&
 	{ grep -qF "$2" "$1.out" ||
 		jq -e --arg p "$1" --arg s "$2" "[.threats[] | select(.path == \$p and (.action | contains(\$s)))] | length > 0" "$1.t.json" >/dev/null ||
@@ -158,7 +158,7 @@ test_expect_success 'e. with two other hard links: "2 other links remain"' '
 setup f
 as_attacker ln -s "$T/f/R" "$T/f/U/dir"
 test_expect_success 'f. quarantine add U/dir/shadow with U/dir an attacker'"'"'s symlink to a root-only folder: refused (exit 2), nothing moved' '
-	d=$T/f && expect_exit 2 vigil quarantine add "$d/U/dir/shadow" >out 2>err; rc=$?
+	rc=0; d=$T/f && expect_exit 2 vigil quarantine add "$d/U/dir/shadow" >out 2>err || rc=$?
 	cat out err; test "$rc" -eq 0 &&
 	test "$(cat "$d/R/shadow")" = "root secret" && test "$(stat -c %a:%u "$d/R/shadow")" = 600:0 &&
 	vigil --json quarantine list >q.json &&

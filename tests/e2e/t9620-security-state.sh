@@ -22,11 +22,10 @@ chmod 755 "$T" # the attacker reaches $T/tmp through $T
 mkdir tmp && chmod 1777 tmp
 # The attacker's malware, in a folder of theirs.
 as_attacker mkdir tmp/evil && as_attacker sh -c "$(declare -f eicar); eicar tmp/evil/x.com" || exit 1
-sha() { sha256sum "$1" | cut -d" " -f1; }
 
 test_expect_success 'the positive control: a state folder made with install -d -m 700 in the sticky folder works; EICAR found' '
 	install -d -m 700 tmp/safe &&
-	"$VIGIL" --state-dir "$T/tmp/safe" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/safe" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 1 && grep -q EICAR out
 '
 
@@ -35,33 +34,33 @@ as_attacker mkdir tmp/vs
 as_attacker sh -c "printf '%s\n' '{\"antivirus_engine\": {\"exclusions\": [{\"path\": \"$T/tmp/evil\", \"is_directory\": true}]}}' >tmp/vs/config.json"
 
 test_expect_success 'attack: the user pre-creates the state folder with a config.json excluding their EICAR; stopped: the folder is not root'"'"'s, vigil exits 2 naming it' '
-	"$VIGIL" --state-dir "$T/tmp/vs" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/vs" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 &&
 	grep -q "state folder '"'"'$T/tmp/vs'"'"' is refused: it is owned by uid $ATTACKER_UID, not by root or you (chown root" err &&
 	! grep -qi "excluded" out && test ! -e tmp/vs/vigil.db
 '
 
 test_expect_success 'the same attack through $VIGIL_STATE_DIR and for a command that only reads the configuration: refused' '
-	VIGIL_STATE_DIR=$T/tmp/vs "$VIGIL" config get antivirus_engine.exclusions >out 2>err; r=$?
+	r=0; VIGIL_STATE_DIR=$T/tmp/vs "$VIGIL" config get antivirus_engine.exclusions >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 && grep -q "is refused" err
 '
 
 test_expect_success 'attack: a symbolic link of the user'"'"'s pointing to a root-owned state folder; stopped: the link is not followed' '
 	as_attacker ln -s "$T/tmp/safe" tmp/link &&
-	"$VIGIL" --state-dir "$T/tmp/link" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/link" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 && grep -q "symbolic link '"'"'$T/tmp/link'"'"' on the way is owned by uid $ATTACKER_UID" err
 '
 
 test_expect_success 'a state folder others can write (0777, even root'"'"'s): refused with the fix (chmod go-w)' '
 	install -d -m 777 tmp/open &&
-	"$VIGIL" --state-dir "$T/tmp/open" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/open" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 && grep -q "others can write it (mode 0777).*chmod go-w" err &&
 	test ! -e tmp/open/vigil.db
 '
 
 test_expect_success 'a folder on the way others can write that is not sticky: refused, naming that folder' '
 	install -d -m 777 tmp/shared && install -d -m 700 tmp/shared/state &&
-	"$VIGIL" --state-dir "$T/tmp/shared/state" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/shared/state" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 && grep -q "the folder '"'"'$T/tmp/shared'"'"' on the way, which is not sticky" err
 '
 
@@ -70,13 +69,13 @@ as_attacker mkdir tmp/vdb
 as_attacker touch tmp/vdb/vigil.db
 
 test_expect_success 'attack: the user pre-creates the state folder with an empty vigil.db to read root'"'"'s history; stopped: refused, nothing written to it' '
-	"$VIGIL" --state-dir "$T/tmp/vdb" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/vdb" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 && grep -q "is refused" err && test ! -s tmp/vdb/vigil.db
 '
 
 test_expect_success 'the same vigil.db after root took the folder (chown root, chmod 700): the user'"'"'s file is still refused by name' '
 	chown root:root tmp/vdb && chmod 700 tmp/vdb &&
-	"$VIGIL" --state-dir "$T/tmp/vdb" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/tmp/vdb" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 2 &&
 	grep -q "state file '"'"'$T/tmp/vdb/vigil.db'"'"' is refused: it is owned by uid $ATTACKER_UID" err &&
 	test ! -s tmp/vdb/vigil.db
@@ -93,7 +92,7 @@ test_expect_success 'attack: a compiled rules file with `condition: false` in pl
 	"$VIGIL" --state-dir "$T/yarcp" sigdb import planted.yar >/dev/null 2>&1
 	p=$(ls yarcp/rules-*.yarc) && test -n "$p" &&
 	cp "$p" "$y" && chmod 600 "$y" && before=$(sha "$y") &&
-	"$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 1 && grep -q EICAR out &&
 	grep -q "compiled rules .* not loaded: its SHA-256 .* is not the one recorded" err &&
 	test "$(sha "$y")" != "$before" &&
@@ -106,14 +105,14 @@ test_expect_success 'attack: a compiled rules file with `condition: false` in pl
 test_expect_success 'the compiled rules file replaced by a symbolic link: not followed; compiled again, the link replaced by a file' '
 	y=$(ls yarc/rules-*.yarc) && echo "root file" >rootfile && s=$(sha rootfile) &&
 	rm -f "$y" && ln -s "$T/rootfile" "$y" &&
-	"$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 1 && grep -q EICAR out && grep -q "symbolic link (not followed" err &&
 	test ! -L "$y" && test -f "$y" && test "$(sha rootfile)" = "$s"
 '
 
 test_expect_success 'a genuine compiled file is loaded as it is (no warning, not rewritten)' '
 	y=$(ls yarc/rules-*.yarc) && i=$(stat -c %i "$y") &&
-	"$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/yarc" scan custom tmp/evil >out 2>err || r=$?
 	cat out err; test "$r" -eq 1 && ! grep -q "not loaded" err && test "$(stat -c %i "$y")" = "$i"
 '
 
@@ -142,7 +141,7 @@ test_expect_success 'attack: vigil.log a symbolic link to a root file; stopped: 
 '
 
 test_expect_success 'diagnostic create does not read a vigil.log link either: the target is not in the bundle' '
-	"$VIGIL" --state-dir "$T/logst" diagnostic create --out "$T/d.zip" >out 2>err; r=$?
+	r=0; "$VIGIL" --state-dir "$T/logst" diagnostic create --out "$T/d.zip" >out 2>err || r=$?
 	cat out err; test "$r" -eq 0 && ! unzip -p d.zip vigil.log 2>/dev/null | grep -q "root:x"
 '
 

@@ -20,9 +20,7 @@ fi
 attacker_user || exit 1
 chmod 755 "$T" # the attacker reaches U through $T
 
-sha() { sha256sum "$1" | cut -d" " -f1; }
 mode_of() { stat -c '%a %U' "$1"; }
-nscans() { vigil --json scan list --limit 1000 | jq '.scans | length'; }
 
 # A scan with a detection to report, and a vault item to export.
 mkdir -p tree q

@@ -23,7 +23,6 @@ W=$T/w
 rtp_mount "$W" || exit 1
 chmod 755 "$W"
 
-sha() { sha256sum "$1" | cut -d" " -f1; }
 EICAR_SHA=275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f
 DEPTH=22 # 22 folders of 201 bytes (name and slash): a path of about 4,500 bytes
 

@@ -6,16 +6,19 @@
  * 2 both on the same text (they must agree), 3 the filename-IOC translation, compiled as
  * sigdb compiles it.
  *
- * The translation (filenames_to_yara) and compile() are static in sigdb/rules.c: this file
- * includes that source, so its copy is used and sigdb/rules.o is never taken from the
- * fuzz library (every symbol of it is defined here).
+ * The translation (sigdb_filenames_to_yara) and sigdb_compile are sigdb's private API
+ * (sigdb/sigdb_int.h), linked from the fuzz library.
  *
  * Invariants: a strict parse that succeeds and a skipping parse of the same text find the
  * same entries and no bad line; a skipping parse never fails; every entry parsed is found
  * again by hashdb_lookup. A filename-IOC list becomes exactly one line of YARA per line and
  * at most one rule per "REGEX;SCORE" line: a list can never add rules of its own making.
  */
-#include "sigdb/rules.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigdb/hashes.h"
+#include "sigdb/sigdb_int.h"
 
 #include "fuzz_common.h"
 
@@ -168,9 +171,9 @@ count_char(const char *s, size_t n, char c)
 static void
 fuzz_filenames(const uint8_t *data, size_t size)
 {
-	/* sigdb always hands the translation NUL-terminated text (sources_add, read_source) */
+	/* sigdb always hands the translation NUL-terminated text (sigdb_sources_add) */
 	char *text = malloc(size + 1);
-	struct sources l = { 0 };
+	struct sigdb_sources l = { 0 };
 	struct vg_error err;
 	YR_RULES *rules = NULL;
 	char *y;
@@ -181,13 +184,13 @@ fuzz_filenames(const uint8_t *data, size_t size)
 		abort();
 	memcpy(text, data, size);
 	text[size] = '\0';
-	y = filenames_to_yara(text, size);
+	y = sigdb_filenames_to_yara(text, size);
 	if (y == NULL)
-		fuzz_fail("filenames_to_yara gave nothing");
+		fuzz_fail("sigdb_filenames_to_yara gave nothing");
 	/* one line out per line in, so compile errors name the list's own lines */
 	lines = count_char(text, size, '\n') + (size > 0 && text[size - 1] != '\n');
 	if (memchr(text, '\0', size) == NULL && count_char(y, strlen(y), '\n') != lines)
-		fuzz_fail("filenames_to_yara: %zu lines in, %zu lines out", lines,
+		fuzz_fail("sigdb_filenames_to_yara: %zu lines in, %zu lines out", lines,
 			  count_char(y, strlen(y), '\n'));
 	free(y);
 	/* the lines that become a rule (as the translation sees them: not a comment, a ';') */
@@ -205,12 +208,12 @@ fuzz_filenames(const uint8_t *data, size_t size)
 	}
 	/* compiled as sigdb compiles a "filenames" source */
 	vg_error_init(&err);
-	if (sources_add(&l, "filenames", "fuzz_fioc", "filename-iocs.txt", text, size, 1, &err) !=
-	    VG_OK)
+	if (sigdb_sources_add(&l, "filenames", "fuzz_fioc", "filename-iocs.txt", text, size, 1,
+			      &err) != VG_OK)
 		abort();
-	rc = compile(&l, 0, l.n, &rules, &err);
+	rc = sigdb_compile(&l, 0, l.n, &rules, &err);
 	if (rc == VG_OK) {
-		int64_t n = count_rules(rules);
+		int64_t n = sigdb_count_rules(rules);
 
 		if ((size_t)n > ioc_lines)
 			fuzz_fail("a filename-IOC list of %zu IOC lines compiled into %lld rules: "
@@ -219,7 +222,7 @@ fuzz_filenames(const uint8_t *data, size_t size)
 	} else if (rc != VG_RULES && rc != VG_YARA) {
 		fuzz_fail("compile failed with %s: %s", vg_strerror(rc), vg_error_msg(&err));
 	}
-	sources_release(&l);
+	sigdb_sources_release(&l);
 	free(text);
 }
 

@@ -37,9 +37,6 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# fuzz_hashes includes sigdb/rules.c (its translation of filename IOCs is static there).
-$(FUZZ_DIR)/fuzz_hashes: sigdb/rules.c
-
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< \

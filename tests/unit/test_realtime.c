@@ -1,8 +1,10 @@
 /*
  * tests/unit/test_realtime.c — the parts of real-time protection that need no fanotify: the
  * verdict cache (what invalidates an entry), the top tables (order, bounded memory), when a
- * scheduled scan is due, and the control socket (a request answered, a second listener
- * refused, "not running" when nobody listens).
+ * scheduled scans is due, and the control socket (a request answered, a second listener
+ * refused, "not running" when nobody listens); live signature reload (a scan in flight
+ * finishes on the old set, the new one detects, a set that fails to load leaves the old one
+ * in force) and the counting of refused opens (one row per file and action).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "realtime/rtp_int.h"
 #include "tests/unit/util.h"
@@ -63,6 +68,27 @@ test_vcache(void **state)
 	assert_int_equal(vcache_get(vc, &a, 7), VC_UNKNOWN);
 	vcache_put(vc, &a, 7, VC_INFECTED);
 	assert_int_equal(vcache_get(vc, &a, 7), VC_INFECTED);
+	vcache_destroy(vc);
+}
+
+/* An infected verdict keeps its rule's name (for the log line of a refusal). */
+static void
+test_vcache_named(void **state)
+{
+	struct vcache *vc = vcache_create(100);
+	struct stat a = file_stat(1, 7, 10, 1, 1), b = file_stat(1, 8, 10, 1, 1);
+	const char *name = "x";
+
+	(void)state;
+	vcache_put_named(vc, &a, 3, VC_INFECTED, "Rule_A");
+	vcache_put_named(vc, &b, 3, VC_CLEAN, "ignored");
+	assert_int_equal(vcache_get_named(vc, &a, 3, &name), VC_INFECTED);
+	assert_string_equal(name, "Rule_A");
+	assert_int_equal(vcache_get_named(vc, &b, 3, &name), VC_CLEAN);
+	assert_null(name);
+	/* under another sig_version (a reload) the verdict does not answer */
+	assert_int_equal(vcache_get_named(vc, &a, 4, &name), VC_UNKNOWN);
+	assert_null(name);
 	vcache_destroy(vc);
 }
 
@@ -184,12 +210,189 @@ test_control(void **state)
 	vt_rm_rf(dir);
 }
 
+/* ---- live reload and refusals: a real store, rules and scanner session ---- */
+
+/* The one rules-*.yarc of the state folder, as state/name in buf. */
+static int
+yarc_path(const char *state, char *buf, size_t n)
+{
+	DIR *d = opendir(state);
+	struct dirent *e;
+	int found = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "rules-", 6) == 0 && strstr(e->d_name, ".yarc")) {
+			snprintf(buf, n, "%s/%s", state, e->d_name);
+			found++;
+		}
+	if (d)
+		closedir(d);
+	return found == 1 ? 0 : -1;
+}
+
+static void
+scan_file(struct scanner_worker *w, const char *path, struct scanner_verdict *v,
+	  const char *action)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	scanner_scan_fd(w, fd, path, v);
+	scanner_record(w, action);
+	close(fd);
+}
+
+/* The threat rows of path with action: how many, and the count of the first. */
+static int
+rows_of(json_t *threats, const char *path, const char *action, json_int_t *count)
+{
+	size_t i;
+	json_t *t;
+	int n = 0;
+
+	json_array_foreach(threats, i, t) {
+		if (strcmp(vt_jstr(t, "path"), path) != 0 || strcmp(vt_jstr(t, "action"), action) != 0)
+			continue;
+		if (n++ == 0)
+			*count = vt_jint(t, "count");
+		assert_non_null(json_string_value(json_object_get(t, "last_at")));
+	}
+	return n;
+}
+
+static void
+test_reload_and_refusals(void **state)
+{
+	char base[128], st_dir[192], dir[192], rule[256], m[256], r[256], yarc[512];
+	struct store *st = NULL, *st2 = NULL;
+	struct sigdb *db = NULL;
+	struct scanner_options o;
+	struct scanner_session *root = NULL;
+	struct scanner_totals totals;
+	struct scanner_verdict v;
+	struct ruleset *g0, *g1;
+	struct rules *h = NULL;
+	json_t *types = json_object(), *status, *threats = NULL, *doc = NULL;
+	json_int_t count = 0;
+	struct vg_error err;
+	int64_t scan_id, v0;
+	static const char text[] = "rule Vigil_Unit_Reload { strings: $m = /VIGIL-UNIT-[R]ELOAD/ "
+				   "condition: $m }\n";
+
+	(void)state;
+	vg_error_init(&err);
+	assert_int_equal(sigdb_global_init(&err), VG_OK);
+	assert_non_null(vt_mkdtemp(base, sizeof(base), "vigil-rtp-reload"));
+	snprintf(st_dir, sizeof(st_dir), "%s/state", base);
+	snprintf(dir, sizeof(dir), "%s/files", base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(m, sizeof(m), "%s/m.txt", dir);
+	snprintf(r, sizeof(r), "%s/r.txt", dir);
+	assert_int_equal(vt_write_file(dir, "m.txt", "VIGIL-UNIT-RELOAD\n", 18), 0);
+	assert_int_equal(vt_write_file(dir, "r.txt", "VIGIL-UNIT-RELOAD\n", 18), 0);
+	/* the rule matches the marker with a regular expression: the file is not a match */
+	assert_int_equal(vt_write_file(base, "unit.yar", text, strlen(text)), 0);
+	snprintf(rule, sizeof(rule), "%s/unit.yar", base);
+
+	assert_int_equal(store_open(st_dir, &st, &err), VG_OK);
+	assert_int_equal(store_open(st_dir, &st2, &err), VG_OK);
+	assert_int_equal(sigdb_open(st, st_dir, &db, &err), VG_OK);
+	v0 = sigdb_version(db);
+	assert_int_equal(store_scan_begin(st, &(struct store_scan_new){ .type = "realtime",
+								  .threads = 1 },
+					  &scan_id, &err),
+			 VG_OK);
+	scanner_options_init(&o);
+	o.threads = 1;
+	o.merge_repeats = 1;
+	/* the writer owns st from here; the reload and the import use st2 */
+	assert_int_equal(scanner_session_open(&o, db, st, scan_id, NULL, &root, &err), VG_OK);
+	assert_int_equal(rules_create(root, db, 1, types, &h, &err), VG_OK);
+	sigdb_release(db); /* the set holds its own reference */
+	assert_int_equal(rules_version(h), v0);
+
+	/* a scan in flight on the first set */
+	g0 = rules_acquire(h);
+	scan_file(g0->sw[0], m, &v, NULL);
+	assert_int_equal(v.threats, 0);
+
+	/* a new rule: reloaded and swapped in while g0 is held */
+	if (sigdb_import(st2, st_dir, rule, NULL, &err) != VG_OK)
+		fail_msg("import: %s", vg_error_msg(&err));
+	assert_int_equal(rules_reload(h, st2, st_dir, "unit test", &err), VG_OK);
+	assert_true(rules_version(h) > v0);
+	g1 = rules_acquire(h);
+	assert_ptr_not_equal(g0, g1);
+	assert_int_equal(g1->sig_version, rules_version(h));
+	/* the scan in flight finishes on the old set; the new set detects */
+	scan_file(g0->sw[0], m, &v, NULL);
+	assert_int_equal(v.threats, 0);
+	rules_release(h, g0); /* its last reference: destroyed here */
+	scan_file(g1->sw[0], m, &v, "blocked");
+	assert_int_equal(v.threats, 1);
+	assert_string_equal(v.name, "Vigil_Unit_Reload");
+
+	/* refusals counted on the blocked row; the same detection by a scan again too */
+	scanner_session_note_refusal(root, m, "blocked");
+	scanner_session_note_refusal(root, m, "blocked");
+	scan_file(g1->sw[0], m, &v, "blocked");
+	/* a file detected on write ("reported"), then refused: a blocked row of its own */
+	scan_file(g1->sw[0], r, &v, NULL);
+	scanner_session_note_refusal(root, r, "blocked");
+	rules_release(h, g1);
+
+	/* a set that fails to load (the compiled file is a folder): the old one stays */
+	assert_int_equal(yarc_path(st_dir, yarc, sizeof(yarc)), 0);
+	assert_int_equal(unlink(yarc), 0);
+	assert_int_equal(mkdir(yarc, 0700), 0);
+	vg_error_init(&err);
+	assert_int_not_equal(rules_reload(h, st2, st_dir, "unit test", &err), VG_OK);
+	status = rules_status(h);
+	assert_int_equal(vt_jint(status, "sig_version"), rules_version(h));
+	assert_int_equal(vt_jint(status, "sig_reloads"), 1);
+	assert_int_equal(vt_jint(status, "sig_reload_failures"), 1);
+	assert_non_null(strstr(vt_jstr(json_object_get(status, "sig_reload_error"), "message"),
+				"folder"));
+	json_decref(status);
+	g1 = rules_acquire(h);
+	scan_file(g1->sw[0], m, &v, NULL);
+	assert_int_equal(v.threats, 1); /* still the set with the rule */
+	rules_release(h, g1);
+	assert_int_equal(rmdir(yarc), 0);
+
+	rules_destroy(h);
+	vg_error_init(&err);
+	assert_int_equal(scanner_session_close(root, &totals, &err), VG_OK);
+	/* the derived set's counts reached the session's totals */
+	assert_int_equal(totals.files_scanned, 6);
+	assert_int_equal(totals.threats, 4);
+
+	assert_int_equal(store_threat_list_json(st2, scan_id, 0, &doc, &err), VG_OK);
+	threats = json_object_get(doc, "threats");
+	if (threats == NULL)
+		threats = doc;
+	assert_int_equal(rows_of(threats, m, "blocked", &count), 1);
+	assert_int_equal(count, 4);
+	assert_int_equal(rows_of(threats, m, "reported", &count), 1); /* the last scan */
+	assert_int_equal(rows_of(threats, r, "reported", &count), 1);
+	assert_int_equal(count, 1);
+	assert_int_equal(rows_of(threats, r, "blocked", &count), 1);
+	assert_int_equal(count, 1);
+	json_decref(doc);
+	json_decref(types);
+	store_close(st);
+	store_close(st2);
+	vt_rm_rf(base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vcache),
 		cmocka_unit_test(test_vcache_bounded),
+		cmocka_unit_test(test_vcache_named),
+		cmocka_unit_test(test_reload_and_refusals),
 		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_sched_due),
 		cmocka_unit_test(test_control),

@@ -24,6 +24,7 @@
 #include "core/path.h"
 #include "core/store.h"
 #include "reports/report.h"
+#include "reports/report_int.h"
 #include "tests/unit/util.h"
 
 /* ---- the escaping of each format ---- */
@@ -579,6 +580,32 @@ test_diag_zip_private(void **state)
 	assert_int_equal(files_in(fx->out), 2);
 }
 
+/* A renderer that fails to write says why in c->err (json.c once returned a bare VG_IO). */
+static void
+test_json_write_error_has_a_reason(void **state)
+{
+	struct vg_error e;
+	struct rctx c = { .scan_id = 1, .format = "json", .out_name = "standard output",
+			  .err = &e };
+	int jsonl;
+
+	(void)state;
+	for (jsonl = 0; jsonl < 2; jsonl++) {
+		vg_error_init(&e);
+		c.f = fopen("/dev/full", "w");
+		assert_non_null(c.f);
+		setvbuf(c.f, NULL, _IONBF, 0); /* the first byte meets the full device */
+		c.head = json_pack("{s:i}", "schema_version", 1);
+		assert_int_equal(jsonl ? render_jsonl(&c) : render_json(&c), VG_IO);
+		assert_int_equal(e.code, VG_IO);
+		if (strstr(vg_error_msg(&e), "standard output") == NULL ||
+		    strstr(vg_error_msg(&e), "No space left on device") == NULL)
+			fail_msg("reason '%s'", vg_error_msg(&e));
+		json_decref(c.head);
+		fclose(c.f);
+	}
+}
+
 int
 main(void)
 {
@@ -600,6 +627,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_report_not_through_a_planted_folder_link,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_diag_zip_private, fx_setup, fx_teardown),
+		cmocka_unit_test(test_json_write_error_has_a_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "core/jsonx.h"
 #include "core/store.h"
+#include "scanner/engine_int.h"
+#include "scanner/handler.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 #include "tests/unit/util.h"
@@ -1047,6 +1050,342 @@ test_image_without_file_system(void **state)
 	scanner_image_close(im);
 }
 
+/* ---- filetype: LOKI's names from magic headers (scanner/filetype.c) ---- */
+
+/* The first bytes of a file (at most n) into buf; how many. */
+static size_t
+head_of(const char *path, unsigned char *buf, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t got;
+
+	if (fp == NULL)
+		fail_msg("cannot open '%s'", path);
+	got = fread(buf, 1, n, fp);
+	fclose(fp);
+	return got;
+}
+
+static const char *
+filetype_of_file(const char *path, const char *mime)
+{
+	static unsigned char buf[64];
+	size_t n = head_of(path, buf, sizeof(buf));
+
+	return filetype_name(buf, n, mime);
+}
+
+static void
+test_filetype_loki_names(void **state)
+{
+	struct fx *f = *state;
+	char dir[160], path[256];
+	/* hand-built: no Debian tool writes RAR, and a PE or GIF needs none for its header */
+	static const unsigned char rar[] = "Rar!\x1a\x07\x00\xcf\x90\x73\x00\x00\x0d\x00\x00\x00";
+	static const unsigned char mz[] = "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff";
+	static const unsigned char gif[] = "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00"
+					   "\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00"
+					   "\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+	static const unsigned char macho[] = "\xcf\xfa\xed\xfe\x07\x00\x00\x01";
+
+	(void)f;
+	snprintf(dir, sizeof(dir), "%s/ft", f->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	/* ELF: this test program itself */
+	assert_string_equal(filetype_of_file("/proc/self/exe", NULL), "ELF");
+	/* PDF: a minimal document, as printf writes it */
+	assert_int_equal(run("printf '%%%%PDF-1.4\\n1 0 obj <<>> endobj\\ntrailer <<>>\\n%%%%%%%%EOF\\n' "
+			     ">'%s/doc.pdf'", dir), 0);
+	snprintf(path, sizeof(path), "%s/doc.pdf", dir);
+	assert_string_equal(filetype_of_file(path, NULL), "PDF");
+	/* ZIP: made by zip(1) */
+	assert_int_equal(run("cd '%s' && zip -q -X a.zip doc.pdf", dir), 0);
+	snprintf(path, sizeof(path), "%s/a.zip", dir);
+	assert_string_equal(filetype_of_file(path, NULL), "ZIP");
+	/* PHP: "<?php" first; further down, libmagic's type names it */
+	assert_int_equal(vt_write_file(dir, "a.php", "<?php echo 1; ?>\n", 17), 0);
+	snprintf(path, sizeof(path), "%s/a.php", dir);
+	assert_string_equal(filetype_of_file(path, "text/plain"), "PHP");
+	assert_string_equal(filetype_name((const unsigned char *)"<html>\n<?php x(); ?>", 20,
+					  "text/x-php"), "HTML");
+	assert_string_equal(filetype_name((const unsigned char *)"\n\n<?php x(); ?>", 15,
+					  "text/x-php"), "PHP");
+	assert_string_equal(filetype_name(rar, sizeof(rar) - 1, "application/x-rar"), "RAR");
+	assert_string_equal(filetype_name(mz, sizeof(mz) - 1, "application/x-dosexec"), "EXE");
+	assert_string_equal(filetype_name(gif, sizeof(gif) - 1, "image/gif"), "GIF");
+	assert_string_equal(filetype_name(macho, sizeof(macho) - 1, NULL), "MACH-O");
+	/* LOKI's order: a longer header listed first wins, a shorter one later never does */
+	assert_string_equal(filetype_name((const unsigned char *)"#!/bin/sh\n", 10, NULL),
+			    "UNIX SCRIPT");
+	assert_string_equal(filetype_name((const unsigned char *)"PK\x03\x04\x14\x00\x06\x00", 8,
+					  NULL), "Office");
+	/* nothing fits: LOKI's word; a header longer than the object never matches */
+	assert_string_equal(filetype_name((const unsigned char *)"plain words\n", 12, "text/plain"),
+			    "UNKNOWN");
+	assert_string_equal(filetype_name((const unsigned char *)"%PD", 3, NULL), "UNKNOWN");
+	assert_string_equal(filetype_name((const unsigned char *)"", 0, NULL), "UNKNOWN");
+}
+
+/* ---- the YARA scanner lost after a SIGBUS (issue 14's engine defect) ---- */
+
+static char shrink_path[512];
+
+/* after_map: the mapped file shrinks to nothing before it is read: the next read faults */
+static void
+shrink_after_map(int fd, const char *path)
+{
+	(void)fd;
+	if (strcmp(path, shrink_path) == 0 && truncate(path, 0) != 0)
+		fail_msg("cannot truncate '%s'", path);
+}
+
+static int
+has_problem(json_t *l, const char *path_tail, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(l); i++) {
+		json_t *p = json_array_get(l, i);
+
+		if (ends_with(vt_jstr(p, "path"), path_tail) && strstr(vt_jstr(p, "reason"), reason))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A mapped file shrinks (SIGBUS), and making a new YARA scanner then fails. Before the fix the
+ * next file dereferenced a NULL scanner; now the next object makes one again (fail once) or,
+ * when that fails too, records that its rules were not matched (fail twice), and the scan
+ * goes on.
+ */
+static void
+test_sigbus_scanner_lost(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	char dir[160], eicar[256], *roots[2];
+	struct vg_error e;
+	json_t *l;
+	int fails;
+
+	snprintf(dir, sizeof(dir), "%s/sigbus", f->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(vt_write_eicar(dir, "eicar.com"), 0);
+	snprintf(eicar, sizeof(eicar), "%s/eicar.com", dir);
+	snprintf(shrink_path, sizeof(shrink_path), "%s/big.bin", dir);
+	roots[0] = shrink_path; /* one thread: the big file first, then EICAR */
+	roots[1] = eicar;
+	scanner_options_init(&o);
+	o.threads = 1;
+	engine_test_hooks.after_map = shrink_after_map;
+	for (fails = 1; fails <= 2; fails++) {
+		int64_t id = begin(f, 1);
+
+		/* sparse, above the read buffer: mapped, not read */
+		assert_int_equal(run("truncate -s 0 '%s' && truncate -s 17M '%s'", shrink_path,
+				     shrink_path), 0);
+		atomic_store(&engine_test_hooks.fail_yr_renew, fails);
+		vg_error_init(&e);
+		if (scanner_run(&o, f->db, f->st, id, roots, 2, NULL, &t, &e) != VG_OK)
+			fail_msg("scanner_run: %s", vg_error_msg(&e));
+		json_decref(t.file_types);
+		assert_int_equal(atomic_load(&engine_test_hooks.fail_yr_renew), 0);
+		l = problems(f, id);
+		assert_true(has_problem(l, "/big.bin", "shrank while it was being scanned"));
+		assert_int_equal(has_problem(l, "/eicar.com", "rules not matched"), fails == 2);
+		json_decref(l);
+		l = threats(f, id);
+		assert_int_equal(json_array_size(l), fails == 1 ? 1 : 0);
+		json_decref(l);
+	}
+	engine_test_hooks.after_map = NULL;
+}
+
+/* ---- container handlers: the child forms of scanner/handler.h, limits above them ---- */
+
+#define TEST_CONT "VGTESTCONT\n"
+
+static int test_handler_stopped;	/* the sink said stop at this child (0: never) */
+
+static int
+test_bid(const struct hobject *obj)
+{
+	return obj->len >= strlen(TEST_CONT) && memcmp(obj->data, TEST_CONT, strlen(TEST_CONT)) == 0
+		       ? 90
+		       : 0;
+}
+
+struct stream_state {
+	const char *data;
+	size_t len, off;
+};
+
+/* HCHILD_STREAM: hand out the bytes ten at a time */
+static ssize_t
+test_stream_read(void *arg, void *buf, size_t n, const char **why)
+{
+	struct stream_state *st = arg;
+	size_t k = st->len - st->off;
+
+	(void)why;
+	if (k > 10)
+		k = 10;
+	if (k > n)
+		k = n;
+	memcpy(buf, st->data + st->off, k);
+	st->off += k;
+	return (ssize_t)k;
+}
+
+/* Children in every form: EICAR in memory, from a memfd and as a stream, an encrypted one,
+ * two above the member size limit (one by its declared size), then a fault of its own. */
+static void
+test_extract(const struct hobject *obj, struct hsink *sink)
+{
+	char eicar[128], big[512];
+	size_t n = vt_eicar(eicar, sizeof(eicar));
+	struct stream_state st = { eicar, n, 0 };
+	struct hchild ch;
+	int fd = memfd_create("test-child", MFD_CLOEXEC), i;
+
+	(void)obj;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, eicar, n), (ssize_t)n);
+	memset(big, 'x', sizeof(big));
+	for (i = 1; i <= 6; i++) {
+		memset(&ch, 0, sizeof(ch));
+		ch.size = -1;
+		ch.fd = -1;
+		switch (i) {
+		case 1:
+			ch = (struct hchild){ .name = "mem/eicar.com", .size = (int64_t)n,
+					      .form = HCHILD_MEM, .data = (unsigned char *)eicar,
+					      .len = n, .fd = -1 };
+			break;
+		case 2:
+			ch = (struct hchild){ .name = "fd/eicar.com", .size = (int64_t)n,
+					      .form = HCHILD_FD, .fd = fd };
+			break;
+		case 3:
+			ch = (struct hchild){ .name = "stream/eicar.com", .size = -1,
+					      .form = HCHILD_STREAM, .read = test_stream_read,
+					      .arg = &st, .fd = -1 };
+			break;
+		case 4:
+			ch = (struct hchild){ .name = "locked.bin", .size = -1,
+					      .flags = HCHILD_ENCRYPTED, .form = HCHILD_NONE, .fd = -1 };
+			break;
+		case 5:
+			ch = (struct hchild){ .name = "big-mem.bin", .size = -1, .form = HCHILD_MEM,
+					      .data = (unsigned char *)big, .len = sizeof(big),
+					      .fd = -1 };
+			break;
+		case 6:
+			ch = (struct hchild){ .name = "big-fd.bin", .size = 100000,
+					      .form = HCHILD_FD, .fd = fd };
+			break;
+		}
+		if (sink->child(sink, &ch) == HSINK_STOP) {
+			test_handler_stopped = i;
+			close(fd);
+			return;
+		}
+	}
+	close(fd);
+	sink->problem(sink, "test fault");
+}
+
+static const struct handler test_handler = { "test", test_bid, test_extract };
+
+static int
+has_member_problem(json_t *l, const char *member, const char *kind, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(l); i++) {
+		json_t *p = json_array_get(l, i), *m = json_object_get(p, "member");
+		const char *last = json_array_size(m) ? json_string_value(json_array_get(m,
+							      json_array_size(m) - 1)) : "";
+
+		if (strcmp(last ? last : "", member) == 0 && strcmp(vt_jstr(p, "kind"), kind) == 0 &&
+		    strstr(vt_jstr(p, "reason"), reason))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_handler_children_and_limits(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	char dir[160];
+	json_t *l;
+	size_t i;
+	int64_t id;
+	const char *want[] = { "mem/eicar.com", "fd/eicar.com", "stream/eicar.com" };
+
+	snprintf(dir, sizeof(dir), "%s/handler", f->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(vt_write_file(dir, "cont.bin", TEST_CONT, strlen(TEST_CONT)), 0);
+	engine_test_hooks.handler = &test_handler;
+	scanner_options_init(&o);
+	o.threads = 1;
+	o.archive_max_member_size = 256; /* EICAR passes, the 512-byte children do not */
+
+	test_handler_stopped = 0;
+	id = begin(f, 1);
+	scan(f, &o, id, dir, &t);
+	assert_int_equal(test_handler_stopped, 0);
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 3);
+	for (i = 0; i < 3; i++) {
+		json_t *m = json_object_get(json_array_get(l, i), "member");
+		size_t k;
+		int found = 0;
+
+		assert_int_equal(json_array_size(m), 1);
+		for (k = 0; k < 3; k++)
+			found |= strcmp(json_string_value(json_array_get(m, 0)), want[k]) == 0;
+		assert_true(found);
+		assert_string_equal(vt_jstr(json_array_get(l, i), "sha256"), f->eicar_sha);
+	}
+	json_decref(l);
+	l = problems(f, id);
+	assert_true(has_member_problem(l, "locked.bin", "skipped", "encrypted member"));
+	assert_true(has_member_problem(l, "big-mem.bin", "skipped", "member size limit (512 > 256"));
+	assert_true(has_member_problem(l, "big-fd.bin", "skipped", "(100000 > 256 bytes)"));
+	assert_true(has_member_problem(l, "", "error", "damaged archive: test fault"));
+	json_decref(l);
+
+	/* the members limit, counted above the handler: the third child stops it */
+	o.archive_max_members = 2;
+	id = begin(f, 1);
+	scan(f, &o, id, dir, &t);
+	assert_int_equal(test_handler_stopped, 3);
+	l = threats(f, id);
+	assert_int_equal(json_array_size(l), 2);
+	json_decref(l);
+	l = problems(f, id);
+	assert_true(has_member_problem(l, "", "limit", "archive members above the limit of 2"));
+	json_decref(l);
+
+	/* the bytes limit: the stream is cut after the first bytes past it */
+	o.archive_max_members = 50000;
+	o.archive_max_bytes = 100; /* EICAR (68) once, not twice */
+	test_handler_stopped = 0;
+	id = begin(f, 1);
+	scan(f, &o, id, dir, &t);
+	assert_int_equal(test_handler_stopped, 2);
+	l = problems(f, id);
+	assert_true(has_member_problem(l, "", "limit", "unpacked bytes above the limit of 100"));
+	json_decref(l);
+	engine_test_hooks.handler = NULL;
+}
+
 int
 main(void)
 {
@@ -1075,6 +1414,9 @@ main(void)
 		cmocka_unit_test(test_image_open_errors),
 		cmocka_unit_test(test_image_scan_fat),
 		cmocka_unit_test(test_image_without_file_system),
+		cmocka_unit_test(test_filetype_loki_names),
+		cmocka_unit_test(test_sigbus_scanner_lost),
+		cmocka_unit_test(test_handler_children_and_limits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

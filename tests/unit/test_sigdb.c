@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_sigdb.c — sigdb/sigdb.h with a real store and real YARA: the embedded
  * rules, the saved compiled file, imports (good, broken, folders, external variables,
- * includes), removal, reference counting, and the large public rule set when present.
+ * includes), removal, reference counting, the large public rule set when present, and the
+ * translation of libyara's error codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -729,6 +730,129 @@ test_import_large_public_rules(void **state)
 	sigdb_release(db);
 }
 
+/* ---- libyara's error codes ---- */
+
+#define Y(name) { name, #name }
+/* every ERROR_* of libyara 4.2's yara/error.h */
+static const struct {
+	int code;
+	const char *name;
+} yara_codes[] = {
+	Y(ERROR_SUCCESS), Y(ERROR_INSUFICIENT_MEMORY), Y(ERROR_INSUFFICIENT_MEMORY),
+	Y(ERROR_COULD_NOT_ATTACH_TO_PROCESS), Y(ERROR_COULD_NOT_OPEN_FILE),
+	Y(ERROR_COULD_NOT_MAP_FILE), Y(ERROR_INVALID_FILE), Y(ERROR_CORRUPT_FILE),
+	Y(ERROR_UNSUPPORTED_FILE_VERSION), Y(ERROR_INVALID_REGULAR_EXPRESSION),
+	Y(ERROR_INVALID_HEX_STRING), Y(ERROR_SYNTAX_ERROR), Y(ERROR_LOOP_NESTING_LIMIT_EXCEEDED),
+	Y(ERROR_DUPLICATED_LOOP_IDENTIFIER), Y(ERROR_DUPLICATED_IDENTIFIER),
+	Y(ERROR_DUPLICATED_TAG_IDENTIFIER), Y(ERROR_DUPLICATED_META_IDENTIFIER),
+	Y(ERROR_DUPLICATED_STRING_IDENTIFIER), Y(ERROR_UNREFERENCED_STRING),
+	Y(ERROR_UNDEFINED_STRING), Y(ERROR_UNDEFINED_IDENTIFIER),
+	Y(ERROR_MISPLACED_ANONYMOUS_STRING), Y(ERROR_INCLUDES_CIRCULAR_REFERENCE),
+	Y(ERROR_INCLUDE_DEPTH_EXCEEDED), Y(ERROR_WRONG_TYPE), Y(ERROR_EXEC_STACK_OVERFLOW),
+	Y(ERROR_SCAN_TIMEOUT), Y(ERROR_TOO_MANY_SCAN_THREADS), Y(ERROR_CALLBACK_ERROR),
+	Y(ERROR_INVALID_ARGUMENT), Y(ERROR_TOO_MANY_MATCHES), Y(ERROR_INTERNAL_FATAL_ERROR),
+	Y(ERROR_NESTED_FOR_OF_LOOP), Y(ERROR_INVALID_FIELD_NAME), Y(ERROR_UNKNOWN_MODULE),
+	Y(ERROR_NOT_A_STRUCTURE), Y(ERROR_NOT_INDEXABLE), Y(ERROR_NOT_A_FUNCTION),
+	Y(ERROR_INVALID_FORMAT), Y(ERROR_TOO_MANY_ARGUMENTS), Y(ERROR_WRONG_ARGUMENTS),
+	Y(ERROR_WRONG_RETURN_TYPE), Y(ERROR_DUPLICATED_STRUCTURE_MEMBER), Y(ERROR_EMPTY_STRING),
+	Y(ERROR_DIVISION_BY_ZERO), Y(ERROR_REGULAR_EXPRESSION_TOO_LARGE),
+	Y(ERROR_TOO_MANY_RE_FIBERS), Y(ERROR_COULD_NOT_READ_PROCESS_MEMORY),
+	Y(ERROR_INVALID_EXTERNAL_VARIABLE_TYPE), Y(ERROR_REGULAR_EXPRESSION_TOO_COMPLEX),
+	Y(ERROR_INVALID_MODULE_NAME), Y(ERROR_TOO_MANY_STRINGS), Y(ERROR_INTEGER_OVERFLOW),
+	Y(ERROR_CALLBACK_REQUIRED), Y(ERROR_INVALID_OPERAND), Y(ERROR_COULD_NOT_READ_FILE),
+	Y(ERROR_DUPLICATED_EXTERNAL_VARIABLE), Y(ERROR_INVALID_MODULE_DATA),
+	Y(ERROR_WRITING_FILE), Y(ERROR_INVALID_MODIFIER), Y(ERROR_DUPLICATED_MODIFIER),
+	Y(ERROR_BLOCK_NOT_READY), Y(ERROR_INVALID_PERCENTAGE),
+	Y(ERROR_IDENTIFIER_MATCHES_WILDCARD),
+};
+#undef Y
+
+/* A meaning as vigil's messages are written: words, lower case, no full stop, not a number. */
+static void
+check_meaning(const char *name, int code)
+{
+	const char *m = NULL;
+	enum vg_err rc = sigdb_yara_error(code, &m);
+
+	if (m == NULL || m[0] < 'a' || m[0] > 'z' || m[strlen(m) - 1] == '.' ||
+	    strcmp(m, "unknown libyara error") == 0)
+		fail_msg("%s (%d) has no meaning of its own: '%s'", name, code, m ? m : "(null)");
+	assert_string_equal(sigdb_yara_strerror(code), m);
+	if ((rc == VG_OK) != (code == ERROR_SUCCESS))
+		fail_msg("%s (%d) translates to %s", name, code, vg_strerror(rc));
+}
+
+/*
+ * Every code libyara defines has a meaning and a vigil code: the list above, and every
+ * "#define ERROR_NAME number" of the installed yara/error.h (so a newer libyara with a code
+ * the table lacks fails here). A code libyara does not define is VG_YARA, "unknown".
+ */
+static void
+test_yara_error_every_code_has_a_meaning(void **state)
+{
+	FILE *h = fopen("/usr/include/yara/error.h", "r");
+	char line[256], name[128];
+	const char *m;
+	size_t i;
+	int code, seen = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(yara_codes) / sizeof(yara_codes[0]); i++)
+		check_meaning(yara_codes[i].name, yara_codes[i].code);
+	while (h && fgets(line, sizeof(line), h))
+		if (sscanf(line, "#define %127s %d", name, &code) == 2 &&
+		    strncmp(name, "ERROR_", 6) == 0) {
+			check_meaning(name, code);
+			seen++;
+		}
+	if (h) {
+		fclose(h);
+		assert_true(seen >= (int)(sizeof(yara_codes) / sizeof(yara_codes[0])));
+	}
+	assert_int_equal(sigdb_yara_error(5, &m), VG_YARA); /* a gap in libyara's numbering */
+	assert_string_equal(m, "unknown libyara error");
+	assert_int_equal(sigdb_yara_error(-1, NULL), VG_YARA);
+	assert_int_equal(sigdb_yara_error(100000, NULL), VG_YARA);
+	/* what the codes mean to vigil */
+	assert_int_equal(sigdb_yara_error(ERROR_INSUFFICIENT_MEMORY, NULL), VG_NOMEM);
+	assert_int_equal(sigdb_yara_error(ERROR_COULD_NOT_OPEN_FILE, NULL), VG_IO);
+	assert_int_equal(sigdb_yara_error(ERROR_SYNTAX_ERROR, NULL), VG_RULES);
+	assert_int_equal(sigdb_yara_error(ERROR_SCAN_TIMEOUT, NULL), VG_LIMIT);
+	assert_int_equal(sigdb_yara_error(ERROR_TOO_MANY_MATCHES, NULL), VG_LIMIT);
+	assert_string_equal(sigdb_yara_strerror(ERROR_SCAN_TIMEOUT), "timeout");
+	assert_string_equal(sigdb_yara_strerror(ERROR_CORRUPT_FILE), "corrupt file");
+}
+
+/* A message built from a libyara code names what it means, not only its number. */
+static void
+test_yara_error_message_names_the_meaning(void **state)
+{
+	struct fx *f = *state;
+	char path[256];
+	YR_RULES *r = NULL;
+	struct vg_error e;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/no-such.yarc", f->base);
+	rc = yr_rules_load(path, &r);
+	assert_int_equal(rc, ERROR_COULD_NOT_OPEN_FILE);
+	vg_error_init(&e);
+	assert_int_equal(sigdb_yara_fail(&e, rc, "cannot load '%s'", path), VG_IO);
+	assert_int_equal(e.code, VG_IO);
+	assert_non_null(strstr(e.msg, "could not open file"));
+	assert_non_null(strstr(e.msg, path));
+	assert_null(strstr(e.msg, "unknown libyara error"));
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "cannot load '%s': could not open file (yara error %d)",
+			 path, ERROR_COULD_NOT_OPEN_FILE);
+		assert_string_equal(e.msg, want);
+	}
+	/* NULL err is allowed: only the code comes back */
+	assert_int_equal(sigdb_yara_fail(NULL, ERROR_SCAN_TIMEOUT, "scan"), VG_LIMIT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -749,6 +873,8 @@ main(void)
 		T(test_import_named_like_embedded_keeps_defaults),
 		T(test_retain_release),
 		T(test_import_large_public_rules),
+		cmocka_unit_test(test_yara_error_every_code_has_a_meaning),
+		T(test_yara_error_message_names_the_meaning),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -47,7 +47,7 @@ poll() {
 # Its exit status goes to $T/bg.rc when it ends.
 rtp_bg() {
 	rm -f "$T/bg.rc"
-	(timeout -k 5 120 "$VIGIL" "$@"; echo $? >"$T/bg.rc") >>"$T/bg.out" 2>>"$T/bg.err" </dev/null &
+	(_rc=0; timeout -k 5 120 "$VIGIL" "$@" || _rc=$?; echo $_rc >"$T/bg.rc" ) >>"$T/bg.out" 2>>"$T/bg.err" </dev/null &
 	echo $! >>"$RTP_PIDS"
 }
 
@@ -86,8 +86,6 @@ rtp_cleanup() {
 trap rtp_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# jqt FILE EXPR: true when the jq expression holds for the JSON document in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 3000 >&2; echo >&2; return 1; }; }
 
 # has_threat PATH [ACTION-REGEX [SCAN_ID]]: the store holds a detection of PATH (whose action
 # matches, in that scan).

@@ -1,0 +1,474 @@
+/*
+ * scanner/image_walk.c — the walk of a disk image's volumes (scanner/image.c opened the image
+ * and found them): each selected volume's file system opened with libtsk, its names walked
+ * (deleted ones too with --deleted), each regular file's data streams (NTFS alternate data
+ * streams too) read into memory or, when large, into an unlinked spool file, and handed to
+ * the workers as jobs. Runs on the one walking thread; the bytes in flight are bounded.
+ */
+#include "scanner/scanner_int.h"
+#include "scanner/image_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <tsk/libtsk.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/nstime.h"
+#include "core/path.h"
+#include "core/reach.h"
+
+/* MFT entries below this are NTFS's own files and reserved entries. */
+#define NTFS_FIRST_USER_INODE 24
+
+/* What the walk callback needs. */
+struct iwalk {
+	struct scan_ctx *c;
+	struct scanner_image *im;
+	struct volume *vol;
+	TSK_FS_INFO *fs;
+	int windows;		/* the quick scan of a Windows volume: its own folders */
+};
+
+/* ---- the walk ---- */
+
+/* Folders a Windows quick scan looks at (compared without case). */
+static const char *const windows_quick[] = {
+	"/Users/*/Downloads", "/Users/*/Desktop", "/Users/*/AppData/Local/Temp",
+	"/Users/*/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup",
+	"/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup", "/Windows/Temp",
+	"/Windows/System32/Tasks", "/Windows/Tasks",
+};
+
+/* Is path (absolute, inside the image) at or below a folder matching pattern? */
+static int
+below(const char *pattern, const char *path, int casefold)
+{
+	size_t parts = 0, n;
+	const char *p;
+	char *prefix;
+	int r;
+
+	for (p = pattern; *p; p++)
+		parts += *p == '/';
+	for (p = path, n = 0; *p; p++)
+		if (*p == '/' && ++n > parts)
+			break;
+	if (n < parts || (prefix = strndup(path, (size_t)(p - path))) == NULL)
+		return 0;
+	r = fnmatch(pattern, prefix, FNM_PATHNAME | (casefold ? FNM_CASEFOLD : 0)) == 0;
+	free(prefix);
+	return r;
+}
+
+static int
+in_quick(const struct iwalk *w, const char *path)
+{
+	size_t i;
+
+	if (w->im->quick.n == 0 && !w->windows)
+		return 1;
+	if (w->windows) {
+		for (i = 0; i < sizeof(windows_quick) / sizeof(windows_quick[0]); i++)
+			if (below(windows_quick[i], path, 1))
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < w->im->quick.n; i++)
+		if (below(w->im->quick.v[i], path, 0))
+			return 1;
+	return 0;
+}
+
+/* The JSON text that says where an object is; stream and inode may be absent. */
+static char *
+location_json(const struct iwalk *w, const char *path, const char *stream, int64_t inode,
+	      int allocated)
+{
+	json_t *o = json_object();
+	char *s;
+
+	vg_json_set_bytes(o, "file", w->im->file, strlen(w->im->file));
+	json_object_set_new(o, "partition", json_integer(w->vol->partition));
+	json_object_set_new(o, "offset", json_integer(w->vol->offset));
+	json_object_set_new(o, "fs", w->vol->fs ? json_string(w->vol->fs) : json_null());
+	if (path) {
+		vg_json_set_bytes(o, "path", path, strlen(path));
+		if (stream)
+			vg_json_set_bytes(o, "stream", stream, strlen(stream));
+		json_object_set_new(o, "inode", json_integer(inode));
+		json_object_set_new(o, "allocated", json_boolean(allocated));
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+/* "<image>:p<N>:<path>[:<stream>]", the name results carry. */
+static char *
+display_path(const struct iwalk *w, const char *path, const char *stream)
+{
+	char *s;
+
+	if (asprintf(&s, "%s:p%d%s%s%s%s", w->im->file, w->vol->partition, path ? ":" : "",
+		     path ? path : "", stream ? ":" : "", stream ? stream : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* A problem of the whole volume (no file system, a walk that stopped). */
+static void
+volume_problem(struct iwalk *w, const char *kind, const char *reason)
+{
+	char *where = display_path(w, NULL, NULL), *loc = location_json(w, NULL, NULL, 0, 0);
+
+	scan_set_location(loc);
+	if (where)
+		scan_problem(w->c, where, NULL, 0, kind, "partition %d at byte %lld: %s",
+			     w->vol->partition, (long long)w->vol->offset, reason);
+	scan_set_location(NULL);
+	free(loc);
+	free(where);
+}
+
+/* libtsk's seconds and nanoseconds of a time, in the store's nanoseconds */
+static int64_t
+tsk_ns(time_t s, uint32_t nano)
+{
+	return vg_timespec_ns((struct timespec){ .tv_sec = s, .tv_nsec = (long)nano });
+}
+
+/* Reads from libtsk in pieces of this size. */
+#define READ_CHUNK (8u << 20)
+/* Larger objects are copied to an unlinked file in the spool folder and mapped from there,
+ * so that a 2 GiB pagefile.sys costs disk space for a while, not memory. */
+#define SPOOL_MIN (64u << 20)
+
+/*
+ * An unlinked file in dir, for a temporary copy; -1 with err set on failure. dir is reached
+ * with vg_reach_dir (no link another user could have planted is followed) and the file is
+ * made in the folder descriptor: O_TMPFILE, or where the file system has none a random name
+ * with O_CREAT|O_EXCL|O_NOFOLLOW, unlinked at once. 0600 from the start.
+ */
+static int
+spool_open(const char *dir, struct vg_error *err)
+{
+	unsigned char rnd[8];
+	char name[64];
+	int dfd = vg_reach_dir(dir, VG_REACH_TRUSTED_LINKS, "make a temporary copy in", err);
+	int fd, tries;
+
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
+		for (tries = 0; fd < 0 && tries < 8; tries++) {
+			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+				errno = EIO;
+				break;
+			}
+			snprintf(name, sizeof(name), ".vigil-spool-%02x%02x%02x%02x%02x%02x%02x%02x",
+				 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    0600);
+			if (fd >= 0)
+				unlinkat(dfd, name, 0);
+			else if (errno != EEXIST)
+				break;
+		}
+	}
+	if (fd < 0)
+		vg_error_set(err, VG_IO, "cannot make a temporary copy in '%s': %s", dir,
+			     strerror(errno));
+	close(dfd);
+	return fd;
+}
+
+/*
+ * Read a whole stream into obj: into memory, or (above SPOOL_MIN, with a spool folder) into
+ * a temporary file that is then mapped. obj->read says whether all of it is there; what went
+ * wrong is a problem of where.
+ */
+static void
+read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct image_obj *obj,
+	    const char *where, int allocated)
+{
+	struct scan_ctx *c = w->c;
+	int spool = size > SPOOL_MIN && c->o->spool_dir != NULL;
+	unsigned char *chunk = NULL;
+	size_t off = 0;
+
+	if (spool) {
+		struct vg_error serr;
+
+		vg_error_init(&serr);
+		obj->spool_fd = spool_open(c->o->spool_dir, &serr);
+		if (obj->spool_fd < 0 || (chunk = malloc(READ_CHUNK)) == NULL) {
+			scan_problem(c, where, NULL, 0, "error", "a large file (%llu bytes): %s",
+				     (unsigned long long)size,
+				     serr.msg[0] ? serr.msg : "out of memory");
+			free(chunk);
+			return;
+		}
+	} else if ((obj->data = malloc((size_t)size + 1)) == NULL) {
+		scan_problem(c, where, NULL, 0, "error", "out of memory (%llu bytes)",
+			     (unsigned long long)size);
+		return;
+	}
+	while (off < size && !scan_should_stop(c)) {
+		size_t want = size - off > READ_CHUNK ? READ_CHUNK : size - off;
+		unsigned char *to = spool ? chunk : obj->data + off;
+		ssize_t got = tsk_fs_attr_read(attr, (TSK_OFF_T)off, (char *)to, want,
+					       TSK_FS_FILE_READ_FLAG_NONE);
+
+		if (got <= 0) {
+			char *why = image_tsk_reason("short read");
+
+			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
+				     allocated ? "cannot read from the image"
+					       : "deleted, not recoverable",
+				     off, why ? why : "out of memory");
+			free(why);
+			break;
+		}
+		/* the copy is written in order, from its first byte */
+		if (spool && vg_write_full(obj->spool_fd, chunk, (size_t)got) != 0) {
+			scan_problem(c, where, NULL, 0, "error", "cannot write its temporary copy "
+				     "in %s: %s", c->o->spool_dir, strerror(errno));
+			break;
+		}
+		off += (size_t)got;
+	}
+	free(chunk);
+	if (spool && off == size) {
+		void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, obj->spool_fd, 0);
+
+		if (map == MAP_FAILED) {
+			scan_problem(c, where, NULL, 0, "error", "cannot map its temporary copy: %s",
+				     strerror(errno));
+			return;
+		}
+		obj->data = map;
+		obj->map_len = (size_t)size;
+	}
+	obj->read = off == size && obj->data != NULL;
+	obj->len = off;
+}
+
+/* Read one data stream and queue it; a stream that cannot be read is a problem. */
+static void
+queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const char *path,
+	     const char *stream, int allocated)
+{
+	struct scan_ctx *c = w->c;
+	const TSK_FS_META *m = f->meta;
+	struct image_obj *obj = NULL;
+	struct job *j = NULL;
+	char *where = display_path(w, path, stream);
+	char *loc = location_json(w, path, stream, (int64_t)m->addr, allocated);
+	uint64_t size = attr ? (uint64_t)attr->size : 0;
+
+	if (where == NULL || loc == NULL)
+		goto out;
+	if (c->o->done && scanner_done_has(c->o->done, where, strlen(where))) {
+		atomic_fetch_add(&c->resumed, 1);
+		goto out;
+	}
+	if ((obj = calloc(1, sizeof(*obj))) == NULL)
+		goto out;
+	obj->spool_fd = -1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto out;
+	obj->inv.size = (int64_t)size;
+	obj->inv.mode = S_IFREG | (m->mode & 07777);
+	obj->inv.uid = m->uid;
+	obj->inv.gid = m->gid;
+	obj->inv.dev = w->vol->partition;
+	obj->inv.ino = (int64_t)m->addr;
+	obj->inv.nlink = m->nlink;
+	obj->inv.atime_ns = tsk_ns(m->atime, m->atime_nano);
+	obj->inv.mtime_ns = tsk_ns(m->mtime, m->mtime_nano);
+	obj->inv.ctime_ns = tsk_ns(m->ctime, m->ctime_nano);
+	obj->inv.have_btime = m->crtime != 0;
+	obj->inv.btime_ns = tsk_ns(m->crtime, m->crtime_nano);
+	scan_set_location(loc);
+	if (c->o->max_filesize && size > c->o->max_filesize) {
+		scan_problem(c, where, NULL, 0, "skipped",
+			     "larger than the file size limit (%llu > %llu bytes)",
+			     (unsigned long long)size, (unsigned long long)c->o->max_filesize);
+	} else if (attr == NULL && m->size > 0) {
+		scan_problem(c, where, NULL, 0, "error", "%s: no data attribute",
+			     allocated ? "cannot read from the image" : "deleted, not recoverable");
+	} else if (attr == NULL) {
+		obj->read = (obj->data = malloc(1)) != NULL; /* an empty file */
+	} else if (size > SIZE_MAX / 2) {
+		scan_problem(c, where, NULL, 0, "skipped", "too large to read (%llu bytes)",
+			     (unsigned long long)size);
+	} else {
+		scan_flight_acquire(c, size);
+		obj->flight = size;
+		read_stream(w, attr, size, obj, where, allocated);
+	}
+	scan_set_location(NULL);
+	obj->location = loc;
+	loc = NULL;
+	j->path = where;
+	j->img = obj;
+	where = NULL;
+	if (queue_push(c->jobs, j) != 0) {
+		job_free(c, j);
+		j = NULL;
+	}
+	obj = NULL;
+	j = NULL;
+out:
+	if (obj)
+		image_obj_free(c, obj);
+	free(j);
+	free(where);
+	free(loc);
+}
+
+/* The data streams of a file: the default one, and on NTFS each named $DATA attribute. */
+static void
+queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
+{
+	const TSK_FS_ATTR *def = tsk_fs_file_attr_get(f);
+	int i, n;
+
+	tsk_error_reset();
+	queue_stream(w, f, def, path, NULL, allocated);
+	if (!TSK_FS_TYPE_ISNTFS(w->fs->ftype))
+		return;
+	n = tsk_fs_file_attr_getsize(f);
+	for (i = 0; i < n && !scan_should_stop(w->c); i++) {
+		const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
+
+		if (a == NULL || a == def || a->type != TSK_FS_ATTR_TYPE_NTFS_DATA ||
+		    a->name == NULL || a->name[0] == '\0' || strcmp(a->name, "$Data") == 0)
+			continue;
+		queue_stream(w, f, a, path, a->name, allocated);
+	}
+	tsk_error_reset();
+}
+
+static TSK_WALK_RET_ENUM
+walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
+{
+	struct iwalk *w = ptr;
+	struct scan_ctx *c = w->c;
+	const char *name;
+	char *path;
+	int allocated;
+
+	if (scan_should_stop(c))
+		return TSK_WALK_STOP;
+	if (f->name == NULL || f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_REG)
+		return TSK_WALK_CONT;
+	name = f->name->name;
+	if (name == NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return TSK_WALK_CONT;
+	/* NTFS's own metadata files ($MFT, $LogFile, $BadClus:$Bad as large as the volume,
+	 * $Extend/$UsnJrnl...) are the file system, not files on it */
+	if (TSK_FS_TYPE_ISNTFS(w->fs->ftype) &&
+	    (f->meta->addr < NTFS_FIRST_USER_INODE ||
+	     (dir && strncmp(dir, "$Extend/", 8) == 0)))
+		return TSK_WALK_CONT;
+	/* libtsk lists a FAT volume label as a file named "LABEL (Volume Label Entry)" */
+	if (TSK_FS_TYPE_ISFAT(w->fs->ftype) && f->meta->size == 0 &&
+	    strstr(name, "(Volume Label Entry)") != NULL)
+		return TSK_WALK_CONT;
+	allocated = (f->name->flags & TSK_FS_NAME_FLAG_ALLOC) &&
+		    (f->meta->flags & TSK_FS_META_FLAG_ALLOC);
+	if (!allocated && !w->im->deleted)
+		return TSK_WALK_CONT;
+	/* dir is relative to the root and ends with '/' (or is empty) */
+	if (asprintf(&path, "/%s%s", dir ? dir : "", name) < 0)
+		return TSK_WALK_CONT;
+	if (!in_quick(w, path)) {
+		free(path);
+		return TSK_WALK_CONT;
+	}
+	if (c->o->excl && scanner_excl_explain(c->o->excl, path, 0, NULL)) {
+		atomic_fetch_add(&c->excluded, 1);
+		free(path);
+		return TSK_WALK_CONT;
+	}
+	scan_set_current(c, path);
+	queue_file(w, f, path, allocated);
+	free(path);
+	return TSK_WALK_CONT;
+}
+
+static void
+walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
+{
+	struct iwalk w = { .c = c, .im = im, .vol = v };
+	TSK_FS_DIR_WALK_FLAG_ENUM flags = TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE;
+	const char *enc = image_encrypted_kind(im->img, v->offset);
+	TSK_INUM_T inum;
+
+	tsk_error_reset();
+	w.fs = enc ? NULL : tsk_fs_open_img(im->img, v->offset, TSK_FS_TYPE_DETECT);
+	if (w.fs == NULL) {
+		char *why = NULL;
+
+		if (enc == NULL)
+			why = image_tsk_reason("no file system libtsk knows");
+		else if (asprintf(&why, "an encrypted %s volume: not readable without its key",
+				  enc) < 0)
+			why = NULL;
+		image_volume_fail(v, "error", why);
+		volume_problem(&w, "error", why ? why : "cannot open a file system");
+		return;
+	}
+	v->fs = tsk_fs_type_toname(w.fs->ftype);
+	v->status = "scanned";
+	if (v->offset + v->length > (int64_t)im->img->size) {
+		char *why = NULL;
+
+		/* a truncated image: what lies beyond its end is lost, say so once */
+		if (asprintf(&why, "the image ends %lld bytes into this volume of %lld bytes: "
+			     "files beyond its end cannot be read (a truncated image?)",
+			     (long long)((int64_t)im->img->size - v->offset),
+			     (long long)v->length) < 0)
+			why = NULL;
+		image_volume_fail(v, "partial", why);
+		volume_problem(&w, "error", why ? why : "the image ends inside this volume");
+	}
+	if (im->quick.n > 0 &&
+	    (TSK_FS_TYPE_ISNTFS(w.fs->ftype) || TSK_FS_TYPE_ISFAT(w.fs->ftype)) &&
+	    tsk_fs_path2inum(w.fs, "/Windows/System32", &inum, NULL) == 0)
+		w.windows = 1;
+	tsk_error_reset();
+	if (im->deleted)
+		flags |= TSK_FS_DIR_WALK_FLAG_UNALLOC;
+	else
+		flags |= TSK_FS_DIR_WALK_FLAG_NOORPHAN;
+	if (tsk_fs_dir_walk(w.fs, w.fs->root_inum, flags, walk_cb, &w) != 0 &&
+	    !scan_should_stop(c)) {
+		char *why = image_tsk_reason("the walk stopped");
+
+		image_volume_fail(v, "partial", why);
+		volume_problem(&w, "error", why ? why : "the walk stopped");
+	}
+	tsk_fs_close(w.fs);
+}
+
+void
+image_walk(struct scan_ctx *c, struct scanner_image *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->nv && !scan_should_stop(c); i++)
+		if (im->v[i].selected)
+			walk_volume(c, im, &im->v[i]);
+}
