@@ -172,8 +172,11 @@ struct allow_set;
 void cli_scan_env(struct cli *cli, struct allow_set *allow, struct scan_env *env);
 /* Run a scan job: SIGINT stops it, a progress line, quarantine as its finish step. */
 enum vg_err cli_run_job(struct cli *cli, struct scan_job *job);
-/* The summary: threats, totals, problems (text or, with --json, one document). */
-void cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
+/*
+ * The summary: threats, totals, problems (text or, with --json, one document), read back
+ * from the store; 0, or EXIT_FAILED (cli->err says why) when the store cannot be read.
+ */
+int cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
 		      const char *action, const struct scanner_totals *t, struct sigdb *db,
 		      json_t *reports);
 /*

@@ -36,10 +36,12 @@ cmd_scan_resume(struct cli *cli)
 	}
 	sp = scan_job_spec(job);
 	none = json_array();
-	cli_scan_summary(cli, id, sp->type, scan_job_status(job),
-			 sp->quarantine ? "quarantine" : "report", scan_job_totals(job),
-			 scan_job_rules(job), none);
+	rc = cli_scan_summary(cli, id, sp->type, scan_job_status(job),
+			      sp->quarantine ? "quarantine" : "report", scan_job_totals(job),
+			      scan_job_rules(job), none);
 	json_decref(none);
+	if (rc != 0)
+		goto out;
 	if (scan_job_unreadable(job))
 		vg_error_set(&cli->err, VG_IO, "%s", scan_job_unreadable(job));
 	rc = cli_scan_exit(cli, id, scan_job_totals(job), scan_job_unreadable(job) != NULL,

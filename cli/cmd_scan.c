@@ -473,13 +473,24 @@ after_scan(struct cli *cli, struct scan_job *job, const struct scan_flags *f)
 		return EXIT_FAILED;
 	}
 	if (write_reports(cli, id, &f->reports, written) != 0) {
+		char msg[sizeof(cli->err.msg)];
+		enum vg_err code = cli->err.code;
+
+		/* the report's failure is the one reported, the summary shown all the same */
+		snprintf(msg, sizeof(msg), "%s", cli->err.msg);
 		cli_scan_summary(cli, id, sp->type, status, action, t, scan_job_rules(job), written);
+		vg_error_init(&cli->err);
+		vg_error_set(&cli->err, code, "%s", msg);
 		json_decref(verified);
 		json_decref(written);
 		return EXIT_FAILED;
 	}
-	cli_scan_summary(cli, id, sp->type, status, action, t, scan_job_rules(job), written);
+	rc = cli_scan_summary(cli, id, sp->type, status, action, t, scan_job_rules(job), written);
 	json_decref(written);
+	if (rc != 0) {
+		json_decref(verified);
+		return rc;
+	}
 	if (verified && json_array_size(json_object_get(verified, "changed")) > 0) {
 		rc = cli_fail(cli, vg_error_set(&cli->err, VG_IO, "%zu of %lld files changed "
 						"during the scan (see 'vigil scan show %lld')",

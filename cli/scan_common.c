@@ -86,7 +86,7 @@ cli_progress_stop(struct cli_progress *p)
 		fprintf(stderr, "\r\033[K");
 }
 
-void
+int
 cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char *status,
 	      const char *action, const struct scanner_totals *t, struct sigdb *db,
 	      json_t *reports)
@@ -95,19 +95,27 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 	struct vg_error e2;
 	size_t i;
 
+	/* what is shown is read back from the store: a read that fails is said, never an
+	 * empty list standing for findings that could not be read */
 	vg_error_init(&e2);
-	store_scan_get_json(cli->st, scan_id, &scan, &e2);
+	if (store_scan_get_json(cli->st, scan_id, &scan, &e2) != VG_OK ||
+	    store_threat_list_json(cli->st, scan_id, 0, &threats, &e2) != VG_OK ||
+	    store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2) != VG_OK ||
+	    store_problem_list_json(cli->st, scan_id,
+				    cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT, &problems,
+				    &e2) != VG_OK) {
+		json_decref(scan);
+		json_decref(threats);
+		json_decref(allowed);
+		json_decref(problems);
+		vg_error_init(&cli->err);
+		return cli_fail(cli, vg_error_set(&cli->err, VG_STORE, "cannot read scan %lld back "
+						  "from the store to show it: %.700s (its "
+						  "totals: %lld files, %lld threats)",
+						  (long long)scan_id, vg_error_msg(&e2),
+						  (long long)t->files_scanned, (long long)t->threats));
+	}
 	volumes = json_object_get(scan, "volumes"); /* disk images only */
-	store_threat_list_json(cli->st, scan_id, 0, &threats, &e2);
-	store_threat_list_json(cli->st, scan_id, 1, &allowed, &e2);
-	if (allowed == NULL)
-		allowed = json_array();
-	store_problem_list_json(cli->st, scan_id, cli->json ? PROBLEMS_SHOWN : PROBLEMS_SHOWN_TEXT,
-				&problems, &e2);
-	if (threats == NULL)
-		threats = json_array();
-	if (problems == NULL)
-		problems = json_array();
 	if (cli->json) {
 		json_t *doc = json_pack(
 			"{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:s, s:o, s:o, s:b}",
@@ -130,7 +138,7 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 			json_object_set(doc, "volumes", volumes);
 		json_decref(scan);
 		out_json(cli, doc);
-		return;
+		return 0;
 	}
 	if (!cli->quiet || json_array_size(threats) > 0)
 		json_array_foreach(threats, i, v)
@@ -182,6 +190,7 @@ cli_scan_summary(struct cli *cli, int64_t scan_id, const char *type, const char 
 	json_decref(problems);
 	json_decref(allowed);
 	json_decref(scan);
+	return 0;
 }
 
 int

@@ -496,6 +496,35 @@ config_get(const struct vg_config *cfg, const char *key)
 	return json_object_get(cfg->defaults, key);
 }
 
+/* The built-in default of a known key, as its JSON text says (0 / false when unknown). */
+static json_t *
+default_of(const char *key)
+{
+	const struct config_key *k = find_key(key);
+
+	return k ? json_loads(k->def, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+int64_t
+config_default_int(const char *key)
+{
+	json_t *v = default_of(key);
+	int64_t n = json_integer_value(v);
+
+	json_decref(v);
+	return n;
+}
+
+bool
+config_default_bool(const char *key)
+{
+	json_t *v = default_of(key);
+	bool b = json_is_true(v);
+
+	json_decref(v);
+	return b;
+}
+
 int64_t
 config_get_int(const struct vg_config *cfg, const char *key)
 {

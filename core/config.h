@@ -62,6 +62,10 @@ enum vg_err config_load_state(const char *state_dir, const char *managed_path,
 			      struct vg_config **out, struct vg_error *err);
 void config_destroy(struct vg_config *cfg);
 
+/* The built-in default of a known key (the key table is the one source of defaults). */
+int64_t config_default_int(const char *key);
+bool config_default_bool(const char *key);
+
 /* The effective value of a known key (borrowed), or NULL when the key is unknown. */
 json_t *config_get(const struct vg_config *cfg, const char *key);
 int64_t config_get_int(const struct vg_config *cfg, const char *key);

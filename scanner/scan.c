@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
+
 #define JOB_QUEUE 1024
 #define RESULT_QUEUE 4096
 #define BATCH_ROWS 1000
@@ -26,14 +28,16 @@ scanner_options_init(struct scanner_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->threads = n > 0 ? (int)n : 1;
-	o->archives = 1;
-	o->max_depth = 8;
-	o->max_filesize = 4ull << 30;
-	o->archive_max_members = 50000;
-	o->archive_max_bytes = 1ull << 30;
-	o->archive_max_member_size = 256ull << 20;
-	o->archive_max_ratio = 250;
-	o->scan_timeout = 120;
+	/* the configuration's key table is the one source of these defaults */
+	o->archives = config_default_bool("antivirus_engine.scan_archives");
+	o->max_depth = (int)config_default_int("antivirus_engine.max_archive_depth");
+	o->max_filesize = (uint64_t)config_default_int("antivirus_engine.max_file_size");
+	o->archive_max_members = (uint64_t)config_default_int("antivirus_engine.archive_max_members");
+	o->archive_max_bytes = (uint64_t)config_default_int("antivirus_engine.archive_max_bytes");
+	o->archive_max_member_size =
+		(uint64_t)config_default_int("antivirus_engine.archive_max_member_size");
+	o->archive_max_ratio = (uint64_t)config_default_int("antivirus_engine.archive_max_ratio");
+	o->scan_timeout = (int)config_default_int("antivirus_engine.scan_timeout");
 }
 
 void

@@ -269,4 +269,19 @@ test_expect_success 'no program is ever run: one execve (vigil) per command, ove
 '
 
 sed 's/^/# figure: /' figures.txt
+test_expect_success 'the summary does not hide a store it cannot read back: exit 2 naming it, not an empty list' '
+	install -d -m 700 "$T/sgstate" && mkdir -p sg && eicar sg/x.com &&
+	db="$T/sgstate/vigil.db" && vigil --state-dir "$T/sgstate" sigdb list >/dev/null &&
+	{ "$VG_GATE" --ready sg.armed --nth 2 "$T/sg/x.com" -- \
+		sqlite3 "$db" "ALTER TABLE problems RENAME TO problems_gone" >sg.gate 2>&1 & } &&
+	gate=$! && n=0 && until [ -e sg.armed ] || [ $n -ge 200 ]; do sleep 0.05; n=$((n + 1)); done &&
+	rc=0 && vigil --state-dir "$T/sgstate" scan custom sg --action quarantine --threads 1 \
+		>sg.out 2>sg.err || rc=$?
+	grc=0 && wait "$gate" || grc=$?
+	cat sg.err sg.gate && sqlite3 "$db" "ALTER TABLE problems_gone RENAME TO problems" &&
+	test "$grc" -eq 0 && test "$rc" -eq 2 &&
+	grep -q "cannot read scan [0-9]* back from the store" sg.err &&
+	grep -q "no such table" sg.err
+'
+
 test_done

@@ -2,13 +2,15 @@
 /*
  * tests/e2e/helpers/vg-gate.c — a deterministic race for the attack suite (t96xx).
  *
- *	vg-gate [--ready FILE] [--timeout SECONDS] PATH -- CMD [ARGS...]
+ *	vg-gate [--ready FILE] [--timeout SECONDS] [--nth N] PATH -- CMD [ARGS...]
  *
  * Puts an inode mark for FAN_OPEN_PERM (with FAN_ONDIR when PATH is a folder) on PATH in a
  * FAN_CLASS_CONTENT fanotify group, then creates FILE (when given) to say it is armed. The
  * first process other than this one that opens PATH is held there: CMD runs (fork, execvp,
  * wait), and only then is the open answered FAN_ALLOW. Every other event, also those of CMD
- * itself, is answered FAN_ALLOW at once, so CMD may open PATH too.
+ * itself, is answered FAN_ALLOW at once, so CMD may open PATH too. With --nth N, the N-th
+ * such open is held (the ones before it pass), e.g. the second open of a file that a scan
+ * reads and then quarantines.
  *
  * Exit status: CMD's (128 + N when a signal N ended it, 127 when it could not be run);
  * 2 for a usage or set-up error; 3 when SECONDS (default 60) passed first, the gate not
@@ -43,7 +45,8 @@ static int child_pidfd = -1;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vg-gate [--ready FILE] [--timeout SECONDS] PATH -- CMD [ARGS...]\n");
+	fprintf(stderr, "usage: vg-gate [--ready FILE] [--timeout SECONDS] [--nth N] PATH -- CMD "
+		"[ARGS...]\n");
 	exit(EXIT_SETUP);
 }
 
@@ -93,7 +96,10 @@ start_cmd(char **argv)
 		die("pidfd_open");
 }
 
-/* Reads what is pending; holds the first foreign event while CMD has not been started. */
+/* Foreign opens still to let pass before the one held (--nth). */
+static long nth_left = 1;
+
+/* Reads what is pending; holds the nth foreign event while CMD has not been started. */
 static void
 drain(char **cmd)
 {
@@ -119,7 +125,7 @@ drain(char **cmd)
 			close(m->fd);
 			continue;
 		}
-		if (cmd != NULL && held < 0 && child < 0 && m->pid != getpid()) {
+		if (cmd != NULL && held < 0 && child < 0 && m->pid != getpid() && --nth_left == 0) {
 			held = m->fd;
 			start_cmd(cmd);
 			continue;
@@ -142,6 +148,11 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0'; i++) {
 		if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc) {
 			ready = argv[++i];
+		} else if (strcmp(argv[i], "--nth") == 0 && i + 1 < argc) {
+			errno = 0;
+			nth_left = strtol(argv[++i], &end, 10);
+			if (errno || *end != '\0' || nth_left < 1)
+				usage();
 		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			errno = 0;
 			timeout_s = strtol(argv[++i], &end, 10);
