@@ -135,19 +135,13 @@ struct sigdb;
 /* The engine's options (archives, limits, timeout) from the configuration. */
 void cli_scan_options(struct cli *cli, struct scanner_options *o);
 
-struct cli_scan {
-	const char *type;		/* quick, full, custom, realtime */
-	int threads;
-	char *const *roots;
-	size_t nroots;
-	json_t *options;		/* borrowed */
-	const struct excl_set *excl;	/* may be NULL */
-	const char *case_id, *examiner;
-	int inventory;
-};
+struct scan_record;
 
-/* Record a new scan with its chain of custody; 0, or EXIT_FAILED with cli->err set. */
-int cli_scan_begin(struct cli *cli, struct sigdb *db, const struct cli_scan *s,
+/*
+ * Record a scan that is no scan job (real-time protection) with its chain of custody, this
+ * command line being its own; 0, or EXIT_FAILED with cli->err set.
+ */
+int cli_scan_begin(struct cli *cli, struct sigdb *db, const struct scan_record *r,
 		   int64_t *scan_id);
 /* Record how it ended (failed: keep cli->err's reason, the scan's own). */
 void cli_scan_finish(struct cli *cli, int64_t scan_id, const char *status,

@@ -13,15 +13,16 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/pid.h"
 #include "core/eventlog.h"
 #include "core/host.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/pid.h"
 #include "core/statedir.h"
 #include "realtime/realtime.h"
 #include "reports/report.h"
+#include "scanner/job.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -227,12 +228,12 @@ run(struct cli *cli, struct rtp_setup *s)
 	/* a real-time scan still "running" was killed: only one runs per state folder */
 	if (store_scan_interrupt_stale(cli->st, "realtime", &stale, &cli->err) != VG_OK)
 		return cli_fail(cli, cli->err.code);
-	if (cli_scan_begin(cli, s->db, &(struct cli_scan){ .type = "realtime",
-							   .threads = s->o.threads,
-							   .roots = s->paths.v,
-							   .nroots = s->paths.n,
-							   .options = s->options,
-							   .excl = s->excl },
+	if (cli_scan_begin(cli, s->db, &(struct scan_record){ .type = "realtime",
+							      .threads = s->o.threads,
+							      .roots = s->paths.v,
+							      .nroots = s->paths.n,
+							      .options = s->options,
+							      .excl = s->excl },
 			   &scan_id) != 0)
 		return EXIT_FAILED;
 	catch_stop();

@@ -35,20 +35,15 @@ cli_command_line(struct cli *cli)
 }
 
 int
-cli_scan_begin(struct cli *cli, struct sigdb *db, const struct cli_scan *s, int64_t *scan_id)
+cli_scan_begin(struct cli *cli, struct sigdb *db, const struct scan_record *r, int64_t *scan_id)
 {
 	json_t *cmd = cli_command_line(cli);
-	struct scan_custody custody = { .case_id = s->case_id, .examiner = s->examiner,
-					.command_line = cmd };
-	enum vg_err e = scan_record_begin(cli->st, cli->cfg, db,
-					  &(struct scan_record){ .type = s->type,
-								 .threads = s->threads,
-								 .roots = s->roots, .nroots = s->nroots,
-								 .options = s->options, .excl = s->excl,
-								 .custody = &custody,
-								 .inventory = s->inventory },
-					  scan_id, &cli->err);
+	struct scan_custody custody = { .command_line = cmd };
+	struct scan_record with = *r;
+	enum vg_err e;
 
+	with.custody = &custody;
+	e = scan_record_begin(cli->st, cli->cfg, db, &with, scan_id, &cli->err);
 	json_decref(cmd);
 	return e == VG_OK ? 0 : cli_fail(cli, e);
 }

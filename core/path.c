@@ -290,20 +290,6 @@ vg_sha256_file(const char *path, char hex[65], struct vg_error *err)
 	return e;
 }
 
-void
-vg_fsync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 enum vg_err
 vg_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     struct vg_error *err)

@@ -57,9 +57,6 @@ enum vg_err vg_sha256_fd(int fd, const char *name, char hex[65], struct vg_error
 /* The SHA-256 of a file's content, lower-case hex (streamed: any size). */
 enum vg_err vg_sha256_file(const char *path, char hex[65], struct vg_error *err);
 
-/* fsync the folder that holds path, so a rename into it survives a power cut (best effort). */
-void vg_fsync_parent(const char *path);
-
 /*
  * Write data to path atomically through vg_out (core/reach.h): a new temporary file beside it
  * (O_EXCL|O_NOFOLLOW, mode set first), fsync, rename; never through a link or a device.

@@ -1331,6 +1331,24 @@ scanned_file(struct fx *f, const char *content, char *path, size_t size, struct 
 	vg_ident_from_stat(id, &sb);
 }
 
+/*
+ * The attack: files/U/dir renamed to U/away and a link to R (root-only, holding x "root
+ * secret") put in its place. away and r receive those two folders' paths.
+ */
+static void
+swap_for_link(struct fx *f, char away[256], char r[256])
+{
+	char dir[256];
+
+	fpath(f, "U/dir", dir, 256);
+	fpath(f, "U/away", away, 256);
+	fpath(f, "R", r, 256);
+	assert_int_equal(mkdir(r, 0700), 0);
+	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
+	assert_int_equal(rename(dir, away), 0);
+	assert_int_equal(symlink(r, dir), 0);
+}
+
 static void
 test_scanned_moves_what_was_read(void **state)
 {
@@ -1364,17 +1382,11 @@ test_scanned_refuses_swapped_folder(void **state)
 	struct quarantine_done done;
 	struct vg_ident id;
 	struct vg_error e;
-	char path[256], dir[256], away[256], r[256];
+	char path[256], away[256], r[256];
 
 	vopen(f, 3600);
 	scanned_file(f, "malware bytes", path, sizeof(path), &id);
-	fpath(f, "U/dir", dir, sizeof(dir));
-	fpath(f, "U/away", away, sizeof(away));
-	fpath(f, "R", r, sizeof(r));
-	assert_int_equal(mkdir(r, 0700), 0);
-	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
-	assert_int_equal(rename(dir, away), 0);
-	assert_int_equal(symlink(r, dir), 0);
+	swap_for_link(f, away, r);
 	vg_error_init(&e);
 	assert_int_equal(quarantine_add_scanned(f->v, path, strlen(f->files), &id, THREAT, 0,
 						&done, &e), VG_CHANGED);
@@ -1443,7 +1455,7 @@ test_fd_follows_the_file(void **state)
 	struct quarantine_done done;
 	struct vg_ident id;
 	struct vg_error e;
-	char path[256], dir[256], away[256], r[256];
+	char path[256], away[256], r[256];
 	struct stat sb;
 	int fd;
 
@@ -1452,13 +1464,7 @@ test_fd_follows_the_file(void **state)
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(lseek(fd, 5, SEEK_SET), 5); /* the scan left it anywhere */
-	fpath(f, "U/dir", dir, sizeof(dir));
-	fpath(f, "U/away", away, sizeof(away));
-	fpath(f, "R", r, sizeof(r));
-	assert_int_equal(mkdir(r, 0700), 0);
-	assert_int_equal(vt_write_file(r, "x", "root secret", 11), 0);
-	assert_int_equal(rename(dir, away), 0);
-	assert_int_equal(symlink(r, dir), 0);
+	swap_for_link(f, away, r);
 	vg_error_init(&e);
 	assert_int_equal(quarantine_add_fd(f->v, fd, &id, THREAT, 0, &done, &e), VG_OK);
 	close(fd);
