@@ -19,11 +19,13 @@ OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 
 # The one list of Debian packages: build dependencies, then the tools the tests use to make fixtures.
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
-              libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev
+              libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev \
+              libclamav-dev libseccomp-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
-              e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso
+              e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
+              clamav-testfiles qpdf inotify-tools
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan
@@ -55,14 +57,22 @@ include realtime/module.mk
 include cli/module.mk
 include tests/module.mk
 include tests/fuzz/module.mk
+include extract/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 VIGIL    := $(BUILD)/vigil$(if $(SAN),-san)
 LIBVIGIL := $(OBJDIR)/libvigil.a
+# The extractor is built once, never under the sanitizers (it is not vigil's address space,
+# and RLIMIT_AS would fight ASan's shadow memory): build/vigil-extract.
+EXTRACT     := $(BUILD)/vigil-extract
+EXTRACT_OBJS := $(EXTRACT_SRCS:%.c=$(BUILD)/obj-extract/%.o)
+EXTRACT_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -I. -D_GNU_SOURCE \
+              -D_FILE_OFFSET_BITS=64 -DVIGIL_VERSION='"$(VERSION)"' \
+              $(shell pkg-config --cflags $(EXTRACT_PKGS) 2>/dev/null)
 
 .PHONY: all deps run check bench clean install uninstall deb rescue
-all: $(VIGIL)
+all: $(VIGIL) $(EXTRACT)
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +87,13 @@ $(LIBVIGIL): $(LIB_OBJS)
 
 $(VIGIL): $(CLI_OBJS) $(LIBVIGIL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj-extract/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EXTRACT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(EXTRACT): $(EXTRACT_OBJS)
+	$(CC) -o $@ $^ $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 
 deps:
 	@missing=$$(for p in $(DEPS) $(EXTRA_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -125,17 +142,21 @@ UNITDIR ?= $(if $(filter /usr /usr/,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib
 DIST    := dist
 INSTALL_FILES := $(PREFIX)/bin/vigil $(PREFIX)/share/man/man1/vigil.1.gz \
                  $(PREFIX)/share/bash-completion/completions/vigil $(UNITDIR)/vigil.service \
-                 $(PREFIX)/share/doc/vigil/report-schema.md $(PREFIX)/share/doc/vigil/report-schema.json
+                 $(PREFIX)/share/doc/vigil/report-schema.md $(PREFIX)/share/doc/vigil/report-schema.json \
+                 $(PREFIX)/lib/vigil/vigil-extract $(PREFIX)/share/doc/vigil/LICENSE \
+                 $(PREFIX)/share/doc/vigil/LICENSE.vigil-extract
 
 # umask 022: folders it creates are 755 whatever the caller's umask (sudo with 077 would
 # hide the completion and the man page from users); existing folders are left as they are.
-install: $(BUILD)/vigil docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+install: $(BUILD)/vigil $(EXTRACT) LICENSE extract/LICENSE docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
          docs/report-schema.md docs/report-schema.json
 	umask 022 && \
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(PREFIX)/share/doc/vigil && \
-	install -m 644 docs/report-schema.md docs/report-schema.json $(DESTDIR)$(PREFIX)/share/doc/vigil/ && \
+		$(DESTDIR)$(PREFIX)/share/doc/vigil $(DESTDIR)$(PREFIX)/lib/vigil && \
+	install -m 644 docs/report-schema.md docs/report-schema.json LICENSE $(DESTDIR)$(PREFIX)/share/doc/vigil/ && \
+	install -m 644 extract/LICENSE $(DESTDIR)$(PREFIX)/share/doc/vigil/LICENSE.vigil-extract && \
+	install -m 755 $(EXTRACT) $(DESTDIR)$(PREFIX)/lib/vigil/vigil-extract && \
 	install -m 755 $(BUILD)/vigil $(DESTDIR)$(PREFIX)/bin/vigil && \
 	gzip -9n <docs/vigil.1 >$(DESTDIR)$(PREFIX)/share/man/man1/vigil.1.gz && \
 	install -m 644 contrib/vigil.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vigil && \
@@ -149,7 +170,7 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB      := $(DIST)/vigil_$(VERSION)_$(DEB_ARCH).deb
 DEB_ROOT := $(BUILD)/pkg/deb-root
 deb: $(DEB)
-$(DEB): $(BUILD)/vigil docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+$(DEB): $(BUILD)/vigil $(EXTRACT) docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
         packaging/build-deb.sh packaging/deb-depends.sh packaging/shlibs.sh \
         packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
         docs/report-schema.md docs/report-schema.json
@@ -162,9 +183,9 @@ $(DEB): $(BUILD)/vigil docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.
 RESCUE_ARCH := $(shell uname -m)
 RESCUE      := $(DIST)/vigil-rescue-$(VERSION)-$(RESCUE_ARCH).tar.gz
 rescue: $(RESCUE)
-$(RESCUE): $(BUILD)/vigil sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
+$(RESCUE): $(BUILD)/vigil $(EXTRACT) sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
            packaging/rescue/vigil packaging/rescue/README.txt $(wildcard /usr/lib/file/magic.mgc)
-	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@
+	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@ $(EXTRACT)
 
 clean:
 	rm -rf $(BUILD)

@@ -2,10 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/jsonx.h"
 #include "realtime/realtime.h"
+#include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
 #ifndef VIGIL_VERSION
@@ -55,6 +57,16 @@ cli_health_json(struct cli *cli, json_t **out)
 			 guid, "org_id", config_get_string(cli->cfg, "org_id"), "quarantine_count",
 			 (json_int_t)quarantined, "store_integrity", integrity, "state_dir",
 			 cli->state_dir, "last_scans", scans);
+	{
+		char *tmp = NULL;
+
+		if (geteuid() != 0 && asprintf(&tmp, "%s/extract", cli->state_dir) < 0)
+			tmp = NULL;
+		json_object_set_new(*out, "deep_containers",
+				    scanner_deep_health(config_get_bool(cli->cfg,
+						    "antivirus_engine.deep_containers"), tmp));
+		free(tmp);
+	}
 	if (rtp != NULL)
 		json_object_set_new(*out, "real_time_protection_mode",
 				    json_incref(json_object_get(rtp, "mode")));

@@ -120,8 +120,8 @@ writes_outside(struct cli *cli, const struct scan_spec *r, struct cli_evidence *
 		if (real && asprintf(&target, "%s/%s", strcmp(real, "/") ? real : "",
 				     vg_path_basename(out)) < 0)
 			target = NULL;
-		for (k = 0; real && k < r->nroots + (ev->root != NULL); k++) {
-			const char *root = k < r->nroots ? r->roots[k] : ev->root;
+		for (k = 0; real && k < r->roots.n + (ev->root != NULL); k++) {
+			const char *root = k < r->roots.n ? r->roots.v[k] : ev->root;
 
 			if (vg_path_within(real, root) ||
 			    (target && vg_path_within(target, root)) ||
@@ -241,6 +241,7 @@ enum {
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
 	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
 	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE, OPT_IMAGE, OPT_PARTITION, OPT_OFFSET, OPT_DELETED,
+	OPT_NO_DEEP,
 };
 
 static const struct option scan_options[] = {
@@ -250,6 +251,7 @@ static const struct option scan_options[] = {
 	{ "exclude-name", required_argument, NULL, OPT_EXCL_NAME },
 	{ "ignore-exclusions", no_argument, NULL, OPT_IGNORE_EXCL },
 	{ "no-archives", no_argument, NULL, OPT_NO_ARCHIVES },
+	{ "no-deep-containers", no_argument, NULL, OPT_NO_DEEP },
 	{ "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE },
 	{ "max-recursion", required_argument, NULL, OPT_MAX_RECURSION },
 	{ "one-filesystem", no_argument, NULL, OPT_ONE_FS },
@@ -313,6 +315,9 @@ parse_flags(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 			break;
 		case OPT_NO_ARCHIVES:
 			sp->o.archives = 0;
+			break;
+		case OPT_NO_DEEP:
+			sp->o.deep_containers = 0;
 			break;
 		case OPT_MAX_FILESIZE:
 			if (parse_size(optarg, &size) != 0)

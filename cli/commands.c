@@ -6,7 +6,8 @@
 
 #define SCAN_OPTS                                                                          \
 	"[--threads N] [--exclude-path P]... [--exclude-ext EXT]... [--exclude-name GLOB]... " \
-	"[--ignore-exclusions] [--no-archives] [--max-filesize BYTES] [--max-recursion N] "   \
+	"[--ignore-exclusions] [--no-archives] [--no-deep-containers] [--max-filesize BYTES] "   \
+	"[--max-recursion N] "                                                                  \
 	"[--one-filesystem] [--action report|quarantine] [--inventory] [--case ID] "          \
 	"[--examiner NAME] [--report FORMAT:FILE]... [--root DIR] [--allow-modify] "             \
 	"[--verify-unchanged] [--no-cache] [--cache]"

@@ -175,6 +175,9 @@ static const struct config_key keys[] = {
 	  "archive members unpacked from one file, all levels together", NULL },
 	{ "antivirus_engine.archive_max_ratio", CFG_INT, "250",
 	  "uncompressed/compressed ratio that marks a bomb (checked past 64 MiB)", NULL },
+	{ "antivirus_engine.deep_containers", CFG_BOOL, "true",
+	  "open mail, Office, PDF, RTF, installers and packed programs in the sandboxed "
+	  "extractor (vigil-extract, libclamav)", NULL },
 	{ "antivirus_engine.default_action", CFG_STRING, "\"report\"",
 	  "what a scan does with a detection: report or quarantine", check_action },
 	{ "antivirus_engine.enable_real_time_protection", CFG_BOOL, "false",

@@ -1,13 +1,13 @@
 #!/bin/sh
-# packaging/deb-depends.sh BINARY — the Debian packages that hold the shared libraries
-# BINARY loads (ldd, then dpkg -S), as a Depends: value: "libarchive13, libc6, ...".
+# packaging/deb-depends.sh BINARY... — the Debian packages that hold the shared libraries
+# the BINARYs load (ldd, then dpkg -S), as one Depends: value: "libarchive13, libc6, ...".
 # Exits 2 when a library belongs to no installed package.
 set -eu
 case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 here=$(cd "$here" && pwd)
-[ $# -eq 1 ] || { echo "usage: $0 BINARY" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 BINARY..." >&2; exit 2; }
 
-libs=$(sh "$here/shlibs.sh" "$1")
+libs=$(for b in "$@"; do sh "$here/shlibs.sh" "$b"; done | sort -u)
 pkgs=$(printf '%s\n' "$libs" | while read -r name path; do
 	# dpkg knows a file by the path its package shipped it at; on a merged-/usr system ldd
 	# may report /lib/... for a file shipped as /usr/lib/... (or the other way round).

@@ -1,14 +1,15 @@
 #!/bin/sh
-# packaging/make-rescue.sh BINARY VERSION RULES OUT.tar.gz — the rescue bundle: one folder
-# vigil-rescue-VERSION/ with the launcher, bin/vigil (debug info stripped), lib/ (every
-# shared library the binary needs except glibc's), share/magic.mgc (libmagic-mgc's),
+# packaging/make-rescue.sh BINARY VERSION RULES OUT.tar.gz [EXTRACT] — the rescue bundle: one
+# folder vigil-rescue-VERSION/ with the launcher, bin/vigil (debug info stripped),
+# bin/vigil-extract (the deep-container extractor, with libclamav), lib/ (every shared
+# library the two need except glibc's), share/magic.mgc (libmagic-mgc's),
 # rules/default_rules.yar and README.txt. Works in a scratch folder beside OUT; OUT is
 # replaced only when the bundle is complete.
 set -eu
 case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 here=$(cd "$here" && pwd)
-[ $# -eq 4 ] || { echo "usage: $0 BINARY VERSION RULES OUT.tar.gz" >&2; exit 2; }
-bin=$1 version=$2 rules=$3 out=$4
+[ $# -eq 4 ] || [ $# -eq 5 ] || { echo "usage: $0 BINARY VERSION RULES OUT.tar.gz [EXTRACT]" >&2; exit 2; }
+bin=$1 version=$2 rules=$3 out=$4 extract=${5:-}
 arch=$(uname -m)
 name=vigil-rescue-$version
 
@@ -30,7 +31,14 @@ cp "$bin" "$b/bin/vigil"
 strip --strip-debug "$b/bin/vigil"
 chmod 755 "$b/bin/vigil"
 
-sh "$here/shlibs.sh" --no-glibc "$bin" >"$work/libs"
+if [ -n "$extract" ]; then
+	cp "$extract" "$b/bin/vigil-extract"
+	strip --strip-debug "$b/bin/vigil-extract"
+	chmod 755 "$b/bin/vigil-extract"
+fi
+
+{ sh "$here/shlibs.sh" --no-glibc "$bin"
+  [ -z "$extract" ] || sh "$here/shlibs.sh" --no-glibc "$extract"; } | sort -u >"$work/libs"
 while read -r soname path; do
 	cp -L "$path" "$b/lib/$soname"
 	chmod 644 "$b/lib/$soname"
@@ -43,7 +51,7 @@ cp "$here/rescue/vigil" "$b/vigil"
 chmod 755 "$b/vigil"
 
 # the newest glibc symbol version anything in the bundle asks for: the oldest host it runs on
-glibc=$(objdump -T "$b/bin/vigil" "$b"/lib/* 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' |
+glibc=$(objdump -T "$b"/bin/* "$b"/lib/* 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' |
 	sed 's/GLIBC_//' | sort -t. -k1,1n -k2,2n -k3,3n -u | tail -n1)
 sed -e "s/@VERSION@/$version/g" -e "s/@ARCH@/$arch/g" -e "s/@GLIBC@/${glibc:-2.36}/g" \
 	"$here/rescue/README.txt" >"$b/README.txt"

@@ -699,6 +699,12 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	r->self_exe = exe_of(r->self);
 	r->scan = o->scan;
 	r->scan.merge_repeats = 1;
+	/*
+	 * No deep containers on the event path: the extractor is a new process whose own opens
+	 * would wait for this process's verdicts, and a fanotify answer must come within the
+	 * scan deadline. Deep containers are for on-demand scans.
+	 */
+	r->scan.deep_containers = 0;
 	r->file_types = json_object();
 	r->pending.next = r->pending.prev = &r->pending;
 	pthread_mutex_init(&r->plock, NULL);

@@ -89,6 +89,8 @@ report_detection(json_t *t)
 	copy(d, t, "action");
 	copy(d, t, "allowed_by");
 	copy(d, t, "detected_at");
+	copy(d, t, "count");
+	copy(d, t, "last_at");
 	copy_present(d, t, "image");
 	return d;
 }

@@ -17,6 +17,7 @@
 
 #include "core/jsonx.h"
 #include "core/nstime.h"
+#include "scanner/extractor.h"
 
 struct scan_cache {
 	struct store_cache_entry *v;
@@ -129,18 +130,27 @@ scanner_cache_hit(const struct scan_cache *c, const struct stat *st)
 char *
 scanner_cache_tag(const char *rules_digest, const struct scanner_options *o)
 {
-	char text[512], *hex = malloc(33);
+	char text[768], *hex = malloc(33);
 	unsigned char d[32];
+	const char *exe = o->deep_containers ? extractor_exe(NULL, 0) : NULL;
+	struct stat st;
+	int n;
 
 	if (hex == NULL)
 		return NULL;
-	/* what changes the findings: the rules and the limits of unpacking and reading */
-	snprintf(text, sizeof(text), "%s|%d|%d|%llu|%llu|%llu|%llu|%llu|%d", rules_digest,
-		 o->archives, o->max_depth, (unsigned long long)o->max_filesize,
-		 (unsigned long long)o->archive_max_members,
-		 (unsigned long long)o->archive_max_bytes,
-		 (unsigned long long)o->archive_max_member_size,
-		 (unsigned long long)o->archive_max_ratio, o->scan_timeout);
+	/* what changes the findings: the rules, what the engine opens, the limits of unpacking
+	 * and reading, and with deep containers which extractor (a new one may open more) */
+	n = snprintf(text, sizeof(text), "%s|%d|%d|%d|%d|%llu|%llu|%llu|%llu|%llu|%d", rules_digest,
+		     SCANNER_OPENS_REVISION, o->archives, o->deep_containers, o->max_depth,
+		     (unsigned long long)o->max_filesize,
+		     (unsigned long long)o->archive_max_members,
+		     (unsigned long long)o->archive_max_bytes,
+		     (unsigned long long)o->archive_max_member_size,
+		     (unsigned long long)o->archive_max_ratio, o->scan_timeout);
+	if (exe != NULL && stat(exe, &st) == 0 && n > 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, "|%llu|%llu|%lld|%lld",
+			 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			 (long long)st.st_size, (long long)vg_timespec_ns(st.st_mtim));
 	EVP_Digest(text, strlen(text), d, NULL, EVP_sha256(), NULL);
 	vg_hex(d, 16, hex);
 	return hex;

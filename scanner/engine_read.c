@@ -155,7 +155,7 @@ scan_open_file(struct engine *e, int fd, const char *path, const struct stat *st
 {
 	struct scan_ctx *c = e->c;
 	struct budget budget = { 0 };
-	struct object obj;
+	struct object obj = { 0 };
 
 	e->have_ident = 1;
 	vg_ident_from_stat(&e->ident, st);

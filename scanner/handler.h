@@ -24,8 +24,15 @@
  *      once: a limit was hit or the scan is stopping.
  *   5. A child whose bytes cannot be had (encrypted) is still delivered, with HCHILD_ENCRYPTED
  *      and HCHILD_NONE: the sink counts and reports it like every other handler's.
- *   6. A fault of the container itself (damaged, unreadable) goes to sink->problem(sink,
- *      reason); the engine reports it on the container as "damaged archive: <reason>".
+ *   6. A fault of the container itself goes to sink->problem(sink, kind, reason): HPROB_DAMAGED
+ *      (reported as "damaged archive: <reason>"), HPROB_ERROR (the handler's own failure, such
+ *      as "extractor crashed: SIGSEGV", reported as given), HPROB_LIMIT (a limit stopped the
+ *      handler: the rest of the file is not scanned) or HPROB_ENCRYPTED (skipped).
+ *   6a. A member the handler finds but cannot decode, which another handler might (a zip
+ *      member compressed with deflate64 or implode, which libarchive does not read), is
+ *      declined: its stream read returns HREAD_DECLINE. The engine then offers the whole
+ *      container to the next handler that bids, with a filter that lets through only the
+ *      declined members (hobject.only); without one, the member is reported as skipped.
  *   7. Between children that are not delivered (folders, links), the handler asks
  *      sink->stopping(sink) and returns when it says so.
  *   8. extract returns when the container is done or abandoned. Nothing survives the call.
@@ -34,9 +41,10 @@
  *   - HCHILD_MEM: data/len in memory, borrowed for the duration of the call;
  *   - HCHILD_FD: fd/size, a file descriptor read with pread from offset 0 (a memfd or a
  *     temporary file from a sandboxed helper); borrowed for the call, the handler closes it;
- *   - HCHILD_STREAM: read(arg, buf, n, &why) called until it returns 0 (end) or -1 (error,
- *     *why says why: borrowed until the next call); pull, so that the sink can stop a bomb
- *     after the first bytes past a limit (libarchive's archive_read_data is one).
+ *   - HCHILD_STREAM: read(arg, buf, n, &why) called until it returns 0 (end), -1 (error,
+ *     *why says why: borrowed until the next call) or HREAD_DECLINE (see 6a); pull, so that
+ *     the sink can stop a bomb after the first bytes past a limit (libarchive's
+ *     archive_read_data is one).
  *
  * Threads: the table is constant and handlers keep no state between calls, so every worker
  * thread may run any handler at the same time. Strings in struct hchild and the reason given
@@ -49,22 +57,41 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct scanner_options;
+
 /* The object a handler is asked about (and then given to extract). */
 struct hobject {
 	const unsigned char *data;	/* its bytes, all of them */
 	size_t len;
 	const char *mime;		/* libmagic's MIME type (text may be only "text/plain") */
 	const char *name;		/* its own name, for a lone compressed stream's member */
+	const struct scanner_options *opts; /* the scan's options (limits, timeouts, switches) */
+	int depth;			/* its depth (0: a file); children are at depth + 1 */
+	/* When set, deliver only the children whose first name is one of these (NUL-separated
+	 * names, only_len bytes): the members another handler declined (6a). */
+	const char *only;
+	size_t only_len;
 };
 
 enum hchild_form { HCHILD_NONE, HCHILD_MEM, HCHILD_FD, HCHILD_STREAM };
 
 enum hchild_flags {
 	HCHILD_ENCRYPTED = 1 << 0,	/* encrypted: not delivered, or reading it may fail */
+	HCHILD_OPENED = 1 << 1,		/* its own children come from the same handler: do not
+					 * open it again */
+	HCHILD_NOT_AGAIN = 1 << 2,	/* do not offer it to the handler that produced it */
 };
 
+/* A stream read's result when the handler cannot decode this member but another might. */
+#define HREAD_DECLINE (-2)
+
 struct hchild {
-	const char *name;		/* path inside the container, NUL-terminated bytes */
+	/* Its path inside the container: NUL-terminated bytes; or, with name_len, a chain of
+	 * NUL-terminated names (outer to inner) for a handler that opens several levels at
+	 * once, levels of them (0 means 1). */
+	const char *name;
+	size_t name_len;
+	unsigned levels;
 	int have_mtime;
 	int64_t mtime_ns;
 	int64_t size;			/* declared size, -1 when not known */
@@ -81,9 +108,11 @@ struct hchild {
 enum { HSINK_CONTINUE = 0, HSINK_STOP = 1 };
 
 /* What the engine hands a handler: where children and faults go. */
+enum hproblem { HPROB_DAMAGED, HPROB_ERROR, HPROB_LIMIT, HPROB_ENCRYPTED };
+
 struct hsink {
 	int (*child)(struct hsink *s, const struct hchild *ch);
-	void (*problem)(struct hsink *s, const char *reason);
+	void (*problem)(struct hsink *s, enum hproblem kind, const char *reason);
 	int (*stopping)(struct hsink *s);
 };
 
@@ -99,5 +128,6 @@ struct handler {
 /* The rows, one file each. */
 extern const struct handler handler_libarchive;	/* scanner/handler_libarchive.c */
 extern const struct handler handler_uuencode;	/* scanner/handler_libarchive.c */
+extern const struct handler handler_deep;	/* scanner/handler_deep.c: vigil-extract */
 
 #endif

@@ -119,15 +119,21 @@ open_archive(const unsigned char *data, size_t len, enum open_mode mode, char **
 	return a;
 }
 
-/* HCHILD_STREAM: the current member's next bytes. */
+/* HCHILD_STREAM: the current member's next bytes. A zip member compressed with a method
+ * libarchive does not decode (deflate64, implode, ...) is declined: the deep-container
+ * extractor reads those. */
 static ssize_t
 member_read(void *arg, void *buf, size_t n, const char **why)
 {
+	static const char unsupported[] = "Unsupported ZIP compression method";
 	struct archive *a = arg;
 	la_ssize_t r = archive_read_data(a, buf, n);
 
 	if (r < 0) {
 		*why = error_text(a);
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP &&
+		    strncmp(*why, unsupported, sizeof(unsupported) - 1) == 0)
+			return HREAD_DECLINE;
 		return -1;
 	}
 	return (ssize_t)r;
@@ -186,7 +192,7 @@ read_members(const struct hobject *obj, struct hsink *sink, enum open_mode mode,
 	memset(p, 0, sizeof(*p));
 	if (a == NULL) {
 		if (why != NULL) {
-			sink->problem(sink, why);
+			sink->problem(sink, HPROB_DAMAGED, why);
 			p->failed = 1;
 		}
 		free(why);
@@ -201,7 +207,7 @@ read_members(const struct hobject *obj, struct hsink *sink, enum open_mode mode,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			sink->problem(sink, error_text(a));
+			sink->problem(sink, HPROB_DAMAGED, error_text(a));
 			p->failed = 1;
 			break;
 		}
@@ -238,7 +244,7 @@ libarchive_extract(const struct hobject *obj, struct hsink *sink)
 	} else if ((p.format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
 		read_members(obj, sink, OPEN_ZIP_STREAM, &p);
 		if (p.entries == 0 && !p.failed && !p.stopped)
-			sink->problem(sink, "a zip whose members cannot be read");
+			sink->problem(sink, HPROB_DAMAGED, "a zip whose members cannot be read");
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/host.h"
@@ -26,6 +27,7 @@ struct scan_job {
 	int resumed;
 	const char *status;
 	char *unreadable;
+	char *extract_tmp;	/* <state>/extract: the extractor's folder without namespaces */
 };
 
 /* ---- the spec ---- */
@@ -40,6 +42,7 @@ scan_spec_init(struct scan_spec *sp, const struct vg_config *cfg)
 	sp->cache = -1;
 	scanner_options_init(o);
 	o->archives = config_get_bool(cfg, "antivirus_engine.scan_archives");
+	o->deep_containers = config_get_bool(cfg, "antivirus_engine.deep_containers");
 	o->max_depth = (int)config_get_int(cfg, "antivirus_engine.max_archive_depth");
 	o->max_filesize = (uint64_t)config_get_int(cfg, "antivirus_engine.max_file_size");
 	o->archive_max_members = (uint64_t)config_get_int(cfg, "antivirus_engine.archive_max_members");
@@ -55,16 +58,10 @@ scan_spec_init(struct scan_spec *sp, const struct vg_config *cfg)
 void
 scan_spec_release(struct scan_spec *sp)
 {
-	size_t i;
-
-	for (i = 0; i < sp->nroots; i++)
-		free(sp->roots[i]);
-	free(sp->roots);
+	vg_strv_release(&sp->roots);
 	scanner_excl_destroy(sp->excl);
 	free(sp->evidence_root);
 	json_decref(sp->image);
-	sp->roots = NULL;
-	sp->nroots = 0;
 	sp->excl = NULL;
 	sp->evidence_root = NULL;
 	sp->image = NULL;
@@ -73,15 +70,7 @@ scan_spec_release(struct scan_spec *sp)
 static enum vg_err
 add_root_owned(struct scan_spec *sp, char *abs, struct vg_error *err)
 {
-	char **v = realloc(sp->roots, (sp->nroots + 1) * sizeof(*v));
-
-	if (v == NULL) {
-		free(abs);
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	}
-	sp->roots = v;
-	sp->roots[sp->nroots++] = abs;
-	return VG_OK;
+	return vg_strv_push_take(&sp->roots, abs, err);
 }
 
 enum vg_err
@@ -152,8 +141,9 @@ json_t *
 scan_spec_options_json(const struct scan_spec *sp)
 {
 	const struct scanner_options *o = &sp->o;
-	json_t *j = json_pack("{s:i, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s, s:b, s:b}",
-			      "threads", o->threads, "archives", o->archives, "max_recursion",
+	json_t *j = json_pack("{s:i, s:b, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:s, s:b, s:b}",
+			      "threads", o->threads, "archives", o->archives, "deep_containers",
+			      o->deep_containers, "max_recursion",
 			      o->max_depth, "max_filesize", (json_int_t)o->max_filesize,
 			      "archive_max_members", (json_int_t)o->archive_max_members,
 			      "archive_max_bytes", (json_int_t)o->archive_max_bytes,
@@ -176,8 +166,8 @@ scan_spec_options_json(const struct scan_spec *sp)
 	if (sp->image)
 		json_object_set(j, "image", sp->image);
 	/* the roots byte for byte: scans.roots shows them escaped, resume reads these */
-	for (i = 0; i < sp->nroots; i++) {
-		char *s = vg_base64(sp->roots[i], strlen(sp->roots[i]));
+	for (i = 0; i < sp->roots.n; i++) {
+		char *s = vg_base64(sp->roots.v[i], strlen(sp->roots.v[i]));
 
 		json_array_append_new(b64, s ? json_string(s) : json_null());
 		free(s);
@@ -225,6 +215,8 @@ scan_spec_from_record(json_t *scan, const struct vg_config *cfg, struct scan_spe
 #undef TAKE
 	if ((v = json_object_get(opts, "archives")))
 		o->archives = json_is_true(v);
+	if ((v = json_object_get(opts, "deep_containers")))
+		o->deep_containers = json_is_true(v);
 	if ((v = json_object_get(opts, "one_filesystem")))
 		o->one_filesystem = json_is_true(v);
 	o->inventory = json_is_true(json_object_get(scan, "inventory"));
@@ -326,6 +318,14 @@ open_parts(struct scan_job *j, struct vg_error *err)
 		o->cache = j->cache;
 		o->cache_tag = j->cache_tag;
 	}
+	/* Not root: the extractor may not be able to mount its own tmpfs (no user namespace),
+	 * and then keeps ClamAV's temporary files in <state>/extract/<its pid> (0700). */
+	if (e == VG_OK && o->deep_containers && geteuid() != 0 && j->env.state_dir != NULL) {
+		if (asprintf(&j->extract_tmp, "%s/extract", j->env.state_dir) < 0)
+			j->extract_tmp = NULL;
+		else if (mkdir(j->extract_tmp, 0700) == 0 || errno == EEXIST)
+			o->extract_tmp = j->extract_tmp;
+	}
 	o->excl = j->sp.excl;
 	o->allow = j->env.allow;
 	o->stop = j->env.stop;
@@ -402,7 +402,7 @@ record_new(struct scan_job *j, const struct scan_custody *c, struct vg_error *er
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	e = scan_record_begin(j->env.st, j->env.cfg, j->db,
 			      &(struct scan_record){ .type = j->sp.type, .threads = j->sp.o.threads,
-						     .roots = j->sp.roots, .nroots = j->sp.nroots,
+						     .roots = j->sp.roots.v, .nroots = j->sp.roots.n,
 						     .options = opts, .excl = j->sp.excl,
 						     .custody = c, .inventory = j->sp.o.inventory },
 			      &j->id, err);
@@ -623,7 +623,7 @@ enum vg_err
 scan_job_run(struct scan_job *j, const struct scan_finish *finish, struct vg_error *err)
 {
 	struct scanner_totals *t = &j->t;
-	enum vg_err e = scanner_run(&j->sp.o, j->db, j->env.st, j->id, j->sp.roots, j->sp.nroots,
+	enum vg_err e = scanner_run(&j->sp.o, j->db, j->env.st, j->id, j->sp.roots.v, j->sp.roots.n,
 				    j->env.progress, t, err);
 
 	if (j->im && e == VG_OK)
@@ -659,6 +659,7 @@ scan_job_free(struct scan_job *j)
 		return;
 	scanner_image_close(j->im);
 	free(j->cache_tag);
+	free(j->extract_tmp);
 	scanner_cache_destroy(j->cache);
 	scanner_done_destroy(j->done);
 	sigdb_release(j->db);

@@ -29,14 +29,14 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/strv.h"
 #include "core/store.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
 struct scan_spec {
 	char type[16];			/* quick, full, custom, image */
-	char **roots;			/* absolute, exact bytes (owned) */
-	size_t nroots;
+	struct vg_strv roots;		/* absolute, exact bytes */
 	struct scanner_options o;	/* the engine's options; its pointers are the job's */
 	struct excl_set *excl;		/* owned; NULL: none */
 	int ignore_exclusions;

@@ -30,6 +30,7 @@ scanner_options_init(struct scanner_options *o)
 	o->threads = n > 0 ? (int)n : 1;
 	/* the configuration's key table is the one source of these defaults */
 	o->archives = config_default_bool("antivirus_engine.scan_archives");
+	o->deep_containers = config_default_bool("antivirus_engine.deep_containers");
 	o->max_depth = (int)config_default_int("antivirus_engine.max_archive_depth");
 	o->max_filesize = (uint64_t)config_default_int("antivirus_engine.max_file_size");
 	o->archive_max_members = (uint64_t)config_default_int("antivirus_engine.archive_max_members");

@@ -170,11 +170,25 @@ json_t *scanner_image_volumes(const struct scanner_image *im);
 /* Could any volume be read? */
 int scanner_image_readable(const struct scanner_image *im);
 
+/* ---- deep containers (scanner/handler_deep.c) ---- */
+
+/*
+ * Whether the extractor works, for vigil health: {enabled, available, extractor, libclamav,
+ * sandbox} or {enabled, available: false, reason}. It starts one extractor and stops it.
+ * tmp_fallback: its folder when it cannot mount its own (see extract/proto.h), or NULL.
+ */
+json_t *scanner_deep_health(int enabled, const char *tmp_fallback);
+
 /* ---- scanning ---- */
 
 struct scanner_options {
 	int threads;
 	int archives;			/* look inside archives */
+	int deep_containers;		/* open mail, Office, PDF, installers, packed programs
+					 * through vigil-extract (scanner/handler_deep.c) */
+	const char *extract_tmp;	/* the extractor's temporary folder when it cannot
+					 * mount its own (not root, no user namespace): NULL
+					 * for none */
 	int max_depth;			/* archive nesting */
 	uint64_t max_filesize;		/* larger files are skipped (0: no limit) */
 	uint64_t archive_max_members;	/* per top-level file, all levels */

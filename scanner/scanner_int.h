@@ -150,6 +150,13 @@ struct budget {
 };
 
 /* The object being scanned: a file on disk or an archive member inside it. */
+/*
+ * What the engine opens and how (the container handlers, their routing): part of the scan
+ * cache's tag, so that a file found clean before a change of it is read again. Bump it with
+ * every such change. 2: deep containers (scanner/handler_deep.c).
+ */
+#define SCANNER_OPENS_REVISION 2
+
 struct object {
 	const char *path;	/* the file on disk */
 	size_t path_len;
@@ -161,6 +168,10 @@ struct object {
 	uid_t uid;
 	int have_mtime;		/* the archive member's own time, or the file's */
 	int64_t mtime_ns;
+	/* a container's child: the handler that delivered it; opened: that handler has also
+	 * delivered its children (open it no more); not_again: do not offer it to that handler */
+	const struct handler *from;
+	int opened, not_again;
 };
 
 enum vg_err engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err);

@@ -31,7 +31,12 @@ unit-bins: $(UNIT_BINS)
 # Helpers the end-to-end scripts run (tests/e2e/helpers/*.c): vg-gate holds an open of a path
 # with a fanotify permission event while a command runs (the attack suite's races, t96xx).
 # Plain flags: the helper is not under test, and one build serves build/vigil and vigil-san.
-E2E_HELPERS := $(BUILD)/tests/vg-gate
+# fake-extract stands in for vigil-extract and misbehaves on purpose (t1720).
+E2E_HELPERS := $(BUILD)/tests/vg-gate $(BUILD)/tests/fake-extract
+
+$(BUILD)/tests/fake-extract: tests/e2e/helpers/fake-extract.c extract/proto.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -I. -o $@ $<
 
 $(BUILD)/tests/vg-gate: tests/e2e/helpers/vg-gate.c
 	@mkdir -p $(dir $@)

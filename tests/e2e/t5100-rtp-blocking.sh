@@ -28,7 +28,6 @@ vigil exclusion add --path "$W/excluded" >/dev/null
 rtp_slow_rule slow.yar && vigil -q sigdb import slow.yar >/dev/null
 rtp_slow_file "$W/pre/slow.bin" 30000000
 
-st() { rtp_json >"$1"; }
 # delta A B EXPR: EXPR of status B minus EXPR of status A
 delta() { echo $(($(jq "$3" "$2") - $(jq "$3" "$1"))); }
 

@@ -25,7 +25,6 @@ sigver >v0
 
 refused() { ! cat "$1" >/dev/null 2>err && grep -q "Operation not permitted" err; }
 opens() { cat "$1" >/dev/null 2>&1; }
-st() { rtp_json >"$1"; }
 # rows PATH ACTION: the threat rows of PATH with that action in the running realtime scan
 rows() {
 	vigil --json threat list --scan "$(cat sid)" | jq -c --arg p "$1" --arg a "$2" \
@@ -124,6 +123,12 @@ test_expect_success 'after SIGTERM it exits 0 (nothing from a sanitizer); threat
 	vigil --json threat list --scan "$(cat sid)" >t.json &&
 	jqt t.json "all(.threats[]; (.count | type) == \"number\" and .count >= 1)" &&
 	vigil threat list --scan "$(cat sid)" >/dev/null
+'
+
+test_expect_success 'the report of that scan gives the blocked row its count (3) and last time, and validates' '
+	vigil report "$(cat sid)" --format json --out rep.json &&
+	jqt rep.json "[.detections[] | select(.path == \"$W/pre2.txt\" and .action == \"blocked\") | .count] == [3]" &&
+	jqt rep.json "all(.detections[]; .count >= 1 and .last_at >= .detected_at)"
 '
 
 test_done

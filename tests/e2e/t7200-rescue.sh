@@ -54,10 +54,13 @@ B=root/$name
 eicar root/target/e.com
 echo "nothing to see" >root/clean/notes.txt
 
-test_expect_success 'lib/ holds every library the binary needs except glibc, and nothing of glibc' '
+test_expect_success 'lib/ holds every library vigil and vigil-extract need except glibc, and nothing of glibc' '
 	! ls "$B/lib" | grep -E "$glibc_re" &&
-	ldd_paths "$B/bin/vigil" >host-libs && test -s host-libs &&
-	LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil" >bundle-libs &&
+	test -x "$B/bin/vigil-extract" &&
+	{ ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract"; } >host-libs && test -s host-libs &&
+	grep -q "/libclamav\.so" host-libs &&
+	{ LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil"
+	  LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil-extract"; } >bundle-libs &&
 	while read -r p; do
 		n=${p##*/}
 		if printf "%s\n" "$n" | grep -qE "$glibc_re"; then continue; fi

@@ -1294,7 +1294,7 @@ test_extract(const struct hobject *obj, struct hsink *sink)
 		}
 	}
 	close(fd);
-	sink->problem(sink, "test fault");
+	sink->problem(sink, HPROB_DAMAGED, "test fault");
 }
 
 static const struct handler test_handler = { "test", test_bid, test_extract };

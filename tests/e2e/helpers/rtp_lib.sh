@@ -54,6 +54,8 @@ rtp_bg() {
 rtp_answers() { "$VIGIL" rtp status >/dev/null 2>&1; }
 rtp_ready() { poll 10 rtp_answers || { echo "real-time protection did not start" >&2; tail -n 5 "$T/bg.err" >&2; return 1; }; }
 rtp_json() { "$VIGIL" --json rtp status; }
+# st FILE: the running instance's status (JSON) into FILE
+st() { rtp_json >"$1"; }
 # rtp_get JQ-EXPR: one value of the running one's status
 rtp_get() { rtp_json | jq -r "$1"; }
 rtp_pid() { rtp_get .pid; }
