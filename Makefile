@@ -133,6 +133,8 @@ bench:
 	bench/scan.sh $(VIGIL)
 	bench/image.sh $(VIGIL) --small
 	bench/image.sh $(VIGIL)
+	bench/deep.sh $(VIGIL) --small
+	bench/deep.sh $(VIGIL)
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
 # Debian package), else below PREFIX; its ExecStart names the installed binary.

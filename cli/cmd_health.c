@@ -1,7 +1,9 @@
 /* cli/cmd_health.c — vigil health: the state of this installation at a glance. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -60,8 +62,13 @@ cli_health_json(struct cli *cli, json_t **out)
 	{
 		char *tmp = NULL;
 
-		if (geteuid() != 0 && asprintf(&tmp, "%s/extract", cli->state_dir) < 0)
+		/* the extractor's folder when it can mount no tmpfs (as a scan makes it) */
+		if (asprintf(&tmp, "%s/extract", cli->state_dir) < 0)
 			tmp = NULL;
+		else if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+			free(tmp);
+			tmp = NULL;
+		}
 		json_object_set_new(*out, "deep_containers",
 				    scanner_deep_health(config_get_bool(cli->cfg,
 						    "antivirus_engine.deep_containers"), tmp));

@@ -35,7 +35,12 @@
 #ifndef VIGIL_EXTRACT_PROTO_H
 #define VIGIL_EXTRACT_PROTO_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #define VX_MAGIC 0x56584731u	/* "VXG1" */
 #define VX_FD 3			/* the socket's descriptor in the extractor */
@@ -76,5 +81,51 @@ struct vx_msg {
 	uint32_t text_len;	/* bytes of text after this header (<= VX_TEXT_MAX) */
 	uint32_t reserved;	/* 0 */
 };
+
+/*
+ * Send one message: m (magic, text_len and reserved filled in here), text_len bytes of
+ * text, and fd when it is >= 0. One sendmsg (SEQPACKET: all of it or nothing), retried on
+ * EINTR, never raising SIGPIPE. Returns what sendmsg returned: sizeof(*m) + text_len when
+ * sent. Both sides use it (header-only, so that the GPL extractor and BSD vigil share it
+ * without linking each other).
+ */
+static inline ssize_t
+vx_send(int sock, struct vx_msg *m, const void *text, size_t text_len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+
+	m->magic = VX_MAGIC;
+	m->text_len = (uint32_t)text_len;
+	m->reserved = 0;
+	memset(&mh, 0, sizeof(mh));
+	iov[0].iov_base = m;
+	iov[0].iov_len = sizeof(*m);
+	iov[1].iov_base = (void *)text;
+	iov[1].iov_len = text_len;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = text_len ? 2 : 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
 
 #endif

@@ -121,6 +121,14 @@ private_mounts(struct sandbox *sb, const struct sandbox_opts *o, bool as_root, c
 	size_t i;
 
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		/* In a chroot "/" is no mount point (EINVAL): nothing can be made private, so
+		 * nothing is mounted either (a mount could propagate to the host); the fallback
+		 * folder takes the temporary files. */
+		if (errno == EINVAL && o->tmp_fallback != NULL) {
+			fprintf(stderr, "vigil-extract: \"/\" is not a mount point (a chroot?): "
+					"no private tmpfs\n");
+			return 0;
+		}
 		snprintf(err, errlen, "cannot make mounts private: %s", strerror(errno));
 		return -1;
 	}

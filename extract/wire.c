@@ -18,12 +18,6 @@
 void
 wire_send(int sock, struct vx_msg *m, const void *text, size_t text_len, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov[2];
-	struct msghdr mh;
 	ssize_t n;
 
 	if (text_len > VX_TEXT_MAX) {
@@ -31,32 +25,7 @@ wire_send(int sock, struct vx_msg *m, const void *text, size_t text_len, int fd)
 		fprintf(stderr, "vigil-extract: message text of %zu bytes is too long\n", text_len);
 		abort();
 	}
-	m->magic = VX_MAGIC;
-	m->text_len = (uint32_t)text_len;
-	m->reserved = 0;
-
-	memset(&mh, 0, sizeof(mh));
-	iov[0].iov_base = m;
-	iov[0].iov_len = sizeof(*m);
-	iov[1].iov_base = (void *)text;
-	iov[1].iov_len = text_len;
-	mh.msg_iov = iov;
-	mh.msg_iovlen = text_len ? 2 : 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = vx_send(sock, m, text, text_len, fd);
 	/* SEQPACKET sends a datagram whole or not at all, so a short count is a failure too. */
 	if (n != (ssize_t)(sizeof(*m) + text_len)) {
 		if (n < 0)

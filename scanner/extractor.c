@@ -31,6 +31,8 @@
 #define HELLO_MS 30000
 /* How long a closed extractor may take to go before it is killed. */
 #define EXIT_MS 200
+/* How often a wait for the extractor looks at the stop flag. */
+#define STOP_CHECK_MS 100
 
 struct extractor {
 	struct extractor_limits l;
@@ -338,7 +340,8 @@ start(struct extractor *x, char *why, size_t n)
 /* ---- messages ---- */
 
 /* Receive one datagram within *budget_ms; its descriptor (or -1) in *fd. 1: a message;
- * 0: the budget ran out; -1: the socket closed or broke, or the message is malformed (why). */
+ * 0: the budget ran out; -1: the socket closed or broke, or the message is malformed (why);
+ * -2: the scan is stopping. */
 static int
 receive(struct extractor *x, struct vx_msg *m, char *text, int *fd, int64_t *budget_ms,
 	const char **bad)
@@ -361,14 +364,14 @@ receive(struct extractor *x, struct vx_msg *m, char *text, int *fd, int64_t *bud
 	for (;;) {
 		if (*budget_ms <= 0)
 			return 0;
+		if (x->l.stop != NULL && *x->l.stop)
+			return -2;
 		t0 = now_ms();
-		pr = poll(&p, 1, *budget_ms > INT_MAX ? INT_MAX : (int)*budget_ms);
+		pr = poll(&p, 1, (int)(*budget_ms < STOP_CHECK_MS ? *budget_ms : STOP_CHECK_MS));
 		*budget_ms -= now_ms() - t0;
 		if (pr > 0)
 			break;
-		if (pr == 0)
-			return 0;
-		if (errno != EINTR)
+		if (pr < 0 && errno != EINTR)
 			return -1;
 	}
 	mh.msg_iov = &iov;
@@ -472,13 +475,6 @@ extractor_begin(struct extractor *x, const void *data, size_t len, unsigned max_
 		char *why, size_t whylen)
 {
 	struct vx_msg m = { 0 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *cm;
 	const unsigned char *p = data;
 	size_t off = 0;
 	ssize_t r;
@@ -503,23 +499,11 @@ extractor_begin(struct extractor *x, const void *data, size_t len, unsigned max_
 		off += (size_t)r;
 	}
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	m.magic = VX_MAGIC;
 	m.kind = VX_SCAN;
 	m.id = x->id = ++x->next_id;
 	m.size = len;
 	m.level = max_level;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.b;
-	mh.msg_controllen = sizeof(cbuf.b);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		r = sendmsg(x->sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
+	r = vx_send(x->sock, &m, NULL, 0, fd);
 	close(fd);
 	if (r != (ssize_t)sizeof(m)) {
 		fail(x, NULL, why, whylen);
@@ -546,6 +530,10 @@ extractor_next(struct extractor *x, struct xlayer *out, char *why, size_t whylen
 		return XNEXT_FAILED;
 	}
 	r = receive(x, &m, text, &fd, &x->budget_ms, &bad);
+	if (r == -2) {
+		fail(x, "scan stopping: extractor stopped", why, whylen);
+		return XNEXT_FAILED;
+	}
 	if (r == 0) {
 		snprintf(b, sizeof(b), "extractor timed out after %u s", x->l.timeout_s);
 		fail(x, b, why, whylen);

@@ -18,6 +18,7 @@
 #ifndef VIGIL_SCANNER_EXTRACTOR_H
 #define VIGIL_SCANNER_EXTRACTOR_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ struct extractor_limits {
 	unsigned max_recursion;
 	unsigned timeout_s;	/* per object */
 	const char *tmp_fallback; /* see extract/proto.h; NULL: none */
+	/* set non-zero (SIGINT, SIGTERM) to stop: a wait for the extractor ends within
+	 * STOP_CHECK_MS, the process is killed and extractor_next says "scan stopping" */
+	volatile sig_atomic_t *stop;
 };
 
 struct xlayer {

@@ -59,8 +59,9 @@ is_mail(const unsigned char *d, size_t n)
 	return lines == 3;
 }
 
-/* Text that hides files: RTF (embedded objects), BinHex, mail and mbox, and HTML that
- * carries base64 data (data: URIs, the smuggling of phishing pages). */
+/* Text that hides files: RTF with embedded objects (\object, \objdata: an RTF without
+ * them holds nothing ClamAV would extract, and most RTF is such), BinHex, mail and mbox,
+ * and HTML that carries base64 data (data: URIs, the smuggling of phishing pages). */
 static int
 is_deep_text(const unsigned char *d, size_t n)
 {
@@ -68,7 +69,7 @@ is_deep_text(const unsigned char *d, size_t n)
 	size_t lead = 0;
 
 	if (n >= 5 && memcmp(d, "{\\rtf", 5) == 0)
-		return 1;
+		return memmem(d, n, "\\obj", 4) != NULL;
 	if (memmem(d, n < 1024 ? n : 1024, binhex, sizeof(binhex) - 1) != NULL)
 		return 1;
 	if (is_mail(d, n))
@@ -93,7 +94,7 @@ deep_bid(const struct hobject *obj)
 		"application/vnd.ms-outlook", "application/x-msi", "application/vnd.ms-msi",
 		"application/vnd.visio",
 		/* documents and mail */
-		"application/pdf", "text/rtf", "application/rtf", "message/rfc822",
+		"application/pdf", "message/rfc822",
 		"application/mbox", "application/vnd.ms-tnef", "application/onenote",
 		/* other containers only ClamAV reads */
 		"application/vnd.ms-htmlhelp", "application/x-ms-compress-szdd",
@@ -148,6 +149,7 @@ thread_extractor(const struct scanner_options *o)
 			.max_recursion = (unsigned)(o->max_depth > 0 ? o->max_depth : 1),
 			.timeout_s = (unsigned)(o->scan_timeout > 0 ? o->scan_timeout : 120),
 			.tmp_fallback = o->extract_tmp,
+			.stop = o->stop,
 		};
 
 		if ((x = extractor_new(&l)) != NULL)
@@ -295,7 +297,9 @@ deep_extract(const struct hobject *obj, struct hsink *sink)
 		xlayer_release(&pending);
 	}
 	if (r == XNEXT_FAILED) {
-		sink->problem(sink, HPROB_ERROR, why);
+		/* a scan that is stopping says so once, as interrupted; no problem per object */
+		if (!sink->stopping(sink))
+			sink->problem(sink, HPROB_ERROR, why);
 	} else if (!stopping) {
 		const char *text = extractor_text(x);
 

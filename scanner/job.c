@@ -318,9 +318,9 @@ open_parts(struct scan_job *j, struct vg_error *err)
 		o->cache = j->cache;
 		o->cache_tag = j->cache_tag;
 	}
-	/* Not root: the extractor may not be able to mount its own tmpfs (no user namespace),
-	 * and then keeps ClamAV's temporary files in <state>/extract/<its pid> (0700). */
-	if (e == VG_OK && o->deep_containers && geteuid() != 0 && j->env.state_dir != NULL) {
+	/* Where the extractor keeps ClamAV's temporary files when it cannot mount its own tmpfs
+	 * (not root and no user namespace, or a chroot): <state>/extract/<its pid> (0700). */
+	if (e == VG_OK && o->deep_containers && j->env.state_dir != NULL) {
 		if (asprintf(&j->extract_tmp, "%s/extract", j->env.state_dir) < 0)
 			j->extract_tmp = NULL;
 		else if (mkdir(j->extract_tmp, 0700) == 0 || errno == EEXIST)

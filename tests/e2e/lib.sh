@@ -69,8 +69,10 @@ _took() { local s=$((SECONDS - $1)); [ "$s" -ge 5 ] && echo " ($s s)"; }
 
 test_expect_success() {
 	local title=$1 body=$2 out rc start=$SECONDS
-	rc=0
-	out=$( (set -e; trap 'echo "failed (exit $?): $BASH_COMMAND" >&2' ERR; eval "$body") 2>&1 ) || rc=$?
+	# a plain assignment, not "out=$(...) || rc=$?": bash ignores set -e inside anything on
+	# the left of || or &&, subshells included, and a failing line would not end the body
+	out=$( (set -e; trap 'echo "failed (exit $?): $BASH_COMMAND" >&2' ERR; eval "$body") 2>&1 )
+	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		_pass=$((_pass + 1))
 		echo "ok - $_script: $title$(_took $start)"
@@ -124,7 +126,15 @@ expect_exit() {
 
 # jqt FILE EXPR: true when the jq expression holds for the JSON document in FILE; else says
 # which expression failed and shows (the start of) the document.
-jqt() { jq -e "$2" "$1" >/dev/null || { echo "jq check failed: $2" >&2; jq -c . "$1" | head -c 4000 >&2; echo >&2; return 1; }; }
+# An empty or missing file fails: jq -e holds on no input at all (a command that printed
+# nothing would pass every check).
+# The document is read once, so FILE may be a pipe (<(command)).
+jqt() {
+	local doc
+	doc=$(cat "$1") && [ -n "$doc" ] || { echo "jq check on an empty or missing $1: $2" >&2; return 1; }
+	printf '%s\n' "$doc" | jq -e "$2" >/dev/null ||
+		{ echo "jq check failed: $2" >&2; printf '%s\n' "$doc" | jq -c . | head -c 4000 >&2; echo >&2; return 1; }
+}
 # sha FILE: its SHA-256 in hex.
 sha() { sha256sum "$1" | cut -d" " -f1; }
 # db SQL...: sqlite3 on the store of $VIGIL_STATE_DIR.

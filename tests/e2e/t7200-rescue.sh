@@ -88,11 +88,27 @@ test_expect_success 'the launcher is POSIX sh using only built-ins (no ldd, read
 '
 
 # The chroot: glibc as `ldd /bin/sh` and `ldd bin/vigil` name it, and /bin/sh (dash) itself.
-for p in $( (ldd_paths /bin/sh; ldd_paths "$B/bin/vigil") | sort -u); do
+for p in $( (ldd_paths /bin/sh; ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract") | sort -u); do
 	printf '%s\n' "${p##*/}" | grep -qE "$glibc_re" || continue
 	mkdir -p "root${p%/*}" && cp -L "$p" "root$p"
 done
 cp -L /bin/sh root/bin/sh
+# a booted rescue system has /tmp: the extractor mounts its private tmpfs there
+mkdir -p root/tmp
+# a mail whose attachment is the EICAR file (Python's email package): only the extractor
+# opens it
+mkdir -p root/mail
+eicar eicar.bin
+python3 - eicar.bin root/mail/note.eml <<'PY'
+import sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "a@example.org"; m["To"] = "b@example.org"; m["Subject"] = "invoice"
+m.set_content("see attachment")
+m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application",
+                 subtype="octet-stream", filename="e.com")
+open(sys.argv[2], "wb").write(bytes(m))
+PY
 # in_root 'commands': runs them with /bin/sh inside the chroot, with an empty environment
 in_root() { env -i /usr/sbin/chroot root /bin/sh -c "$1"; }
 
@@ -103,7 +119,7 @@ fi
 
 test_expect_success 'the chroot holds only the bundle, glibc and /bin/sh (no libyara, no ldd, no coreutils)' '
 	find root -path "root/$name" -prune -o -type f -print | sort >outside &&
-	! grep -v -e "^root/bin/sh$" -e "^root/target/" -e "^root/clean/" -e "^root/lib" outside &&
+	! grep -v -e "^root/bin/sh$" -e "^root/target/" -e "^root/clean/" -e "^root/mail/" -e "^root/lib" outside &&
 	! grep "^root/lib" outside | sed "s|.*/||" | grep -vE "$glibc_re" &&
 	! find root -path "root/$name" -prune -o -name "libyara*" -print | grep -q . &&
 	test ! -e root/usr && ! in_root "ldd /bin/sh" 2>/dev/null && ! in_root "ls /" 2>/dev/null
@@ -118,6 +134,14 @@ test_expect_success 'in the chroot: scan custom on the EICAR folder exits 1 and 
 test_expect_success 'in the chroot: a clean folder exits 0' '
 	rc=0; in_root "./$name/vigil scan custom /clean" >out 2>err || rc=$?
 	cat out err; test "$rc" -eq 0 && grep -q "Threats found: 0" out && grep -q "Files scanned: 1 " out
+'
+
+test_expect_success 'in the chroot: the extractor opens a mail (deep containers work from the bundle)' '
+	rc=0; in_root "./$name/vigil --json scan custom /mail" >out 2>err || rc=$?
+	cat err; test "$rc" -eq 1 &&
+	jq -e "[.threats[] | select(.name == \"EICAR_Test_File\") | .member] == [[\"e.com\"]]" out >/dev/null &&
+	in_root "./$name/vigil --json health" >h.json 2>err &&
+	jq -e ".deep_containers.available == true" h.json >/dev/null
 '
 
 test_expect_success 'in the chroot: vigil --version' '

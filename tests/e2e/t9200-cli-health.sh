@@ -5,7 +5,7 @@
 mkdir -p t && eicar t/e.com
 
 test_expect_success 'health --json has every field, with the right types' '
-	vigil -q scan custom t >/dev/null; vigil --json health >h.json &&
+	expect_exit 1 vigil -q scan custom t >/dev/null && vigil --json health >h.json &&
 	jq -e "(.app_version | type) == \"string\" and (.sig_version | type) == \"number\" and
 	       (.real_time_protection_enabled | type) == \"boolean\" and (.passive_mode | type) == \"boolean\" and
 	       (.machine_guid | test(\"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$\")) and

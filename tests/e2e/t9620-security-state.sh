@@ -84,7 +84,7 @@ test_expect_success 'the same vigil.db after root took the folder (chown root, c
 # --- 3. planted compiled rules --------------------------------------------------------------
 test_expect_success 'attack: a compiled rules file with `condition: false` in place of the real one; stopped: its SHA-256 is not the one recorded, the rules are compiled again and EICAR is found' '
 	install -d -m 700 yarc &&
-	"$VIGIL" --state-dir "$T/yarc" -q scan custom tmp/evil >/dev/null 2>&1
+	expect_exit 1 "$VIGIL" --state-dir "$T/yarc" -q scan custom tmp/evil >/dev/null 2>&1 &&
 	"$VIGIL" --state-dir "$T/yarc" sigdb info >info.before &&
 	y=$(ls yarc/rules-*.yarc) && test -n "$y" &&
 	# a valid compiled file: vigil'"'"'s own rules, with the EICAR rule disarmed

@@ -32,31 +32,15 @@ static void
 send_msg(uint32_t kind, uint64_t id, uint32_t status, int32_t parent, uint32_t flags,
 	 const char *text, size_t tl, int fd, uint64_t size, uint32_t magic)
 {
-	char buf[sizeof(struct vx_msg) + VX_TEXT_MAX];
-	struct vx_msg m = { magic, kind, id, size, parent, 1, flags, status, (uint32_t)tl, 0 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = { buf, sizeof(m) + tl };
-	struct msghdr mh = { 0 };
+	struct vx_msg m = { 0, kind, id, size, parent, 1, flags, status, 0, 0 };
 
-	memcpy(buf, &m, sizeof(m));
-	memcpy(buf + sizeof(m), text, tl);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = sizeof(cbuf.b);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (magic != VX_MAGIC) {	/* a garbled header: sent by hand */
+		m.magic = magic;
+		if (write(VX_FD, &m, sizeof(m)) < 0)
+			exit(4);
+		return;
 	}
-	if (sendmsg(VX_FD, &mh, MSG_NOSIGNAL) < 0)
+	if (vx_send(VX_FD, &m, text, tl, fd) < 0)
 		exit(4);
 }
 
