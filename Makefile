@@ -13,19 +13,22 @@
 
 .DEFAULT_GOAL := all
 CC      ?= cc
-PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk
+# libvhdi before libqcow: the libyal libraries (libewf, libvmdk, libvhdi, libqcow) each export
+# their own bundled copy of libbfio, libfdata, libcdata...; the dynamic linker binds all of them
+# to the copy of the first one loaded, which is then libvhdi's, the newest (20210425).
+PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk libvhdi libqcow
 BUILD   := build
 OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 
 # The one list of Debian packages: build dependencies, then the tools the tests use to make fixtures.
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
               libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev \
-              libclamav-dev libseccomp-dev
+              libclamav-dev libseccomp-dev libqcow-dev libvhdi-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
               e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
-              clamav-testfiles qpdf inotify-tools
+              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan

@@ -241,7 +241,7 @@ enum {
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
 	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
 	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE, OPT_IMAGE, OPT_PARTITION, OPT_OFFSET, OPT_DELETED,
-	OPT_NO_DEEP,
+	OPT_NO_DEEP, OPT_PARENT, OPT_LIST,
 };
 
 static const struct option scan_options[] = {
@@ -269,15 +269,17 @@ static const struct option scan_options[] = {
 	{ "partition", required_argument, NULL, OPT_PARTITION },
 	{ "offset", required_argument, NULL, OPT_OFFSET },
 	{ "deleted", no_argument, NULL, OPT_DELETED },
+	{ "parent", required_argument, NULL, OPT_PARENT },
+	{ "list", no_argument, NULL, OPT_LIST },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* The flags of a scan, into its spec (and the command line's own: reports, case, image). */
 struct scan_flags {
 	struct report_specs reports;
-	const char *case_id, *examiner, *root_arg, *image_arg;
+	const char *case_id, *examiner, *root_arg, *image_arg, *parent_arg;
 	int64_t partition, offset;
-	int deleted, image_opts;
+	int deleted, image_opts, list;
 };
 
 static int
@@ -387,11 +389,83 @@ parse_flags(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 			f->deleted = 1;
 			f->image_opts = 1;
 			break;
+		case OPT_LIST:
+			f->list = 1;
+			break;
+		case OPT_PARENT:
+			if (f->parent_arg)
+				return cli_usage(cli, "--parent is given once: the direct parent (its own "
+						 "parent is looked for beside it)");
+			f->parent_arg = optarg;
+			f->image_opts = 1;
+			break;
 		default:
 			return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
 		}
 	}
 	return 0;
+}
+
+/* One volume of scan image --list, as a line; hostile names escaped. */
+static void
+print_volume(json_t *v)
+{
+	const char *d = json_string_value(json_object_get(v, "description"));
+	char *desc = vg_text_escape(d ? d : "", d ? strlen(d) : 0);
+	const char *fs = json_string_value(json_object_get(v, "filesystem"));
+	const char *enc = json_string_value(json_object_get(v, "encryption"));
+	const char *why = json_string_value(json_object_get(v, "reason"));
+	char *r = why ? vg_text_escape(why, strlen(why)) : NULL;
+
+	printf("  partition %lld  offset %lld  length %lld  \"%s\"  ",
+	       (long long)json_integer_value(json_object_get(v, "partition")),
+	       (long long)json_integer_value(json_object_get(v, "offset")),
+	       (long long)json_integer_value(json_object_get(v, "length")), desc ? desc : "?");
+	if (json_is_false(json_object_get(v, "selected")))
+		printf("not read: %s\n", r ? r : "not selected");
+	else if (fs)
+		printf("%s, %lld blocks of %lld bytes\n", fs,
+		       (long long)json_integer_value(json_object_get(v, "blocks")),
+		       (long long)json_integer_value(json_object_get(v, "block_size")));
+	else if (enc)
+		printf("encrypted: %s (%s)\n", enc, r ? r : "");
+	else
+		printf("no file system: %s\n", r ? r : "");
+	free(desc);
+	free(r);
+}
+
+/* scan image FILE --list: the volumes, file systems and encryption, without scanning. */
+static int
+list_image(struct cli *cli, const struct scan_flags *f)
+{
+	struct scanner_image *im = NULL;
+	json_t *doc, *v;
+	char *file;
+	size_t i;
+
+	if (scanner_image_open(f->image_arg, f->parent_arg, (int)f->partition, f->offset, 0, &im,
+			       &cli->err) != VG_OK)
+		return cli_fail(cli, cli->err.code);
+	doc = scanner_image_list(im);
+	scanner_image_close(im);
+	if (doc == NULL)
+		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+	if (cli->json) {
+		out_json(cli, doc);
+		return EXIT_CLEAN;
+	}
+	file = vg_text_escape(f->image_arg, strlen(f->image_arg));
+	printf("%s: %s, %lld bytes, %zu volume%s\n", file ? file : "?",
+	       json_string_value(json_object_get(doc, "format")),
+	       (long long)json_integer_value(json_object_get(doc, "size")),
+	       json_array_size(json_object_get(doc, "volumes")),
+	       json_array_size(json_object_get(doc, "volumes")) == 1 ? "" : "s");
+	json_array_foreach(json_object_get(doc, "volumes"), i, v)
+		print_volume(v);
+	free(file);
+	json_decref(doc);
+	return EXIT_CLEAN;
 }
 
 /* The disk image of scan image FILE or scan quick --image FILE; 0 when there is none. */
@@ -407,14 +481,15 @@ image_of(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 				 "FILE')");
 	}
 	if (f->image_opts && f->image_arg == NULL)
-		return cli_usage(cli, "--partition, --offset and --deleted are for disk images "
-				 "('scan image FILE')");
+		return cli_usage(cli, "--partition, --offset, --deleted and --parent are for disk "
+				 "images ('scan image FILE')");
 	if (f->partition >= 0 && f->offset >= 0)
 		return cli_usage(cli, "--partition and --offset both choose the volume to scan: give "
 				 "one (--partition N, or --offset BYTES where it starts)");
 	if (f->image_arg == NULL)
 		return 0;
-	if (scan_spec_set_image(sp, f->image_arg, f->partition, f->offset, f->deleted,
+	if (scan_spec_set_image(sp, f->image_arg, f->parent_arg, f->partition, f->offset,
+				f->deleted,
 				strcmp(sp->type, "quick") == 0
 					? config_get(cli->cfg, "filesystem_scanner.quick_scan_directories")
 					: NULL,
@@ -536,6 +611,12 @@ cmd_scan_run(struct cli *cli)
 	}
 	if (parse_flags(cli, &sp, &f) != 0 || image_of(cli, &sp, &f) != 0)
 		goto out;
+	if (f.list) {
+		rc = strcmp(sp.type, "image") != 0
+			     ? cli_usage(cli, "--list is for 'scan image FILE --list'")
+			     : list_image(cli, &f);
+		goto out;
+	}
 	if (f.root_arg && cli_evidence_open(cli, f.root_arg, &ev) != 0)
 		goto out;
 	if (ev.root && (sp.evidence_root = strdup(ev.root)) == NULL) {

@@ -13,7 +13,8 @@
 	"[--verify-unchanged] [--no-cache] [--cache]"
 
 const struct command commands[] = {
-	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick [--image FILE] " SCAN_OPTS,
+	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick [--image FILE [--parent FILE]] "
+	  SCAN_OPTS,
 	  "scan the quick-scan folders (filesystem_scanner.quick_scan_directories)",
 	  cmd_scan_preflight },
 	{ "scan", "full", cmd_scan_run, NEED_STORE, "scan full " SCAN_OPTS,
@@ -21,8 +22,10 @@ const struct command commands[] = {
 	{ "scan", "custom", cmd_scan_run, NEED_STORE, "scan custom PATH... " SCAN_OPTS,
 	  "scan the given files and folders", cmd_scan_preflight },
 	{ "scan", "image", cmd_scan_run, NEED_STORE,
-	  "scan image FILE [--partition N | --offset BYTES] [--deleted] " SCAN_OPTS,
-	  "scan the file systems in a raw, split raw or E01 disk image without mounting it",
+	  "scan image FILE [--list] [--partition N | --offset BYTES] [--deleted] [--parent FILE] "
+	  SCAN_OPTS,
+	  "scan the file systems in a raw, split raw, E01, VMDK, VHD, VHDX or QCOW2 disk image "
+	  "without mounting it",
 	  cmd_scan_preflight },
 	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID",
 	  "continue an interrupted scan: files it had finished are not scanned again", NULL },

@@ -1,7 +1,8 @@
 /*
  * scanner/image.c — disk images without mounting them: raw, split raw and E01 images read
- * through The Sleuth Kit (libtsk, with libewf for E01). This file opens the image and finds
- * its volumes; scanner/image_walk.c walks each volume's file system during the scan.
+ * through The Sleuth Kit (libtsk, with libewf for E01); QCOW2, VHDX and VHD through
+ * scanner/image_vdisk.c. This file opens the image and finds its volumes;
+ * scanner/image_walk.c walks each volume's file system during the scan.
  *
  * scanner_image_open finds the volumes (DOS/MBR or GPT partitions, or one file system with
  * no partition table) before the scan starts, so a bad image or a missing partition is an
@@ -114,9 +115,25 @@ find_volumes(struct scanner_image *im, struct vg_error *err)
 	for (i = 0; rc == VG_OK && i < vs->part_count; i++) {
 		const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);
 
-		if (p != NULL && (p->flags & TSK_VS_PART_FLAG_ALLOC))
-			rc = add_volume(im, ++n, (int64_t)p->start * vs->block_size,
-					(int64_t)p->len * vs->block_size, p->desc, err);
+		int64_t off, len;
+
+		if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
+			continue;
+		/* a hostile partition table may name any start and length: a volume whose bytes
+		 * cannot even be counted is numbered, listed with no bytes, and never read */
+		if (__builtin_mul_overflow((int64_t)p->start, (int64_t)vs->block_size, &off) ||
+		    __builtin_mul_overflow((int64_t)p->len, (int64_t)vs->block_size, &len) ||
+		    off < 0 || len < 0) {
+			rc = add_volume(im, ++n, 0, 0, p->desc, err);
+			if (rc == VG_OK) {
+				im->v[im->nv - 1].selected = 0;
+				image_volume_fail(&im->v[im->nv - 1], "error",
+						  strdup("the partition table gives it a start or "
+							 "length beyond any disk"));
+			}
+			continue;
+		}
+		rc = add_volume(im, ++n, off, len, p->desc, err);
 	}
 	tsk_vs_close(vs);
 	if (rc == VG_OK && n == 0)
@@ -126,22 +143,28 @@ find_volumes(struct scanner_image *im, struct vg_error *err)
 
 /*
  * The image format, from its first bytes. Asking libtsk to detect it instead probes every
- * back end, and the VHD and VMDK ones leak their handles on a raw image.
+ * back end, and the VHD and VMDK ones leak their handles on a raw image. EXTERNAL: read by
+ * scanner/image_vdisk.c (libqcow, libvhdi), with the parents of a differencing image.
  */
+static int split_name(const char *file);
+
 static TSK_IMG_TYPE_ENUM
-image_type(const char *file)
+image_type(const char *file, const char **name)
 {
 	static const struct {
 		const char *magic;
 		size_t len;
 		TSK_IMG_TYPE_ENUM type;
+		const char *name;
 	} formats[] = {
-		{ "EVF\x09\x0d\x0a\xff\x00", 8, TSK_IMG_TYPE_EWF_EWF },	/* E01 */
-		{ "EVF2\x0d\x0a\x81\x00", 8, TSK_IMG_TYPE_EWF_EWF },	/* Ex01 */
-		{ "KDMV", 4, TSK_IMG_TYPE_VMDK_VMDK },
-		{ "# Disk DescriptorFile", 21, TSK_IMG_TYPE_VMDK_VMDK },
-		{ "conectix", 8, TSK_IMG_TYPE_VHD_VHD },
-		{ "AFF10\r\n", 7, TSK_IMG_TYPE_AFF_ANY },
+		{ "EVF\x09\x0d\x0a\xff\x00", 8, TSK_IMG_TYPE_EWF_EWF, "E01" },
+		{ "EVF2\x0d\x0a\x81\x00", 8, TSK_IMG_TYPE_EWF_EWF, "Ex01" },
+		{ "KDMV", 4, TSK_IMG_TYPE_VMDK_VMDK, "VMDK" },
+		{ "# Disk DescriptorFile", 21, TSK_IMG_TYPE_VMDK_VMDK, "VMDK" },
+		{ "conectix", 8, TSK_IMG_TYPE_EXTERNAL, "VHD" },	/* dynamic or differencing */
+		{ "vhdxfile", 8, TSK_IMG_TYPE_EXTERNAL, "VHDX" },
+		{ "QFI\xfb", 4, TSK_IMG_TYPE_EXTERNAL, "QCOW2" },	/* (and QCOW) */
+		{ "AFF10\r\n", 7, TSK_IMG_TYPE_AFF_ANY, "AFF" },
 	};
 	char head[32] = { 0 };
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOATIME);
@@ -154,8 +177,11 @@ image_type(const char *file)
 	if (fd >= 0)
 		close(fd);
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (memcmp(head, formats[i].magic, formats[i].len) == 0)
+		if (memcmp(head, formats[i].magic, formats[i].len) == 0) {
+			*name = formats[i].name;
 			return formats[i].type;
+		}
+	*name = split_name(file) ? "split raw" : "raw";
 	return TSK_IMG_TYPE_RAW; /* raw, or split raw from its first segment */
 }
 
@@ -165,7 +191,7 @@ image_type(const char *file)
  * should not change even its access time. Split raw images are left to libtsk.
  */
 struct raw_img {
-	TSK_IMG_INFO info;	/* first: what libtsk sees */
+	struct image_reader r;	/* first: what libtsk sees */
 	int fd;
 };
 
@@ -185,6 +211,8 @@ raw_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 			tsk_error_set_errno(TSK_ERR_IMG_READ);
 			tsk_error_set_errstr("cannot read the image at byte %lld: %s",
 					     (long long)off + (long long)got, strerror(errno));
+			image_reader_fail(&r->r, "cannot read the image at byte %lld: %s",
+					  (long long)off + (long long)got, strerror(errno));
 			return -1;
 		}
 		if (n == 0)
@@ -200,6 +228,7 @@ raw_close(TSK_IMG_INFO *img)
 	struct raw_img *r = (struct raw_img *)img;
 
 	close(r->fd);
+	free(r->r.failure);
 	free(r);
 }
 
@@ -242,12 +271,12 @@ raw_open(const char *file)
 		free(r);
 		return NULL;
 	}
-	return &r->info;
+	return &r->r.info;
 }
 
 enum vg_err
-scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
-		   struct scanner_image **out, struct vg_error *err)
+scanner_image_open(const char *file, const char *parent, int partition, int64_t offset,
+		   int deleted, struct scanner_image **out, struct vg_error *err)
 {
 	struct scanner_image *im;
 	const char *names[1] = { file };
@@ -269,11 +298,23 @@ scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
 	im->deleted = deleted;
-	/* read-only: the raw back end opens O_RDONLY, the E01 one LIBEWF_OPEN_READ */
-	type = image_type(file);
-	im->img = type == TSK_IMG_TYPE_RAW && !split_name(file)
-			  ? raw_open(file)
-			  : tsk_img_open_utf8(1, names, type, 0);
+	/* read-only: the raw back end opens O_RDONLY, the E01 one LIBEWF_OPEN_READ, image_vdisk.c
+	 * LIBQCOW_OPEN_READ and LIBVHDI_OPEN_READ */
+	type = image_type(file, &im->format);
+	if (type == TSK_IMG_TYPE_EXTERNAL || parent) {
+		rc = type == TSK_IMG_TYPE_EXTERNAL
+			     ? image_vdisk_open(file, parent, &im->img, err)
+			     : vg_error_set(err, VG_INVAL, "--parent is for differencing QCOW2, VHDX "
+					    "and VHD images: %s is none of these", file);
+		if (rc != VG_OK) {
+			scanner_image_close(im);
+			return rc;
+		}
+	} else {
+		im->img = type == TSK_IMG_TYPE_RAW && !split_name(file)
+				  ? raw_open(file)
+				  : tsk_img_open_utf8(1, names, type, 0);
+	}
 	if (im->img == NULL) {
 		char *why = type == TSK_IMG_TYPE_RAW && !split_name(file) ? strdup(strerror(errno))
 									  : image_tsk_reason("unknown format");
@@ -317,7 +358,7 @@ scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
 					  im->v[im->nv - 1].partition);
 	}
 	for (i = 0; rc == VG_OK && i < im->nv; i++)
-		if (!im->v[i].selected)
+		if (!im->v[i].selected && im->v[i].reason == NULL && (partition >= 0 || offset >= 0))
 			im->v[i].reason = strdup(partition >= 0 ? "not selected (--partition)"
 								: "not selected (--offset)");
 	if (rc != VG_OK) {
@@ -386,6 +427,12 @@ scanner_image_volumes(const struct scanner_image *im)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+const char *
+scanner_image_format(const struct scanner_image *im)
+{
+	return im->format;
 }
 
 int

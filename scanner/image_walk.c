@@ -35,7 +35,18 @@ struct iwalk {
 	struct volume *vol;
 	TSK_FS_INFO *fs;
 	int windows;		/* the quick scan of a Windows volume: its own folders */
+	char *lost;		/* the first read that failed outside a stream (image_int.h) */
 };
+
+/* Keep the first read failure that is not a stream's (taken), for the volume. */
+static void
+keep_lost(struct iwalk *w, char *lost)
+{
+	if (w->lost == NULL)
+		w->lost = lost;
+	else
+		free(lost);
+}
 
 /* ---- the walk ---- */
 
@@ -223,12 +234,23 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 			     (unsigned long long)size);
 		return;
 	}
+	keep_lost(w, image_read_failure(w->im->img)); /* the walk's own reads: the volume's */
 	while (off < size && !scan_should_stop(c)) {
 		size_t want = size - off > READ_CHUNK ? READ_CHUNK : size - off;
 		unsigned char *to = spool ? chunk : obj->data + off;
 		ssize_t got = tsk_fs_attr_read(attr, (TSK_OFF_T)off, (char *)to, want,
 					       TSK_FS_FILE_READ_FLAG_NONE);
+		char *lost = image_read_failure(w->im->img);
 
+		if (got > 0 && lost != NULL) {
+			/* libtsk said it read this, but the image could not be read (see image_int.h) */
+			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
+				     allocated ? "cannot read from the image" : "deleted, not recoverable",
+				     off, lost);
+			free(lost);
+			break;
+		}
+		free(lost);
 		if (got <= 0) {
 			char *why = image_tsk_reason("short read");
 
@@ -453,6 +475,7 @@ walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
 		flags |= TSK_FS_DIR_WALK_FLAG_UNALLOC;
 	else
 		flags |= TSK_FS_DIR_WALK_FLAG_NOORPHAN;
+	free(image_read_failure(im->img)); /* opening the file system: it is open */
 	if (tsk_fs_dir_walk(w.fs, w.fs->root_inum, flags, walk_cb, &w) != 0 &&
 	    !scan_should_stop(c)) {
 		char *why = image_tsk_reason("the walk stopped");
@@ -460,6 +483,17 @@ walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
 		image_volume_fail(v, "partial", why);
 		volume_problem(&w, "error", why ? why : "the walk stopped");
 	}
+	keep_lost(&w, image_read_failure(im->img));
+	if (w.lost && strcmp(v->status, "scanned") == 0 && !scan_should_stop(c)) {
+		/* a folder or inode table that libtsk could not read, and went on without */
+		char *why = NULL;
+
+		if (asprintf(&why, "parts of its folders could not be read: %s", w.lost) < 0)
+			why = NULL;
+		image_volume_fail(v, "partial", why);
+		volume_problem(&w, "error", why ? why : w.lost);
+	}
+	free(w.lost);
 	tsk_fs_close(w.fs);
 }
 

@@ -83,19 +83,29 @@ scan_spec_add_root(struct scan_spec *sp, const char *path, struct vg_error *err)
 }
 
 enum vg_err
-scan_spec_set_image(struct scan_spec *sp, const char *file, int64_t partition, int64_t offset,
-		    int deleted, json_t *quick, struct vg_error *err)
+scan_spec_set_image(struct scan_spec *sp, const char *file, const char *parent,
+		    int64_t partition, int64_t offset, int deleted, json_t *quick,
+		    struct vg_error *err)
 {
-	char *abs;
+	char *abs, *pabs = NULL;
 	enum vg_err e = vg_path_absolute(file, &abs, err);
 
 	if (e != VG_OK)
 		return e;
+	if (parent && (e = vg_path_absolute(parent, &pabs, err)) != VG_OK) {
+		free(abs);
+		return e;
+	}
 	json_decref(sp->image);
 	sp->image = json_pack("{s:s, s:I, s:I, s:b}", "file", abs, "partition",
 			      (json_int_t)partition, "offset", (json_int_t)offset, "deleted", deleted);
 	if (sp->image && quick)
 		json_object_set(sp->image, "quick", quick);
+	if (sp->image && pabs && json_object_set_new(sp->image, "parent", json_string(pabs)) != 0) {
+		json_decref(sp->image);
+		sp->image = NULL;
+	}
+	free(pabs);
 	if (sp->image == NULL) {
 		free(abs);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
@@ -281,7 +291,8 @@ open_image(struct scan_job *j, struct vg_error *err)
 
 	if (file == NULL)
 		return vg_error_set(err, VG_INVAL, "the scan names no image");
-	e = scanner_image_open(file, (int)json_integer_value(json_object_get(spec, "partition")),
+	e = scanner_image_open(file, json_string_value(json_object_get(spec, "parent")),
+			       (int)json_integer_value(json_object_get(spec, "partition")),
 			       json_integer_value(json_object_get(spec, "offset")),
 			       json_is_true(json_object_get(spec, "deleted")), &j->im, err);
 	if (e != VG_OK || !json_is_array(quick))

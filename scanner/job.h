@@ -46,7 +46,8 @@ struct scan_spec {
 	int cache;			/* use the scan cache: 1, 0, or -1 for the default */
 	int verify_unchanged;
 	char *evidence_root;		/* --root, resolved (owned), or NULL */
-	json_t *image;			/* a disk image {file, partition, offset, deleted, quick?} */
+	json_t *image;			/* a disk image {file, parent?, partition, offset, deleted,
+					 * quick?} */
 };
 
 /* Type "custom", the engine options from cfg (antivirus_engine.*), nothing else. */
@@ -56,12 +57,14 @@ void scan_spec_release(struct scan_spec *sp);
 enum vg_err scan_spec_add_root(struct scan_spec *sp, const char *path, struct vg_error *err);
 
 /*
- * Scan a disk image instead of roots: FILE (made absolute, also the one root), a partition
- * (-1: all) or a byte offset (-1: none), deleted files too, and for a quick scan the
- * folder patterns (borrowed; NULL for all).
+ * Scan a disk image instead of roots: FILE (made absolute, also the one root), the direct
+ * parent of a differencing image (made absolute; NULL: found beside it), a partition (-1:
+ * all) or a byte offset (-1: none), deleted files too, and for a quick scan the folder
+ * patterns (borrowed; NULL for all). Recorded with the scan, so scan resume opens the same.
  */
-enum vg_err scan_spec_set_image(struct scan_spec *sp, const char *file, int64_t partition,
-				int64_t offset, int deleted, json_t *quick, struct vg_error *err);
+enum vg_err scan_spec_set_image(struct scan_spec *sp, const char *file, const char *parent,
+				int64_t partition, int64_t offset, int deleted, json_t *quick,
+				struct vg_error *err);
 
 /*
  * The policy, in one place: a disk image is read, never changed (no quarantine, no cache:

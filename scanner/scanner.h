@@ -148,16 +148,19 @@ int scanner_done_has(const struct done_set *s, const char *path, size_t len);
 /* ---- disk images (scanner/image.c) ---- */
 
 /*
- * A raw, split raw or E01 disk image read through libtsk, never written. Its volumes are
- * the partitions of its DOS/MBR or GPT volume system, numbered 1..n in order (as
- * /dev/loop0p1...), or the whole image as partition 0 when it has no partition table.
- * partition >= 0 (or offset >= 0, in bytes) selects one; -1 for all. Errors: the file is
- * missing or unreadable, libtsk cannot open it, or there is no such partition.
+ * A raw, split raw, E01 or VMDK disk image read through libtsk, or a QCOW2, VHDX or VHD one
+ * read through libqcow or libvhdi, never written. Its volumes are the partitions of its
+ * DOS/MBR or GPT volume system, numbered 1..n in order (as /dev/loop0p1...), or the whole
+ * image as partition 0 when it has no partition table. partition >= 0 (or offset >= 0, in
+ * bytes) selects one; -1 for all. parent: the direct parent of a differencing image (NULL:
+ * found beside it by the name it records). Errors: the file or a parent is missing or
+ * unreadable, the library cannot open it, or there is no such partition.
  */
 struct scanner_image;
 
-enum vg_err scanner_image_open(const char *file, int partition, int64_t offset, int deleted,
-			       struct scanner_image **out, struct vg_error *err);
+enum vg_err scanner_image_open(const char *file, const char *parent, int partition,
+			       int64_t offset, int deleted, struct scanner_image **out,
+			       struct vg_error *err);
 /* A quick scan: only files below folders matching these fnmatch patterns; a volume that
  * holds /Windows/System32 uses the Windows quick-scan folders instead. */
 enum vg_err scanner_image_set_quick(struct scanner_image *im, char *const *patterns, size_t n,
@@ -169,6 +172,16 @@ const char *scanner_image_file(const struct scanner_image *im);
 json_t *scanner_image_volumes(const struct scanner_image *im);
 /* Could any volume be read? */
 int scanner_image_readable(const struct scanner_image *im);
+/* Its format, from its first bytes: "raw", "split raw", "E01", "Ex01", "VMDK", "VHD", "VHDX",
+ * "QCOW2" or "AFF" (static). */
+const char *scanner_image_format(const struct scanner_image *im);
+/*
+ * What the image holds, without scanning it (scanner/image_list.c): {image, size, format,
+ * volumes: [{partition, offset, length, description, filesystem, block_size, blocks,
+ * encryption, reason}]}; a volume not selected (--partition, --offset) or unreadable is
+ * listed with "selected": false and not probed. Nothing is recorded.
+ */
+json_t *scanner_image_list(struct scanner_image *im);
 
 /* ---- deep containers (scanner/handler_deep.c) ---- */
 

@@ -961,20 +961,20 @@ test_image_open_errors(void **state)
 
 	snprintf(missing, sizeof(missing), "%s/missing.img", f->base);
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(missing, -1, -1, 0, &im, &e), VG_IO);
+	assert_int_equal(scanner_image_open(missing, NULL, -1, -1, 0, &im, &e), VG_IO);
 	assert_null(im);
 	assert_non_null(strstr(vg_error_msg(&e), "missing.img"));
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->tree, -1, -1, 0, &im, &e), VG_INVAL);
+	assert_int_equal(scanner_image_open(f->tree, NULL, -1, -1, 0, &im, &e), VG_INVAL);
 	assert_non_null(strstr(vg_error_msg(&e), "not a disk image"));
 	/* no partition table: the only volume is partition 0 */
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->fat, 1, -1, 0, &im, &e), VG_NOTFOUND);
+	assert_int_equal(scanner_image_open(f->fat, NULL, 1, -1, 0, &im, &e), VG_NOTFOUND);
 	assert_non_null(strstr(vg_error_msg(&e), "no partition 1"));
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->fat, -1, 1ll << 40, 0, &im, &e), VG_INVAL);
+	assert_int_equal(scanner_image_open(f->fat, NULL, -1, 1ll << 40, 0, &im, &e), VG_INVAL);
 	assert_non_null(strstr(vg_error_msg(&e), "beyond the end"));
-	assert_int_equal(scanner_image_open(f->fat, 0, -1, 0, &im, NULL), VG_OK);
+	assert_int_equal(scanner_image_open(f->fat, NULL, 0, -1, 0, &im, NULL), VG_OK);
 	scanner_image_close(im);
 }
 
@@ -986,7 +986,7 @@ scan_image(struct fx *f, const char *file, int threads, int64_t *id, struct scan
 	struct scanner_options o;
 
 	*id = begin(f, threads);
-	assert_int_equal(scanner_image_open(file, -1, -1, 0, &im, NULL), VG_OK);
+	assert_int_equal(scanner_image_open(file, NULL, -1, -1, 0, &im, NULL), VG_OK);
 	scanner_options_init(&o);
 	o.threads = threads;
 	o.image = im;

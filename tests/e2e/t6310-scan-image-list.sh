@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# scan image FILE --list: the volumes, the file system on each and the encryption found,
+# without scanning and without recording anything; and dfVFS's published differencing VHD
+# (qemu-img cannot make one; tests/data/dfvfs, Apache-2.0) read with its parent.
+. "$(dirname "$0")/lib.sh"
+T=$(pwd -P)
+
+"$VG_REPO/tests/e2e/helpers/mkimages.sh" img >mk.log 2>&1 || { cat mk.log; exit 1; }
+for f in image.vhd image-differential.vhd apfs.raw; do
+	gunzip -c "$VG_REPO/tests/data/dfvfs/$f.gz" >"$f"
+done
+# a LUKS2 volume made on an image file without device-mapper, beside an ext4 one
+truncate -s 40M luks.img && printf 'label: gpt\n1M,16M\n,\n' | sfdisk -q luks.img &&
+	truncate -s 16M p1.img && mkfs.ext4 -q -F p1.img && dd if=p1.img of=luks.img bs=1M seek=1 conv=notrunc status=none &&
+	truncate -s 20M p2.img && mkfs.ext4 -q -F p2.img && printf 'vigil-test' >pass &&
+	cryptsetup reencrypt -q --encrypt --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--reduce-device-size 16M --key-file pass p2.img >luks.log 2>&1 &&
+	dd if=p2.img of=luks.img bs=1M seek=17 conv=notrunc status=none || { cat luks.log; exit 1; }
+
+test_expect_success 'a GPT disk: both partitions with their file systems; nothing recorded' '
+	vigil --json scan image img/gpt.img --list >l.json &&
+	jqt l.json ".format == \"raw\" and (.volumes | length) == 2" &&
+	jqt l.json "[.volumes[] | .filesystem] == [\"ext4\", \"fat16\"]" &&
+	jqt l.json "all(.volumes[]; .encryption == null and .blocks > 0)" &&
+	test "$(vigil --json scan list | jq ".scans | length")" = 0
+'
+test_expect_success 'the human listing names the format, each partition and its file system' '
+	vigil scan image img/gpt.img --list >l.txt &&
+	head -n1 l.txt | grep -q "gpt.img: raw, 67108864 bytes, 2 volumes" &&
+	grep -q "partition 1 .* ext4, " l.txt && grep -q "partition 2 .* fat16, " l.txt
+'
+test_expect_success '--partition: the other volumes are listed as not read' '
+	vigil --json scan image img/gpt.img --list --partition 2 >p.json &&
+	jqt p.json "[.volumes[] | select(.selected == false) | .partition] == [1]" &&
+	jqt p.json "[.volumes[] | select(.partition == 2) | .filesystem] == [\"fat16\"]"
+'
+test_expect_success 'a LUKS2 partition is named as encrypted, the ext4 one beside it as ext4' '
+	vigil --json scan image luks.img --list >k.json &&
+	jqt k.json "[.volumes[] | [.filesystem, .encryption]] == [[\"ext4\", null], [null, \"LUKS\"]]"
+'
+test_expect_success 'dfVFS differencing VHD: listed as VHD with its file system, read through its parent' '
+	vigil --json scan image image-differential.vhd --list >v.json &&
+	jqt v.json ".format == \"VHD\" and [.volumes[] | .filesystem] == [\"ext2\"]" &&
+	vigil --json scan image image-differential.vhd >vs.json &&
+	jqt vs.json ".status == \"completed\" and .errors == 0"
+'
+test_expect_success 'the same without its parent beside it: exit 2, naming the parent it needs' '
+	mkdir alone && cp image-differential.vhd alone/ &&
+	expect_exit 2 vigil scan image alone/image-differential.vhd --list 2>err &&
+	grep -q "image.vhd" err && grep -q -- "--parent" err
+'
+test_expect_success 'APFS is not read yet: listed, with the reason' '
+	vigil --json scan image apfs.raw --list >a.json &&
+	jqt a.json "[.volumes[] | .filesystem] == [null] and (.volumes[0].reason | length > 0)"
+'
+test_expect_success '--list is for scan image only' '
+	expect_exit 2 vigil scan custom . --list 2>err && grep -q "scan image FILE --list" err
+'
+test_done
