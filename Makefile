@@ -30,6 +30,8 @@ DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip
               e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
               clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# Only for make vm-fixtures: a throwaway VM that makes the images needing device-mapper.
+DEPS_VM    := mmdebstrap qemu-system-x86 gdisk
 # Only for make bench: the tools vigil is measured against.
 DEPS_BENCH := yara clamav clamav-daemon clamdscan
 
@@ -74,7 +76,7 @@ EXTRACT_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -I
               -D_FILE_OFFSET_BITS=64 -DVIGIL_VERSION='"$(VERSION)"' \
               $(shell pkg-config --cflags $(EXTRACT_PKGS) 2>/dev/null)
 
-.PHONY: all deps run check bench clean install uninstall deb rescue
+.PHONY: all deps run check bench clean install uninstall deb rescue vm-fixtures
 all: $(VIGIL) $(EXTRACT)
 
 $(OBJDIR)/%.o: %.c
@@ -138,6 +140,12 @@ bench:
 	bench/image.sh $(VIGIL)
 	bench/deep.sh $(VIGIL) --small
 	bench/deep.sh $(VIGIL)
+
+# Disk images that need device-mapper to make (LUKS, LVM, the RHEL layout), built in a throwaway
+# qemu VM and cached by a hash of tests/vm (see tests/vm/README). Not part of check.
+vm-fixtures:
+	$(MAKE) deps EXTRA_DEPS="$(DEPS_VM)"
+	tests/vm/mkfixtures.sh $(BUILD)/vm-fixtures
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
 # Debian package), else below PREFIX; its ExecStart names the installed binary.
