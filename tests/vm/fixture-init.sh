@@ -26,11 +26,14 @@ mkdir -p /run/lock /run/mnt /tmp
 dmesg -n 1 # keep kernel messages off the console between our lines
 hostname vigil-fixture
 say "init up after $(cut -d' ' -f1 /proc/uptime)s of guest uptime"
+# From here on every command goes to the console too, for the post-mortem of a failure.
+PS4='+ '
+set -x
 
-# udev: lvm2 and libdevmapper wait for it to make /dev/mapper and /dev/VG nodes (the initramfs's
-# udevd has exited by now; without a new one cryptsetup open hangs on its udev cookie).
-# No coldplug (udevadm trigger, 20 s under TCG): only devices made from here on need udev.
-/lib/systemd/systemd-udevd --daemon
+# No udev: libdevmapper (cryptsetup, lvm2) makes the /dev/mapper nodes, and lvm2 the /dev/VG
+# links, itself; the kernel's devtmpfs makes the partitions' nodes. With udevd running, an lvm
+# or cryptsetup command now and then waited for ever on its udev cookie.
+export DM_DISABLE_UDEV=1
 modprobe -a dm_mod dm_crypt
 PASS=/fixture.pass
 MNT=/run/mnt
@@ -38,7 +41,7 @@ MNT=/run/mnt
 # The argon2id cost of every LUKS2 image that keeps the default KDF: what cryptsetup 2.6 writes
 # on a usual machine of four or more CPUs (its maximum memory, 1 GiB; four lanes, which needs
 # four vCPUs; the minimum four passes) given explicitly, since its benchmark under TCG would
-# settle on about 64 MiB and one pass.
+# settle on 64 MiB.
 ARGON2="--pbkdf argon2id --pbkdf-memory 1048576 --pbkdf-parallel 4 --pbkdf-force-iterations 4"
 
 disk() { # disk NAME: the virtio disk whose serial is NAME
@@ -82,7 +85,13 @@ luks_format() {
 	cryptsetup open --volume-key-file /run/vk "$dev" "$name"
 	rm /run/vk
 }
-settle() { udevadm settle; }
+settle() { # settle DEV...: waits (10 s at most) until each DEV exists
+	local i dev
+	for dev; do
+		for ((i = 0; i < 100; i++)); do [ -b "$dev" ] && break; sleep 0.1; done
+		[ -b "$dev" ]
+	done
+}
 step() { say "step $* (+$(( $(date +%s) - t0 ))s)"; }
 
 # ---- build -------------------------------------------------------------------------------------
@@ -113,12 +122,12 @@ step lvm-linear
 d=$(disk lvm-linear)
 # DOS label, one type 8e partition from 1 MiB to the end
 echo 'start=2048, type=8e' | sfdisk -q "$d"
-settle
+settle "${d}1"
 pvcreate -q "${d}1"
 vgcreate -q -s 4M vgtest "${d}1"
 lvcreate -q -y -n root -L 64M vgtest
 lvcreate -q -y -n data -L 300M vgtest # 300 MiB: the smallest XFS that mkfs.xfs 6.1 makes
-settle
+settle /dev/mapper/vgtest-root /dev/mapper/vgtest-data
 mkext4 /dev/mapper/vgtest-root root
 mkxfs /dev/mapper/vgtest-data data
 fill /dev/mapper/vgtest-root ext4 eicar
@@ -133,11 +142,11 @@ sfdisk -q "$d" <<-EOF
 	size=164MiB, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, name=pv0
 	size=164MiB, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, name=pv1
 EOF
-settle
+settle "${d}1" "${d}2"
 pvcreate -q "${d}1" "${d}2"
 vgcreate -q -s 4M vgstripe "${d}1" "${d}2"
 lvcreate -q -y -n data -i 2 -I 64k -L 300M vgstripe
-settle
+settle /dev/mapper/vgstripe-data
 mkxfs /dev/mapper/vgstripe-data data
 fill /dev/mapper/vgstripe-data xfs eicar
 vgchange -q -an vgstripe
@@ -151,7 +160,7 @@ sfdisk -q "$d" <<-EOF
 	size=64MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=boot
 	type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=luks
 EOF
-settle
+settle "${d}1" "${d}2" "${d}3"
 mkext4 "${d}2" boot
 fill "${d}2" ext4
 # shellcheck disable=SC2086
@@ -160,7 +169,7 @@ pvcreate -q /dev/mapper/fx-rhel
 vgcreate -q -s 4M rhel /dev/mapper/fx-rhel
 lvcreate -q -y -n swap -L 32M rhel
 lvcreate -q -y -n root -L 300M rhel
-settle
+settle /dev/mapper/rhel-swap /dev/mapper/rhel-root
 mkswap -q -L swap /dev/mapper/rhel-swap >/dev/null
 mkxfs /dev/mapper/rhel-root root
 fill /dev/mapper/rhel-root xfs eicar
@@ -180,7 +189,7 @@ for n in luks1-ext4:fx-luks1 luks2-ext4:fx-luks2 luks2-pbkdf2-ext4:fx-luks2p; do
 done
 
 vgchange -q -ay vgtest
-settle
+settle /dev/mapper/vgtest-root /dev/mapper/vgtest-data
 check /dev/mapper/vgtest-root ext4 eicar
 check /dev/mapper/vgtest-data xfs eicar
 [ "$(lvs --noheadings -o segtype vgtest/data | tr -d ' ')" = linear ]
@@ -188,7 +197,7 @@ vgchange -q -an vgtest
 ok lvm-linear
 
 vgchange -q -ay vgstripe
-settle
+settle /dev/mapper/vgstripe-data
 [ "$(lvs --noheadings -o segtype,stripes,stripesize --units k vgstripe/data | tr -s ' ')" = " striped 2 64.00k" ]
 check /dev/mapper/vgstripe-data xfs eicar
 vgchange -q -an vgstripe
@@ -198,7 +207,7 @@ d=$(disk rhel)
 check "${d}2" ext4 noeicar
 luks_open "${d}3" fx-rhel
 vgchange -q -ay rhel
-settle
+settle /dev/mapper/rhel-swap /dev/mapper/rhel-root
 check /dev/mapper/rhel-root xfs eicar
 [ "$(blkid -o value -s TYPE /dev/mapper/rhel-swap)" = swap ]
 vgchange -q -an rhel

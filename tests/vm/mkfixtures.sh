@@ -11,7 +11,8 @@
 # Environment:
 #   VIGIL_FIXTURE_CACHE    the cache folder
 #   VIGIL_FIXTURE_REBUILD  1: build the fixtures again even if cached; root: the VM root too
-#   VIGIL_FIXTURE_TIMEOUT  seconds the VM may take before it is killed (default 1500)
+#   VIGIL_FIXTURE_TIMEOUT  seconds the VM may take before it is killed (default 900; it needs
+#                          about 6 minutes)
 #   VIGIL_FIXTURE_VERIFY   1: check the copies in OUTDIR against MANIFEST's sha256 (about 10 s)
 set -euo pipefail
 export LC_ALL=C
@@ -20,7 +21,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: tests/vm/mkfixtures.sh OUTDIR}
 cache=${VIGIL_FIXTURE_CACHE:-/var/cache/vigil-test-fixtures}
 rebuild=${VIGIL_FIXTURE_REBUILD:-}
-timeout=${VIGIL_FIXTURE_TIMEOUT:-1500}
+timeout=${VIGIL_FIXTURE_TIMEOUT:-900}
 PASSPHRASE=vigil-test-passphrase
 PASSFILE=luks.pass
 
