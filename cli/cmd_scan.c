@@ -282,6 +282,47 @@ struct scan_flags {
 	int deleted, image_opts, list;
 };
 
+/* The options of disk images (scan image, scan quick --image): 0 when taken, the usage
+ * error's exit code, or -1 when c is no such option. */
+static int
+image_flag(struct cli *cli, int c, struct scan_flags *f)
+{
+	int64_t n;
+
+	switch (c) {
+	case OPT_IMAGE:
+		f->image_arg = optarg;
+		return 0;
+	case OPT_PARTITION:
+	case OPT_OFFSET:
+		if (parse_int(optarg, &n) != 0 || n < 0 || (c == OPT_PARTITION && n > 4096))
+			return cli_usage(cli, "%s takes a %s, not '%s'",
+					 c == OPT_PARTITION ? "--partition" : "--offset",
+					 c == OPT_PARTITION ? "partition number (1 for the first; 0 "
+							      "for an image with no partition table)"
+							    : "byte offset", optarg);
+		*(c == OPT_PARTITION ? &f->partition : &f->offset) = n;
+		f->image_opts = 1;
+		return 0;
+	case OPT_DELETED:
+		f->deleted = 1;
+		f->image_opts = 1;
+		return 0;
+	case OPT_LIST:
+		f->list = 1;
+		return 0;
+	case OPT_PARENT:
+		if (f->parent_arg)
+			return cli_usage(cli, "--parent is given once: the direct parent (its own "
+					 "parent is looked for beside it)");
+		f->parent_arg = optarg;
+		f->image_opts = 1;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static int
 parse_flags(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 {
@@ -370,37 +411,11 @@ parse_flags(struct cli *cli, struct scan_spec *sp, struct scan_flags *f)
 			if (report_spec_add(cli, &f->reports, optarg) != 0)
 				return EXIT_FAILED;
 			break;
-		case OPT_IMAGE:
-			f->image_arg = optarg;
-			break;
-		case OPT_PARTITION:
-		case OPT_OFFSET:
-			if (parse_int(optarg, &n) != 0 || n < 0 || (c == OPT_PARTITION && n > 4096))
-				return cli_usage(cli, "%s takes a %s, not '%s'",
-						 c == OPT_PARTITION ? "--partition" : "--offset",
-						 c == OPT_PARTITION ? "partition number (1 for the "
-								      "first; 0 for an image with no "
-								      "partition table)"
-								    : "byte offset", optarg);
-			*(c == OPT_PARTITION ? &f->partition : &f->offset) = n;
-			f->image_opts = 1;
-			break;
-		case OPT_DELETED:
-			f->deleted = 1;
-			f->image_opts = 1;
-			break;
-		case OPT_LIST:
-			f->list = 1;
-			break;
-		case OPT_PARENT:
-			if (f->parent_arg)
-				return cli_usage(cli, "--parent is given once: the direct parent (its own "
-						 "parent is looked for beside it)");
-			f->parent_arg = optarg;
-			f->image_opts = 1;
-			break;
 		default:
-			return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
+			if ((n = image_flag(cli, c, f)) == -1)
+				return cli_usage(cli, "unknown option '%s'", cli->argv[optind - 1]);
+			if (n != 0)
+				return (int)n;
 		}
 	}
 	return 0;

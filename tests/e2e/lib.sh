@@ -105,6 +105,22 @@ test_done() {
 	exit $?
 }
 
+# mkimages DIR: the disk-image fixtures of helpers/mkimages.sh into DIR (about a second).
+# It exits 2 when a tool it needs is not installed (make deps installs them): the whole script
+# is skipped then; any other failure ends it, with the helper's output.
+mkimages() {
+	local mk=0
+	bash "$VG_REPO/tests/e2e/helpers/mkimages.sh" "$1" >mkimages.log 2>&1 || mk=$?
+	if [ "$mk" -eq 2 ]; then
+		echo "skip: $(tail -n 1 mkimages.log)"
+		exit 77
+	elif [ "$mk" -ne 0 ]; then
+		cat mkimages.log
+		echo "helpers/mkimages.sh failed (exit $mk)"
+		exit 1
+	fi
+}
+
 # The EICAR test file, written without the string appearing whole in this repository.
 eicar() {
 	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR' '-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P)
 
-"$VG_REPO/tests/e2e/helpers/mkimages.sh" img >mk.log 2>&1 || { cat mk.log; exit 1; }
+mkimages img
 for f in image.vhd image-differential.vhd apfs.raw; do
 	gunzip -c "$VG_REPO/tests/data/dfvfs/$f.gz" >"$f"
 done
