@@ -250,17 +250,20 @@ eicar 'ex/t/`touch pwned2`.com'
 echo clean >'ex/t/|sh'
 (cd ex/t && zip -q '../t/$(touch pwned3).zip' '$(touch pwned)')
 export VIGIL_STATE_DIR="$T/ex/state"
+# strace -s 4096: an argument longer than strace's default 32 characters (the extractor's path in a
+# deep checkout) must not be cut short before it is compared.
+trace="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -s 4096 -e trace=execve,execveat -o"
 # The one other program vigil may start is its own extractor (vigil-extract, beside it), with
 # fixed arguments: the diagnostic bundle's health check starts one.
 test_expect_success 'no program is ever run: one execve (vigil) per command, over names like $(touch pwned) and ;id;; only vigil-extract besides' '
 	cd ex &&
-	expect_exit 1 env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr1.txt "$VIGIL" scan custom t --action quarantine \
+	expect_exit 1 env $trace tr1.txt "$VIGIL" scan custom t --action quarantine \
 		--report "html:r;id;.html" >out.txt &&
 	test "$(grep -c FOUND out.txt)" -eq 4 &&
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr2.txt "$VIGIL" quarantine export 1 --out "\$(touch pwned4).zip" >/dev/null &&
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr4.txt "$VIGIL" report 1 --format csv --out "x;id;.csv" >/dev/null &&
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=execve,execveat -o tr5.txt "$VIGIL" diagnostic create --out "d\$(id).zip" >/dev/null &&
+	env $trace tr2.txt "$VIGIL" quarantine export 1 --out "\$(touch pwned4).zip" >/dev/null &&
+	env $trace tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&
+	env $trace tr4.txt "$VIGIL" report 1 --format csv --out "x;id;.csv" >/dev/null &&
+	env $trace tr5.txt "$VIGIL" diagnostic create --out "d\$(id).zip" >/dev/null &&
 	for f in tr1 tr2 tr3 tr4 tr5; do
 		n=$(grep -c "execve" $f.txt)
 		other=$(grep "execve" $f.txt | grep -v "execve(\"$VIGIL\"" | grep -vc "execve(\"$(dirname "$VIGIL")/vigil-extract\", \[\"[^\"]*vigil-extract\", \"--fd\", \"3\"") || true
