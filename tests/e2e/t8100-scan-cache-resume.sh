@@ -75,6 +75,21 @@ eicar big/d6/late.com
 vigil sigdb import slow.yar >/dev/null
 
 findings() { vigil --json threat list --scan "$1" | jq -c '[.threats[] | [.path, .member, .name]] | sort'; }
+# started: waits (at most 10 s, 40 s under the sanitizer) until the newest scan is running and
+# has finished a file, and prints its id: a fixed sleep is too short on a loaded machine
+started() {
+	local i id n
+	for i in $(seq 1 $((200 * SAN_FACTOR))); do
+		id=$(db "select id from scans where status = 'running' order by id desc limit 1")
+		if [ -n "$id" ]; then
+			n=$(db "select count(*) from scan_progress where scan_id = $id")
+			[ "$n" -gt 0 ] && { echo "$id"; return 0; }
+		fi
+		sleep 0.05
+	done
+	echo "no running scan with finished files" >&2
+	return 1
+}
 
 test_expect_success 'an uninterrupted scan, for reference' '
 	expect_exit 1 vigil --json scan custom big --threads 1 --no-cache >ref.json &&
@@ -83,8 +98,8 @@ test_expect_success 'an uninterrupted scan, for reference' '
 
 test_expect_success 'a scan killed with SIGKILL resumes and ends with the same findings' '
 	( "$VIGIL" --json scan custom big --threads 1 --no-cache >killed.json & echo $! >pid; wait ) &
-	sleep 1 && kill -9 "$(cat pid)" && wait;
-	id=$(vigil --json scan list | jq ".scans[0].scan_id") &&
+	id=$(started) && kill -9 "$(cat pid)" && wait;
+	test -n "$id" &&
 	vigil --json scan show "$id" | jq -e ".status == \"running\"" &&
 	done_before=$(db "select count(*) from scan_progress where scan_id = $id") &&
 	test "$done_before" -gt 0 && test "$done_before" -lt 51 &&
@@ -96,8 +111,8 @@ test_expect_success 'a scan killed with SIGKILL resumes and ends with the same f
 
 test_expect_success 'a scan stopped with SIGINT is "interrupted" and resumes' '
 	( "$VIGIL" --json scan custom big --threads 1 --no-cache >int.json 2>int.err & echo $! >pid2; wait ) &
-	sleep 1 && kill -INT "$(cat pid2)" && wait;
-	id=$(vigil --json scan list | jq ".scans[0].scan_id") &&
+	id=$(started) && kill -INT "$(cat pid2)" && wait;
+	test -n "$id" &&
 	vigil --json scan show "$id" | jq -e ".status == \"interrupted\"" &&
 	expect_exit 1 vigil --json scan resume "$id" >r2.json &&
 	findings "$id" >r2.findings && diff ref.findings r2.findings
@@ -106,7 +121,7 @@ test_expect_success 'a scan stopped with SIGINT is "interrupted" and resumes' '
 test_expect_success 'resume refuses a completed scan, a running one, and other signatures' '
 	expect_exit 2 vigil scan resume "$(jq .scan_id ref.json)" 2>c.err && grep -q "completed" c.err &&
 	( "$VIGIL" --json scan custom big --threads 1 --no-cache >live.json & echo $! >pid3; wait ) &
-	sleep 0.5 && id=$(vigil --json scan list | jq ".scans[0].scan_id") &&
+	id=$(started) &&
 	expect_exit 2 vigil scan resume "$id" 2>r.err && grep -q "still running" r.err &&
 	kill -9 "$(cat pid3)" && wait;
 	vigil sigdb remove slow.yar >/dev/null &&
