@@ -15,20 +15,23 @@
 CC      ?= cc
 # libvhdi before libqcow: the libyal libraries (libewf, libvmdk, libvhdi, libqcow) each export
 # their own bundled copy of libbfio, libfdata, libcdata...; the dynamic linker binds all of them
-# to the copy of the first one loaded, which is then libvhdi's, the newest (20210425).
-PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk libvhdi libqcow
+# to the copy of the first one loaded, which is then libvhdi's, the newest (20210425). vigil's
+# own libbfio handles (scanner/image_bfio.c) are made by that same copy.
+PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk libvhdi libqcow libvslvm \
+           libfsxfs libbfio libcryptsetup
 BUILD   := build
 OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 
 # The one list of Debian packages: build dependencies, then the tools the tests use to make fixtures.
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
               libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev \
-              libclamav-dev libseccomp-dev libqcow-dev libvhdi-dev
+              libclamav-dev libseccomp-dev libqcow-dev libvhdi-dev libvslvm-dev libfsxfs-dev \
+              libbfio-dev libcryptsetup-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
               e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
-              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin
+              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin lvm2 xfsprogs
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make vm-fixtures: a throwaway VM that makes the images needing device-mapper.
 DEPS_VM    := mmdebstrap qemu-system-x86 gdisk

@@ -195,6 +195,10 @@ struct cli_evidence {
 
 /* Open --root DIR; 0, or EXIT_FAILED with cli->err set. */
 int cli_evidence_open(struct cli *cli, const char *dir, struct cli_evidence *ev);
+
+/* When standard input and error are a terminal (and not --json): ask for the passphrase of
+ * an encrypted volume no --credential unlocks (cli/credential.c). */
+void cli_credential_prompt(struct cli *cli, struct image_creds *creds);
 void cli_evidence_close(struct cli_evidence *ev);
 /*
  * The path on this machine of image_path (as in the image, or already under root),

@@ -241,7 +241,7 @@ enum {
 	OPT_NO_ARCHIVES, OPT_MAX_FILESIZE, OPT_MAX_RECURSION, OPT_ONE_FS, OPT_ACTION,
 	OPT_INVENTORY, OPT_CASE, OPT_EXAMINER, OPT_REPORT, OPT_ROOT, OPT_ALLOW_MODIFY,
 	OPT_VERIFY, OPT_NO_CACHE, OPT_CACHE, OPT_IMAGE, OPT_PARTITION, OPT_OFFSET, OPT_DELETED,
-	OPT_NO_DEEP, OPT_PARENT, OPT_LIST,
+	OPT_NO_DEEP, OPT_PARENT, OPT_LIST, OPT_CREDENTIAL,
 };
 
 static const struct option scan_options[] = {
@@ -271,6 +271,7 @@ static const struct option scan_options[] = {
 	{ "deleted", no_argument, NULL, OPT_DELETED },
 	{ "parent", required_argument, NULL, OPT_PARENT },
 	{ "list", no_argument, NULL, OPT_LIST },
+	{ "credential", required_argument, NULL, OPT_CREDENTIAL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -280,6 +281,7 @@ struct scan_flags {
 	const char *case_id, *examiner, *root_arg, *image_arg, *parent_arg;
 	int64_t partition, offset;
 	int deleted, image_opts, list;
+	struct image_creds creds;	/* --credential: keys of encrypted volumes */
 };
 
 /* The options of disk images (scan image, scan quick --image): 0 when taken, the usage
@@ -310,6 +312,11 @@ image_flag(struct cli *cli, int c, struct scan_flags *f)
 		return 0;
 	case OPT_LIST:
 		f->list = 1;
+		return 0;
+	case OPT_CREDENTIAL:
+		if (image_creds_add(&f->creds, optarg, &cli->err) != VG_OK)
+			return cli_usage(cli, "%s", cli->err.msg);
+		f->image_opts = 1;
 		return 0;
 	case OPT_PARENT:
 		if (f->parent_arg)
@@ -432,18 +439,32 @@ print_volume(json_t *v)
 	const char *why = json_string_value(json_object_get(v, "reason"));
 	char *r = why ? vg_text_escape(why, strlen(why)) : NULL;
 
-	printf("  partition %lld  offset %lld  length %lld  \"%s\"  ",
-	       (long long)json_integer_value(json_object_get(v, "partition")),
+	json_t *chain = json_object_get(v, "chain"), *c;
+	size_t i, n = json_array_size(chain) - (fs != NULL); /* the file system is said below */
+
+	printf("  partition %lld ", (long long)json_integer_value(json_object_get(v, "partition")));
+	for (i = 0; i < n && (c = json_array_get(chain, i)) != NULL; i++) {
+		char *e = vg_text_escape(json_string_value(c), json_string_length(c));
+
+		printf("%s%s", i ? " > " : "(", e ? e : "?");
+		free(e);
+	}
+	printf("%s offset %lld  length %lld  \"%s\"  ", n ? ") " : "",
 	       (long long)json_integer_value(json_object_get(v, "offset")),
 	       (long long)json_integer_value(json_object_get(v, "length")), desc ? desc : "?");
 	if (json_is_false(json_object_get(v, "selected")))
 		printf("not read: %s\n", r ? r : "not selected");
+	else if (json_is_true(json_object_get(v, "container")))
+		printf("%s%s%s\n", enc ? enc : "container", enc ? ", unlocked with a " : "",
+		       enc ? json_string_value(json_object_get(v, "unlocked_with")) : "");
+	else if (fs && !json_object_get(v, "blocks"))
+		printf("%s\n", fs);
 	else if (fs)
 		printf("%s, %lld blocks of %lld bytes\n", fs,
 		       (long long)json_integer_value(json_object_get(v, "blocks")),
 		       (long long)json_integer_value(json_object_get(v, "block_size")));
 	else if (enc)
-		printf("encrypted: %s (%s)\n", enc, r ? r : "");
+		printf("encrypted: %s: %s\n", enc, r ? r : "locked");
 	else
 		printf("no file system: %s\n", r ? r : "");
 	free(desc);
@@ -452,15 +473,15 @@ print_volume(json_t *v)
 
 /* scan image FILE --list: the volumes, file systems and encryption, without scanning. */
 static int
-list_image(struct cli *cli, const struct scan_flags *f)
+list_image(struct cli *cli, struct scan_flags *f)
 {
 	struct scanner_image *im = NULL;
 	json_t *doc, *v;
 	char *file;
 	size_t i;
 
-	if (scanner_image_open(f->image_arg, f->parent_arg, (int)f->partition, f->offset, 0, &im,
-			       &cli->err) != VG_OK)
+	if (scanner_image_open(f->image_arg, f->parent_arg, (int)f->partition, f->offset, 0,
+			       &f->creds, &im, &cli->err) != VG_OK)
 		return cli_fail(cli, cli->err.code);
 	doc = scanner_image_list(im);
 	scanner_image_close(im);
@@ -626,6 +647,8 @@ cmd_scan_run(struct cli *cli)
 	}
 	if (parse_flags(cli, &sp, &f) != 0 || image_of(cli, &sp, &f) != 0)
 		goto out;
+	cli_credential_prompt(cli, &f.creds);
+	sp.creds = &f.creds;
 	if (f.list) {
 		rc = strcmp(sp.type, "image") != 0
 			     ? cli_usage(cli, "--list is for 'scan image FILE --list'")
@@ -686,6 +709,7 @@ out:
 	json_decref(cmd);
 	cli_evidence_close(&ev);
 	report_specs_release(&f.reports);
+	image_creds_release(&f.creds);
 	scan_spec_release(&sp);
 	scanner_allow_destroy(allow);
 	return rc;

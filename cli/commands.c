@@ -13,8 +13,8 @@
 	"[--verify-unchanged] [--no-cache] [--cache]"
 
 const struct command commands[] = {
-	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick [--image FILE [--parent FILE]] "
-	  SCAN_OPTS,
+	{ "scan", "quick", cmd_scan_run, NEED_STORE, "scan quick [--image FILE [--parent FILE] "
+	  "[--credential KIND:FILE]...] " SCAN_OPTS,
 	  "scan the quick-scan folders (filesystem_scanner.quick_scan_directories)",
 	  cmd_scan_preflight },
 	{ "scan", "full", cmd_scan_run, NEED_STORE, "scan full " SCAN_OPTS,
@@ -23,9 +23,9 @@ const struct command commands[] = {
 	  "scan the given files and folders", cmd_scan_preflight },
 	{ "scan", "image", cmd_scan_run, NEED_STORE,
 	  "scan image FILE [--list] [--partition N | --offset BYTES] [--deleted] [--parent FILE] "
-	  SCAN_OPTS,
+	  "[--credential KIND:FILE]... " SCAN_OPTS,
 	  "scan the file systems in a raw, split raw, E01, VMDK, VHD, VHDX or QCOW2 disk image "
-	  "without mounting it",
+	  "without mounting it, through LVM, LUKS and APFS containers",
 	  cmd_scan_preflight },
 	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID",
 	  "continue an interrupted scan: files it had finished are not scanned again", NULL },

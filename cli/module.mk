@@ -15,3 +15,4 @@ CLI_SRCS += cli/cmd_report.c
 CLI_SRCS += cli/scan_record.c
 CLI_SRCS += cli/cmd_rtp.c
 CLI_SRCS += cli/evidence.c
+CLI_SRCS += cli/credential.c

@@ -120,8 +120,16 @@ out_volumes(json_t *volumes)
 
 	printf("Volumes of the image:\n");
 	json_array_foreach(volumes, i, v) {
+		json_t *chain = json_object_get(v, "chain"), *c;
+		size_t k, n = json_array_size(chain) - json_is_string(json_object_get(v, "fs"));
+
 		printf("  p%lld at byte %lld, ", (long long)json_integer_value(json_object_get(v, "partition")),
 		       (long long)json_integer_value(json_object_get(v, "offset")));
+		/* a volume inside another: where, outside in (its file system is said below) */
+		for (k = 1; n > 1 && k < n && (c = json_array_get(chain, k)) != NULL; k++) {
+			out_json_text(c);
+			fputs(k + 1 < n ? " > " : ", ", stdout);
+		}
 		if (json_is_string(json_object_get(v, "fs")))
 			out_json_text(json_object_get(v, "fs"));
 		else if (strcmp(json_string_value(json_object_get(v, "status")) ?: "", "skipped") == 0)

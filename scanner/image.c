@@ -80,67 +80,6 @@ image_volume_fail(struct volume *v, const char *status, char *reason)
 	v->reason = reason;
 }
 
-static enum vg_err
-add_volume(struct scanner_image *im, int partition, int64_t offset, int64_t length,
-	   const char *desc, struct vg_error *err)
-{
-	struct volume *nv = realloc(im->v, (im->nv + 1) * sizeof(*nv));
-
-	if (nv == NULL)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	im->v = nv;
-	nv = &im->v[im->nv++];
-	memset(nv, 0, sizeof(*nv));
-	nv->partition = partition;
-	nv->offset = offset;
-	nv->length = length;
-	nv->description = strdup(desc ? desc : "");
-	nv->status = "skipped";
-	nv->selected = 1;
-	return nv->description ? VG_OK : vg_error_set(err, VG_NOMEM, "out of memory");
-}
-
-/* The partitions of the volume system, or the whole image as one volume. */
-static enum vg_err
-find_volumes(struct scanner_image *im, struct vg_error *err)
-{
-	TSK_VS_INFO *vs = tsk_vs_open(im->img, 0, TSK_VS_TYPE_DETECT);
-	enum vg_err rc = VG_OK;
-	TSK_PNUM_T i;
-	int n = 0;
-
-	tsk_error_reset();
-	if (vs == NULL)
-		return add_volume(im, 0, 0, (int64_t)im->img->size, "no partition table", err);
-	for (i = 0; rc == VG_OK && i < vs->part_count; i++) {
-		const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);
-
-		int64_t off, len;
-
-		if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
-			continue;
-		/* a hostile partition table may name any start and length: a volume whose bytes
-		 * cannot even be counted is numbered, listed with no bytes, and never read */
-		if (__builtin_mul_overflow((int64_t)p->start, (int64_t)vs->block_size, &off) ||
-		    __builtin_mul_overflow((int64_t)p->len, (int64_t)vs->block_size, &len) ||
-		    off < 0 || len < 0) {
-			rc = add_volume(im, ++n, 0, 0, p->desc, err);
-			if (rc == VG_OK) {
-				im->v[im->nv - 1].selected = 0;
-				image_volume_fail(&im->v[im->nv - 1], "error",
-						  strdup("the partition table gives it a start or "
-							 "length beyond any disk"));
-			}
-			continue;
-		}
-		rc = add_volume(im, ++n, off, len, p->desc, err);
-	}
-	tsk_vs_close(vs);
-	if (rc == VG_OK && n == 0)
-		rc = add_volume(im, 0, 0, (int64_t)im->img->size, "no partitions", err);
-	return rc;
-}
-
 /*
  * The image format, from its first bytes. Asking libtsk to detect it instead probes every
  * back end, and the VHD and VMDK ones leak their handles on a raw image. EXTERNAL: read by
@@ -276,14 +215,14 @@ raw_open(const char *file)
 
 enum vg_err
 scanner_image_open(const char *file, const char *parent, int partition, int64_t offset,
-		   int deleted, struct scanner_image **out, struct vg_error *err)
+		   int deleted, struct image_creds *creds, struct scanner_image **out,
+		   struct vg_error *err)
 {
 	struct scanner_image *im;
 	const char *names[1] = { file };
 	TSK_IMG_TYPE_ENUM type;
 	struct stat st;
 	enum vg_err rc;
-	size_t i;
 
 	*out = NULL;
 	if (stat(file, &st) != 0)
@@ -298,6 +237,7 @@ scanner_image_open(const char *file, const char *parent, int partition, int64_t 
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
 	im->deleted = deleted;
+	im->creds = creds;
 	/* read-only: the raw back end opens O_RDONLY, the E01 one LIBEWF_OPEN_READ, image_vdisk.c
 	 * LIBQCOW_OPEN_READ and LIBVHDI_OPEN_READ */
 	type = image_type(file, &im->format);
@@ -325,42 +265,7 @@ scanner_image_open(const char *file, const char *parent, int partition, int64_t 
 		scanner_image_close(im);
 		return rc;
 	}
-	rc = find_volumes(im, err);
-	if (rc == VG_OK && offset >= 0) {
-		/* a file system at this byte offset: the partition there, or a volume of its own */
-		int found = 0;
-
-		if (offset >= (int64_t)im->img->size)
-			rc = vg_error_set(err, VG_INVAL, "--offset %lld is beyond the end of %s "
-					  "(%lld bytes)", (long long)offset, file,
-					  (long long)im->img->size);
-		for (i = 0; rc == VG_OK && i < im->nv; i++) {
-			im->v[i].selected = im->v[i].offset == offset;
-			found |= im->v[i].selected;
-		}
-		if (rc == VG_OK && !found)
-			rc = add_volume(im, 0, offset, (int64_t)im->img->size - offset,
-					"given with --offset", err);
-	} else if (rc == VG_OK && partition >= 0) {
-		int found = 0;
-
-		for (i = 0; i < im->nv; i++) {
-			im->v[i].selected = im->v[i].partition == partition;
-			found |= im->v[i].selected;
-		}
-		if (!found && im->v[0].partition == 0)
-			rc = vg_error_set(err, VG_NOTFOUND, "%s has no partition %d: it has no "
-					  "partition table (its file system is partition 0)", file,
-					  partition);
-		else if (!found)
-			rc = vg_error_set(err, VG_NOTFOUND, "%s has no partition %d: it has "
-					  "partitions 1 to %d", file, partition,
-					  im->v[im->nv - 1].partition);
-	}
-	for (i = 0; rc == VG_OK && i < im->nv; i++)
-		if (!im->v[i].selected && im->v[i].reason == NULL && (partition >= 0 || offset >= 0))
-			im->v[i].reason = strdup(partition >= 0 ? "not selected (--partition)"
-								: "not selected (--offset)");
+	rc = image_volumes_find(im, partition, offset, err);
 	if (rc != VG_OK) {
 		scanner_image_close(im);
 		return rc;
@@ -384,18 +289,12 @@ scanner_image_set_quick(struct scanner_image *im, char *const *patterns, size_t 
 void
 scanner_image_close(struct scanner_image *im)
 {
-	size_t i;
-
 	if (im == NULL)
 		return;
+	image_volumes_release(im); /* the views below the image first */
 	if (im->img)
 		tsk_img_close(im->img);
-	for (i = 0; i < im->nv; i++) {
-		free(im->v[i].description);
-		free(im->v[i].reason);
-	}
 	vg_strv_release(&im->quick);
-	free(im->v);
 	free(im->file);
 	free(im);
 }
@@ -424,6 +323,11 @@ scanner_image_volumes(const struct scanner_image *im)
 		json_object_set_new(o, "status", json_string(v->status));
 		if (v->reason)
 			vg_json_set_bytes(o, "reason", v->reason, strlen(v->reason));
+		json_object_set_new(o, "chain", image_volume_chain(v));
+		if (v->encryption)
+			json_object_set_new(o, "encryption", json_string(v->encryption));
+		if (v->unlocked_with)
+			json_object_set_new(o, "unlocked_with", json_string(v->unlocked_with));
 		json_array_append_new(a, o);
 	}
 	return a;

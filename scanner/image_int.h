@@ -8,19 +8,40 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <libbfio.h>
+#include <jansson.h>
 #include <tsk/libtsk.h>
 
 #include "core/err.h"
 #include "core/strv.h"
+#include "scanner/scanner.h"
 
 struct volume {
-	int partition;		/* 1..n in the volume system's order; 0: no partition table */
-	int64_t offset, length;	/* bytes */
+	int partition;		/* 1..n in the volume system's order; 0: no partition table.
+				 * A volume inside another has the outermost one's number */
+	TSK_IMG_INFO *img;	/* the view its bytes are in: the image, or a LUKS volume or a
+				 * logical volume opened below it (scanner_image.own) */
+	int64_t offset, length;	/* bytes, in img */
+	int64_t outer_offset;	/* the outermost volume's offset in the image */
 	char *description;	/* the volume system's, e.g. "Linux filesystem" */
-	const char *fs;		/* TSK's short name once opened ("ext4", "fat16", "ntfs") */
-	const char *status;	/* "scanned", "partial", "error", "skipped" (static) */
+	const char *fs;		/* TSK's short name once opened ("ext4", "fat16", "ntfs"), "xfs" */
+	const char *status;	/* "scanned", "partial", "error", "skipped", "container" (static) */
 	char *reason;
 	int selected;
+	json_t *chain;		/* where it is, outside in: ["gpt:p3", "luks2", "lvm:rhel/root"] */
+	char *where;		/* the same for display paths: "p3:luks2:lvm:rhel/root" */
+	const TSK_POOL_INFO *pool;	/* an APFS volume: its container (own), block its start */
+	TSK_DADDR_T pool_block;
+	int pool_encrypted;
+	const char *encryption;	/* "luks1", "luks2", "BitLocker"... (static), or NULL */
+	const char *unlocked_with;	/* the kind of credential that unlocked it (static) */
+};
+
+/* What the image opened below itself (decrypted and logical volumes, containers), closed in
+ * the reverse order after the walk. */
+struct image_own {
+	void (*close)(void *);
+	void *p;
 };
 
 struct scanner_image {
@@ -31,6 +52,9 @@ struct scanner_image {
 	int deleted;
 	const char *format;	/* "raw", "split raw", "E01", "VMDK", "VHD", "VHDX", "QCOW2"... */
 	struct vg_strv quick;	/* fnmatch patterns of folders (quick scan); none: everything */
+	struct image_creds *creds;	/* borrowed; NULL: none */
+	struct image_own *own;
+	size_t nown;
 };
 
 /* libtsk's last error, on one line (malloc'd, NULL when out of memory); resets it. */
@@ -41,6 +65,26 @@ void image_volume_fail(struct volume *v, const char *status, char *reason);
 
 /* "LUKS" or "BitLocker" when the volume at offset holds that encrypted container, else NULL. */
 const char *image_encrypted_kind(TSK_IMG_INFO *img, int64_t offset);
+
+/*
+ * The volumes of an open image (scanner/image_volumes.c): the partitions of its volume system
+ * (or the whole image), then --partition or --offset applied, then what the selected ones
+ * hold opened: LUKS unlocked with im->creds, LVM logical volumes, APFS volumes, each a volume
+ * of its own after its container. VG_INVAL/VG_NOTFOUND for a partition or offset not there.
+ */
+enum vg_err image_volumes_find(struct scanner_image *im, int partition, int64_t offset,
+			       struct vg_error *err);
+void image_volumes_release(struct scanner_image *im);
+
+/*
+ * The file system of v for reading: libtsk's (through its APFS container, unlocked with a
+ * password credential where it is encrypted), or NULL with *xfs set for XFS (image_xfs_walk
+ * reads it), or NULL with *why (malloc'd): encrypted, or no file system known.
+ */
+TSK_FS_INFO *image_volume_fs(struct scanner_image *im, struct volume *v, int *xfs, char **why);
+
+/* v's chain with its file system at the end, for a location (new reference). */
+json_t *image_volume_chain(const struct volume *v);
 
 /*
  * vigil's own readers (the raw one in image.c, image_vdisk.c) start with this, and record
@@ -110,5 +154,72 @@ int image_qcow_resolve(struct image_qcow_map *maps, size_t n, struct image_range
  */
 enum vg_err image_vdisk_open(const char *file, const char *parent, TSK_IMG_INFO **out,
 			     struct vg_error *err);
+
+/* ---- volumes inside volumes (LUKS, LVM, APFS) and file systems libtsk does not read ---- */
+
+/*
+ * LUKS1 or LUKS2 at [off, off + len) of img (scanner/image_luks.c), unlocked with libcryptsetup
+ * (crypt_volume_key_get on a copy of the header: no device-mapper) and decrypted with OpenSSL.
+ * 1: unlocked; *out is the decrypted data segment as an image of its own (tsk_img_close
+ * closes it, not img), *version "luks1" or "luks2" (static), *used the kind of the credential
+ * that unlocked it (static). 0: no LUKS header there. -1: *version set when it is LUKS, and
+ * *why (malloc'd) says why it stays locked: "no credential given", "wrong key: none of the 2
+ * credentials given unlocks it", "cipher serpent-cbc-plain is not supported"...
+ */
+int image_luks_open(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image_creds *creds,
+		    TSK_IMG_INFO **out, const char **version, const char **used, char **why);
+
+/*
+ * [off, off + len) of img as a libbfio handle (scanner/image_bfio.c), for the libyal libraries
+ * (libvslvm, libfsxfs...) to read a volume through vigil's view of it: a partition of a QCOW2,
+ * a decrypted LUKS volume. Read-only. The handle does not own img. NULL with *why (malloc'd).
+ */
+libbfio_handle_t *image_bfio_open(TSK_IMG_INFO *img, int64_t off, int64_t len, char **why);
+void image_bfio_close(libbfio_handle_t *h);
+
+/*
+ * The LVM2 physical volume at [off, off + len) of img (scanner/image_lvm.c), read with
+ * libvslvm: each logical volume of its volume group as an image view of its own (closed with
+ * tsk_img_close before image_lvm_close), named "VG/LV". 1, or -1 with *why (malloc'd).
+ */
+struct image_lvm;
+struct image_lv {
+	char *name;		/* "VG/LV" */
+	TSK_IMG_INFO *img;	/* NULL: why says why it cannot be read */
+	char *why;
+};
+int image_lvm_open(TSK_IMG_INFO *img, int64_t off, int64_t len, struct image_lvm **out,
+		   struct image_lv **lvs, size_t *nlv, char **why);
+void image_lvm_close(struct image_lvm *l);
+/* Free the names and reasons of lvs (not their images) and the array. */
+void image_lvs_release(struct image_lv *lvs, size_t n);
+
+/*
+ * One data stream of a file, as a file-system reader other than libtsk's walk gives it
+ * (scanner/image_xfs.c). Times in nanoseconds since the epoch.
+ */
+struct image_entry {
+	const char *path;	/* absolute inside the volume: "/etc/passwd" */
+	int64_t inode;
+	uint32_t mode, uid, gid, nlink;	/* mode with its type bits (S_IFREG) */
+	uint64_t size;
+	int64_t atime_ns, mtime_ns, ctime_ns, btime_ns;
+	int have_btime;
+	/* Read up to len bytes at off into buf: the bytes read (fewer only at the end of the
+	 * stream), or -1 with *why (malloc'd). Valid only during the callback. */
+	ssize_t (*read)(void *ctx, uint64_t off, void *buf, size_t len, char **why);
+	void *ctx;
+};
+
+/* Called for each regular file (allocated ones only) in no particular order; nonzero stops. */
+typedef int (*image_entry_fn)(void *arg, const struct image_entry *e);
+
+/*
+ * XFS at [off, off + len) of img, read with libfsxfs (scanner/image_xfs.c). 0: no XFS there
+ * (nothing called). 1: walked to the end, or stopped by fn. -1: *why (malloc'd) says what could
+ * not be read (the superblock, or a folder: what was reached before it was given to fn).
+ */
+int image_xfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, image_entry_fn fn, void *arg,
+		   char **why);
 
 #endif

@@ -11,41 +11,42 @@
 #include "core/jsonx.h"
 #include "scanner/image_int.h"
 
-/* One volume: its file system (type, block size and count, label where libtsk has one), or
- * the encryption found instead, or why nothing could be read. */
+/* One volume: its file system (type, block size and count), or the container or encryption
+ * found instead, or why nothing could be read. */
 static json_t *
-list_volume(struct scanner_image *im, const struct volume *v)
+list_volume(struct scanner_image *im, struct volume *v)
 {
 	json_t *o = json_object();
-	TSK_FS_INFO *fs;
-	const char *enc;
+	TSK_FS_INFO *fs = NULL;
+	char *why = NULL;
+	int xfs = 0;
 
 	json_object_set_new(o, "partition", json_integer(v->partition));
 	json_object_set_new(o, "offset", json_integer(v->offset));
 	json_object_set_new(o, "length", json_integer(v->length));
 	vg_json_set_bytes(o, "description", v->description, strlen(v->description));
-	tsk_error_reset();
-	fs = tsk_fs_open_img(im->img, (TSK_OFF_T)v->offset, TSK_FS_TYPE_DETECT);
-	if (fs != NULL) {
-		json_object_set_new(o, "filesystem", json_string(tsk_fs_type_toname(fs->ftype)));
+	if (strcmp(v->status, "container") == 0) {
+		json_object_set_new(o, "container", json_true());
+	} else if (strcmp(v->status, "error") == 0 ||
+		   (strcmp(v->status, "skipped") == 0 && v->reason != NULL)) {
+		why = v->reason ? strdup(v->reason) : NULL;
+	} else if ((fs = image_volume_fs(im, v, &xfs, &why)) != NULL) {
+		v->fs = tsk_fs_type_toname(fs->ftype);
 		json_object_set_new(o, "block_size", json_integer((json_int_t)fs->block_size));
 		json_object_set_new(o, "blocks", json_integer((json_int_t)fs->block_count));
-		json_object_set_new(o, "encryption", json_null());
 		tsk_fs_close(fs);
-		return o;
+	} else if (xfs) {
+		v->fs = "xfs";
 	}
-	json_object_set_new(o, "filesystem", json_null());
-	enc = image_encrypted_kind(im->img, v->offset);
-	json_object_set_new(o, "encryption", enc ? json_string(enc) : json_null());
-	if (enc != NULL) {
-		json_object_set_new(o, "reason", json_string("encrypted: vigil cannot unlock it yet"));
-	} else {
-		char *why = image_tsk_reason("no file system libtsk can read");
-
-		vg_json_set_bytes(o, "reason", why ? why : "out of memory",
-				  why ? strlen(why) : strlen("out of memory"));
-		free(why);
-	}
+	json_object_set_new(o, "filesystem", v->fs ? json_string(v->fs) : json_null());
+	json_object_set_new(o, "encryption", v->encryption ? json_string(v->encryption)
+							   : json_null());
+	if (v->unlocked_with)
+		json_object_set_new(o, "unlocked_with", json_string(v->unlocked_with));
+	if (why)
+		vg_json_set_bytes(o, "reason", why, strlen(why));
+	json_object_set_new(o, "chain", image_volume_chain(v));
+	free(why);
 	tsk_error_reset();
 	return o;
 }
@@ -60,7 +61,7 @@ scanner_image_list(struct scanner_image *im)
 	json_object_set_new(doc, "size", json_integer((json_int_t)im->img->size));
 	json_object_set_new(doc, "format", json_string(scanner_image_format(im)));
 	for (i = 0; i < im->nv; i++) {
-		const struct volume *v = &im->v[i];
+		struct volume *v = &im->v[i];
 		json_t *o;
 
 		if (v->selected) {
@@ -74,6 +75,7 @@ scanner_image_list(struct scanner_image *im)
 		vg_json_set_bytes(o, "description", v->description, strlen(v->description));
 		if (v->reason)
 			vg_json_set_bytes(o, "reason", v->reason, strlen(v->reason));
+		json_object_set_new(o, "chain", image_volume_chain(v));
 		json_array_append_new(vols, o);
 	}
 	json_object_set_new(doc, "volumes", vols);

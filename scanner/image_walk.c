@@ -108,8 +108,9 @@ location_json(const struct iwalk *w, const char *path, const char *stream, int64
 
 	vg_json_set_bytes(o, "file", w->im->file, strlen(w->im->file));
 	json_object_set_new(o, "partition", json_integer(w->vol->partition));
-	json_object_set_new(o, "offset", json_integer(w->vol->offset));
+	json_object_set_new(o, "offset", json_integer(w->vol->outer_offset));
 	json_object_set_new(o, "fs", w->vol->fs ? json_string(w->vol->fs) : json_null());
+	json_object_set_new(o, "chain", image_volume_chain(w->vol));
 	if (path) {
 		vg_json_set_bytes(o, "path", path, strlen(path));
 		if (stream)
@@ -122,13 +123,14 @@ location_json(const struct iwalk *w, const char *path, const char *stream, int64
 	return s;
 }
 
-/* "<image>:p<N>:<path>[:<stream>]", the name results carry. */
+/* "<image>:p<N>[:<inner volumes>]:<path>[:<stream>]", the name results carry:
+ * "disk.raw:p2:/etc/passwd", "disk.raw:p3:luks2:lvm:rhel/root:/etc/passwd". */
 static char *
 display_path(const struct iwalk *w, const char *path, const char *stream)
 {
 	char *s;
 
-	if (asprintf(&s, "%s:p%d%s%s%s%s", w->im->file, w->vol->partition, path ? ":" : "",
+	if (asprintf(&s, "%s:%s%s%s%s%s", w->im->file, w->vol->where, path ? ":" : "",
 		     path ? path : "", stream ? ":" : "", stream ? stream : "") < 0)
 		return NULL;
 	return s;
@@ -142,8 +144,10 @@ volume_problem(struct iwalk *w, const char *kind, const char *reason)
 
 	scan_set_location(loc);
 	if (where)
-		scan_problem(w->c, where, NULL, 0, kind, "partition %d at byte %lld: %s",
-			     w->vol->partition, (long long)w->vol->offset, reason);
+		scan_problem(w->c, where, NULL, 0, kind, "%s %s at byte %lld: %s",
+			     w->vol->chain && json_array_size(w->vol->chain) > 1 ? "volume"
+										: "partition",
+			     w->vol->where, (long long)w->vol->outer_offset, reason);
 	scan_set_location(NULL);
 	free(loc);
 	free(where);
@@ -209,7 +213,7 @@ spool_open(const char *dir, struct vg_error *err)
  * wrong is a problem of where.
  */
 static void
-read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct image_obj *obj,
+read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct image_obj *obj,
 	    const char *where, int allocated)
 {
 	struct scan_ctx *c = w->c;
@@ -234,13 +238,13 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 			     (unsigned long long)size);
 		return;
 	}
-	keep_lost(w, image_read_failure(w->im->img)); /* the walk's own reads: the volume's */
+	keep_lost(w, image_read_failure(w->vol->img)); /* the walk's own reads: the volume's */
 	while (off < size && !scan_should_stop(c)) {
 		size_t want = size - off > READ_CHUNK ? READ_CHUNK : size - off;
 		unsigned char *to = spool ? chunk : obj->data + off;
-		ssize_t got = tsk_fs_attr_read(attr, (TSK_OFF_T)off, (char *)to, want,
-					       TSK_FS_FILE_READ_FLAG_NONE);
-		char *lost = image_read_failure(w->im->img);
+		char *rwhy = NULL;
+		ssize_t got = e->read(e->ctx, off, to, want, &rwhy);
+		char *lost = image_read_failure(w->vol->img);
 
 		if (got > 0 && lost != NULL) {
 			/* libtsk said it read this, but the image could not be read (see image_int.h) */
@@ -252,15 +256,14 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 		}
 		free(lost);
 		if (got <= 0) {
-			char *why = image_tsk_reason("short read");
-
 			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
 				     allocated ? "cannot read from the image"
 					       : "deleted, not recoverable",
-				     off, why ? why : "out of memory");
-			free(why);
+				     off, rwhy ? rwhy : "short read");
+			free(rwhy);
 			break;
 		}
+		free(rwhy);
 		/* the copy is written in order, from its first byte */
 		if (spool && vg_write_full(obj->spool_fd, chunk, (size_t)got) != 0) {
 			scan_problem(c, where, NULL, 0, "error", "cannot write its temporary copy "
@@ -285,18 +288,19 @@ read_stream(struct iwalk *w, const TSK_FS_ATTR *attr, uint64_t size, struct imag
 	obj->len = off;
 }
 
-/* Read one data stream and queue it; a stream that cannot be read is a problem. */
+/*
+ * Read one data stream and queue it; a stream that cannot be read is a problem. e->read is
+ * NULL for a stream the file system gives no data for (empty when e->size is 0).
+ */
 static void
-queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const char *path,
-	     const char *stream, int allocated)
+queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, int allocated)
 {
 	struct scan_ctx *c = w->c;
-	const TSK_FS_META *m = f->meta;
 	struct image_obj *obj = NULL;
 	struct job *j = NULL;
-	char *where = display_path(w, path, stream);
-	char *loc = location_json(w, path, stream, (int64_t)m->addr, allocated);
-	uint64_t size = attr ? (uint64_t)attr->size : 0;
+	char *where = display_path(w, e->path, stream);
+	char *loc = location_json(w, e->path, stream, e->inode, allocated);
+	uint64_t size = e->size;
 
 	if (where == NULL || loc == NULL)
 		goto out;
@@ -310,26 +314,26 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		goto out;
 	obj->inv.size = (int64_t)size;
-	obj->inv.mode = S_IFREG | (m->mode & 07777);
-	obj->inv.uid = m->uid;
-	obj->inv.gid = m->gid;
+	obj->inv.mode = (int64_t)(S_IFREG | (e->mode & 07777));
+	obj->inv.uid = e->uid;
+	obj->inv.gid = e->gid;
 	obj->inv.dev = w->vol->partition;
-	obj->inv.ino = (int64_t)m->addr;
-	obj->inv.nlink = m->nlink;
-	obj->inv.atime_ns = tsk_ns(m->atime, m->atime_nano);
-	obj->inv.mtime_ns = tsk_ns(m->mtime, m->mtime_nano);
-	obj->inv.ctime_ns = tsk_ns(m->ctime, m->ctime_nano);
-	obj->inv.have_btime = m->crtime != 0;
-	obj->inv.btime_ns = tsk_ns(m->crtime, m->crtime_nano);
+	obj->inv.ino = e->inode;
+	obj->inv.nlink = e->nlink;
+	obj->inv.atime_ns = e->atime_ns;
+	obj->inv.mtime_ns = e->mtime_ns;
+	obj->inv.ctime_ns = e->ctime_ns;
+	obj->inv.have_btime = e->have_btime;
+	obj->inv.btime_ns = e->btime_ns;
 	scan_set_location(loc);
 	if (c->o->max_filesize && size > c->o->max_filesize) {
 		scan_problem(c, where, NULL, 0, "skipped",
 			     "larger than the file size limit (%llu > %llu bytes)",
 			     (unsigned long long)size, (unsigned long long)c->o->max_filesize);
-	} else if (attr == NULL && m->size > 0) {
+	} else if (e->read == NULL && size > 0) {
 		scan_problem(c, where, NULL, 0, "error", "%s: no data attribute",
 			     allocated ? "cannot read from the image" : "deleted, not recoverable");
-	} else if (attr == NULL) {
+	} else if (e->read == NULL || size == 0) {
 		obj->read = (obj->data = malloc(1)) != NULL; /* an empty file */
 	} else if (size > SIZE_MAX / 2) {
 		scan_problem(c, where, NULL, 0, "skipped", "too large to read (%llu bytes)",
@@ -337,7 +341,7 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 	} else {
 		scan_flight_acquire(c, size);
 		obj->flight = size;
-		read_stream(w, attr, size, obj, where, allocated);
+		read_stream(w, e, size, obj, where, allocated);
 	}
 	scan_set_location(NULL);
 	obj->location = loc;
@@ -357,6 +361,43 @@ out:
 	free(j);
 	free(where);
 	free(loc);
+}
+
+/* libtsk's reads of one attribute, as image_entry's read. */
+static ssize_t
+tsk_attr_read(void *ctx, uint64_t off, void *buf, size_t len, char **why)
+{
+	ssize_t got = tsk_fs_attr_read(ctx, (TSK_OFF_T)off, buf, len, TSK_FS_FILE_READ_FLAG_NONE);
+
+	if (got <= 0)
+		*why = image_tsk_reason("short read");
+	return got;
+}
+
+/* One stream of a file libtsk walked. */
+static void
+queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const char *path,
+	     const char *stream, int allocated)
+{
+	const TSK_FS_META *m = f->meta;
+	struct image_entry e = {
+		.path = path,
+		.inode = (int64_t)m->addr,
+		.mode = S_IFREG | (m->mode & 07777),
+		.uid = m->uid,
+		.gid = m->gid,
+		.nlink = m->nlink,
+		.size = attr ? (uint64_t)attr->size : (uint64_t)m->size,
+		.atime_ns = tsk_ns(m->atime, m->atime_nano),
+		.mtime_ns = tsk_ns(m->mtime, m->mtime_nano),
+		.ctime_ns = tsk_ns(m->ctime, m->ctime_nano),
+		.btime_ns = tsk_ns(m->crtime, m->crtime_nano),
+		.have_btime = m->crtime != 0,
+		.read = attr ? tsk_attr_read : NULL,
+		.ctx = (void *)attr,
+	};
+
+	queue_entry(w, &e, stream, allocated);
 }
 
 /* The data streams of a file: the default one, and on NTFS each named $DATA attribute. */
@@ -380,6 +421,19 @@ queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
 		queue_stream(w, f, a, path, a->name, allocated);
 	}
 	tsk_error_reset();
+}
+
+/* Is path one to queue (a quick scan's folders, the exclusions)? Counts the excluded. */
+static int
+wanted(struct iwalk *w, const char *path)
+{
+	if (!in_quick(w, path))
+		return 0;
+	if (w->c->o->excl && scanner_excl_explain(w->c->o->excl, path, 0, NULL)) {
+		atomic_fetch_add(&w->c->excluded, 1);
+		return 0;
+	}
+	return 1;
 }
 
 static TSK_WALK_RET_ENUM
@@ -415,12 +469,7 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	/* dir is relative to the root and ends with '/' (or is empty) */
 	if (asprintf(&path, "/%s%s", dir ? dir : "", name) < 0)
 		return TSK_WALK_CONT;
-	if (!in_quick(w, path)) {
-		free(path);
-		return TSK_WALK_CONT;
-	}
-	if (c->o->excl && scanner_excl_explain(c->o->excl, path, 0, NULL)) {
-		atomic_fetch_add(&c->excluded, 1);
+	if (!wanted(w, path)) {
 		free(path);
 		return TSK_WALK_CONT;
 	}
@@ -430,71 +479,121 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	return TSK_WALK_CONT;
 }
 
-static void
-walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
+/* A file of an XFS volume (image_xfs_walk's callback). */
+static int
+xfs_entry(void *arg, const struct image_entry *e)
 {
-	struct iwalk w = { .c = c, .im = im, .vol = v };
+	struct iwalk *w = arg;
+
+	if (scan_should_stop(w->c))
+		return 1;
+	if (wanted(w, e->path)) {
+		scan_set_current(w->c, e->path);
+		queue_entry(w, e, NULL, 1);
+	}
+	return 0;
+}
+
+/* The walk stopped or lost folders: the volume is partial, and says why once. */
+static void
+volume_partial(struct iwalk *w, const char *prefix, char *why)
+{
+	char *text = NULL;
+
+	if (why && prefix && asprintf(&text, "%s%s", prefix, why) < 0)
+		text = NULL;
+	image_volume_fail(w->vol, "partial", text ? text : why);
+	if (text)
+		free(why);
+	volume_problem(w, "error", w->vol->reason ? w->vol->reason : "the walk stopped");
+}
+
+static void
+walk_xfs(struct iwalk *w)
+{
+	char *why = NULL;
+
+	w->vol->fs = "xfs";
+	w->vol->status = "scanned";
+	if (image_xfs_walk(w->vol->img, w->vol->offset, w->vol->length, xfs_entry, w, &why) < 0 &&
+	    !scan_should_stop(w->c))
+		volume_partial(w, NULL, why ? why : strdup("the XFS walk stopped"));
+	else
+		free(why);
+}
+
+static void
+walk_tsk(struct iwalk *w)
+{
+	struct scanner_image *im = w->im;
+	struct volume *v = w->vol;
 	TSK_FS_DIR_WALK_FLAG_ENUM flags = TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE;
-	const char *enc = image_encrypted_kind(im->img, v->offset);
 	TSK_INUM_T inum;
 
-	tsk_error_reset();
-	w.fs = enc ? NULL : tsk_fs_open_img(im->img, v->offset, TSK_FS_TYPE_DETECT);
-	if (w.fs == NULL) {
-		char *why = NULL;
-
-		if (enc == NULL)
-			why = image_tsk_reason("no file system libtsk knows");
-		else if (asprintf(&why, "an encrypted %s volume: not readable without its key",
-				  enc) < 0)
-			why = NULL;
-		image_volume_fail(v, "error", why);
-		volume_problem(&w, "error", why ? why : "cannot open a file system");
-		return;
-	}
-	v->fs = tsk_fs_type_toname(w.fs->ftype);
-	v->status = "scanned";
-	if (v->offset + v->length > (int64_t)im->img->size) {
-		char *why = NULL;
-
-		/* a truncated image: what lies beyond its end is lost, say so once */
-		if (asprintf(&why, "the image ends %lld bytes into this volume of %lld bytes: "
-			     "files beyond its end cannot be read (a truncated image?)",
-			     (long long)((int64_t)im->img->size - v->offset),
-			     (long long)v->length) < 0)
-			why = NULL;
-		image_volume_fail(v, "partial", why);
-		volume_problem(&w, "error", why ? why : "the image ends inside this volume");
-	}
 	if (im->quick.n > 0 &&
-	    (TSK_FS_TYPE_ISNTFS(w.fs->ftype) || TSK_FS_TYPE_ISFAT(w.fs->ftype)) &&
-	    tsk_fs_path2inum(w.fs, "/Windows/System32", &inum, NULL) == 0)
-		w.windows = 1;
+	    (TSK_FS_TYPE_ISNTFS(w->fs->ftype) || TSK_FS_TYPE_ISFAT(w->fs->ftype)) &&
+	    tsk_fs_path2inum(w->fs, "/Windows/System32", &inum, NULL) == 0)
+		w->windows = 1;
 	tsk_error_reset();
 	if (im->deleted)
 		flags |= TSK_FS_DIR_WALK_FLAG_UNALLOC;
 	else
 		flags |= TSK_FS_DIR_WALK_FLAG_NOORPHAN;
-	free(image_read_failure(im->img)); /* opening the file system: it is open */
-	if (tsk_fs_dir_walk(w.fs, w.fs->root_inum, flags, walk_cb, &w) != 0 &&
-	    !scan_should_stop(c)) {
+	free(image_read_failure(v->img)); /* opening the file system: it is open */
+	if (tsk_fs_dir_walk(w->fs, w->fs->root_inum, flags, walk_cb, w) != 0 &&
+	    !scan_should_stop(w->c)) {
 		char *why = image_tsk_reason("the walk stopped");
 
-		image_volume_fail(v, "partial", why);
-		volume_problem(&w, "error", why ? why : "the walk stopped");
+		volume_partial(w, NULL, why ? why : strdup("the walk stopped"));
 	}
-	keep_lost(&w, image_read_failure(im->img));
-	if (w.lost && strcmp(v->status, "scanned") == 0 && !scan_should_stop(c)) {
+	keep_lost(w, image_read_failure(v->img));
+	if (w->lost && strcmp(v->status, "scanned") == 0 && !scan_should_stop(w->c)) {
 		/* a folder or inode table that libtsk could not read, and went on without */
-		char *why = NULL;
+		volume_partial(w, "parts of its folders could not be read: ", w->lost);
+		w->lost = NULL;
+	}
+}
 
-		if (asprintf(&why, "parts of its folders could not be read: %s", w.lost) < 0)
+static void
+walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
+{
+	struct iwalk w = { .c = c, .im = im, .vol = v };
+	int xfs = 0;
+	char *why = NULL;
+
+	if (strcmp(v->status, "container") == 0 ||
+	    (strcmp(v->status, "skipped") == 0 && v->reason != NULL))
+		return; /* its volumes follow it; or nothing in it holds files (swap) */
+	if (strcmp(v->status, "error") == 0) {
+		/* found when the image was opened: a locked volume, an unreadable container */
+		volume_problem(&w, "error", v->reason ? v->reason : "cannot be read");
+		return;
+	}
+	w.fs = image_volume_fs(im, v, &xfs, &why);
+	if (w.fs == NULL && !xfs) {
+		image_volume_fail(v, "error", why);
+		volume_problem(&w, "error", why ? why : "cannot open a file system");
+		return;
+	}
+	v->fs = w.fs ? tsk_fs_type_toname(w.fs->ftype) : "xfs";
+	v->status = "scanned";
+	if (v->offset + v->length > (int64_t)v->img->size) {
+		/* a truncated image: what lies beyond its end is lost, say so once */
+		if (asprintf(&why, "the image ends %lld bytes into this volume of %lld bytes: "
+			     "files beyond its end cannot be read (a truncated image?)",
+			     (long long)((int64_t)v->img->size - v->offset),
+			     (long long)v->length) < 0)
 			why = NULL;
 		image_volume_fail(v, "partial", why);
-		volume_problem(&w, "error", why ? why : w.lost);
+		volume_problem(&w, "error", why ? why : "the image ends inside this volume");
 	}
+	if (xfs)
+		walk_xfs(&w);
+	else
+		walk_tsk(&w);
 	free(w.lost);
-	tsk_fs_close(w.fs);
+	if (w.fs)
+		tsk_fs_close(w.fs);
 }
 
 void

@@ -294,7 +294,8 @@ open_image(struct scan_job *j, struct vg_error *err)
 	e = scanner_image_open(file, json_string_value(json_object_get(spec, "parent")),
 			       (int)json_integer_value(json_object_get(spec, "partition")),
 			       json_integer_value(json_object_get(spec, "offset")),
-			       json_is_true(json_object_get(spec, "deleted")), &j->im, err);
+			       json_is_true(json_object_get(spec, "deleted")), j->sp.creds, &j->im,
+			       err);
 	if (e != VG_OK || !json_is_array(quick))
 		return e;
 	patterns = calloc(json_array_size(quick) + 1, sizeof(*patterns));

@@ -48,6 +48,8 @@ struct scan_spec {
 	char *evidence_root;		/* --root, resolved (owned), or NULL */
 	json_t *image;			/* a disk image {file, parent?, partition, offset, deleted,
 					 * quick?} */
+	struct image_creds *creds;	/* keys for its encrypted volumes (borrowed), or NULL:
+					 * never recorded, so a resumed scan is given them again */
 };
 
 /* Type "custom", the engine options from cfg (antivirus_engine.*), nothing else. */

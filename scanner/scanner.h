@@ -158,17 +158,53 @@ int scanner_done_has(const struct done_set *s, const char *path, size_t len);
  */
 struct scanner_image;
 
+/*
+ * A key for encrypted volumes (--credential KIND:FILE, or typed at the prompt): kind is
+ * "password", "recovery_password" or "key_file"; secret holds FILE's bytes (a password's one
+ * trailing newline removed; a key file exactly as it is). Never logged, stored or reported:
+ * only the kind of the one that unlocked a volume is said. Every credential is tried on every
+ * encrypted volume. ask, when set, is called for a volume no credential unlocks (or when none
+ * was given): it fills *out (secret malloc'd) and returns 1, or 0 for no more.
+ */
+struct image_credential {
+	const char *kind;	/* static */
+	unsigned char *secret;	/* malloc'd, wiped before it is freed */
+	size_t len;
+};
+
+struct image_creds {
+	struct image_credential *v;
+	size_t n;
+	int (*ask)(void *arg, const char *volume, struct image_credential *out);
+	void *ask_arg;
+};
+
+/* Read KIND:FILE into creds (FILE is read whole, up to 64 KiB). VG_INVAL names what is wrong. */
+enum vg_err image_creds_add(struct image_creds *creds, const char *spec, struct vg_error *err);
+/* Add one (taken: its secret is freed with creds). */
+enum vg_err image_creds_push(struct image_creds *creds, struct image_credential *c,
+			     struct vg_error *err);
+/* Wipe and free every secret. */
+void image_creds_release(struct image_creds *creds);
+
+/* creds: borrowed for as long as the image is open; NULL: none (locked volumes stay locked). */
 enum vg_err scanner_image_open(const char *file, const char *parent, int partition,
-			       int64_t offset, int deleted, struct scanner_image **out,
-			       struct vg_error *err);
+			       int64_t offset, int deleted, struct image_creds *creds,
+			       struct scanner_image **out, struct vg_error *err);
 /* A quick scan: only files below folders matching these fnmatch patterns; a volume that
  * holds /Windows/System32 uses the Windows quick-scan folders instead. */
 enum vg_err scanner_image_set_quick(struct scanner_image *im, char *const *patterns, size_t n,
 				    struct vg_error *err);
 void scanner_image_close(struct scanner_image *im);
 const char *scanner_image_file(const struct scanner_image *im);
-/* After the scan: [{partition, offset, length, description, fs, status, reason?}]; status
- * is "scanned", "partial" (the walk stopped early), "error" or "skipped" (not selected). */
+/*
+ * After the scan: [{partition, offset, length, description, fs, status, reason?, chain,
+ * encryption?, unlocked_with?}]; status is "scanned", "partial" (the walk stopped early),
+ * "error", "skipped" (not selected) or "container" (LUKS, LVM or APFS: its volumes follow
+ * it). chain: where the volume is, from the outside in, ending with its file system
+ * (["gpt:p3", "luks2", "lvm:rhel/root", "xfs"]). partition is that of the outermost one;
+ * offset is in the volume that holds it.
+ */
 json_t *scanner_image_volumes(const struct scanner_image *im);
 /* Could any volume be read? */
 int scanner_image_readable(const struct scanner_image *im);

@@ -112,7 +112,7 @@ test_expect_success 'scan quick --image: a volume with /Windows/System32 gets th
 '
 
 _case=luks
-test_expect_success 'a LUKS volume is named as encrypted; the rest of the disk is still scanned' '
+test_expect_success 'a LUKS volume with a damaged header is named, with the reason; the rest of the disk is still scanned' '
 	truncate -s 40M enc.img &&
 	printf "label: gpt\n- 8M L -\n- 16M L -\n" | sfdisk -q enc.img &&
 	s1=$(sfdisk -J enc.img | jq ".partitiontable.partitions[0].start") &&
@@ -121,7 +121,7 @@ test_expect_success 'a LUKS volume is named as encrypted; the rest of the disk i
 	mkdir -p small && cp eicar.com small/ &&
 	mkfs.ext4 -q -d small p2.ext4 16M && dd if=p2.ext4 of=enc.img bs=512 seek=$s2 conv=notrunc status=none &&
 	expect_exit 1 vigil --json scan image enc.img >enc.json &&
-	jq -e ".volumes[0].status == \"error\" and (.volumes[0].reason | test(\"encrypted LUKS\"))" enc.json >/dev/null &&
+	jq -e ".volumes[0].status == \"error\" and .volumes[0].encryption == \"luks1\" and (.volumes[0].reason | test(\"LUKS keyslot\"))" enc.json >/dev/null &&
 	jq -e ".volumes[1].status == \"scanned\" and .volumes[1].fs == \"ext4\"" enc.json >/dev/null &&
 	jq -e "[.problems[] | select(.path == \"$T/enc.img:p1\" and .image.partition == 1)] | length == 1" enc.json >/dev/null &&
 	jq -e "[.threats[].path] == [\"$T/enc.img:p2:/eicar.com\"]" enc.json >/dev/null
@@ -174,7 +174,7 @@ test_expect_success 'the HTML report of an image scan has a volumes table, its t
 	expect_exit 1 vigil scan image enc.img --report html:enc.html >/dev/null &&
 	grep -q "<section id=\"volumes\">" enc.html &&
 	grep -q "<td>1</td><td>1048576</td>" enc.html &&
-	grep -q "an encrypted LUKS volume" enc.html &&
+	grep -q "LUKS keyslot 0 is invalid" enc.html &&
 	grep -q "<td>ext4</td>" enc.html &&
 	! grep -q "<script" enc.html
 '

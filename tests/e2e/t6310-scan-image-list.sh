@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scan image FILE --list: the volumes, the file system on each and the encryption found,
-# without scanning and without recording anything; and dfVFS's published differencing VHD
+# without scanning and without recording anything (containers, their volumes and the chain
+# of each: t6400 scans them); and dfVFS's published differencing VHD
 # (qemu-img cannot make one; tests/data/dfvfs, Apache-2.0) read with its parent.
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P)
@@ -34,9 +35,16 @@ test_expect_success '--partition: the other volumes are listed as not read' '
 	jqt p.json "[.volumes[] | select(.selected == false) | .partition] == [1]" &&
 	jqt p.json "[.volumes[] | select(.partition == 2) | .filesystem] == [\"fat16\"]"
 '
-test_expect_success 'a LUKS2 partition is named as encrypted, the ext4 one beside it as ext4' '
-	vigil --json scan image luks.img --list >k.json &&
-	jqt k.json "[.volumes[] | [.filesystem, .encryption]] == [[\"ext4\", null], [null, \"LUKS\"]]"
+test_expect_success 'a LUKS2 partition is named as encrypted and locked, the ext4 one beside it as ext4' '
+	vigil --json scan image luks.img --list </dev/null >k.json &&
+	jqt k.json "[.volumes[] | [.filesystem, .encryption]] == [[\"ext4\", null], [null, \"luks2\"]]" &&
+	jqt k.json ".volumes[1].reason | test(\"no credential given\")"
+'
+test_expect_success 'with its passphrase: the LUKS2 volume and the ext4 inside it, chain and all' '
+	vigil --json scan image luks.img --list --credential password:pass >k2.json &&
+	jqt k2.json "[.volumes[] | .chain] == [[\"gpt:p1\", \"ext4\"], [\"gpt:p2\"], [\"gpt:p2\", \"luks2\", \"ext4\"]]" &&
+	jqt k2.json ".volumes[1].container and .volumes[1].unlocked_with == \"password\"" &&
+	! grep -q vigil-test k2.json
 '
 test_expect_success 'dfVFS differencing VHD: listed as VHD with its file system, read through its parent' '
 	vigil --json scan image image-differential.vhd --list >v.json &&
@@ -49,9 +57,10 @@ test_expect_success 'the same without its parent beside it: exit 2, naming the p
 	expect_exit 2 vigil scan image alone/image-differential.vhd --list 2>err &&
 	grep -q "image.vhd" err && grep -q -- "--parent" err
 '
-test_expect_success 'APFS is not read yet: listed, with the reason' '
+test_expect_success 'APFS (dfVFS apfs.raw, made on macOS): the container and its volume by name' '
 	vigil --json scan image apfs.raw --list >a.json &&
-	jqt a.json "[.volumes[] | .filesystem] == [null] and (.volumes[0].reason | length > 0)"
+	jqt a.json "[.volumes[] | .filesystem] == [null, \"apfs\"] and .volumes[0].container" &&
+	jqt a.json ".volumes[1].chain == [\"apfs:apfs_test\", \"apfs\"] and .volumes[1].blocks > 0"
 '
 test_expect_success '--list is for scan image only' '
 	expect_exit 2 vigil scan custom . --list 2>err && grep -q "scan image FILE --list" err

@@ -961,21 +961,73 @@ test_image_open_errors(void **state)
 
 	snprintf(missing, sizeof(missing), "%s/missing.img", f->base);
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(missing, NULL, -1, -1, 0, &im, &e), VG_IO);
+	assert_int_equal(scanner_image_open(missing, NULL, -1, -1, 0, NULL, &im, &e), VG_IO);
 	assert_null(im);
 	assert_non_null(strstr(vg_error_msg(&e), "missing.img"));
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->tree, NULL, -1, -1, 0, &im, &e), VG_INVAL);
+	assert_int_equal(scanner_image_open(f->tree, NULL, -1, -1, 0, NULL, &im, &e), VG_INVAL);
 	assert_non_null(strstr(vg_error_msg(&e), "not a disk image"));
 	/* no partition table: the only volume is partition 0 */
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->fat, NULL, 1, -1, 0, &im, &e), VG_NOTFOUND);
+	assert_int_equal(scanner_image_open(f->fat, NULL, 1, -1, 0, NULL, &im, &e), VG_NOTFOUND);
 	assert_non_null(strstr(vg_error_msg(&e), "no partition 1"));
 	vg_error_init(&e);
-	assert_int_equal(scanner_image_open(f->fat, NULL, -1, 1ll << 40, 0, &im, &e), VG_INVAL);
+	assert_int_equal(scanner_image_open(f->fat, NULL, -1, 1ll << 40, 0, NULL, &im, &e), VG_INVAL);
 	assert_non_null(strstr(vg_error_msg(&e), "beyond the end"));
-	assert_int_equal(scanner_image_open(f->fat, NULL, 0, -1, 0, &im, NULL), VG_OK);
+	assert_int_equal(scanner_image_open(f->fat, NULL, 0, -1, 0, NULL, &im, NULL), VG_OK);
 	scanner_image_close(im);
+}
+
+/* --credential KIND:FILE: a password loses one trailing newline (LF or CRLF), a key file
+ * keeps every byte; unknown kinds, an empty or missing file and one over 64 KiB are refused
+ * with a message that never holds the secret. */
+static void
+test_image_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct image_creds c = { 0 };
+	struct vg_error e;
+	char spec[256], *big;
+
+	assert_int_equal(vt_write_file(f->base, "pw", "s3cret\r\n", 8), 0);
+	assert_int_equal(vt_write_file(f->base, "key", "k\0y\n", 4), 0);
+	assert_int_equal(vt_write_file(f->base, "empty", "", 0), 0);
+	assert_non_null(big = calloc(1, (64u << 10) + 1));
+	assert_int_equal(vt_write_file(f->base, "big", big, (64u << 10) + 1), 0);
+	free(big);
+	snprintf(spec, sizeof(spec), "password:%s/pw", f->base);
+	assert_int_equal(image_creds_add(&c, spec, NULL), VG_OK);
+	snprintf(spec, sizeof(spec), "key_file:%s/key", f->base);
+	assert_int_equal(image_creds_add(&c, spec, NULL), VG_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0].kind, "password");
+	assert_int_equal(c.v[0].len, 6);
+	assert_memory_equal(c.v[0].secret, "s3cret", 6);
+	assert_string_equal(c.v[1].kind, "key_file");
+	assert_int_equal(c.v[1].len, 4);
+	assert_memory_equal(c.v[1].secret, "k\0y\n", 4);
+	vg_error_init(&e);
+	snprintf(spec, sizeof(spec), "pin:%s/pw", f->base);
+	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
+	assert_non_null(strstr(vg_error_msg(&e), "KIND:FILE"));
+	vg_error_init(&e);
+	assert_int_equal(image_creds_add(&c, "password:", &e), VG_INVAL);
+	vg_error_init(&e);
+	snprintf(spec, sizeof(spec), "password:%s/empty", f->base);
+	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
+	assert_non_null(strstr(vg_error_msg(&e), "empty"));
+	vg_error_init(&e);
+	snprintf(spec, sizeof(spec), "key_file:%s/big", f->base);
+	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
+	assert_non_null(strstr(vg_error_msg(&e), "64 KiB"));
+	vg_error_init(&e);
+	snprintf(spec, sizeof(spec), "password:%s/none", f->base);
+	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
+	assert_null(strstr(vg_error_msg(&e), "s3cret"));
+	assert_int_equal(c.n, 2);
+	image_creds_release(&c);
+	assert_int_equal(c.n, 0);
+	assert_null(c.v);
 }
 
 /* Scan all of the image file into a new scan; returns the opened image (close it). */
@@ -986,7 +1038,7 @@ scan_image(struct fx *f, const char *file, int threads, int64_t *id, struct scan
 	struct scanner_options o;
 
 	*id = begin(f, threads);
-	assert_int_equal(scanner_image_open(file, NULL, -1, -1, 0, &im, NULL), VG_OK);
+	assert_int_equal(scanner_image_open(file, NULL, -1, -1, 0, NULL, &im, NULL), VG_OK);
 	scanner_options_init(&o);
 	o.threads = threads;
 	o.image = im;
@@ -1412,6 +1464,7 @@ main(void)
 		cmocka_unit_test(test_run_hostile_file_name),
 		cmocka_unit_test(test_run_stop_flag),
 		cmocka_unit_test(test_image_open_errors),
+		cmocka_unit_test(test_image_credentials),
 		cmocka_unit_test(test_image_scan_fat),
 		cmocka_unit_test(test_image_without_file_system),
 		cmocka_unit_test(test_filetype_loki_names),
