@@ -27,7 +27,7 @@ const struct command commands[] = {
 	  "scan the file systems in a raw, split raw, E01, VMDK, VHD, VHDX or QCOW2 disk image "
 	  "without mounting it, through LVM, LUKS and APFS containers",
 	  cmd_scan_preflight },
-	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID",
+	{ "scan", "resume", cmd_scan_resume, NEED_STORE, "scan resume ID [--credential KIND:FILE]...",
 	  "continue an interrupted scan: files it had finished are not scanned again", NULL },
 	{ "scan", "list", cmd_scan_list, NEED_STORE, "scan list [--limit N]", "scan history", NULL },
 	{ "scan", "show", cmd_scan_show, NEED_STORE, "scan show ID",

@@ -504,6 +504,7 @@ scan_job_resume(const struct scan_env *env, int64_t id, struct scan_job **out,
 		e = resumable(scan, id, err);
 	if (e == VG_OK)
 		e = scan_spec_from_record(scan, env->cfg, &j->sp, err);
+	j->sp.creds = env->creds;
 	if (e == VG_OK)
 		e = open_parts(j, err);
 	if (e == VG_OK &&

@@ -120,6 +120,8 @@ struct scan_env {
 	struct allow_set *allow;		/* borrowed; NULL for none */
 	volatile sig_atomic_t *stop;		/* set to stop early (SIGINT) */
 	const struct scanner_callbacks *progress;	/* may be NULL */
+	struct image_creds *creds;		/* scan resume: keys for the image's encrypted
+						 * volumes (never recorded); NULL for none */
 };
 
 /* Steps after the engine that the front door provides. */

@@ -53,6 +53,20 @@ test_expect_success 'the key is nowhere: not in the store, the log, a report, or
 	! grep -rqa "$SECRET" "$VIGIL_STATE_DIR" r.json r.rep.json r.html &&
 	jqt r.rep.json "[.scan.volumes[] | select(.unlocked_with) | .unlocked_with] == [\"password\"]"
 '
+# interrupted: marks scan $1 as if it had been stopped before finishing anything
+interrupted() {
+	db "UPDATE scans SET status = 'interrupted' WHERE id = $1; DELETE FROM threats WHERE scan_id = $1;
+		DELETE FROM problems WHERE scan_id = $1; DELETE FROM scan_progress WHERE scan_id = $1;"
+}
+test_expect_success 'scan resume: the keys are not recorded, so they are given again with --credential' '
+	id=$(jq .scan_id r.json) && interrupted "$id" &&
+	expect_exit 0 vigil --json scan resume "$id" </dev/null >rs1.json &&
+	jqt rs1.json "[.problems[] | .reason | test(\"no credential given\")] == [true]" &&
+	interrupted "$id" &&
+	expect_exit 1 vigil --json scan resume --credential password:fx/pass.txt "$id" </dev/null >rs2.json &&
+	jqt rs2.json "[.threats[] | .image.chain[-2]] == [\"lvm:rhel/root\"]" &&
+	expect_exit 2 vigil scan resume "$id" --credential nope 2>rs.err && grep -q "KIND:FILE" rs.err
+'
 test_expect_success 'a wrong key: a problem on that volume ("wrong key"), the rest of the disk still scanned' '
 	expect_exit 0 vigil --json scan image fx/rhel.img --credential password:fx/wrong.txt </dev/null >w.json &&
 	jqt w.json "[.problems[] | select(.path == \"$T/fx/rhel.img:p2\") | .reason | test(\"wrong key\")] == [true]" &&
