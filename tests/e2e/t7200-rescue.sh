@@ -109,6 +109,17 @@ m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application",
                  subtype="octet-stream", filename="e.com")
 open(sys.argv[2], "wb").write(bytes(m))
 PY
+# a disk image only the bundle's libcryptsetup and libfsxfs read: LUKS2 (made on the image
+# file, no device-mapper) holding an XFS (mkfs.xfs -p) with the EICAR file
+mkdir -p root/img
+if command -v mkfs.xfs >/dev/null && command -v cryptsetup >/dev/null; then
+	printf '/dev/null\n0 0\nd--755 0 0\n e.com ---644 0 0 %s\n$\n' "$T/eicar.bin" >proto.txt &&
+	truncate -s 300M root/img/luks-xfs.img && mkfs.xfs -q -p proto.txt root/img/luks-xfs.img &&
+	truncate -s +16M root/img/luks-xfs.img && printf 'rescue-pass' >root/img/pass &&
+	cryptsetup reencrypt -q --encrypt --type luks2 --reduce-device-size 16M --pbkdf pbkdf2 \
+		--pbkdf-force-iterations 1000 --key-file root/img/pass root/img/luks-xfs.img >/dev/null ||
+		rm -f root/img/luks-xfs.img
+fi
 # in_root 'commands': runs them with /bin/sh inside the chroot, with an empty environment
 in_root() { env -i /usr/sbin/chroot root /bin/sh -c "$1"; }
 
@@ -119,7 +130,7 @@ fi
 
 test_expect_success 'the chroot holds only the bundle, glibc and /bin/sh (no libyara, no ldd, no coreutils)' '
 	find root -path "root/$name" -prune -o -type f -print | sort >outside &&
-	! grep -v -e "^root/bin/sh$" -e "^root/target/" -e "^root/clean/" -e "^root/mail/" -e "^root/lib" outside &&
+	! grep -v -e "^root/bin/sh$" -e "^root/target/" -e "^root/clean/" -e "^root/mail/" -e "^root/img/" -e "^root/lib" outside &&
 	! grep "^root/lib" outside | sed "s|.*/||" | grep -vE "$glibc_re" &&
 	! find root -path "root/$name" -prune -o -name "libyara*" -print | grep -q . &&
 	test ! -e root/usr && ! in_root "ldd /bin/sh" 2>/dev/null && ! in_root "ls /" 2>/dev/null
@@ -142,6 +153,20 @@ test_expect_success 'in the chroot: the extractor opens a mail (deep containers 
 	jq -e "[.threats[] | select(.name == \"EICAR_Test_File\") | .member] == [[\"e.com\"]]" out >/dev/null &&
 	in_root "./$name/vigil --json health" >h.json 2>err &&
 	jq -e ".deep_containers.available == true" h.json >/dev/null
+'
+
+# A booted rescue system has /proc and /dev (libcryptsetup reads the header copy through
+# /proc/self/fd and seeds its RNG from /dev/urandom): mounted in a mount namespace of the
+# case's own.
+test_expect_success 'in the chroot: a LUKS2 volume holding XFS is unlocked and read (libcryptsetup, libfsxfs from the bundle)' '
+	test -f root/img/luks-xfs.img || { echo "no mkfs.xfs or cryptsetup: not made"; exit 1; }
+	mkdir -p root/proc root/dev &&
+	rc=0; unshare -m /bin/sh -c "mount -t proc proc root/proc && mount --bind /dev root/dev &&
+		env -i /usr/sbin/chroot root \
+		/bin/sh -c \"./$name/vigil --json scan image /img/luks-xfs.img --credential password:/img/pass\"" \
+		>out 2>err || rc=$?
+	cat err; test "$rc" -eq 1 &&
+	jq -e "[.threats[] | .image.chain] == [[\"luks2\", \"xfs\"]]" out >/dev/null
 '
 
 test_expect_success 'in the chroot: vigil --version' '
