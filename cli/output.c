@@ -121,12 +121,16 @@ out_volumes(json_t *volumes)
 	printf("Volumes of the image:\n");
 	json_array_foreach(volumes, i, v) {
 		json_t *chain = json_object_get(v, "chain"), *c;
+		json_int_t part = json_integer_value(json_object_get(v, "partition"));
 		size_t k, n = json_array_size(chain) - json_is_string(json_object_get(v, "fs"));
+		/* the partition's own label ("gpt:p2", "offset:N") is said by "pN at byte" */
+		const char *first = json_string_value(json_array_get(chain, 0));
+		size_t from = part > 0 || (first && strncmp(first, "offset:", 7) == 0);
 
-		printf("  p%lld at byte %lld, ", (long long)json_integer_value(json_object_get(v, "partition")),
+		printf("  p%lld at byte %lld, ", (long long)part,
 		       (long long)json_integer_value(json_object_get(v, "offset")));
 		/* a volume inside another: where, outside in (its file system is said below) */
-		for (k = 1; n > 1 && k < n && (c = json_array_get(chain, k)) != NULL; k++) {
+		for (k = from; k < n && (c = json_array_get(chain, k)) != NULL; k++) {
 			out_json_text(c);
 			fputs(k + 1 < n ? " > " : ", ", stdout);
 		}

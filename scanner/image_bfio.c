@@ -79,6 +79,7 @@ static ssize_t
 br_read(intptr_t *io, uint8_t *buf, size_t size, libbfio_error_t **e)
 {
 	struct bfio_range *r = (struct bfio_range *)io;
+	char *fail;
 	ssize_t got;
 
 	(void)e;
@@ -87,8 +88,14 @@ br_read(intptr_t *io, uint8_t *buf, size_t size, libbfio_error_t **e)
 	if ((int64_t)size > r->len - r->pos)
 		size = (size_t)(r->len - r->pos);
 	got = tsk_img_read(r->img, r->off + r->pos, (char *)buf, size);
-	if (got < 0)
+	/* a failure the view recorded is this read's (libtsk may have turned it into zeros:
+	 * image_int.h); taken here, so that it is not blamed later on another volume of the
+	 * same view: the library above reports it as its own read error */
+	fail = image_read_failure(r->img);
+	if (got < 0 || fail != NULL) {
+		free(fail);
 		return -1;
+	}
 	r->pos += got;
 	return got;
 }

@@ -145,9 +145,8 @@ volume_problem(struct iwalk *w, const char *kind, const char *reason)
 	scan_set_location(loc);
 	if (where)
 		scan_problem(w->c, where, NULL, 0, kind, "%s %s at byte %lld: %s",
-			     w->vol->chain && json_array_size(w->vol->chain) > 1 ? "volume"
-										: "partition",
-			     w->vol->where, (long long)w->vol->outer_offset, reason);
+			     strchr(w->vol->where, ':') ? "volume" : "partition", w->vol->where,
+			     (long long)w->vol->outer_offset, reason);
 	scan_set_location(NULL);
 	free(loc);
 	free(where);

@@ -102,6 +102,16 @@ test_expect_success 'a damaged LVM2 metadata area: exit 2 naming the metadata (n
 	vigil --json scan image fx/badlvm.img --list >bl.json &&
 	jqt bl.json ".volumes[0].reason | test(\"LVM metadata\")"
 '
+test_expect_success 'cut short inside a logical volume, or inside a LUKS volume: problems with reasons, the rest read' '
+	head -c 200M fx/lvm.img >cut.img &&
+	expect_exit 1 vigil --json scan image cut.img >c.json &&
+	jqt c.json "[.threats[] | .image.chain[0]] == [\"lvm:vgt/root\"]" &&
+	jqt c.json "[.problems[] | select(.path == \"$T/cut.img:p0:lvm:vgt/data\")] | length == 1" &&
+	head -c 30M fx/rhel.img >rcut.img &&
+	expect_exit 0 vigil --json scan image rcut.img --credential password:fx/pass.txt >rc.json &&
+	jqt rc.json "[.problems[] | .reason | test(\"cut short\")] == [true]" &&
+	jqt rc.json "[.volumes[] | select(.fs == \"ext4\") | .status] == [\"scanned\"]"
+'
 test_expect_success 'bad --credential: exit 2, naming what is wrong, the key never echoed' '
 	expect_exit 2 vigil scan image fx/lvm.img --credential secret 2>e1 && grep -q "KIND:FILE" e1 &&
 	expect_exit 2 vigil scan image fx/lvm.img --credential pin:fx/pass.txt 2>e2 && grep -q "KIND:FILE" e2 &&
