@@ -356,6 +356,54 @@ expand_apfs(struct scanner_image *im, size_t vi)
 	}
 }
 
+/*
+ * A partition table inside a volume (a virtual machine's disk kept as a logical volume, a
+ * disk image's partitions inside a LUKS volume): each partition a volume of its own, "gpt:pN".
+ * Only where no file system is found first: a FAT boot sector also ends in 0x55AA.
+ */
+static int
+expand_table(struct scanner_image *im, size_t vi, const char *head, int depth)
+{
+	struct volume *v = &im->v[vi];
+	TSK_FS_INFO *fs;
+	TSK_VS_INFO *vs;
+	TSK_PNUM_T i;
+	int n = 0;
+
+	if (memcmp(head, "XFSB", 4) == 0)
+		return 0;
+	if ((fs = tsk_fs_open_img(v->img, v->offset, TSK_FS_TYPE_DETECT)) != NULL) {
+		tsk_fs_close(fs);
+		return 0;
+	}
+	tsk_error_reset();
+	if ((vs = tsk_vs_open(v->img, v->offset, TSK_VS_TYPE_DETECT)) == NULL) {
+		tsk_error_reset();
+		return 0;
+	}
+	im->v[vi].status = "container";
+	for (i = 0; i < vs->part_count; i++) {
+		const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);
+		int64_t off, len;
+		char label[64];
+		long c;
+
+		if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
+			continue;
+		n++;
+		snprintf(label, sizeof(label), "%s:p%d", tsk_vs_type_toname(vs->vstype), n);
+		if (__builtin_mul_overflow((int64_t)p->start, (int64_t)vs->block_size, &off) ||
+		    __builtin_mul_overflow((int64_t)p->len, (int64_t)vs->block_size, &len) ||
+		    off < 0 || len < 0 || off > im->v[vi].length)
+			continue; /* beyond any volume: not read */
+		c = add_inside(im, vi, im->v[vi].img, im->v[vi].offset + off, len, p->desc, label);
+		if (c >= 0)
+			expand(im, (size_t)c, depth + 1);
+	}
+	tsk_vs_close(vs);
+	return 1;
+}
+
 /* What im->v[vi] holds: a container opened (its volumes added after it), or nothing. */
 static void
 expand(struct scanner_image *im, size_t vi, int depth)
@@ -382,6 +430,8 @@ expand(struct scanner_image *im, size_t vi, int depth)
 						     "unlock BitLocker yet"));
 	} else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0)
 		image_volume_fail(v, "skipped", strdup("Linux swap space: no files to scan"));
+	else if (depth > 0) /* the outermost one's table was read already */
+		expand_table(im, vi, head, depth);
 }
 
 enum vg_err

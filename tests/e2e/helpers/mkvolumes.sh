@@ -13,7 +13,8 @@
 #
 #   lvm.img     bare LVM2 physical volume (no partition table), volume group vgt:
 #               root 16 MiB ext4 (/etc/hostname clean, /root/eicar.com EICAR),
-#               data 300 MiB XFS (/srv/drop/eicar.txt EICAR, /srv/readme.txt clean)
+#               data 300 MiB XFS (/srv/drop/eicar.txt EICAR, /srv/readme.txt clean),
+#               vm 20 MiB, a virtual machine's disk: GPT, p1 ext4 (/srv/eicar.com EICAR)
 #   rhel.img    GPT: p1 16 MiB ext4 "boot" (/grub.cfg clean); p2 LUKS2 (passphrase below,
 #               sector size 4096) holding an LVM2 physical volume, volume group rhel:
 #               swap 8 MiB (mkswap), root 300 MiB XFS (/home/eve/eicar.com EICAR)
@@ -137,7 +138,7 @@ put() {
 	dd if="$1" of="$2" bs=1M seek="$(($3 / MiB))" conv=notrunc,sparse status=none
 }
 
-mkdir -p t/root/etc t/root/root t/data/srv/drop t/boot t/rroot/home/eve t/small
+mkdir -p t/root/etc t/root/root t/data/srv/drop t/boot t/rroot/home/eve t/small t/vm/srv
 echo host1 >t/root/etc/hostname
 eicar t/root/root/eicar.com
 eicar t/data/srv/drop/eicar.txt
@@ -146,13 +147,20 @@ echo "menuentry" >t/boot/grub.cfg
 eicar t/rroot/home/eve/eicar.com
 echo clean >t/rroot/home/eve/notes.txt
 eicar t/small/eicar.com
+eicar t/vm/srv/eicar.com
 
 # lvm.img: vgt/root ext4, vgt/data XFS
 mke2fs -q -t ext4 -b 4096 -d t/root root.ext4 16M
 xfsimg data.xfs t/data
-lvmimg lvm.img vgt 324 root:16 data:300
+# vm: a virtual machine's disk kept as a logical volume, with a partition table of its own
+mke2fs -q -t ext4 -b 4096 -d t/vm vm.ext4 12M
+truncate -s 20M vm.img
+printf 'label: gpt\nstart=2048, size=%d, name=vmroot\n' $((12 * 2048)) | sfdisk -q vm.img
+put vm.ext4 vm.img $MiB
+lvmimg lvm.img vgt 348 root:16 data:300 vm:20
 put root.ext4 lvm.img "$(awk '$1 == "root" { print $2 }' lvm.img.offsets)"
 put data.xfs lvm.img "$(awk '$1 == "data" { print $2 }' lvm.img.offsets)"
+put vm.img lvm.img "$(awk '$1 == "vm" { print $2 }' lvm.img.offsets)"
 
 # badlvm.img: the metadata area (the rest of the first MiB after its header) overwritten
 cp --sparse=always lvm.img badlvm.img
