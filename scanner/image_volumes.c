@@ -20,6 +20,8 @@
 
 #include "core/jsonx.h"
 
+#include <tsk/fs/apfs_fs.h>
+
 /* Containers inside containers, at most. */
 #define MAX_DEPTH 6
 
@@ -316,6 +318,45 @@ expand_lvm(struct scanner_image *im, size_t vi, int depth)
 	image_lvs_release(lvs, n);
 }
 
+/* APFS volume roles (Apple's APFS reference: apfs_superblock_t.apfs_role); libtsk 4.11
+ * names only the first five. */
+static const char *
+apfs_role(unsigned role)
+{
+	static const struct { unsigned v; const char *name; } roles[] = {
+		{ 0x0001, "System" }, { 0x0002, "User" }, { 0x0004, "Recovery" },
+		{ 0x0008, "VM" }, { 0x0010, "Preboot" }, { 0x0020, "Installer" },
+		{ 0x0040, "Data" }, { 0x0080, "Baseband" }, { 0x00c0, "Update" },
+		{ 0x0100, "xART" }, { 0x0140, "Hardware" }, { 0x0180, "Backup" },
+		{ 0x0240, "Enterprise" }, { 0x02c0, "Prelogin" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (roles[i].v == role)
+			return roles[i].name;
+	return role == 0 ? NULL : "unknown";
+}
+
+/* "APFS volume, role Data" where libtsk can read the volume's superblock without its key. */
+static char *
+apfs_description(TSK_IMG_INFO *pimg)
+{
+	TSK_FS_INFO *fs = tsk_fs_open_img(pimg, 0, TSK_FS_TYPE_APFS);
+	apfs_fsstat_info info;
+	const char *role = NULL;
+	char *d;
+
+	if (fs != NULL && tsk_apfs_fsstat(fs, &info) == 0)
+		role = apfs_role((unsigned)info.role);
+	if (fs)
+		tsk_fs_close(fs);
+	tsk_error_reset();
+	if (asprintf(&d, "APFS volume%s%s", role ? ", role " : "", role ? role : "") < 0)
+		return NULL;
+	return d;
+}
+
 static void
 expand_apfs(struct scanner_image *im, size_t vi)
 {
@@ -333,7 +374,7 @@ expand_apfs(struct scanner_image *im, size_t vi)
 	free(im->v[vi].description);
 	im->v[vi].description = strdup("APFS container");
 	for (pv = pool->vol_list; pv != NULL; pv = pv->next) {
-		char label[300];
+		char label[300], *desc;
 		long c;
 
 		TSK_IMG_INFO *pimg;
@@ -344,8 +385,10 @@ expand_apfs(struct scanner_image *im, size_t vi)
 		if ((pimg = pool->get_img_info(pool, pv->block)) == NULL)
 			continue;
 		own(im, close_img, pimg);
+		desc = (pv->flags & TSK_POOL_VOLUME_FLAG_ENCRYPTED) ? NULL : apfs_description(pimg);
 		c = add_inside(im, vi, pimg, 0, (int64_t)(pv->num_blocks * pool->block_size),
-			       "APFS volume", label);
+			       desc ? desc : "APFS volume", label);
+		free(desc);
 		if (c < 0)
 			continue;
 		im->v[c].pool = pool;
