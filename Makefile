@@ -79,7 +79,7 @@ EXTRACT_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -I
               -D_FILE_OFFSET_BITS=64 -DVIGIL_VERSION='"$(VERSION)"' \
               $(shell pkg-config --cflags $(EXTRACT_PKGS) 2>/dev/null)
 
-.PHONY: all deps run check bench clean install uninstall deb rescue vm-fixtures
+.PHONY: vm-check all deps run check bench clean install uninstall deb rescue vm-fixtures
 all: $(VIGIL) $(EXTRACT)
 
 $(OBJDIR)/%.o: %.c
@@ -149,6 +149,11 @@ bench:
 vm-fixtures:
 	$(MAKE) deps EXTRA_DEPS="$(DEPS_VM)"
 	tests/vm/mkfixtures.sh $(BUILD)/vm-fixtures
+
+# The image tests that read them (t6450): LUKS1, argon2id LUKS2, lvm2-made LVM, the RHEL layout.
+vm-check: vm-fixtures all
+	VIGIL=$(abspath $(VIGIL)) VIGIL_VM_FIXTURES=$(abspath $(BUILD)/vm-fixtures) \
+		E2E_ONLY=t6450 tests/e2e/run.sh
 
 # Installing. The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr (the
 # Debian package), else below PREFIX; its ExecStart names the installed binary.
