@@ -195,6 +195,31 @@ void image_lvm_close(struct image_lvm *l);
 void image_lvs_release(struct image_lv *lvs, size_t n);
 
 /*
+ * Where the walk of an image's volumes (scanner/image_walk.c) hands on what it finds. In
+ * vigil's own process (scanner/image_sink.c) objects become jobs of the scan and problems its
+ * problems; a sandboxed image reader would send them to vigil instead. The walk itself knows
+ * no scan: only the image, its volumes and this.
+ */
+struct image_obj;
+struct image_sink {
+	void *arg;
+	int (*stopped)(void *arg);			/* nonzero: end the walk */
+	int (*excluded)(void *arg, const char *path);	/* nonzero: skip it (and count it) */
+	int (*done)(void *arg, const char *where);	/* nonzero: a resumed scan had it */
+	void (*current)(void *arg, const char *path);	/* for the progress line */
+	/* a problem of where; location: JSON text of where it is in the image */
+	void (*problem)(void *arg, const char *where, const char *location, const char *kind,
+			const char *reason);
+	void (*reserve)(void *arg, uint64_t bytes);	/* about to read that much into memory */
+	void (*object)(void *arg, char *where, struct image_obj *obj);	/* both taken */
+	uint64_t max_filesize;		/* 0: no limit */
+	const char *spool_dir;		/* objects over 64 MiB are copied there; NULL: memory */
+};
+
+/* Walk the selected volumes of im, handing each regular file's streams to s. */
+void image_walk_volumes(struct scanner_image *im, const struct image_sink *s);
+
+/*
  * One data stream of a file, as a file-system reader other than libtsk's walk gives it
  * (scanner/image_xfs.c). Times in nanoseconds since the epoch.
  */

@@ -1,14 +1,17 @@
 /*
- * scanner/image_walk.c — the walk of a disk image's volumes (scanner/image.c opened the image
- * and found them): each selected volume's file system opened with libtsk, its names walked
- * (deleted ones too with --deleted), each regular file's data streams (NTFS alternate data
- * streams too) read into memory or, when large, into an unlinked spool file, and handed to
- * the workers as jobs. Runs on the one walking thread; the bytes in flight are bounded.
+ * scanner/image_walk.c — the walk of a disk image's volumes (scanner/image_volumes.c found
+ * them): each selected volume's file system opened (libtsk, or libfsxfs for XFS), its names
+ * walked (deleted ones too with --deleted), each regular file's data streams (NTFS alternate
+ * data streams too) read into memory or, when large, into an unlinked spool file, and handed
+ * on through struct image_sink (image_int.h) with where they are in the image. It knows no
+ * scan: scanner/image_sink.c makes the objects jobs in vigil's own process, and a sandboxed
+ * image reader could send them instead. Runs on one thread; the sink bounds what is in memory.
  */
-#include "scanner/scanner_int.h"
 #include "scanner/image_int.h"
+#include "scanner/image_obj.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <openssl/rand.h>
@@ -30,13 +33,39 @@
 
 /* What the walk callback needs. */
 struct iwalk {
-	struct scan_ctx *c;
+	const struct image_sink *s;
 	struct scanner_image *im;
 	struct volume *vol;
 	TSK_FS_INFO *fs;
 	int windows;		/* the quick scan of a Windows volume: its own folders */
 	char *lost;		/* the first read that failed outside a stream (image_int.h) */
 };
+
+static int
+stopped(const struct iwalk *w)
+{
+	return w->s->stopped(w->s->arg);
+}
+
+/* A problem of where (location: JSON text, or NULL), its reason formatted. */
+static void
+problem(const struct iwalk *w, const char *where, const char *location, const char *kind,
+	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+problem(const struct iwalk *w, const char *where, const char *location, const char *kind,
+	const char *fmt, ...)
+{
+	va_list ap;
+	char *reason = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&reason, fmt, ap) < 0)
+		reason = NULL;
+	va_end(ap);
+	w->s->problem(w->s->arg, where, location, kind, reason ? reason : "out of memory");
+	free(reason);
+}
 
 /* Keep the first read failure that is not a stream's (taken), for the volume. */
 static void
@@ -142,12 +171,10 @@ volume_problem(struct iwalk *w, const char *kind, const char *reason)
 {
 	char *where = display_path(w, NULL, NULL), *loc = location_json(w, NULL, NULL, 0, 0);
 
-	scan_set_location(loc);
 	if (where)
-		scan_problem(w->c, where, NULL, 0, kind, "%s %s at byte %lld: %s",
-			     strchr(w->vol->where, ':') ? "volume" : "partition", w->vol->where,
-			     (long long)w->vol->outer_offset, reason);
-	scan_set_location(NULL);
+		problem(w, where, loc, kind, "%s %s at byte %lld: %s",
+			strchr(w->vol->where, ':') ? "volume" : "partition", w->vol->where,
+			(long long)w->vol->outer_offset, reason);
 	free(loc);
 	free(where);
 }
@@ -213,10 +240,10 @@ spool_open(const char *dir, struct vg_error *err)
  */
 static void
 read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct image_obj *obj,
-	    const char *where, int allocated)
+	    const char *where, const char *loc, int allocated)
 {
-	struct scan_ctx *c = w->c;
-	int spool = size > SPOOL_MIN && c->o->spool_dir != NULL;
+	const char *spool_dir = w->s->spool_dir;
+	int spool = size > SPOOL_MIN && spool_dir != NULL;
 	unsigned char *chunk = NULL;
 	size_t off = 0;
 
@@ -224,21 +251,21 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 		struct vg_error serr;
 
 		vg_error_init(&serr);
-		obj->spool_fd = spool_open(c->o->spool_dir, &serr);
+		obj->spool_fd = spool_open(spool_dir, &serr);
 		if (obj->spool_fd < 0 || (chunk = malloc(READ_CHUNK)) == NULL) {
-			scan_problem(c, where, NULL, 0, "error", "a large file (%llu bytes): %s",
+			problem(w, where, loc, "error", "a large file (%llu bytes): %s",
 				     (unsigned long long)size,
 				     serr.msg[0] ? serr.msg : "out of memory");
 			free(chunk);
 			return;
 		}
 	} else if ((obj->data = malloc((size_t)size + 1)) == NULL) {
-		scan_problem(c, where, NULL, 0, "error", "out of memory (%llu bytes)",
+		problem(w, where, loc, "error", "out of memory (%llu bytes)",
 			     (unsigned long long)size);
 		return;
 	}
 	keep_lost(w, image_read_failure(w->vol->img)); /* the walk's own reads: the volume's */
-	while (off < size && !scan_should_stop(c)) {
+	while (off < size && !stopped(w)) {
 		size_t want = size - off > READ_CHUNK ? READ_CHUNK : size - off;
 		unsigned char *to = spool ? chunk : obj->data + off;
 		char *rwhy = NULL;
@@ -247,7 +274,7 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 
 		if (got > 0 && lost != NULL) {
 			/* libtsk said it read this, but the image could not be read (see image_int.h) */
-			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
+			problem(w, where, loc, "error", "%s at byte %zu: %s",
 				     allocated ? "cannot read from the image" : "deleted, not recoverable",
 				     off, lost);
 			free(lost);
@@ -255,7 +282,7 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 		}
 		free(lost);
 		if (got <= 0) {
-			scan_problem(c, where, NULL, 0, "error", "%s at byte %zu: %s",
+			problem(w, where, loc, "error", "%s at byte %zu: %s",
 				     allocated ? "cannot read from the image"
 					       : "deleted, not recoverable",
 				     off, rwhy ? rwhy : "short read");
@@ -265,8 +292,8 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 		free(rwhy);
 		/* the copy is written in order, from its first byte */
 		if (spool && vg_write_full(obj->spool_fd, chunk, (size_t)got) != 0) {
-			scan_problem(c, where, NULL, 0, "error", "cannot write its temporary copy "
-				     "in %s: %s", c->o->spool_dir, strerror(errno));
+			problem(w, where, loc, "error", "cannot write its temporary copy "
+				     "in %s: %s", spool_dir, strerror(errno));
 			break;
 		}
 		off += (size_t)got;
@@ -276,7 +303,7 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 		void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, obj->spool_fd, 0);
 
 		if (map == MAP_FAILED) {
-			scan_problem(c, where, NULL, 0, "error", "cannot map its temporary copy: %s",
+			problem(w, where, loc, "error", "cannot map its temporary copy: %s",
 				     strerror(errno));
 			return;
 		}
@@ -294,24 +321,16 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 static void
 queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, int allocated)
 {
-	struct scan_ctx *c = w->c;
+	const struct image_sink *s = w->s;
 	struct image_obj *obj = NULL;
-	struct job *j = NULL;
 	char *where = display_path(w, e->path, stream);
 	char *loc = location_json(w, e->path, stream, e->inode, allocated);
 	uint64_t size = e->size;
 
-	if (where == NULL || loc == NULL)
-		goto out;
-	if (c->o->done && scanner_done_has(c->o->done, where, strlen(where))) {
-		atomic_fetch_add(&c->resumed, 1);
-		goto out;
-	}
-	if ((obj = calloc(1, sizeof(*obj))) == NULL)
+	if (where == NULL || loc == NULL || s->done(s->arg, where) ||
+	    (obj = calloc(1, sizeof(*obj))) == NULL)
 		goto out;
 	obj->spool_fd = -1;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		goto out;
 	obj->inv.size = (int64_t)size;
 	obj->inv.mode = (int64_t)(S_IFREG | (e->mode & 07777));
 	obj->inv.uid = e->uid;
@@ -324,40 +343,26 @@ queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, in
 	obj->inv.ctime_ns = e->ctime_ns;
 	obj->inv.have_btime = e->have_btime;
 	obj->inv.btime_ns = e->btime_ns;
-	scan_set_location(loc);
-	if (c->o->max_filesize && size > c->o->max_filesize) {
-		scan_problem(c, where, NULL, 0, "skipped",
-			     "larger than the file size limit (%llu > %llu bytes)",
-			     (unsigned long long)size, (unsigned long long)c->o->max_filesize);
+	if (s->max_filesize && size > s->max_filesize) {
+		problem(w, where, loc, "skipped", "larger than the file size limit (%llu > %llu "
+			"bytes)", (unsigned long long)size, (unsigned long long)s->max_filesize);
 	} else if (e->read == NULL && size > 0) {
-		scan_problem(c, where, NULL, 0, "error", "%s: no data attribute",
-			     allocated ? "cannot read from the image" : "deleted, not recoverable");
+		problem(w, where, loc, "error", "%s: no data attribute",
+			allocated ? "cannot read from the image" : "deleted, not recoverable");
 	} else if (e->read == NULL || size == 0) {
 		obj->read = (obj->data = malloc(1)) != NULL; /* an empty file */
 	} else if (size > SIZE_MAX / 2) {
-		scan_problem(c, where, NULL, 0, "skipped", "too large to read (%llu bytes)",
-			     (unsigned long long)size);
+		problem(w, where, loc, "skipped", "too large to read (%llu bytes)",
+			(unsigned long long)size);
 	} else {
-		scan_flight_acquire(c, size);
+		s->reserve(s->arg, size);
 		obj->flight = size;
-		read_stream(w, e, size, obj, where, allocated);
+		read_stream(w, e, size, obj, where, loc, allocated);
 	}
-	scan_set_location(NULL);
 	obj->location = loc;
-	loc = NULL;
-	j->path = where;
-	j->img = obj;
-	where = NULL;
-	if (queue_push(c->jobs, j) != 0) {
-		job_free(c, j);
-		j = NULL;
-	}
-	obj = NULL;
-	j = NULL;
+	s->object(s->arg, where, obj);
+	return;
 out:
-	if (obj)
-		image_obj_free(c, obj);
-	free(j);
 	free(where);
 	free(loc);
 }
@@ -411,7 +416,7 @@ queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
 	if (!TSK_FS_TYPE_ISNTFS(w->fs->ftype))
 		return;
 	n = tsk_fs_file_attr_getsize(f);
-	for (i = 0; i < n && !scan_should_stop(w->c); i++) {
+	for (i = 0; i < n && !stopped(w); i++) {
 		const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
 
 		if (a == NULL || a == def || a->type != TSK_FS_ATTR_TYPE_NTFS_DATA ||
@@ -428,23 +433,18 @@ wanted(struct iwalk *w, const char *path)
 {
 	if (!in_quick(w, path))
 		return 0;
-	if (w->c->o->excl && scanner_excl_explain(w->c->o->excl, path, 0, NULL)) {
-		atomic_fetch_add(&w->c->excluded, 1);
-		return 0;
-	}
-	return 1;
+	return !w->s->excluded(w->s->arg, path);
 }
 
 static TSK_WALK_RET_ENUM
 walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 {
 	struct iwalk *w = ptr;
-	struct scan_ctx *c = w->c;
 	const char *name;
 	char *path;
 	int allocated;
 
-	if (scan_should_stop(c))
+	if (stopped(w))
 		return TSK_WALK_STOP;
 	if (f->name == NULL || f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_REG)
 		return TSK_WALK_CONT;
@@ -472,7 +472,7 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 		free(path);
 		return TSK_WALK_CONT;
 	}
-	scan_set_current(c, path);
+	w->s->current(w->s->arg, path);
 	queue_file(w, f, path, allocated);
 	free(path);
 	return TSK_WALK_CONT;
@@ -484,10 +484,10 @@ xfs_entry(void *arg, const struct image_entry *e)
 {
 	struct iwalk *w = arg;
 
-	if (scan_should_stop(w->c))
+	if (stopped(w))
 		return 1;
 	if (wanted(w, e->path)) {
-		scan_set_current(w->c, e->path);
+		w->s->current(w->s->arg, e->path);
 		queue_entry(w, e, NULL, 1);
 	}
 	return 0;
@@ -515,7 +515,7 @@ walk_xfs(struct iwalk *w)
 	w->vol->fs = "xfs";
 	w->vol->status = "scanned";
 	if (image_xfs_walk(w->vol->img, w->vol->offset, w->vol->length, xfs_entry, w, &why) < 0 &&
-	    !scan_should_stop(w->c))
+	    !stopped(w))
 		volume_partial(w, NULL, why ? why : strdup("the XFS walk stopped"));
 	else
 		free(why);
@@ -540,13 +540,13 @@ walk_tsk(struct iwalk *w)
 		flags |= TSK_FS_DIR_WALK_FLAG_NOORPHAN;
 	free(image_read_failure(v->img)); /* opening the file system: it is open */
 	if (tsk_fs_dir_walk(w->fs, w->fs->root_inum, flags, walk_cb, w) != 0 &&
-	    !scan_should_stop(w->c)) {
+	    !stopped(w)) {
 		char *why = image_tsk_reason("the walk stopped");
 
 		volume_partial(w, NULL, why ? why : strdup("the walk stopped"));
 	}
 	keep_lost(w, image_read_failure(v->img));
-	if (w->lost && strcmp(v->status, "scanned") == 0 && !scan_should_stop(w->c)) {
+	if (w->lost && strcmp(v->status, "scanned") == 0 && !stopped(w)) {
 		/* a folder or inode table that libtsk could not read, and went on without */
 		volume_partial(w, "parts of its folders could not be read: ", w->lost);
 		w->lost = NULL;
@@ -554,9 +554,9 @@ walk_tsk(struct iwalk *w)
 }
 
 static void
-walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
+walk_volume(const struct image_sink *s, struct scanner_image *im, struct volume *v)
 {
-	struct iwalk w = { .c = c, .im = im, .vol = v };
+	struct iwalk w = { .s = s, .im = im, .vol = v };
 	int xfs = 0;
 	char *why = NULL;
 
@@ -596,11 +596,11 @@ walk_volume(struct scan_ctx *c, struct scanner_image *im, struct volume *v)
 }
 
 void
-image_walk(struct scan_ctx *c, struct scanner_image *im)
+image_walk_volumes(struct scanner_image *im, const struct image_sink *s)
 {
 	size_t i;
 
-	for (i = 0; i < im->nv && !scan_should_stop(c); i++)
+	for (i = 0; i < im->nv && !s->stopped(s->arg); i++)
 		if (im->v[i].selected)
-			walk_volume(c, im, &im->v[i]);
+			walk_volume(s, im, &im->v[i]);
 }

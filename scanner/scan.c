@@ -82,7 +82,7 @@ scan_flight_release(struct scan_ctx *c, uint64_t n)
 }
 
 void
-image_obj_free(struct scan_ctx *c, struct image_obj *o)
+image_obj_drop(struct image_obj *o)
 {
 	if (o == NULL)
 		return;
@@ -94,9 +94,15 @@ image_obj_free(struct scan_ctx *c, struct image_obj *o)
 		free(o->data);
 	}
 	free(o->location);
-	if (o->flight)
-		scan_flight_release(c, o->flight);
 	free(o);
+}
+
+void
+image_obj_free(struct scan_ctx *c, struct image_obj *o)
+{
+	if (o != NULL && o->flight)
+		scan_flight_release(c, o->flight);
+	image_obj_drop(o);
 }
 
 void

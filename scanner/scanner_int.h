@@ -24,17 +24,7 @@ void dirref_release(struct dirref *d);
 
 struct scan_ctx;
 
-/* An object of a disk image, read by the image walker (scanner/image.c). */
-struct image_obj {
-	unsigned char *data;	/* its bytes (malloc'd, or mapped from spool_fd), or NULL */
-	int spool_fd;		/* a large object's temporary copy (unlinked), or -1 */
-	size_t map_len;
-	size_t len;
-	int read;		/* data holds all of it: scan it (else only an inventory row) */
-	uint64_t flight;	/* bytes counted in flight until the job is freed */
-	char *location;		/* where in the image: JSON object text */
-	struct store_inv inv;	/* what its file system says: size, mode, owner, times, inode */
-};
+#include "scanner/image_obj.h"
 
 struct job {
 	struct dirref *dir;	/* NULL for a root given as a file: open by path */
