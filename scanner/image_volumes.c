@@ -5,8 +5,10 @@
  * it and a wrong key is said once:
  *
  *	LUKS1/LUKS2	unlocked with the credentials (image_luks.c): the decrypted volume
- *	LVM2		each logical volume (image_luks.c's kind of view, image_lvm.c)
- *	APFS		each volume of the container (libtsk's pool API)
+ *	LVM2		each logical volume, a view of its own (image_lvm.c, libvslvm)
+ *	APFS		each volume of the container, with its role (libtsk's pool API)
+ *	DOS/GPT		a partition table inside a volume (a VM's disk as a logical volume)
+ *	swap		named and skipped; BitLocker named as encrypted
  *
  * A container is listed (status "container") before the volumes it holds; they may hold
  * containers again (GPT > LUKS2 > LVM > XFS is a standard RHEL install), up to MAX_DEPTH.
@@ -98,7 +100,8 @@ add_inside(struct scanner_image *im, size_t parent, TSK_IMG_INFO *img, int64_t o
 	char *where = NULL;
 	long i;
 
-	if (chain == NULL || json_array_append_new(chain, json_string(label)) != 0 ||
+	/* hostile bytes (an LV or APFS volume name) are written as \xNN, never dropped */
+	if (chain == NULL || json_array_append_new(chain, vg_json_bytes(label, strlen(label))) != 0 ||
 	    asprintf(&where, "%s:%s", im->v[parent].where, label) < 0) {
 		json_decref(chain);
 		return -1;
