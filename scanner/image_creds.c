@@ -5,13 +5,11 @@
  */
 #include "scanner/scanner.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "core/path.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A key file larger than this is not a key. */
 #define SECRET_MAX (64u << 10)
@@ -34,47 +32,25 @@ image_creds_push(struct image_creds *creds, struct image_credential *c, struct v
 	return VG_OK;
 }
 
-/* FILE's bytes, whole (at most SECRET_MAX). */
+/* FILE's bytes, whole (at most SECRET_MAX), through vg_read_file: a regular file only (a FIFO
+ * or a device is refused without blocking). */
 static enum vg_err
 read_secret(const char *file, unsigned char **out, size_t *len, struct vg_error *err)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	unsigned char *b = NULL;
-	size_t got = 0;
-	struct stat st;
-	ssize_t n;
+	struct vg_error e;
+	char *data = NULL;
 
-	if (fd < 0)
-		return vg_error_set(err, VG_INVAL, "--credential: cannot open %s: %s", file,
-				    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)SECRET_MAX ||
-	    (b = malloc(SECRET_MAX + 1)) == NULL) {
-		close(fd);
-		free(b);
-		return vg_error_set(err, VG_INVAL, "--credential: %s is not a key file: %s", file,
-				    S_ISREG(st.st_mode) ? "larger than 64 KiB" : "not a regular file");
+	vg_error_init(&e);
+	switch (vg_read_file(file, SECRET_MAX, &data, len, &e)) {
+	case VG_OK:
+		*out = (unsigned char *)data;
+		return VG_OK;
+	case VG_INVAL:
+		return vg_error_set(err, VG_INVAL, "--credential: %s is not a key file: not a "
+				    "regular file, or larger than 64 KiB", file);
+	default:
+		return vg_error_set(err, VG_INVAL, "--credential: %s", vg_error_msg(&e));
 	}
-	while (got <= SECRET_MAX && (n = read(fd, b + got, SECRET_MAX + 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			OPENSSL_clear_free(b, SECRET_MAX + 1);
-			return vg_error_set(err, VG_INVAL, "--credential: cannot read %s: %s", file,
-					    strerror(e));
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got > SECRET_MAX) {
-		OPENSSL_clear_free(b, SECRET_MAX + 1);
-		return vg_error_set(err, VG_INVAL, "--credential: %s is larger than 64 KiB", file);
-	}
-	*out = b;
-	*len = got;
-	return VG_OK;
 }
 
 enum vg_err
@@ -98,7 +74,7 @@ image_creds_add(struct image_creds *creds, const char *spec, struct vg_error *er
 	if (c.kind != kinds[2] && c.len > 0 && c.secret[c.len - 1] == '\n')
 		c.len -= 1 + (c.len > 1 && c.secret[c.len - 2] == '\r');
 	if (c.len == 0) {
-		OPENSSL_clear_free(c.secret, SECRET_MAX + 1);
+		free(c.secret);
 		return vg_error_set(err, VG_INVAL, "--credential: %s is empty", colon + 1);
 	}
 	return image_creds_push(creds, &c, err);

@@ -1020,6 +1020,12 @@ test_image_credentials(void **state)
 	snprintf(spec, sizeof(spec), "key_file:%s/big", f->base);
 	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
 	assert_non_null(strstr(vg_error_msg(&e), "64 KiB"));
+	/* a FIFO is refused without blocking on it */
+	snprintf(spec, sizeof(spec), "%s/fifo", f->base);
+	assert_int_equal(mkfifo(spec, 0600), 0);
+	vg_error_init(&e);
+	snprintf(spec, sizeof(spec), "password:%s/fifo", f->base);
+	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
 	vg_error_init(&e);
 	snprintf(spec, sizeof(spec), "password:%s/none", f->base);
 	assert_int_equal(image_creds_add(&c, spec, &e), VG_INVAL);
