@@ -6,6 +6,7 @@
  * The EICAR test file comes from vt_eicar() (util.h), which builds it from two halves.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1261,6 +1262,73 @@ test_sigbus_scanner_lost(void **state)
 	engine_test_hooks.after_map = NULL;
 }
 
+/*
+ * The SIGBUS handler while libyara evaluates rules is vigil's. libyara 4.2 otherwise swaps in
+ * its own around every scan and puts back what it found; two threads interleaving left
+ * libyara's in place for good, which returns when the fault is not inside a scan, and a
+ * file that shrank under libmagic then faulted forever (t9400's churn case hung at 100% CPU).
+ * console.log() calls back from inside the evaluation, where libyara's handler would be.
+ */
+static void (*bus_in_yara)(int, siginfo_t *, void *);
+
+static void
+record_bus_handler(int message)
+{
+	struct sigaction sa;
+
+	if (message != CALLBACK_MSG_CONSOLE_LOG)
+		return;
+	sigaction(SIGBUS, NULL, &sa);
+	bus_in_yara = sa.sa_sigaction;
+}
+
+static void
+test_sigbus_handler_kept_in_yara(void **state)
+{
+	struct fx *f = *state;
+	struct scanner_options o;
+	struct scanner_totals t;
+	struct sigaction after;
+	struct store *st = NULL;
+	struct sigdb *db = NULL;
+	char dir[160], sdir[192], rule[192], *roots[1];
+	struct vg_error e;
+	int64_t id = 0;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/inyara", f->base);
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	snprintf(rule, sizeof(rule), "%s/console.yar", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(vt_write_eicar(dir, "eicar.com"), 0);
+	assert_non_null(fp = fopen(rule, "w"));
+	fputs("import \"console\"\nrule Vigil_Unit_Console { condition: console.log(\"x\") }\n",
+	      fp);
+	assert_int_equal(fclose(fp), 0);
+	vg_error_init(&e);
+	if (store_open(sdir, &st, &e) != VG_OK || sigdb_import(st, sdir, rule, NULL, &e) != VG_OK ||
+	    sigdb_open(st, sdir, &db, &e) != VG_OK)
+		fail_msg("rules: %s", vg_error_msg(&e));
+	assert_int_equal(store_scan_begin(st, &(struct store_scan_new){ .type = "custom",
+									.threads = 1 },
+					  &id, &e),
+			 VG_OK);
+	roots[0] = rule;
+	scanner_options_init(&o);
+	o.threads = 1;
+	bus_in_yara = NULL;
+	engine_test_hooks.in_yara = record_bus_handler;
+	if (scanner_run(&o, db, st, id, roots, 1, NULL, &t, &e) != VG_OK)
+		fail_msg("scanner_run: %s", vg_error_msg(&e));
+	engine_test_hooks.in_yara = NULL;
+	json_decref(t.file_types);
+	sigaction(SIGBUS, NULL, &after);
+	assert_non_null(bus_in_yara); /* console.log called back from inside libyara */
+	assert_true(bus_in_yara == after.sa_sigaction);
+	sigdb_release(db);
+	store_close(st);
+}
+
 /* ---- container handlers: the child forms of scanner/handler.h, limits above them ---- */
 
 #define TEST_CONT "VGTESTCONT\n"
@@ -1474,6 +1542,7 @@ main(void)
 		cmocka_unit_test(test_image_scan_fat),
 		cmocka_unit_test(test_image_without_file_system),
 		cmocka_unit_test(test_filetype_loki_names),
+		cmocka_unit_test(test_sigbus_handler_kept_in_yara),
 		cmocka_unit_test(test_sigbus_scanner_lost),
 		cmocka_unit_test(test_handler_children_and_limits),
 	};
