@@ -8,6 +8,7 @@
  * reply that is not what it should be ends the process.
  */
 #include "scanner/extractor.h"
+#include "scanner/helper.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,88 +67,10 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- where the executable is ---- */
-
-static pthread_once_t exe_once = PTHREAD_ONCE_INIT;
-static char exe_path[PATH_MAX];
-static char exe_why[PATH_MAX + 128];
-
-/* Owned by root or us, and writable by no one else. */
-static int
-trusted(const char *path, const struct stat *st)
-{
-	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		snprintf(exe_why, sizeof(exe_why), "%s is owned by uid %u: not trusted", path,
-			 (unsigned)st->st_uid);
-		return 0;
-	}
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(exe_why, sizeof(exe_why), "%s is writable by others: not trusted", path);
-		return 0;
-	}
-	return 1;
-}
-
-static int
-try_exe(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if (!trusted(path, &st))
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
-		*slash = '\0';
-	if (stat(dir, &st) != 0 || !trusted(dir, &st))
-		return -1;
-	if (access(path, X_OK) != 0) {
-		snprintf(exe_why, sizeof(exe_why), "%s is not executable", path);
-		return -1;
-	}
-	snprintf(exe_path, sizeof(exe_path), "%s", path);
-	return 1;
-}
-
-static void
-find_exe(void)
-{
-	const char *env = getenv("VIGIL_EXTRACT");
-	char self[PATH_MAX], cand[PATH_MAX + 64], *slash;
-	ssize_t n;
-
-	snprintf(exe_why, sizeof(exe_why), "vigil-extract is not installed beside vigil");
-	if (env != NULL && *env != '\0') {
-		if (env[0] != '/' || try_exe(env) == 0)
-			snprintf(exe_why, sizeof(exe_why), "VIGIL_EXTRACT=%s: no such executable",
-				 env);
-		return;
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		return;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return;
-	*slash = '\0';
-	snprintf(cand, sizeof(cand), "%s/vigil-extract", self);
-	if (try_exe(cand) != 0)
-		return;
-	snprintf(cand, sizeof(cand), "%s/../lib/vigil/vigil-extract", self);
-	if (realpath(cand, self) != NULL)
-		try_exe(self);
-}
-
 const char *
 extractor_exe(char *why, size_t whylen)
 {
-	pthread_once(&exe_once, find_exe);
-	if (exe_path[0] == '\0') {
-		say(why, whylen, "%s", exe_why);
-		return NULL;
-	}
-	return exe_path;
+	return helper_exe(&HELPER_EXTRACT, why, whylen);
 }
 
 /* ---- the process ---- */
@@ -256,24 +179,10 @@ start(struct extractor *x, char *why, size_t n)
 {
 	const char *exe = extractor_exe(why, n);
 	char nums[6][32], *argv[64], *test = NULL, *save = NULL, *tok;
-	char *envp[2] = { NULL, NULL }, *ldpath = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dflt;
-	int sv[2], argc = 0, rc;
+	int argc = 0, rc;
 
 	if (exe == NULL)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		say(why, n, "extractor: socketpair: %s", strerror(errno));
-		return -1;
-	}
-	if (sv[1] == VX_FD) {	/* dup2 onto itself would keep close-on-exec */
-		int fd = fcntl(sv[1], F_DUPFD_CLOEXEC, VX_FD + 1);
-
-		close(sv[1]);
-		sv[1] = fd;
-	}
 	add_arg(argv, &argc, 64, (char *)exe);
 	add_arg(argv, &argc, 64, "--fd");
 	add_arg(argv, &argc, 64, "3");
@@ -303,37 +212,12 @@ start(struct extractor *x, char *why, size_t n)
 			add_arg(argv, &argc, 64, tok);
 	argv[argc] = NULL;
 
-	/* An empty environment, but for the library path vigil itself was started with (the
-	 * rescue bundle carries libclamav in its own lib/). */
-	if (getenv("LD_LIBRARY_PATH") != NULL &&
-	    asprintf(&ldpath, "LD_LIBRARY_PATH=%s", getenv("LD_LIBRARY_PATH")) > 0)
-		envp[0] = ldpath;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], VX_FD);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&dflt);
-	sigdelset(&dflt, SIGKILL);
-	sigdelset(&dflt, SIGSTOP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dflt);
-	/* its own process group: a Ctrl-C at the terminal stops vigil, which stops it */
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawn(&x->pid, exe, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	rc = helper_spawn(exe, argv, &x->pid, &x->sock, why, n);
 	free(test);
-	free(ldpath);
-	close(sv[1]);
 	if (rc != 0) {
-		close(sv[0]);
-		x->pid = 0;
-		say(why, n, "extractor: cannot start %s: %s", exe, strerror(rc));
+		x->sock = -1;
 		return -1;
 	}
-	x->sock = sv[0];
 	return 0;
 }
 

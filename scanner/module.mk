@@ -8,6 +8,7 @@ LIB_SRCS += scanner/filetype.c
 LIB_SRCS += scanner/unpack.c
 LIB_SRCS += scanner/handler_libarchive.c
 LIB_SRCS += scanner/handler_deep.c
+LIB_SRCS += scanner/helper.c
 LIB_SRCS += scanner/extractor.c
 LIB_SRCS += scanner/scan.c
 LIB_SRCS += scanner/cache.c

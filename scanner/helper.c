@@ -1,0 +1,157 @@
+/*
+ * scanner/helper.c — where vigil's helper executables are and how they start (helper.h).
+ */
+#include "scanner/helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef VIGIL_SAN
+#define HELPER_SUFFIX "-san"	/* the sanitizer build starts the sanitizer build's helpers */
+#else
+#define HELPER_SUFFIX ""
+#endif
+
+struct helper_kind HELPER_EXTRACT = { .name = "vigil-extract", .env = "VIGIL_EXTRACT",
+				      .once = PTHREAD_ONCE_INIT };
+struct helper_kind HELPER_IMAGE = { .name = "vigil-image" HELPER_SUFFIX, .env = "VIGIL_IMAGE",
+				    .once = PTHREAD_ONCE_INIT };
+
+/* Owned by root or us, and writable by no one else. */
+static int
+trusted(struct helper_kind *k, const char *path, const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(k->why, sizeof(k->why), "%s is owned by uid %u: not trusted", path,
+			 (unsigned)st->st_uid);
+		return 0;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(k->why, sizeof(k->why), "%s is writable by others: not trusted", path);
+		return 0;
+	}
+	return 1;
+}
+
+/* 1: path is the one (k->path set); 0: nothing there; -1: there but not trusted (k->why). */
+static int
+try_exe(struct helper_kind *k, const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (!trusted(k, path, &st))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	if (stat(dir, &st) != 0 || !trusted(k, dir, &st))
+		return -1;
+	if (access(path, X_OK) != 0) {
+		snprintf(k->why, sizeof(k->why), "%s is not executable", path);
+		return -1;
+	}
+	snprintf(k->path, sizeof(k->path), "%s", path);
+	return 1;
+}
+
+static void
+find(struct helper_kind *k)
+{
+	const char *env = getenv(k->env);
+	char self[PATH_MAX], cand[PATH_MAX + 64], *slash;
+	ssize_t n;
+
+	snprintf(k->why, sizeof(k->why), "%s is not installed beside vigil", k->name);
+	if (env != NULL && *env != '\0') {
+		if (env[0] != '/' || try_exe(k, env) == 0)
+			snprintf(k->why, sizeof(k->why), "%s=%s: no such executable", k->env, env);
+		return;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	snprintf(cand, sizeof(cand), "%s/%s", self, k->name);
+	if (try_exe(k, cand) != 0)
+		return;
+	snprintf(cand, sizeof(cand), "%s/../lib/vigil/%s", self, k->name);
+	if (realpath(cand, self) != NULL)
+		try_exe(k, self);
+}
+
+static void find_extract(void) { find(&HELPER_EXTRACT); }
+static void find_image(void) { find(&HELPER_IMAGE); }
+
+const char *
+helper_exe(struct helper_kind *k, char *why, size_t n)
+{
+	pthread_once(&k->once, k == &HELPER_EXTRACT ? find_extract : find_image);
+	if (k->path[0] == '\0') {
+		if (why != NULL && n > 0)
+			snprintf(why, n, "%s", k->why);
+		return NULL;
+	}
+	return k->path;
+}
+
+int
+helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *why, size_t n)
+{
+	char *envp[2] = { NULL, NULL }, *ldpath = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dflt;
+	int sv[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(why, n, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (sv[1] == HELPER_FD) {	/* dup2 onto itself would keep close-on-exec */
+		int fd = fcntl(sv[1], F_DUPFD_CLOEXEC, HELPER_FD + 1);
+
+		close(sv[1]);
+		sv[1] = fd;
+	}
+	if (getenv("LD_LIBRARY_PATH") != NULL &&
+	    asprintf(&ldpath, "LD_LIBRARY_PATH=%s", getenv("LD_LIBRARY_PATH")) > 0)
+		envp[0] = ldpath;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], HELPER_FD);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&dflt);
+	sigdelset(&dflt, SIGKILL);
+	sigdelset(&dflt, SIGSTOP);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dflt);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					      POSIX_SPAWN_SETPGROUP);
+	rc = posix_spawn(pid, exe, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(ldpath);
+	close(sv[1]);
+	if (rc != 0) {
+		close(sv[0]);
+		*pid = 0;
+		snprintf(why, n, "cannot start %s: %s", exe, strerror(rc));
+		return -1;
+	}
+	*sock = sv[0];
+	return 0;
+}
