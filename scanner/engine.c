@@ -105,8 +105,6 @@ yr_callback(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 	struct match *m;
 
 	(void)ctx;
-	if (engine_test_hooks.in_yara != NULL)
-		engine_test_hooks.in_yara(message);
 	if (message != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
 	if ((m = new_match(e)) == NULL)
@@ -155,14 +153,6 @@ yr_make(struct engine *e)
 		return rc;
 	}
 	yr_scanner_set_callback(e->yr, yr_callback, e);
-	/*
-	 * libyara 4.2 puts its own SIGBUS/SIGSEGV handler in place around every scan and puts
-	 * back the one it found. Two threads interleaving leave libyara's in place for good, and
-	 * it returns when the fault is not inside a scan: a mapped file that shrank under
-	 * libmagic then faulted forever, at 100% CPU (and a crash would hang). vigil's own
-	 * handler (engine_read.c) covers the mapping, inside libyara too.
-	 */
-	yr_scanner_set_flags(e->yr, SCAN_FLAGS_REPORT_RULES_MATCHING | SCAN_FLAGS_NO_TRYCATCH);
 	yr_scanner_set_timeout(e->yr, e->c->o->scan_timeout);
 	return ERROR_SUCCESS;
 }
@@ -476,6 +466,23 @@ engine_scan_object(struct engine *e, const unsigned char *data, size_t len,
 	} else {
 		engine_define_vars(e, obj, mime, data, len);
 		rc = yr_scanner_scan_mem(e->yr, data, len);
+		/*
+		 * libyara 4.2 puts its own SIGBUS/SIGSEGV handler in place around every scan and
+		 * puts back the one it found: two threads interleaving leave libyara's in place for
+		 * good, and it returns when the fault is not inside a scan, so a mapped file that
+		 * shrank under libmagic then faulted forever at 100% CPU. vigil's handler goes back
+		 * after each scan. (Without libyara's own handling, SCAN_FLAGS_NO_TRYCATCH, a fault
+		 * inside libyara would jump out past its clean-up and leak its scan's memory.)
+		 */
+		engine_install_sigbus();
+	}
+	if (rc == ERROR_COULD_NOT_MAP_FILE) {
+		/* libyara caught the SIGBUS of a mapped file that shrank under it: only the
+		 * top-level mapping can fault (members are in memory), so stop this file */
+		engine_clear_matches(e);
+		scan_problem(c, obj->path, NULL, 0, "error",
+			     "the file shrank while it was being scanned");
+		return;
 	}
 	if (rc != ERROR_SUCCESS)
 		scan_problem(c, obj->path, obj->member, obj->member_len,

@@ -188,14 +188,13 @@ struct scan_ctx *engine_ctx(struct engine *e);
  * Fault injection for tests/unit (all zero in production, never set elsewhere): the next
  * fail_yr_renew re-creations of a YARA scanner (after a SIGBUS) fail as if out of memory;
  * after_map runs when a file larger than the read buffer has been mapped, before any of it is
- * read; in_yara runs in every callback from libyara; handler is one more container handler (a test's own, to deliver children in every
+ * read; handler is one more container handler (a test's own, to deliver children in every
  * form of scanner/handler.h).
  */
 struct handler;
 struct engine_test_hooks {
 	atomic_int fail_yr_renew;
 	void (*after_map)(int fd, const char *path);
-	void (*in_yara)(int message);		/* libyara's callback, whatever the message */
 	const struct handler *handler;	/* asked first, before handler_table[] (unpack.c) */
 };
 extern struct engine_test_hooks engine_test_hooks;
