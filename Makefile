@@ -66,11 +66,14 @@ include cli/module.mk
 include tests/module.mk
 include tests/fuzz/module.mk
 include extract/module.mk
+include imaged/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 VIGIL    := $(BUILD)/vigil$(if $(SAN),-san)
 LIBVIGIL := $(OBJDIR)/libvigil.a
+IMAGED   := $(BUILD)/vigil-image$(if $(SAN),-san)
+IMAGED_OBJS := $(IMAGED_SRCS:%.c=$(OBJDIR)/%.o)
 # The extractor is built once, never under the sanitizers (it is not vigil's address space,
 # and RLIMIT_AS would fight ASan's shadow memory): build/vigil-extract.
 EXTRACT     := $(BUILD)/vigil-extract
@@ -80,7 +83,7 @@ EXTRACT_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -I
               $(shell pkg-config --cflags $(EXTRACT_PKGS) 2>/dev/null)
 
 .PHONY: vm-check all deps run check bench clean install uninstall deb rescue vm-fixtures
-all: $(VIGIL) $(EXTRACT)
+all: $(VIGIL) $(EXTRACT) $(IMAGED)
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,6 +98,9 @@ $(LIBVIGIL): $(LIB_OBJS)
 
 $(VIGIL): $(CLI_OBJS) $(LIBVIGIL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(IMAGED): $(IMAGED_OBJS) $(LIBVIGIL)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libseccomp 2>/dev/null)
 
 $(BUILD)/obj-extract/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -164,12 +170,12 @@ DIST    := dist
 INSTALL_FILES := $(PREFIX)/bin/vigil $(PREFIX)/share/man/man1/vigil.1.gz \
                  $(PREFIX)/share/bash-completion/completions/vigil $(UNITDIR)/vigil.service \
                  $(PREFIX)/share/doc/vigil/report-schema.md $(PREFIX)/share/doc/vigil/report-schema.json \
-                 $(PREFIX)/lib/vigil/vigil-extract $(PREFIX)/share/doc/vigil/LICENSE \
-                 $(PREFIX)/share/doc/vigil/LICENSE.vigil-extract
+                 $(PREFIX)/lib/vigil/vigil-extract $(PREFIX)/lib/vigil/vigil-image \
+                 $(PREFIX)/share/doc/vigil/LICENSE $(PREFIX)/share/doc/vigil/LICENSE.vigil-extract
 
 # umask 022: folders it creates are 755 whatever the caller's umask (sudo with 077 would
 # hide the completion and the man page from users); existing folders are left as they are.
-install: $(BUILD)/vigil $(EXTRACT) LICENSE extract/LICENSE docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+install: $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image LICENSE extract/LICENSE docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
          docs/report-schema.md docs/report-schema.json
 	umask 022 && \
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -178,6 +184,7 @@ install: $(BUILD)/vigil $(EXTRACT) LICENSE extract/LICENSE docs/vigil.1 contrib/
 	install -m 644 docs/report-schema.md docs/report-schema.json LICENSE $(DESTDIR)$(PREFIX)/share/doc/vigil/ && \
 	install -m 644 extract/LICENSE $(DESTDIR)$(PREFIX)/share/doc/vigil/LICENSE.vigil-extract && \
 	install -m 755 $(EXTRACT) $(DESTDIR)$(PREFIX)/lib/vigil/vigil-extract && \
+	install -m 755 $(BUILD)/vigil-image $(DESTDIR)$(PREFIX)/lib/vigil/vigil-image && \
 	install -m 755 $(BUILD)/vigil $(DESTDIR)$(PREFIX)/bin/vigil && \
 	gzip -9n <docs/vigil.1 >$(DESTDIR)$(PREFIX)/share/man/man1/vigil.1.gz && \
 	install -m 644 contrib/vigil.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vigil && \
@@ -191,7 +198,7 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB      := $(DIST)/vigil_$(VERSION)_$(DEB_ARCH).deb
 DEB_ROOT := $(BUILD)/pkg/deb-root
 deb: $(DEB)
-$(DEB): $(BUILD)/vigil $(EXTRACT) docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+$(DEB): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
         packaging/build-deb.sh packaging/deb-depends.sh packaging/shlibs.sh \
         packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
         docs/report-schema.md docs/report-schema.json
@@ -204,9 +211,10 @@ $(DEB): $(BUILD)/vigil $(EXTRACT) docs/vigil.1 contrib/vigil.bash-completion con
 RESCUE_ARCH := $(shell uname -m)
 RESCUE      := $(DIST)/vigil-rescue-$(VERSION)-$(RESCUE_ARCH).tar.gz
 rescue: $(RESCUE)
-$(RESCUE): $(BUILD)/vigil $(EXTRACT) sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
+$(RESCUE): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
            packaging/rescue/vigil packaging/rescue/README.txt $(wildcard /usr/lib/file/magic.mgc)
-	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@ $(EXTRACT)
+	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@ $(EXTRACT) \
+		$(BUILD)/vigil-image
 
 clean:
 	rm -rf $(BUILD)

@@ -100,8 +100,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 cd "$work"
-# a copy of the binary: every run measures the same one, even if build/vigil is rebuilt meanwhile
+# a copy of the binary and of the image reader beside it: every run measures the same ones,
+# even if build/ is rebuilt meanwhile
 cp "$V" "$work/vigil"
+[ -x "$(dirname "$V")/vigil-image" ] && cp "$(dirname "$V")/vigil-image" "$work/vigil-image"
 V=$work/vigil
 export VIGIL_MANAGED_CONFIG=$work/no-managed.json
 unset VIGIL_CONFIG VIGIL_STATE_DIR
@@ -146,6 +148,8 @@ find "$mnt" -type f -print0 | xargs -0 cat >/dev/null
 opts=(--threads "$CORES" --no-cache)
 echo "measuring (page cache warm, $REPS runs each, median)"
 read -r w_img r_img s_img < <(measure "vigil scan image (ext4)" img "$V" --json scan image "$img" "${opts[@]}")
+# the same image parsed inside vigil (VIGIL_IMAGE=none): what the sandboxed reader costs
+read -r w_in r_in s_in < <(measure "vigil scan image (ext4, inside vigil)" in env VIGIL_IMAGE=none "$V" --json scan image "$img" "${opts[@]}")
 read -r w_qcow r_qcow s_qcow < <(measure "vigil scan image (QCOW2)" qcow "$V" --json scan image "$qcow" "${opts[@]}")
 read -r w_xl r_xl s_xl < <(measure "vigil scan image (XFS on LVM)" xl "$V" --json scan image "$xl" "${opts[@]}")
 read -r w_dir r_dir s_dir < <(measure "vigil scan custom MOUNTPOINT" dir "$V" --json scan custom "$mnt" "${opts[@]}")
@@ -155,10 +159,11 @@ umount "$mnt"
 # file system, member chain, rule) sets, each image scan against the ext4 one and that against
 # the folder; a difference is listed on stderr (up to 5 each way) to be looked into. Then what
 # the scans reported as errors or problems (files not read), which the table does not show.
-{ read -r cmpsets && read -r problems; } < <("$PY" - "$mnt" img.json qcow.json xl.json dir.json <<'PYEOF'
+{ read -r cmpsets && read -r problems; } < <("$PY" - "$mnt" img.json in.json qcow.json xl.json dir.json <<'PYEOF'
 import json, sys
 mnt = sys.argv[1]
-names = {"img": "ext4 image", "qcow": "QCOW2", "xl": "XFS on LVM", "dir": "folder"}
+names = {"img": "ext4 image", "in": "ext4 image inside vigil", "qcow": "QCOW2", "xl": "XFS on LVM",
+         "dir": "folder"}
 scans = {}
 for f in sys.argv[2:]:
     try:
@@ -172,7 +177,7 @@ def inside(t):
 def findings(s):
     return {(inside(t), tuple(t["member"]), t["name"]) for t in s.get("threats", [])}
 out = []
-for a, b in (("img", "dir"), ("qcow", "img"), ("xl", "img")):
+for a, b in (("img", "dir"), ("in", "img"), ("qcow", "img"), ("xl", "img")):
     pair = "%s / %s" % (names[a], names[b])
     if a not in scans or b not in scans:
         out.append("%s: not compared (a scan gave no JSON)" % pair)
@@ -239,12 +244,14 @@ section=$(
 	echo
 	echo "| case | runs | wall (median) | files | MB/s | images/s | peak RSS | threats | vs ext4 image | vs folder |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	row "\`vigil scan image X.img\`: ext4 (libtsk)" "$w_img" "$r_img" "$s_img" img.json
+	row "\`vigil scan image X.img\`: ext4 (libtsk, in the sandboxed reader)" "$w_img" "$r_img" "$s_img" img.json
+	row "\`VIGIL_IMAGE=none vigil scan image X.img\`: ext4, parsed inside vigil" "$w_in" "$r_in" "$s_in" in.json
 	row "\`vigil scan image X.qcow2\`: QCOW2, ext4 (libqcow, libtsk)" "$w_qcow" "$r_qcow" "$s_qcow" qcow.json
 	row "\`vigil scan image X.img\`: LVM2, XFS (libvslvm, libfsxfs)" "$w_xl" "$r_xl" "$s_xl" xl.json
 	row "\`vigil scan custom MOUNTPOINT\`: ext4 mounted" "$w_dir" "$r_dir" "$s_dir" dir.json
 	echo
 	echo "ext4 image / folder: **${r_folder}x** ($verdict the 1.5x target);" \
+		"sandboxed reader / inside vigil: **$(ratio "$w_img" "$w_in")x**;" \
 		"QCOW2 / ext4 image: **$(ratio "$w_qcow" "$w_img")x**; XFS on LVM / ext4 image: **$(ratio "$w_xl" "$w_img")x**."
 	echo "Files, bytes and findings (path inside the file system, archive member chain, rule): $cmpsets." \
 		"Errors and problems reported: $problems."

@@ -74,6 +74,7 @@ cli_health_json(struct cli *cli, json_t **out)
 						    "antivirus_engine.deep_containers"), tmp));
 		free(tmp);
 	}
+	json_object_set_new(*out, "image_reader", scanner_image_health());
 	if (rtp != NULL)
 		json_object_set_new(*out, "real_time_protection_mode",
 				    json_incref(json_object_get(rtp, "mode")));

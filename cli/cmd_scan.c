@@ -483,10 +483,13 @@ list_image(struct cli *cli, struct scan_flags *f)
 	if (scanner_image_open(f->image_arg, f->parent_arg, (int)f->partition, f->offset, 0,
 			       &f->creds, &im, &cli->err) != VG_OK)
 		return cli_fail(cli, cli->err.code);
-	doc = scanner_image_list(im);
+	vg_error_init(&cli->err);
+	doc = scanner_image_list(im, &cli->err);
 	scanner_image_close(im);
 	if (doc == NULL)
-		return cli_fail(cli, vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
+		return cli_fail(cli, cli->err.code != VG_OK
+					     ? cli->err.code
+					     : vg_error_set(&cli->err, VG_NOMEM, "out of memory"));
 	if (cli->json) {
 		out_json(cli, doc);
 		return EXIT_CLEAN;

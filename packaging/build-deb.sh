@@ -11,7 +11,8 @@ stage=$1 version=$2 out=$3
 bin=$stage/usr/bin/vigil
 [ -x "$bin" ] || { echo "build-deb.sh: $bin is missing (stage with make install PREFIX=/usr)" >&2; exit 2; }
 
-depends=$(sh "$here/deb-depends.sh" "$bin" "$stage/usr/lib/vigil/vigil-extract")
+depends=$(sh "$here/deb-depends.sh" "$bin" "$stage/usr/lib/vigil/vigil-extract" \
+	"$stage/usr/lib/vigil/vigil-image")
 arch=$(dpkg --print-architecture)
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 

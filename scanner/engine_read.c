@@ -326,6 +326,8 @@ engine_scan_image(struct engine *e, struct job *j)
 	struct image_obj *im = j->img;
 	struct budget budget = { 0 };
 	struct object obj = { 0 };
+	volatile int faulted = 0;
+	sigjmp_buf jb;
 
 	scan_set_location(im->location);
 	e->have_ident = 0;
@@ -342,10 +344,23 @@ engine_scan_image(struct engine *e, struct job *j)
 		budget.top_size = im->len;
 		atomic_fetch_add(&c->files, 1);
 		atomic_fetch_add(&c->bytes, (long long)im->len);
-		engine_scan_object(e, im->data, im->len, &obj);
+		/* a spool file the sandboxed image reader wrote: it could still shrink it */
+		if (im->spool_fd >= 0 && sigsetjmp(jb, 1) != 0) {
+			bus_jump = NULL;
+			faulted = 1;
+			engine_clear_matches(e);
+			engine_yr_renew(e);
+			scan_problem(c, j->path, NULL, 0, "error",
+				     "its copy shrank while it was being scanned");
+		} else {
+			if (im->spool_fd >= 0)
+				bus_jump = &jb;
+			engine_scan_object(e, im->data, im->len, &obj);
+			bus_jump = NULL;
+		}
 	}
 	if (c->o->inventory)
-		emit_inv(e, j->path, &im->inv, im->read ? &budget : NULL);
+		emit_inv(e, j->path, &im->inv, im->read && !faulted ? &budget : NULL);
 	if (c->o->progress)
 		push_done(c, j->path);
 	scan_set_location(NULL);

@@ -30,7 +30,10 @@
 
 #include "core/jsonx.h"
 #include "core/path.h"
+#include "core/log.h"
 #include "core/reach.h"
+#include "scanner/helper.h"
+#include "scanner/image_remote.h"
 
 #ifdef VIGIL_SAN
 /*
@@ -213,18 +216,12 @@ raw_open(const char *file)
 	return &r->r.info;
 }
 
-enum vg_err
-scanner_image_open(const char *file, const char *parent, int partition, int64_t offset,
-		   int deleted, struct image_creds *creds, struct scanner_image **out,
-		   struct vg_error *err)
+/* What both readers check first, so that their errors are the same. */
+static enum vg_err
+image_preflight(const char *file, struct vg_error *err)
 {
-	struct scanner_image *im;
-	const char *names[1] = { file };
-	TSK_IMG_TYPE_ENUM type;
 	struct stat st;
-	enum vg_err rc;
 
-	*out = NULL;
 	if (stat(file, &st) != 0)
 		return vg_error_set(err, VG_IO, "cannot open the image %s: %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
@@ -232,6 +229,59 @@ scanner_image_open(const char *file, const char *parent, int partition, int64_t 
 				    "block device", file);
 	if (access(file, R_OK) != 0)
 		return vg_error_set(err, VG_IO, "cannot read the image %s: %s", file, strerror(errno));
+	return VG_OK;
+}
+
+enum vg_err
+scanner_image_open(const char *file, const char *parent, int partition, int64_t offset,
+		   int deleted, struct image_creds *creds, struct scanner_image **out,
+		   struct vg_error *err)
+{
+	struct scanner_image *im;
+	char why[PATH_MAX + 128];
+	const char *exe;
+	enum vg_err rc;
+
+	*out = NULL;
+	if ((rc = image_preflight(file, err)) != VG_OK)
+		return rc;
+	if (getenv("VIGIL_IMAGE") != NULL && strcmp(getenv("VIGIL_IMAGE"), "none") == 0) {
+		/* asked for: the image's parsers run inside vigil, with all of vigil's rights */
+		vg_log(VG_LOG_WARN, "VIGIL_IMAGE=none: reading %s inside vigil, without the sandbox",
+		       file);
+		return image_open_local(file, parent, partition, offset, deleted, creds, out, err);
+	}
+	if ((exe = helper_exe(&HELPER_IMAGE, why, sizeof(why))) == NULL)
+		return vg_error_set(err, VG_NOTFOUND, "cannot read the image %s: the sandboxed image "
+				    "reader is missing (%s); VIGIL_IMAGE=none reads it inside vigil, "
+				    "without the sandbox", file, why);
+	if ((im = calloc(1, sizeof(*im))) == NULL || (im->file = strdup(file)) == NULL) {
+		free(im);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	rc = image_remote_open(exe, file, parent, partition, offset, deleted, creds, &im->remote,
+			       &im->format, err);
+	if (rc != VG_OK) {
+		scanner_image_close(im);
+		return rc;
+	}
+	*out = im;
+	return VG_OK;
+}
+
+enum vg_err
+image_open_local(const char *file, const char *parent, int partition, int64_t offset,
+		 int deleted, struct image_creds *creds, struct scanner_image **out,
+		 struct vg_error *err)
+{
+	struct scanner_image *im;
+	const char *names[1] = { file };
+	TSK_IMG_TYPE_ENUM type;
+	enum vg_err rc;
+
+	*out = NULL;
+	if ((rc = image_preflight(file, err)) != VG_OK)
+		return rc;
 	if ((im = calloc(1, sizeof(*im))) == NULL || (im->file = strdup(file)) == NULL) {
 		free(im);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
@@ -281,6 +331,8 @@ scanner_image_set_quick(struct scanner_image *im, char *const *patterns, size_t 
 	size_t i;
 	enum vg_err rc = VG_OK;
 
+	if (im->remote != NULL)
+		return image_remote_quick(im->remote, patterns, n, err);
 	for (i = 0; i < n && rc == VG_OK; i++)
 		rc = vg_strv_push(&im->quick, patterns[i], err);
 	return rc;
@@ -291,6 +343,7 @@ scanner_image_close(struct scanner_image *im)
 {
 	if (im == NULL)
 		return;
+	image_remote_close(im->remote);
 	image_volumes_release(im); /* the views below the image first */
 	if (im->img)
 		tsk_img_close(im->img);
@@ -308,9 +361,12 @@ scanner_image_file(const struct scanner_image *im)
 json_t *
 scanner_image_volumes(const struct scanner_image *im)
 {
-	json_t *a = json_array();
+	json_t *a;
 	size_t i;
 
+	if (im->remote != NULL)
+		return image_remote_volumes(im->remote);
+	a = json_array();
 	for (i = 0; i < im->nv; i++) {
 		const struct volume *v = &im->v[i];
 		json_t *o = json_object();
@@ -344,6 +400,8 @@ scanner_image_readable(const struct scanner_image *im)
 {
 	size_t i;
 
+	if (im->remote != NULL)
+		return image_remote_readable(im->remote);
 	for (i = 0; i < im->nv; i++)
 		if (strcmp(im->v[i].status, "scanned") == 0 || strcmp(im->v[i].status, "partial") == 0)
 			return 1;

@@ -55,7 +55,13 @@ struct scanner_image {
 	struct image_creds *creds;	/* borrowed; NULL: none */
 	struct image_own *own;
 	size_t nown;
+	struct image_remote *remote;	/* read by vigil-image: everything above unused */
 };
+
+/* scanner_image_open without vigil-image: the image read in this process (imaged/ does). */
+enum vg_err image_open_local(const char *file, const char *parent, int partition,
+			     int64_t offset, int deleted, struct image_creds *creds,
+			     struct scanner_image **out, struct vg_error *err);
 
 /* libtsk's last error, on one line (malloc'd, NULL when out of memory); resets it. */
 char *image_tsk_reason(const char *fallback);
@@ -211,9 +217,17 @@ struct image_sink {
 	void (*problem)(void *arg, const char *where, const char *location, const char *kind,
 			const char *reason);
 	void (*reserve)(void *arg, uint64_t bytes);	/* about to read that much into memory */
+	void (*release)(void *arg, uint64_t bytes);	/* reserved, but no object will carry it */
 	void (*object)(void *arg, char *where, struct image_obj *obj);	/* both taken */
+	/* what excluded() and done() may say yes to: when unset, they always say no */
+	unsigned may;
+	const struct excl_set *excl;	/* what excluded() looks at (the image reader gets a copy) */
+#define IMAGE_MAY_EXCLUDE 1u	/* there are exclusions */
+#define IMAGE_MAY_BE_DONE 2u	/* a resumed scan: some files are done */
+	/* a new unlinked file for an object over 64 MiB, read and mapped from there; -1 with
+	 * *why (malloc'd). NULL: every object in memory */
+	int (*spool)(void *arg, char **why);
 	uint64_t max_filesize;		/* 0: no limit */
-	const char *spool_dir;		/* objects over 64 MiB are copied there; NULL: memory */
 };
 
 /* Walk the selected volumes of im, handing each regular file's streams to s. */

@@ -10,6 +10,7 @@
 
 #include "core/jsonx.h"
 #include "scanner/image_int.h"
+#include "scanner/image_remote.h"
 
 /* One volume: its file system (type, block size and count), or the container or encryption
  * found instead, or why nothing could be read. */
@@ -52,11 +53,15 @@ list_volume(struct scanner_image *im, struct volume *v)
 }
 
 json_t *
-scanner_image_list(struct scanner_image *im)
+scanner_image_list(struct scanner_image *im, struct vg_error *err)
 {
-	json_t *doc = json_object(), *vols = json_array();
+	json_t *doc, *vols;
 	size_t i;
 
+	if (im->remote != NULL)
+		return image_remote_list(im->remote, err);
+	doc = json_object();
+	vols = json_array();
 	vg_json_set_bytes(doc, "image", im->file, strlen(im->file));
 	json_object_set_new(doc, "size", json_integer((json_int_t)im->img->size));
 	json_object_set_new(doc, "format", json_string(scanner_image_format(im)));

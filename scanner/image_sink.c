@@ -6,9 +6,17 @@
  */
 #include "scanner/scanner_int.h"
 #include "scanner/image_int.h"
+#include "scanner/image_remote.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/reach.h"
 
 static int
 sink_stopped(void *arg)
@@ -59,6 +67,67 @@ sink_reserve(void *arg, uint64_t bytes)
 	scan_flight_acquire(arg, bytes);
 }
 
+/*
+ * An unlinked file in dir, for a temporary copy; -1 with err set on failure. dir is reached
+ * with vg_reach_dir (no link another user could have planted is followed) and the file is
+ * made in the folder descriptor: O_TMPFILE, or where the file system has none a random name
+ * with O_CREAT|O_EXCL|O_NOFOLLOW, unlinked at once. 0600 from the start.
+ */
+static int
+spool_open(const char *dir, struct vg_error *err)
+{
+	unsigned char rnd[8];
+	char name[64];
+	int dfd = vg_reach_dir(dir, VG_REACH_TRUSTED_LINKS, "make a temporary copy in", err);
+	int fd, tries;
+
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
+		for (tries = 0; fd < 0 && tries < 8; tries++) {
+			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+				errno = EIO;
+				break;
+			}
+			snprintf(name, sizeof(name), ".vigil-spool-%02x%02x%02x%02x%02x%02x%02x%02x",
+				 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    0600);
+			if (fd >= 0)
+				unlinkat(dfd, name, 0);
+			else if (errno != EEXIST)
+				break;
+		}
+	}
+	if (fd < 0)
+		vg_error_set(err, VG_IO, "cannot make a temporary copy in '%s': %s", dir,
+			     strerror(errno));
+	close(dfd);
+	return fd;
+}
+
+static int
+sink_spool(void *arg, char **why)
+{
+	struct scan_ctx *c = arg;
+	struct vg_error err;
+	int fd;
+
+	vg_error_init(&err);
+	fd = spool_open(c->o->spool_dir, &err);
+	if (fd < 0)
+		*why = strdup(err.msg);
+	return fd;
+}
+
+static void
+sink_release(void *arg, uint64_t bytes)
+{
+	scan_flight_release(arg, bytes);
+}
+
 static void
 sink_object(void *arg, char *where, struct image_obj *obj)
 {
@@ -87,10 +156,17 @@ image_walk(struct scan_ctx *c, struct scanner_image *im)
 		.current = sink_current,
 		.problem = sink_problem,
 		.reserve = sink_reserve,
+		.release = sink_release,
 		.object = sink_object,
+		.excl = c->o->excl,
+		.may = (c->o->excl != NULL ? IMAGE_MAY_EXCLUDE : 0) |
+		       (c->o->done != NULL ? IMAGE_MAY_BE_DONE : 0),
+		.spool = c->o->spool_dir != NULL ? sink_spool : NULL,
 		.max_filesize = c->o->max_filesize,
-		.spool_dir = c->o->spool_dir,
 	};
 
-	image_walk_volumes(im, &s);
+	if (im->remote != NULL)
+		image_remote_walk(im->remote, &s, im->file);
+	else
+		image_walk_volumes(im, &s);
 }

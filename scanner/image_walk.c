@@ -14,7 +14,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,47 +192,6 @@ tsk_ns(time_t s, uint32_t nano)
 #define SPOOL_MIN (64u << 20)
 
 /*
- * An unlinked file in dir, for a temporary copy; -1 with err set on failure. dir is reached
- * with vg_reach_dir (no link another user could have planted is followed) and the file is
- * made in the folder descriptor: O_TMPFILE, or where the file system has none a random name
- * with O_CREAT|O_EXCL|O_NOFOLLOW, unlinked at once. 0600 from the start.
- */
-static int
-spool_open(const char *dir, struct vg_error *err)
-{
-	unsigned char rnd[8];
-	char name[64];
-	int dfd = vg_reach_dir(dir, VG_REACH_TRUSTED_LINKS, "make a temporary copy in", err);
-	int fd, tries;
-
-	if (dfd < 0)
-		return -1;
-	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		/* no O_TMPFILE there (FAT, a rescue stick): a named file, unlinked at once */
-		for (tries = 0; fd < 0 && tries < 8; tries++) {
-			if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-				errno = EIO;
-				break;
-			}
-			snprintf(name, sizeof(name), ".vigil-spool-%02x%02x%02x%02x%02x%02x%02x%02x",
-				 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-			fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				    0600);
-			if (fd >= 0)
-				unlinkat(dfd, name, 0);
-			else if (errno != EEXIST)
-				break;
-		}
-	}
-	if (fd < 0)
-		vg_error_set(err, VG_IO, "cannot make a temporary copy in '%s': %s", dir,
-			     strerror(errno));
-	close(dfd);
-	return fd;
-}
-
-/*
  * Read a whole stream into obj: into memory, or (above SPOOL_MIN, with a spool folder) into
  * a temporary file that is then mapped. obj->read says whether all of it is there; what went
  * wrong is a problem of where.
@@ -242,20 +200,18 @@ static void
 read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct image_obj *obj,
 	    const char *where, const char *loc, int allocated)
 {
-	const char *spool_dir = w->s->spool_dir;
-	int spool = size > SPOOL_MIN && spool_dir != NULL;
+	int spool = size > SPOOL_MIN && w->s->spool != NULL;
 	unsigned char *chunk = NULL;
 	size_t off = 0;
 
 	if (spool) {
-		struct vg_error serr;
+		char *swhy = NULL;
 
-		vg_error_init(&serr);
-		obj->spool_fd = spool_open(spool_dir, &serr);
+		obj->spool_fd = w->s->spool(w->s->arg, &swhy);
 		if (obj->spool_fd < 0 || (chunk = malloc(READ_CHUNK)) == NULL) {
 			problem(w, where, loc, "error", "a large file (%llu bytes): %s",
-				     (unsigned long long)size,
-				     serr.msg[0] ? serr.msg : "out of memory");
+				     (unsigned long long)size, swhy ? swhy : "out of memory");
+			free(swhy);
 			free(chunk);
 			return;
 		}
@@ -292,8 +248,8 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 		free(rwhy);
 		/* the copy is written in order, from its first byte */
 		if (spool && vg_write_full(obj->spool_fd, chunk, (size_t)got) != 0) {
-			problem(w, where, loc, "error", "cannot write its temporary copy "
-				     "in %s: %s", spool_dir, strerror(errno));
+			problem(w, where, loc, "error", "cannot write its temporary copy: %s",
+				strerror(errno));
 			break;
 		}
 		off += (size_t)got;

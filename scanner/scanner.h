@@ -215,9 +215,10 @@ const char *scanner_image_format(const struct scanner_image *im);
  * What the image holds, without scanning it (scanner/image_list.c): {image, size, format,
  * volumes: [{partition, offset, length, description, filesystem, block_size, blocks,
  * encryption, reason}]}; a volume not selected (--partition, --offset) or unreadable is
- * listed with "selected": false and not probed. Nothing is recorded.
+ * listed with "selected": false and not probed. Nothing is recorded. NULL: out of memory, or
+ * the image reader failed (err says how).
  */
-json_t *scanner_image_list(struct scanner_image *im);
+json_t *scanner_image_list(struct scanner_image *im, struct vg_error *err);
 
 /* ---- deep containers (scanner/handler_deep.c) ---- */
 
@@ -227,6 +228,9 @@ json_t *scanner_image_list(struct scanner_image *im);
  * tmp_fallback: its folder when it cannot mount its own (see extract/proto.h), or NULL.
  */
 json_t *scanner_deep_health(int enabled, const char *tmp_fallback);
+/* Whether the sandboxed image reader (vigil-image) starts: {available, reader, sandbox: "net,
+ * mount,..."} or {available: false, reason}. Without it images are read inside vigil. */
+json_t *scanner_image_health(void);
 
 /* ---- scanning ---- */
 

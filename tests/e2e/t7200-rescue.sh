@@ -54,13 +54,15 @@ B=root/$name
 eicar root/target/e.com
 echo "nothing to see" >root/clean/notes.txt
 
-test_expect_success 'lib/ holds every library vigil and vigil-extract need except glibc, and nothing of glibc' '
+test_expect_success 'lib/ holds every library vigil, vigil-extract and vigil-image need except glibc, and nothing of glibc' '
 	! ls "$B/lib" | grep -E "$glibc_re" &&
-	test -x "$B/bin/vigil-extract" &&
-	{ ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract"; } >host-libs && test -s host-libs &&
-	grep -q "/libclamav\.so" host-libs &&
+	test -x "$B/bin/vigil-extract" && test -x "$B/bin/vigil-image" &&
+	{ ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract"; ldd_paths "$B/bin/vigil-image"; } \
+		>host-libs && test -s host-libs &&
+	grep -q "/libclamav\.so" host-libs && grep -q "/libseccomp\.so" host-libs &&
 	{ LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil"
-	  LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil-extract"; } >bundle-libs &&
+	  LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil-extract"
+	  LD_LIBRARY_PATH=$B/lib ldd_paths "$B/bin/vigil-image"; } >bundle-libs &&
 	while read -r p; do
 		n=${p##*/}
 		if printf "%s\n" "$n" | grep -qE "$glibc_re"; then continue; fi
@@ -88,7 +90,8 @@ test_expect_success 'the launcher is POSIX sh using only built-ins (no ldd, read
 '
 
 # The chroot: glibc as `ldd /bin/sh` and `ldd bin/vigil` name it, and /bin/sh (dash) itself.
-for p in $( (ldd_paths /bin/sh; ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract") | sort -u); do
+for p in $( (ldd_paths /bin/sh; ldd_paths "$B/bin/vigil"; ldd_paths "$B/bin/vigil-extract"
+	ldd_paths "$B/bin/vigil-image") | sort -u); do
 	printf '%s\n' "${p##*/}" | grep -qE "$glibc_re" || continue
 	mkdir -p "root${p%/*}" && cp -L "$p" "root$p"
 done
@@ -166,7 +169,8 @@ test_expect_success 'in the chroot: a LUKS2 volume holding XFS is unlocked and r
 		/bin/sh -c \"./$name/vigil --json scan image /img/luks-xfs.img --credential password:/img/pass\"" \
 		>out 2>err || rc=$?
 	cat err; test "$rc" -eq 1 &&
-	jq -e "[.threats[] | .image.chain] == [[\"luks2\", \"xfs\"]]" out >/dev/null
+	jq -e "[.threats[] | .image.chain] == [[\"luks2\", \"xfs\"]]" out >/dev/null &&
+	! grep -q "without the sandbox" err
 '
 
 test_expect_success 'in the chroot: vigil --version' '

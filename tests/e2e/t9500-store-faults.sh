@@ -253,10 +253,13 @@ export VIGIL_STATE_DIR="$T/ex/state"
 # strace -s 4096: an argument longer than strace's default 32 characters (the extractor's path in a
 # deep checkout) must not be cut short before it is compared.
 trace="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -s 4096 -e trace=execve,execveat -o"
-# The one other program vigil may start is its own extractor (vigil-extract, beside it), with
-# fixed arguments: the diagnostic bundle's health check starts one.
-test_expect_success 'no program is ever run: one execve (vigil) per command, over names like $(touch pwned) and ;id;; only vigil-extract besides' '
+# The only other programs vigil may start are its own helpers beside it, with fixed arguments:
+# the extractor (the diagnostic bundle's health check starts one) and the image reader.
+img_helper=vigil-image; case $VIGIL in *-san) img_helper=vigil-image-san ;; esac
+test_expect_success 'no program is ever run: one execve (vigil) per command, over names like $(touch pwned) and ;id;; only vigil-extract and vigil-image besides' '
 	cd ex &&
+	mkdir -p imgt && cp "t/\$(touch pwned)" "imgt/;id;\$(touch pwned5).com" &&
+	mkfs.ext4 -q -d imgt "x;id;.img" 8M &&
 	expect_exit 1 env $trace tr1.txt "$VIGIL" scan custom t --action quarantine \
 		--report "html:r;id;.html" >out.txt &&
 	test "$(grep -c FOUND out.txt)" -eq 4 &&
@@ -264,10 +267,14 @@ test_expect_success 'no program is ever run: one execve (vigil) per command, ove
 	env $trace tr3.txt "$VIGIL" quarantine restore 1 >/dev/null &&
 	env $trace tr4.txt "$VIGIL" report 1 --format csv --out "x;id;.csv" >/dev/null &&
 	env $trace tr5.txt "$VIGIL" diagnostic create --out "d\$(id).zip" >/dev/null &&
-	for f in tr1 tr2 tr3 tr4 tr5; do
+	expect_exit 1 env $trace tr6.txt "$VIGIL" scan image "x;id;.img" >img.txt &&
+	grep -q "FOUND" img.txt && grep -c "execve(\"$(dirname "$VIGIL")/$img_helper\"" tr6.txt &&
+	for f in tr1 tr2 tr3 tr4 tr5 tr6; do
 		n=$(grep -c "execve" $f.txt)
-		other=$(grep "execve" $f.txt | grep -v "execve(\"$VIGIL\"" | grep -vc "execve(\"$(dirname "$VIGIL")/vigil-extract\", \[\"[^\"]*vigil-extract\", \"--fd\", \"3\"") || true
-		echo "$f: $n execve, $other not vigil or its extractor: $(grep execve $f.txt | cut -c1-100 | tr "\n" " ")"
+		other=$(grep "execve" $f.txt | grep -v "execve(\"$VIGIL\"" |
+			grep -v "execve(\"$(dirname "$VIGIL")/vigil-extract\", \[\"[^\"]*vigil-extract\", \"--fd\", \"3\"" |
+			grep -vc "execve(\"$(dirname "$VIGIL")/$img_helper\", \[\"[^\"]*$img_helper\", \"--fd\", \"3\", \"--memory-mb\", \"[0-9]*\"\]") || true
+		echo "$f: $n execve, $other not vigil or its helpers: $(grep execve $f.txt | cut -c1-100 | tr "\n" " ")"
 		test "$other" -eq 0 && test "$(grep -c "execve(\"$VIGIL\"" $f.txt)" -eq 1 || exit 1
 	done &&
 	pwned=$(find "$T" /tmp /root / -maxdepth 2 -xdev -name "pwned*" 2>/dev/null | head) &&
