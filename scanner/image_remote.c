@@ -49,6 +49,18 @@ struct image_remote {
 	uint64_t reserved;	/* reserved in flight and not yet taken by an object */
 	int spool_fd;		/* the last spool file given to the reader, or -1 */
 	char gone[512];		/* why the reader is gone ("" while it runs) */
+	/* what a restarted reader is given again */
+	char *exe, *file, *parent;
+	int partition, deleted;
+	int64_t offset;
+	char *quick;		/* the IW_QUICK text, or NULL */
+	size_t quick_len;
+	/* the walk, across restarts (see image_remote_walk) */
+	uint64_t prior;		/* files the runs before handed over or skipped, in walk order */
+	uint64_t asked, seen;	/* this run: IW_DONE questions; files handed over or skipped */
+	char *pending;		/* the last file it was told to read and has not handed over */
+	char **skip;		/* files a reader died reading: skipped from then on */
+	size_t nskip;
 };
 
 static void
@@ -208,6 +220,9 @@ start(struct image_remote *r, const char *exe)
 
 	r->sock = -1;
 	r->spool_fd = -1;
+	r->gone[0] = '\0';
+	free(r->steps);
+	r->steps = NULL;
 	if (helper_spawn(exe, argv, &r->pid, &r->sock, why, sizeof(why)) != 0) {
 		r->sock = -1;
 		snprintf(r->gone, sizeof(r->gone), "the image reader: %.200s", why);
@@ -221,32 +236,26 @@ start(struct image_remote *r, const char *exe)
 	}
 }
 
-enum vg_err
-image_remote_open(const char *exe, const char *file, const char *parent, int partition,
-		  int64_t offset, int deleted, struct image_creds *creds, struct image_remote **out,
-		  const char **format, struct vg_error *err)
+/* Start a reader and open the image there (r's file and options); VG_OK, or err. */
+static enum vg_err
+open_image(struct image_remote *r, struct vg_error *err)
 {
-	struct image_remote *r = calloc(1, sizeof(*r));
 	struct iw_msg m;
 	enum vg_err rc;
 	size_t i;
 
-	*out = NULL;
-	if (r == NULL)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	r->creds = creds;
-	start(r, exe);
-	for (i = 0; creds != NULL && i < creds->n && r->sock >= 0; i++) {
-		struct iw_str s[2] = { str(creds->v[i].kind),
-				       { .p = (const char *)creds->v[i].secret,
-					 .len = creds->v[i].len } };
+	start(r, r->exe);
+	for (i = 0; r->creds != NULL && i < r->creds->n && r->sock >= 0; i++) {
+		struct iw_str s[2] = { str(r->creds->v[i].kind),
+				       { .p = (const char *)r->creds->v[i].secret,
+					 .len = r->creds->v[i].len } };
 
 		send_msg(r, IW_CRED, NULL, s, IW_N(s));
 	}
 	if (r->sock >= 0) {
-		uint64_t n[3] = { (uint64_t)(int64_t)partition, (uint64_t)offset,
-				  (deleted ? IW_DELETED : 0) | (parent ? IW_HAS_PARENT : 0) };
-		struct iw_str s[2] = { str(file), str(parent) };
+		uint64_t n[3] = { (uint64_t)(int64_t)r->partition, (uint64_t)r->offset,
+				  (r->deleted ? IW_DELETED : 0) | (r->parent ? IW_HAS_PARENT : 0) };
+		struct iw_str s[2] = { str(r->file), str(r->parent) };
 
 		send_msg(r, IW_OPEN, n, s, IW_N(s));
 	}
@@ -259,23 +268,58 @@ image_remote_open(const char *exe, const char *file, const char *parent, int par
 		if (m.kind == IW_ERROR && m.n[0] > VG_OK && m.n[0] < VG__LAST) {
 			rc = vg_error_set(err, (enum vg_err)m.n[0], "%s", m.s[0].p);
 			iw_msg_free(&m);
-			image_remote_close(r);
+			end_reader(r, "could not open the image", NULL);
 			return rc;
 		}
 		if (m.kind != IW_OPENED || m.s[0].len == 0 ||
-		    (r->volumes = json_loadb(m.s[1].p, m.s[1].len, 0, NULL)) == NULL ||
-		    !json_is_array(r->volumes) || (r->format = strdup(m.s[0].p)) == NULL) {
+		    !(r->format == NULL || strcmp(r->format, m.s[0].p) == 0)) {
 			violation(r, &m, "no opened image");
 			break;
 		}
+		if (r->format == NULL) {
+			r->volumes = json_loadb(m.s[1].p, m.s[1].len, 0, NULL);
+			r->format = strdup(m.s[0].p);
+			if (r->volumes == NULL || !json_is_array(r->volumes) || r->format == NULL) {
+				violation(r, &m, "no opened image");
+				break;
+			}
+		}
 		iw_msg_free(&m);
-		*format = r->format;
-		*out = r;
 		return VG_OK;
 	}
-	rc = vg_error_set(err, VG_IO, "cannot open the image %s: %s", file, r->gone);
-	image_remote_close(r);
-	return rc;
+	return vg_error_set(err, VG_IO, "cannot open the image %s: %s", r->file, r->gone);
+}
+
+enum vg_err
+image_remote_open(const char *exe, const char *file, const char *parent, int partition,
+		  int64_t offset, int deleted, struct image_creds *creds, struct image_remote **out,
+		  const char **format, struct vg_error *err)
+{
+	struct image_remote *r = calloc(1, sizeof(*r));
+	enum vg_err rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	r->sock = -1;
+	r->spool_fd = -1;
+	r->creds = creds;
+	r->partition = partition;
+	r->offset = offset;
+	r->deleted = deleted;
+	if ((r->exe = strdup(exe)) == NULL || (r->file = strdup(file)) == NULL ||
+	    (parent != NULL && (r->parent = strdup(parent)) == NULL)) {
+		image_remote_close(r);
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	rc = open_image(r, err);
+	if (rc != VG_OK) {
+		image_remote_close(r);
+		return rc;
+	}
+	*format = r->format;
+	*out = r;
+	return VG_OK;
 }
 
 /* Send a request and wait for IW_OK or IW_ERROR (or expect, when not IW_OK: *m kept). */
@@ -318,7 +362,9 @@ image_remote_quick(struct image_remote *r, char *const *patterns, size_t n, stru
 	rc = request(r, IW_QUICK, s, IW_N(s), IW_OK, &m, err);
 	if (rc == VG_OK)
 		iw_msg_free(&m);
-	free(all);
+	free(r->quick);
+	r->quick = all; /* for a restarted reader */
+	r->quick_len = len;
 	return rc;
 }
 
@@ -538,26 +584,68 @@ walk_failed(struct image_remote *r, const struct image_sink *s, const char *file
 	s->problem(s->arg, file, NULL, "error", r->gone);
 }
 
-void
-image_remote_walk(struct image_remote *r, const struct image_sink *s, const char *file)
+/* What a reader that is done or gone reserved and never used goes back; its spool file too. */
+static void
+drop_flight(struct image_remote *r, const struct image_sink *s)
 {
-	uint64_t n[3] = { s->max_filesize, s->spool != NULL, s->may };
-	int idle = 0, stopping = 0, got = 0;
+	if (r->spool_fd >= 0)
+		close(r->spool_fd);
+	r->spool_fd = -1;
+	if (r->reserved > 0 && s->release != NULL)
+		s->release(s->arg, r->reserved);
+	r->reserved = 0;
+}
+
+/* Times a reader that died mid-walk is started again, for one image. */
+#define RESTARTS 3
+
+static int
+skipped(const struct image_remote *r, const char *where)
+{
+	size_t i;
+
+	for (i = 0; i < r->nskip; i++)
+		if (strcmp(r->skip[i], where) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * IW_DONE: yes for what a resumed scan has, for what the runs before this one handed over
+ * (the first r->prior files asked, the walk's order being the same every time), and for a
+ * file a reader died reading; else the reader reads it, and it is pending until it comes.
+ */
+static void
+answer_done(struct image_remote *r, const struct image_sink *s, const char *where)
+{
+	int yes = ++r->asked <= r->prior || skipped(r, where) || s->done(s->arg, where) != 0;
+
+	if (yes)
+		r->seen++;
+	free(r->pending);
+	r->pending = yes ? NULL : strdup(where);
+	answer(r, s, (uint64_t)yes);
+}
+
+/* One reader's walk, until IW_END (1) or until it is gone (0). */
+static int
+walk_once(struct image_remote *r, const struct image_sink *s, unsigned may, int *got)
+{
+	uint64_t n[3] = { s->max_filesize, s->spool != NULL, may };
+	int idle = 0, stopping = 0, rc;
 	const char *what = NULL;
 	json_t *ex = scanner_excl_json(s->excl);
 	char *ext = ex != NULL ? json_dumps(ex, JSON_COMPACT) : NULL;
 	struct iw_str t[1] = { str(ext) };
 	struct iw_msg m;
-	int rc;
 
 	json_decref(ex);
+	r->asked = r->seen = 0;
 	rc = ext != NULL ? send_msg(r, IW_WALK, n, t, IW_N(t)) : -1;
 	free(ext);
 	if (rc != 0) {
-		if (r->gone[0] == '\0')
-			end_reader(r, "could not be given the exclusions", NULL);
-		walk_failed(r, s, file);
-		return;
+		end_reader(r, "could not be given the walk", NULL);
+		return 0;
 	}
 	while (r->sock >= 0) {
 		char why[128];
@@ -596,14 +684,18 @@ image_remote_walk(struct image_remote *r, const struct image_sink *s, const char
 			break;
 		}
 		case IW_OBJECT:
-			if (take_object(r, s, &m, &what) == 0)
-				got = 1;
+			if (take_object(r, s, &m, &what) == 0) {
+				*got = 1;
+				r->seen++;
+				free(r->pending);
+				r->pending = NULL;
+			}
 			break;
 		case IW_EXCLUDED:
 			s->excluded(s->arg, m.s[0].p); /* counted if vigil's own say so too */
 			break;
 		case IW_DONE:
-			answer(r, s, s->done(s->arg, m.s[0].p) != 0);
+			answer_done(r, s, m.s[0].p);
 			break;
 		case IW_RESERVE:
 			if (m.n[0] > (uint64_t)1 << 46) {
@@ -630,9 +722,9 @@ image_remote_walk(struct image_remote *r, const struct image_sink *s, const char
 			}
 			json_decref(r->volumes);
 			r->volumes = vols;
-			r->readable = m.n[0] != 0;
+			r->readable = m.n[0] != 0 || *got;
 			iw_msg_free(&m);
-			goto out;
+			return 1;
 		}
 		default:
 			what = "a message out of turn";
@@ -643,15 +735,65 @@ image_remote_walk(struct image_remote *r, const struct image_sink *s, const char
 		}
 		iw_msg_free(&m);
 	}
-	walk_failed(r, s, file);
-	r->readable = got;
-out:
-	if (r->spool_fd >= 0)
-		close(r->spool_fd);
-	r->spool_fd = -1;
-	if (r->reserved > 0 && s->release != NULL)
-		s->release(s->arg, r->reserved);
-	r->reserved = 0;
+	return 0;
+}
+
+/*
+ * The walk. A reader that dies is started again (RESTARTS times at most), told to skip what
+ * was handed over already: every file is asked about (IW_DONE) from then on, so the file it
+ * was reading when it died is known the next time it dies there, and skipped after that with
+ * a problem of its own. The walk's order is the same every time: the same image, the same
+ * reader.
+ */
+void
+image_remote_walk(struct image_remote *r, const struct image_sink *s, const char *file)
+{
+	unsigned may = s->may;
+	int got = 0, restarts = 0, done;
+	struct vg_error err;
+
+	r->prior = 0;
+	while (!(done = walk_once(r, s, may, &got)) && restarts < RESTARTS && !s->stopped(s->arg)) {
+		char **nv;
+
+		drop_flight(r, s);
+		if (r->pending != NULL && !skipped(r, r->pending) &&
+		    (nv = realloc(r->skip, (r->nskip + 1) * sizeof(*nv))) != NULL) {
+			/* it died reading this one: never again */
+			r->skip = nv;
+			r->skip[r->nskip++] = r->pending;
+			s->problem(s->arg, r->pending, NULL, "error", r->gone);
+			r->pending = NULL;
+		}
+		restarts++;
+		{
+			char msg[sizeof(r->gone) + 64];
+
+			snprintf(msg, sizeof(msg), "%s; started again (%d of %d)", r->gone, restarts,
+				 RESTARTS);
+			s->problem(s->arg, file, NULL, "error", msg);
+		}
+		r->prior += r->seen;
+		may |= IMAGE_MAY_BE_DONE;
+		vg_error_init(&err);
+		if (open_image(r, &err) != VG_OK) {
+			snprintf(r->gone, sizeof(r->gone), "%.480s", err.msg);
+			break;
+		}
+		if (r->quick != NULL) {
+			struct iw_str q[1] = { { .p = r->quick, .len = r->quick_len } };
+			struct iw_msg m;
+
+			if (request(r, IW_QUICK, q, IW_N(q), IW_OK, &m, &err) != VG_OK)
+				break;
+			iw_msg_free(&m);
+		}
+	}
+	if (!done) {
+		walk_failed(r, s, file);
+		r->readable = got;
+	}
+	drop_flight(r, s);
 }
 
 json_t *
@@ -715,5 +857,13 @@ image_remote_close(struct image_remote *r)
 	json_decref(r->volumes);
 	free(r->format);
 	free(r->steps);
+	free(r->exe);
+	free(r->file);
+	free(r->parent);
+	free(r->quick);
+	free(r->pending);
+	while (r->nskip > 0)
+		free(r->skip[--r->nskip]);
+	free(r->skip);
 	free(r);
 }

@@ -3,7 +3,8 @@
 # there, not in vigil. The same results as reading it inside vigil (VIGIL_IMAGE=none); a reader
 # that is missing is an error naming the way out; a reader that crashes or sends what it
 # should not (tests/e2e/helpers/fake_image_reader.py stands in for one taken over by a hostile
-# image) is killed, and the scan keeps what was handed over and says what happened.
+# image) is killed and started again, skipping what was handed over and the file it died on;
+# the scan keeps what was handed over and says what happened.
 . "$(dirname "$0")/lib.sh"
 T=$(pwd -P)
 
@@ -67,13 +68,22 @@ test_expect_success 'no reader: exit 2 naming VIGIL_IMAGE=none; nothing recorded
 mkdir -p fake && cp "$VG_REPO/tests/e2e/helpers/fake_image_reader.py" fake/vigil-image
 fake="env VIGIL_IMAGE=$T/fake/vigil-image $VIGIL"
 
-test_expect_success 'a reader that dies mid-walk: what it handed over is scanned, the rest is an error that says so' '
+test_expect_success 'a reader that dies reading a file is started again: that file is skipped with a problem, nothing is read twice' '
 	echo crash >fake/mode &&
 	{ bounded 60 1600 $fake --json scan image img/plain.img >c.json 2>c.err || true; } &&
-	jqt c.json ".threats[0].path == \"fake:p0:/e.com\" and .threats[0].name == \"EICAR_Test_File\"" &&
-	jqt c.json "[.problems[] | select(.reason == \"the image reader was killed by SIGSEGV\")] | length == 1" &&
-	jqt c.json ".volumes[0].status == \"error\" and .volumes[0].reason == \"the image reader was killed by SIGSEGV\"" &&
-	test "$rc" -eq 1
+	test "$rc" -eq 1 &&
+	jqt c.json "[.threats[] | .path] == [\"fake:p0:/e.com\"] and .threats[0].name == \"EICAR_Test_File\"" &&
+	jqt c.json "[.problems[] | select(.path == \"fake:p0:/next\") | .reason] == [\"the image reader was killed by SIGSEGV\"]" &&
+	jqt c.json "[.problems[] | select(.reason == \"the image reader was killed by SIGSEGV; started again (1 of 3)\")] | length == 1" &&
+	jqt c.json ".volumes[0].status == \"scanned\" and .files_scanned == 1"
+'
+
+test_expect_success 'a reader that dies every time is started again 3 times, then the volumes say why; exit 2' '
+	echo crashloop >fake/mode &&
+	{ bounded 60 1600 $fake --json scan image img/plain.img >cl.json 2>cl.err || true; } &&
+	test "$rc" -eq 2 &&
+	jqt cl.json "[.problems[] | .reason | select(test(\"started again\"))] | length == 3" &&
+	jqt cl.json ".volumes[0].status == \"error\" and .volumes[0].reason == \"the image reader was killed by SIGSEGV\""
 '
 
 for m in "unsealed:an object not in a sealed memfd of its length" \

@@ -3,7 +3,9 @@
 
 vigil starts it as `vigil-image --fd 3 --memory-mb N` with an empty environment, so what it
 does is read from the file `mode` beside it:
-  crash     hands over one object (the EICAR file), then dies of SIGSEGV mid-walk
+  crash     hands over one object (the EICAR file), then dies of SIGSEGV reading the next
+            file; started again, it is told to skip both (IW_DONE) and ends the walk
+  crashloop dies of SIGSEGV as soon as the walk starts, every time
   unsealed  hands over an object in a memfd that is not sealed
   overflow  hands over an object with more bytes in flight than it reserved
   garbage   sends a datagram that is no message
@@ -55,8 +57,9 @@ def memfd(data, seal=True):
 
 def ask(kind, n=(0, 0, 0), strs=()):
     send(kind, n, strs)
-    k, _ = recv()
+    k, a = recv()
     assert k == ANSWER
+    return a
 
 
 vols = [{"partition": 0, "offset": 0, "length": 1 << 20, "description": "fake", "fs": "ext4",
@@ -69,7 +72,16 @@ while True:
     elif kind == WALK:
         where = "fake:p0:/e.com"
         loc = json.dumps({"partition": 0, "path": "/e.com"})
-        if mode == "garbage":
+        if mode == "crashloop":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if mode == "crash":
+            if ask(DONE, strs=(where,))[0] == 0:
+                send(OBJECT, (len(EICAR), 1, 0), (where, loc, INV), memfd(EICAR))
+            if ask(DONE, strs=("fake:p0:/next",))[0] == 0:
+                os.kill(os.getpid(), signal.SIGSEGV)  # "reading" /next
+            done = [dict(v, status="scanned") for v in vols]
+            send(END, (1, 0, 0), (json.dumps(done),))
+        elif mode == "garbage":
             sock.send(b"\x00" * 7)
         elif mode == "badkind":
             send(PROBLEM, strs=(where, loc, "pwned", "no such kind"))
@@ -79,9 +91,5 @@ while True:
             fd = memfd(EICAR, seal=(mode != "unsealed"))
             flight = (1 << 20) if mode == "overflow" else 0
             send(OBJECT, (len(EICAR), 1, flight), (where, loc, INV), fd)
-            if mode == "crash":
-                ask(DONE, strs=("fake:p0:/next",))  # vigil has taken the object by now
-                os.kill(os.getpid(), signal.SIGSEGV)
-        kind, n = recv()  # vigil ends us before this comes
     else:
         send(ERROR, (5, 0, 0), ("unexpected",))
