@@ -188,38 +188,50 @@ on_walk(struct server *sv, const struct iw_msg *m)
 	json_decref(vols);
 }
 
+static void
+on_list(struct server *sv, const struct iw_msg *m)
+{
+	json_t *doc = scanner_image_list(sv->im, NULL);
+
+	(void)m;
+	send_json(IW_LISTED, doc, 0, NULL);
+	json_decref(doc);
+}
+
+/* What vigil may ask, and whether the image must be open for it. */
+static const struct {
+	uint32_t kind;
+	int needs_image;
+	void (*fn)(struct server *sv, const struct iw_msg *m);
+} requests[] = {
+	{ IW_CRED, 0, on_cred },
+	{ IW_OPEN, 0, on_open },
+	{ IW_QUICK, 1, on_quick },
+	{ IW_LIST, 1, on_list },
+	{ IW_WALK, 1, on_walk },
+};
+
 static int
 serve(struct server *sv)
 {
 	char why[128];
 	struct iw_msg m;
+	size_t i;
 	int rc;
 
 	while ((rc = iw_recv(SOCK, &m, -1, why, sizeof(why))) == 1) {
-		if (m.kind == IW_CRED) {
-			on_cred(sv, &m);
-		} else if (m.kind == IW_OPEN) {
-			on_open(sv, &m);
-		} else if (sv->im == NULL) {
-			fprintf(stderr, "vigil-image: a request before the image is open\n");
-			iw_msg_free(&m);
-			return 3;
-		} else if (m.kind == IW_QUICK) {
-			on_quick(sv, &m);
-		} else if (m.kind == IW_LIST) {
-			json_t *doc = scanner_image_list(sv->im, NULL);
-
-			send_json(IW_LISTED, doc, 0, NULL);
-			json_decref(doc);
-		} else if (m.kind == IW_WALK) {
-			on_walk(sv, &m);
-		} else {
+		for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+			if (requests[i].kind == m.kind)
+				break;
+		if (i == sizeof(requests) / sizeof(requests[0]) ||
+		    (requests[i].needs_image && sv->im == NULL)) {
 			fprintf(stderr, "vigil-image: a message out of turn (kind %u)\n", m.kind);
 			iw_msg_free(&m);
 			return 3;
 		}
-		if (m.buf != NULL)
-			explicit_bzero(m.buf, m.s[IW_NSTR - 1].p + m.s[IW_NSTR - 1].len - m.buf);
+		requests[i].fn(sv, &m);
+		/* a key may have come in it */
+		explicit_bzero(m.buf, (size_t)(m.s[IW_NSTR - 1].p + m.s[IW_NSTR - 1].len - m.buf));
 		iw_msg_free(&m);
 	}
 	if (rc < 0) {
