@@ -31,7 +31,7 @@ DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
               e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
-              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin lvm2 xfsprogs
+              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin lvm2 xfsprogs btrfs-progs
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make vm-fixtures: a throwaway VM that makes the images needing device-mapper.
 DEPS_VM    := mmdebstrap qemu-system-x86 gdisk

@@ -8,7 +8,7 @@
  *	LVM2		each logical volume, a view of its own (image_lvm.c, libvslvm)
  *	APFS		each volume of the container, with its role (libtsk's pool API)
  *	DOS/GPT		a partition table inside a volume (a VM's disk as a logical volume)
- *	swap		named and skipped; BitLocker named as encrypted
+ *	swap		named and skipped; BitLocker named as encrypted; btrfs named, not read
  *
  * A container is listed (status "container") before the volumes it holds; they may hold
  * containers again (GPT > LUKS2 > LVM > XFS is a standard RHEL install), up to MAX_DEPTH.
@@ -450,6 +450,21 @@ expand_table(struct scanner_image *im, size_t vi, const char *head, int depth)
 	return 1;
 }
 
+/* A btrfs superblock: its magic 64 bytes into the copy at 64 KiB. */
+static int
+is_btrfs(struct volume *v)
+{
+	char magic[8];
+
+	if (v->length < 0x10000 + 0x48 ||
+	    tsk_img_read(v->img, v->offset + 0x10040, magic, sizeof(magic)) != (ssize_t)sizeof(magic)) {
+		free(image_read_failure(v->img));
+		tsk_error_reset();
+		return 0;
+	}
+	return memcmp(magic, "_BHRfS_M", 8) == 0;
+}
+
 /* What im->v[vi] holds: a container opened (its volumes added after it), or nothing. */
 static void
 expand(struct scanner_image *im, size_t vi, int depth)
@@ -474,9 +489,14 @@ expand(struct scanner_image *im, size_t vi, int depth)
 		v->encryption = "BitLocker";
 		image_volume_fail(v, "error", strdup("an encrypted BitLocker volume: vigil cannot "
 						     "unlock BitLocker yet"));
-	} else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0)
+	} else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0) {
 		image_volume_fail(v, "skipped", strdup("Linux swap space: no files to scan"));
-	else if (depth > 0) /* the outermost one's table was read already */
+	} else if (is_btrfs(v)) {
+		/* named, so that a responder knows what is there and that it was not read */
+		v->fs = "btrfs";
+		image_volume_fail(v, "error", strdup("a btrfs file system: vigil cannot read btrfs "
+						     "yet"));
+	} else if (depth > 0) /* the outermost one's table was read already */
 		expand_table(im, vi, head, depth);
 }
 
