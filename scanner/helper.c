@@ -4,6 +4,7 @@
 #include "scanner/helper.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,6 +14,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/log.h"
 
 #ifdef VIGIL_SAN
 #define HELPER_SUFFIX "-san"	/* the sanitizer build starts the sanitizer build's helpers */
@@ -107,6 +111,83 @@ helper_exe(struct helper_kind *k, char *why, size_t n)
 	return k->path;
 }
 
+struct relay {
+	int fd;
+	char name[64];
+};
+
+/* One line of a helper's stderr, escaped (it may be a subverted parser's), into vigil's log. */
+static void
+relay_line(const struct relay *r, const char *line, size_t len)
+{
+	char *esc = vg_text_escape(line, len);
+
+	if (esc != NULL && len > 0)
+		vg_log(VG_LOG_WARN, "%s: %s", r->name, esc);
+	free(esc);
+}
+
+/* Until the helper's end of the pipe closes: its stderr, a line at a time (long lines cut). */
+static void *
+relay_main(void *arg)
+{
+	struct relay *r = arg;
+	char buf[4096];
+	size_t have = 0;
+	ssize_t got;
+
+	while ((got = read(r->fd, buf + have, sizeof(buf) - have)) > 0 ||
+	       (got < 0 && errno == EINTR)) {
+		char *nl;
+		size_t start = 0;
+
+		if (got < 0)
+			continue;
+		have += (size_t)got;
+		while ((nl = memchr(buf + start, '\n', have - start)) != NULL) {
+			relay_line(r, buf + start, (size_t)(nl - (buf + start)));
+			start = (size_t)(nl - buf) + 1;
+		}
+		if (start == 0 && have == sizeof(buf)) {
+			relay_line(r, buf, have);	/* no newline in 4 KiB: cut there */
+			have = 0;
+			continue;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+	}
+	if (have > 0)
+		relay_line(r, buf, have);
+	close(r->fd);
+	free(r);
+	return NULL;
+}
+
+/* The helper's stderr comes through a pipe, not vigil's own descriptor: a subverted helper
+ * can then neither truncate a log file vigil was given nor write a terminal escape to it. */
+static void
+relay_start(int fd, const char *exe)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	const char *base = strrchr(exe, '/');
+	pthread_attr_t at;
+	pthread_t t;
+
+	if (r == NULL) {
+		close(fd);
+		return;
+	}
+	r->fd = fd;
+	snprintf(r->name, sizeof(r->name), "%s", base ? base + 1 : exe);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, relay_main, r) != 0) {
+		close(fd);
+		free(r);
+	}
+	pthread_attr_destroy(&at);
+}
+
 int
 helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *why, size_t n)
 {
@@ -114,10 +195,16 @@ helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *w
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dflt;
-	int sv[2], rc;
+	int sv[2], ep[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, n, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		snprintf(why, n, "pipe: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return -1;
 	}
 	if (sv[1] == HELPER_FD) {	/* dup2 onto itself would keep close-on-exec */
@@ -131,6 +218,7 @@ helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *w
 		envp[0] = ldpath;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], HELPER_FD);
+	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigfillset(&dflt);
@@ -146,12 +234,15 @@ helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *w
 	posix_spawnattr_destroy(&at);
 	free(ldpath);
 	close(sv[1]);
+	close(ep[1]);
 	if (rc != 0) {
 		close(sv[0]);
+		close(ep[0]);
 		*pid = 0;
 		snprintf(why, n, "cannot start %s: %s", exe, strerror(rc));
 		return -1;
 	}
+	relay_start(ep[0], exe);
 	*sock = sv[0];
 	return 0;
 }

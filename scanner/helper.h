@@ -40,7 +40,8 @@ const char *helper_exe(struct helper_kind *k, char *why, size_t n);
  * SOCK_SEQPACKET socketpair as its descriptor 3 and every other one closed, an empty
  * environment but for vigil's LD_LIBRARY_PATH (the rescue bundle's own lib/), default signal
  * dispositions, nothing blocked, its own process group (a Ctrl-C stops vigil, which stops
- * it). 0 with *pid and *sock (close-on-exec), or -1 with why.
+ * it), and its stderr a pipe whose lines a thread of vigil's logs, escaped, as warnings
+ * ("vigil-image: ..."). 0 with *pid and *sock (close-on-exec), or -1 with why.
  */
 int helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *why,
 		 size_t n);

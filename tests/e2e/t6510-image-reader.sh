@@ -86,6 +86,15 @@ test_expect_success 'a reader that dies every time is started again 3 times, the
 	jqt cl.json ".volumes[0].status == \"error\" and .volumes[0].reason == \"the image reader was killed by SIGSEGV\""
 '
 
+test_expect_success 'what a reader writes to its stderr reaches vigil'"'"'s escaped, a line at a time, named' '
+	echo noisy >fake/mode &&
+	$fake --json scan image img/plain.img >n.json 2>n.err &&
+	cat -v n.err &&
+	! grep -q "$(printf "\033")" n.err && ! grep -q "$(printf "\007")" n.err &&
+	grep -q "^vigil: warning: vigil-image: .*title set" n.err &&
+	test "$(grep -c "vigil-image: " n.err)" -eq 2
+'
+
 for m in "unsealed:an object not in a sealed memfd of its length" \
 	 "overflow:more bytes in flight than were reserved" \
 	 "garbage:a message shorter than its header" \

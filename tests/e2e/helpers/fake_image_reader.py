@@ -6,6 +6,7 @@ does is read from the file `mode` beside it:
   crash     hands over one object (the EICAR file), then dies of SIGSEGV reading the next
             file; started again, it is told to skip both (IW_DONE) and ends the walk
   crashloop dies of SIGSEGV as soon as the walk starts, every time
+  noisy     writes a terminal escape sequence to its stderr, then ends the walk
   unsealed  hands over an object in a memfd that is not sealed
   overflow  hands over an object with more bytes in flight than it reserved
   garbage   sends a datagram that is no message
@@ -74,6 +75,9 @@ while True:
         loc = json.dumps({"partition": 0, "path": "/e.com"})
         if mode == "crashloop":
             os.kill(os.getpid(), signal.SIGSEGV)
+        if mode == "noisy":
+            os.write(2, b"\x1b]0;pwned\x07 title set\n\x1b[2J")
+            send(END, (1, 0, 0), (json.dumps([dict(v, status="scanned") for v in vols]),))
         if mode == "crash":
             if ask(DONE, strs=(where,))[0] == 0:
                 send(OBJECT, (len(EICAR), 1, 0), (where, loc, INV), memfd(EICAR))
