@@ -103,7 +103,10 @@ def vhdx_header(f):
     for off in (64 << 10, 128 << 10):
         f.seek(off)
         h = f.read(4096)
-        if h[:4] == b"head" and (best is None or h[8:16] > best[8:16]):
+        # the sequence number is a little-endian uint64: compared as bytes, a carry out of
+        # its low byte (qemu-img starts it at a random value) picked the older header
+        if h[:4] == b"head" and (best is None or
+                                 struct.unpack("<Q", h[8:16]) > struct.unpack("<Q", best[8:16])):
             best = h
     assert best is not None, "no VHDX header"
     return best
