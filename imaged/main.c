@@ -41,17 +41,11 @@ struct server {
 	struct scanner_image *im;
 };
 
-static struct iw_str
-str(const char *p)
-{
-	return (struct iw_str){ .p = p, .len = p != NULL ? strlen(p) : 0 };
-}
-
 static void
 send_error(enum vg_err code, const char *msg)
 {
 	uint64_t n[3] = { (uint64_t)code };
-	struct iw_str s[1] = { str(msg) };
+	struct iw_str s[1] = { iw_cstr(msg) };
 
 	rsink_send(SOCK, IW_ERROR, n, s, IW_N(s), -1);
 }
@@ -79,18 +73,18 @@ send_json(uint32_t kind, json_t *j, uint64_t n0, const char *s0)
 {
 	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	uint64_t n[3] = { n0 };
-	struct iw_str s[2] = { str(s0), str(text) };
+	struct iw_str s[2] = { iw_cstr(s0), iw_cstr(text) };
 
 	if (text == NULL) {
 		send_error(VG_NOMEM, "out of memory");
 	} else if (kind == IW_LISTED) {
-		s[0] = str(text);
-		s[1] = str(NULL);
+		s[0] = iw_cstr(text);
+		s[1] = iw_cstr(NULL);
 		if (iw_send(SOCK, kind, n, s, IW_N(s), -1) != 0)
 			send_error(VG_NOMEM, "the list of volumes is too long to hand over");
 	} else if (kind == IW_END) {
-		s[0] = str(text);
-		s[1] = str(NULL);
+		s[0] = iw_cstr(text);
+		s[1] = iw_cstr(NULL);
 		rsink_send(SOCK, kind, n, s, IW_N(s), -1);
 	} else {
 		rsink_send(SOCK, kind, n, s, IW_N(s), -1);
@@ -318,7 +312,7 @@ main(int argc, char **argv)
 		return isb_report(&sb, stdout) ? 0 : 1;
 	isb_steps(&sb, steps, sizeof(steps));
 	{
-		struct iw_str s[2] = { str(steps), str(VIGIL_VERSION) };
+		struct iw_str s[2] = { iw_cstr(steps), iw_cstr(VIGIL_VERSION) };
 
 		rsink_send(SOCK, IW_HELLO, NULL, s, IW_N(s), -1);
 	}

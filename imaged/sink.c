@@ -31,12 +31,6 @@ rsink_send(int sock, uint32_t kind, const uint64_t *n, const struct iw_str *s, s
 	}
 }
 
-static struct iw_str
-str(const char *p)
-{
-	return (struct iw_str){ .p = p, .len = p != NULL ? strlen(p) : 0 };
-}
-
 /* Send a question and wait for IW_ANSWER (into *m); anything else ends the process. */
 static void
 ask(struct rsink *r, uint32_t kind, const uint64_t *n, const struct iw_str *s, size_t ns,
@@ -64,7 +58,7 @@ rs_stopped(void *arg)
 static int
 rs_yes(struct rsink *r, uint32_t kind, const char *s0)
 {
-	struct iw_str s[1] = { str(s0) };
+	struct iw_str s[1] = { iw_cstr(s0) };
 	struct iw_msg m;
 	int yes;
 
@@ -79,7 +73,7 @@ static int
 rs_excluded(void *arg, const char *path)
 {
 	struct rsink *r = arg;
-	struct iw_str s[1] = { str(path) };
+	struct iw_str s[1] = { iw_cstr(path) };
 
 	if (r->excl == NULL || !scanner_excl_explain(r->excl, path, 0, NULL))
 		return 0;
@@ -105,15 +99,15 @@ static void
 rs_problem(void *arg, const char *where, const char *location, const char *kind,
 	   const char *reason)
 {
-	struct iw_str s[4] = { str(where), str(location), str(kind), str(reason) };
+	struct iw_str s[4] = { iw_cstr(where), iw_cstr(location), iw_cstr(kind), iw_cstr(reason) };
 
 	if (iw_send(((struct rsink *)arg)->sock, IW_PROBLEM, NULL, s, IW_N(s), -1) == 0)
 		return;
 	if (errno != EMSGSIZE)
 		rsink_send(((struct rsink *)arg)->sock, IW_PROBLEM, NULL, s, IW_N(s), -1); /* exits */
 	/* a name too long for one message: said without its location */
-	s[1] = str(NULL);
-	s[3] = str("a name too long to be handed over (over 192 KiB)");
+	s[1] = iw_cstr(NULL);
+	s[3] = iw_cstr("a name too long to be handed over (over 192 KiB)");
 	s[0].len = s[0].len > 4096 ? 4096 : s[0].len;
 	rsink_send(((struct rsink *)arg)->sock, IW_PROBLEM, NULL, s, IW_N(s), -1);
 }
@@ -178,7 +172,7 @@ rs_object(void *arg, char *where, struct image_obj *obj)
 		.mtime_ns = obj->inv.mtime_ns, .ctime_ns = obj->inv.ctime_ns,
 		.btime_ns = obj->inv.btime_ns, .have_btime = obj->inv.have_btime,
 	};
-	struct iw_str s[4] = { str(where), str(obj->location),
+	struct iw_str s[4] = { iw_cstr(where), iw_cstr(obj->location),
 			       { .p = (const char *)&inv, .len = sizeof(inv) } };
 	uint64_t n[3] = { obj->read ? obj->len : 0, obj->read ? IW_READ : 0,
 			  obj->flight >= IW_RESERVE_MIN ? obj->flight : 0 };
@@ -208,8 +202,8 @@ rs_object(void *arg, char *where, struct image_obj *obj)
 			rsink_send(r->sock, IW_OBJECT, n, s, IW_N(s), fd); /* exits */
 		rs_problem(r, where, NULL, "error", "a name too long to be handed over (over 192 KiB)");
 		n[0] = n[1] = 0;
-		s[0] = str(NULL);
-		s[1] = str(NULL);
+		s[0] = iw_cstr(NULL);
+		s[1] = iw_cstr(NULL);
 		/* nothing to scan, no name: vigil only releases what was reserved for it */
 		rsink_send(r->sock, IW_OBJECT, n, s, IW_N(s), -1);
 	}
@@ -222,7 +216,7 @@ rs_object(void *arg, char *where, struct image_obj *obj)
 int
 rsink_ask(void *arg, const char *volume, struct image_credential *out)
 {
-	struct iw_str s[1] = { str(volume) };
+	struct iw_str s[1] = { iw_cstr(volume) };
 	struct iw_msg m;
 	int yes;
 

@@ -104,6 +104,13 @@ struct iw_str {
 	size_t len;
 };
 
+/* A C string as a byte string (NULL: empty). */
+static inline struct iw_str
+iw_cstr(const char *p)
+{
+	return (struct iw_str){ .p = p, .len = p != NULL ? __builtin_strlen(p) : 0 };
+}
+
 struct iw_msg {
 	uint32_t kind;
 	uint64_t n[3];

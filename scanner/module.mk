@@ -25,6 +25,7 @@ LIB_SRCS += scanner/image_volumes.c
 LIB_SRCS += scanner/image_creds.c
 LIB_SRCS += scanner/image_wire.c
 LIB_SRCS += scanner/image_remote.c
+LIB_SRCS += scanner/image_remote_walk.c
 LIB_SRCS += scanner/image_luks.c
 LIB_SRCS += scanner/image_xfs.c
 LIB_SRCS += scanner/job.c
