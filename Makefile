@@ -82,8 +82,10 @@ EXTRACT_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -I
               -D_FILE_OFFSET_BITS=64 -DVIGIL_VERSION='"$(VERSION)"' \
               $(shell pkg-config --cflags $(EXTRACT_PKGS) 2>/dev/null)
 
+BTRFS_SHIM := $(BUILD)/vigil-btrfs.so
+
 .PHONY: vm-check all deps run check bench clean install uninstall deb rescue vm-fixtures
-all: $(VIGIL) $(EXTRACT) $(IMAGED)
+all: $(VIGIL) $(EXTRACT) $(IMAGED) $(BTRFS_SHIM)
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,6 +103,11 @@ $(VIGIL): $(CLI_OBJS) $(LIBVIGIL)
 
 $(IMAGED): $(IMAGED_OBJS) $(LIBVIGIL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libseccomp 2>/dev/null)
+
+$(BTRFS_SHIM): $(BTRFS_SHIM_SRCS) scanner/image_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -I. -D_GNU_SOURCE -fPIC -shared \
+		-fvisibility=hidden -U_FORTIFY_SOURCE -o $@ $(BTRFS_SHIM_SRCS) -ldl
 
 $(BUILD)/obj-extract/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -171,11 +178,12 @@ INSTALL_FILES := $(PREFIX)/bin/vigil $(PREFIX)/share/man/man1/vigil.1.gz \
                  $(PREFIX)/share/bash-completion/completions/vigil $(UNITDIR)/vigil.service \
                  $(PREFIX)/share/doc/vigil/report-schema.md $(PREFIX)/share/doc/vigil/report-schema.json \
                  $(PREFIX)/lib/vigil/vigil-extract $(PREFIX)/lib/vigil/vigil-image \
+                 $(PREFIX)/lib/vigil/vigil-btrfs.so \
                  $(PREFIX)/share/doc/vigil/LICENSE $(PREFIX)/share/doc/vigil/LICENSE.vigil-extract
 
 # umask 022: folders it creates are 755 whatever the caller's umask (sudo with 077 would
 # hide the completion and the man page from users); existing folders are left as they are.
-install: $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image LICENSE extract/LICENSE docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+install: $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image $(BTRFS_SHIM) LICENSE extract/LICENSE docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
          docs/report-schema.md docs/report-schema.json
 	umask 022 && \
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -185,6 +193,7 @@ install: $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image LICENSE extract/LICENSE 
 	install -m 644 extract/LICENSE $(DESTDIR)$(PREFIX)/share/doc/vigil/LICENSE.vigil-extract && \
 	install -m 755 $(EXTRACT) $(DESTDIR)$(PREFIX)/lib/vigil/vigil-extract && \
 	install -m 755 $(BUILD)/vigil-image $(DESTDIR)$(PREFIX)/lib/vigil/vigil-image && \
+	install -m 755 $(BTRFS_SHIM) $(DESTDIR)$(PREFIX)/lib/vigil/vigil-btrfs.so && \
 	install -m 755 $(BUILD)/vigil $(DESTDIR)$(PREFIX)/bin/vigil && \
 	gzip -9n <docs/vigil.1 >$(DESTDIR)$(PREFIX)/share/man/man1/vigil.1.gz && \
 	install -m 644 contrib/vigil.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vigil && \
@@ -198,7 +207,7 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB      := $(DIST)/vigil_$(VERSION)_$(DEB_ARCH).deb
 DEB_ROOT := $(BUILD)/pkg/deb-root
 deb: $(DEB)
-$(DEB): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
+$(DEB): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image $(BTRFS_SHIM) docs/vigil.1 contrib/vigil.bash-completion contrib/vigil.service \
         packaging/build-deb.sh packaging/deb-depends.sh packaging/shlibs.sh \
         packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
         docs/report-schema.md docs/report-schema.json
@@ -211,10 +220,10 @@ $(DEB): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image docs/vigil.1 contrib/vigi
 RESCUE_ARCH := $(shell uname -m)
 RESCUE      := $(DIST)/vigil-rescue-$(VERSION)-$(RESCUE_ARCH).tar.gz
 rescue: $(RESCUE)
-$(RESCUE): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
+$(RESCUE): $(BUILD)/vigil $(EXTRACT) $(BUILD)/vigil-image $(BTRFS_SHIM) sigdb/default_rules.yar packaging/make-rescue.sh packaging/shlibs.sh \
            packaging/rescue/vigil packaging/rescue/README.txt $(wildcard /usr/lib/file/magic.mgc)
 	sh packaging/make-rescue.sh $(BUILD)/vigil $(VERSION) sigdb/default_rules.yar $@ $(EXTRACT) \
-		$(BUILD)/vigil-image
+		$(BUILD)/vigil-image $(BTRFS_SHIM)
 
 clean:
 	rm -rf $(BUILD)

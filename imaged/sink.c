@@ -142,6 +142,41 @@ rs_spool(void *arg, char **why)
 	return fd;
 }
 
+/* btrfs restore is started by vigil (the sandbox starts nothing); its socket comes here. */
+static int
+rs_btrfs_start(void *arg, int what, int *sock, int *handle, char **why)
+{
+	uint64_t n[3] = { (uint64_t)what };
+	struct iw_msg m;
+	int rc = -1;
+
+	ask(arg, IW_BTRFS, n, NULL, 0, &m);
+	if (m.n[0] == 1 && m.fd >= 0) {
+		*sock = m.fd;
+		*handle = 0;
+		m.fd = -1;
+		rc = 0;
+	} else {
+		*why = strdup(m.s[0].len ? m.s[0].p : "vigil could not start btrfs restore");
+	}
+	iw_msg_free(&m);
+	return rc;
+}
+
+static char *
+rs_btrfs_end(void *arg, int handle)
+{
+	struct iw_msg m;
+	char *how = NULL;
+
+	(void)handle;
+	ask(arg, IW_BTRFS_END, NULL, NULL, 0, &m);
+	if (m.n[0] != 1)
+		how = strdup(m.s[0].len ? m.s[0].p : "btrfs restore failed");
+	iw_msg_free(&m);
+	return how;
+}
+
 /* A memfd holding obj's bytes, sealed; -1 with errno. */
 static int
 sealed_copy(struct image_obj *obj)
@@ -254,5 +289,7 @@ rsink_make(struct rsink *r, uint64_t max_filesize, int spool, unsigned may)
 		.object = rs_object,
 		.spool = spool ? rs_spool : NULL,
 		.max_filesize = max_filesize,
+		.btrfs_start = rs_btrfs_start,
+		.btrfs_end = rs_btrfs_end,
 	};
 }

@@ -12,7 +12,7 @@ bin=$stage/usr/bin/vigil
 [ -x "$bin" ] || { echo "build-deb.sh: $bin is missing (stage with make install PREFIX=/usr)" >&2; exit 2; }
 
 depends=$(sh "$here/deb-depends.sh" "$bin" "$stage/usr/lib/vigil/vigil-extract" \
-	"$stage/usr/lib/vigil/vigil-image")
+	"$stage/usr/lib/vigil/vigil-image" "$stage/usr/lib/vigil/vigil-btrfs.so")
 arch=$(dpkg --print-architecture)
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 
@@ -25,6 +25,7 @@ Architecture: $arch
 Maintainer: ${DEB_MAINTAINER:-vigil developers <vigil@localhost>}
 Installed-Size: $size
 Depends: $depends
+Recommends: btrfs-progs
 Section: utils
 Priority: optional
 Description: offline forensic malware scanner and quarantine manager
@@ -33,6 +34,9 @@ Description: offline forensic malware scanner and quarantine manager
  moves detections into an encrypted quarantine vault, writes reports for
  incident responders, and protects a running system in real time with
  fanotify. It needs no network and sends nothing anywhere.
+ .
+ btrfs volumes of disk images are read with btrfs-progs' btrfs restore,
+ sandboxed, when btrfs-progs is installed.
  .
  The systemd unit (vigil.service) is installed but neither enabled nor
  started.

@@ -1,15 +1,16 @@
 #!/bin/sh
-# packaging/make-rescue.sh BINARY VERSION RULES OUT.tar.gz [EXTRACT [IMAGE]] — the rescue
-# bundle: one folder vigil-rescue-VERSION/ with the launcher, bin/vigil (debug info stripped),
-# bin/vigil-extract (the deep-container extractor, with libclamav), bin/vigil-image (the
-# sandboxed disk-image reader), lib/ (every shared library they need except glibc's), share/magic.mgc (libmagic-mgc's),
+# packaging/make-rescue.sh BINARY VERSION RULES OUT.tar.gz [EXTRACT [IMAGE [BTRFS_SHIM]]] —
+# the rescue bundle: one folder vigil-rescue-VERSION/ with the launcher, bin/vigil (debug info
+# stripped), bin/vigil-extract (the deep-container extractor, with libclamav), bin/vigil-image
+# (the sandboxed disk-image reader), bin/vigil-btrfs.so (loaded into the host's btrfs-progs to
+# read btrfs volumes, where the host has it), lib/ (every shared library they need except glibc's), share/magic.mgc (libmagic-mgc's),
 # rules/default_rules.yar and README.txt. Works in a scratch folder beside OUT; OUT is
 # replaced only when the bundle is complete.
 set -eu
 case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 here=$(cd "$here" && pwd)
-[ $# -ge 4 ] && [ $# -le 6 ] || { echo "usage: $0 BINARY VERSION RULES OUT.tar.gz [EXTRACT [IMAGE]]" >&2; exit 2; }
-bin=$1 version=$2 rules=$3 out=$4 extract=${5:-} image=${6:-}
+[ $# -ge 4 ] && [ $# -le 7 ] || { echo "usage: $0 BINARY VERSION RULES OUT.tar.gz [EXTRACT [IMAGE [BTRFS_SHIM]]]" >&2; exit 2; }
+bin=$1 version=$2 rules=$3 out=$4 extract=${5:-} image=${6:-} shim=${7:-}
 arch=$(uname -m)
 name=vigil-rescue-$version
 
@@ -43,9 +44,16 @@ if [ -n "$image" ]; then
 	chmod 755 "$b/bin/vigil-image"
 fi
 
+if [ -n "$shim" ]; then
+	cp "$shim" "$b/bin/vigil-btrfs.so"
+	strip --strip-debug "$b/bin/vigil-btrfs.so"
+	chmod 755 "$b/bin/vigil-btrfs.so"
+fi
+
 { sh "$here/shlibs.sh" --no-glibc "$bin"
   [ -z "$extract" ] || sh "$here/shlibs.sh" --no-glibc "$extract"
-  [ -z "$image" ] || sh "$here/shlibs.sh" --no-glibc "$image"; } | sort -u >"$work/libs"
+  [ -z "$image" ] || sh "$here/shlibs.sh" --no-glibc "$image"
+  [ -z "$shim" ] || sh "$here/shlibs.sh" --no-glibc "$shim"; } | sort -u >"$work/libs"
 while read -r soname path; do
 	cp -L "$path" "$b/lib/$soname"
 	chmod 644 "$b/lib/$soname"

@@ -212,7 +212,7 @@ start(struct extractor *x, char *why, size_t n)
 			add_arg(argv, &argc, 64, tok);
 	argv[argc] = NULL;
 
-	rc = helper_spawn(exe, argv, &x->pid, &x->sock, why, n);
+	rc = helper_spawn(exe, argv, NULL, &x->pid, &x->sock, why, n);
 	free(test);
 	if (rc != 0) {
 		x->sock = -1;

@@ -24,10 +24,22 @@
 #define HELPER_SUFFIX ""
 #endif
 
+static void find_extract(void);
+static void find_image(void);
+static void find_btrfs(void);
+static void find_shim(void);
+
+static const char *const btrfs_paths[] = { "/usr/bin/btrfs", "/bin/btrfs", "/usr/sbin/btrfs",
+					   "/sbin/btrfs", NULL };
+
 struct helper_kind HELPER_EXTRACT = { .name = "vigil-extract", .env = "VIGIL_EXTRACT",
-				      .once = PTHREAD_ONCE_INIT };
+				      .find = find_extract, .once = PTHREAD_ONCE_INIT };
 struct helper_kind HELPER_IMAGE = { .name = "vigil-image" HELPER_SUFFIX, .env = "VIGIL_IMAGE",
-				    .once = PTHREAD_ONCE_INIT };
+				    .find = find_image, .once = PTHREAD_ONCE_INIT };
+struct helper_kind HELPER_BTRFS = { .name = "btrfs", .env = "VIGIL_BTRFS", .system = btrfs_paths,
+				    .find = find_btrfs, .once = PTHREAD_ONCE_INIT };
+struct helper_kind HELPER_BTRFS_SHIM = { .name = "vigil-btrfs.so", .env = "VIGIL_BTRFS_SHIM_SO",
+					 .find = find_shim, .once = PTHREAD_ONCE_INIT };
 
 /* Owned by root or us, and writable by no one else. */
 static int
@@ -82,6 +94,15 @@ find(struct helper_kind *k)
 			snprintf(k->why, sizeof(k->why), "%s=%s: no such executable", k->env, env);
 		return;
 	}
+	if (k->system != NULL) {
+		const char *const *p;
+
+		snprintf(k->why, sizeof(k->why), "%s is not installed (btrfs-progs)", k->name);
+		for (p = k->system; *p != NULL; p++)
+			if (try_exe(k, *p) != 0)
+				return;
+		return;
+	}
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
 		return;
 	self[n] = '\0';
@@ -98,11 +119,13 @@ find(struct helper_kind *k)
 
 static void find_extract(void) { find(&HELPER_EXTRACT); }
 static void find_image(void) { find(&HELPER_IMAGE); }
+static void find_btrfs(void) { find(&HELPER_BTRFS); }
+static void find_shim(void) { find(&HELPER_BTRFS_SHIM); }
 
 const char *
 helper_exe(struct helper_kind *k, char *why, size_t n)
 {
-	pthread_once(&k->once, k == &HELPER_EXTRACT ? find_extract : find_image);
+	pthread_once(&k->once, k->find);
 	if (k->path[0] == '\0') {
 		if (why != NULL && n > 0)
 			snprintf(why, n, "%s", k->why);
@@ -189,9 +212,11 @@ relay_start(int fd, const char *exe)
 }
 
 int
-helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *why, size_t n)
+helper_spawn(const char *exe, char *const argv[], char *const env[], pid_t *pid, int *sock,
+	     char *why, size_t n)
 {
-	char *envp[2] = { NULL, NULL }, *ldpath = NULL;
+	char *envp[8] = { NULL }, *ldpath = NULL;
+	size_t ne = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dflt;
@@ -213,9 +238,11 @@ helper_spawn(const char *exe, char *const argv[], pid_t *pid, int *sock, char *w
 		close(sv[1]);
 		sv[1] = fd;
 	}
-	if (getenv("LD_LIBRARY_PATH") != NULL &&
+	if (env == NULL && getenv("LD_LIBRARY_PATH") != NULL &&
 	    asprintf(&ldpath, "LD_LIBRARY_PATH=%s", getenv("LD_LIBRARY_PATH")) > 0)
-		envp[0] = ldpath;
+		envp[ne++] = ldpath;
+	while (env != NULL && *env != NULL && ne < sizeof(envp) / sizeof(envp[0]) - 1)
+		envp[ne++] = *env++;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], HELPER_FD);
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);

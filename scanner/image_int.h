@@ -84,10 +84,12 @@ void image_volumes_release(struct scanner_image *im);
 
 /*
  * The file system of v for reading: libtsk's (through its APFS container, unlocked with a
- * password credential where it is encrypted), or NULL with *xfs set for XFS (image_xfs_walk
- * reads it), or NULL with *why (malloc'd): encrypted, or no file system known.
+ * password credential where it is encrypted), or NULL with *own set to "xfs" or "btrfs" for a
+ * file system read otherwise (image_xfs_walk, image_btrfs_walk), or NULL with *why
+ * (malloc'd): encrypted, or no file system known.
  */
-TSK_FS_INFO *image_volume_fs(struct scanner_image *im, struct volume *v, int *xfs, char **why);
+TSK_FS_INFO *image_volume_fs(struct scanner_image *im, struct volume *v, const char **own,
+			     char **why);
 
 /* v's chain with its file system at the end, for a location (new reference). */
 json_t *image_volume_chain(const struct volume *v);
@@ -228,6 +230,12 @@ struct image_sink {
 	 * *why (malloc'd). NULL: every object in memory */
 	int (*spool)(void *arg, char **why);
 	uint64_t max_filesize;		/* 0: no limit */
+	/* btrfs-progs started for the walk to serve (scanner/btrfs_run.h), what BTRFS_RESTORE or
+	 * BTRFS_CHECK: 0 with *sock and *handle (for btrfs_end), or -1 with *why (malloc'd).
+	 * NULL: btrfs is not read */
+	int (*btrfs_start)(void *arg, int what, int *sock, int *handle, char **why);
+	/* it ended (the walk has closed its socket): NULL, or how it ended (malloc'd) */
+	char *(*btrfs_end)(void *arg, int handle);
 };
 
 /* Walk the selected volumes of im, handing each regular file's streams to s. */
@@ -239,11 +247,12 @@ void image_walk_volumes(struct scanner_image *im, const struct image_sink *s);
  */
 struct image_entry {
 	const char *path;	/* absolute inside the volume: "/etc/passwd" */
-	int64_t inode;
+	int64_t inode;		/* -1: not known */
 	uint32_t mode, uid, gid, nlink;	/* mode with its type bits (S_IFREG) */
 	uint64_t size;
 	int64_t atime_ns, mtime_ns, ctime_ns, btime_ns;
 	int have_btime;
+	const char *problem;	/* set: not to be read, and why ("skipped: ..." or an error) */
 	/* Read up to len bytes at off into buf: the bytes read (fewer only at the end of the
 	 * stream), or -1 with *why (malloc'd). Valid only during the callback. */
 	ssize_t (*read)(void *ctx, uint64_t off, void *buf, size_t len, char **why);
@@ -260,5 +269,16 @@ typedef int (*image_entry_fn)(void *arg, const struct image_entry *e);
  */
 int image_xfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, image_entry_fn fn, void *arg,
 		   char **why);
+
+/*
+ * btrfs at [off, off + len) of img, read by btrfs-progs' `btrfs restore` started through
+ * s->btrfs_start and served the volume's bytes (scanner/image_btrfs.c): each file it restores
+ * given to fn, in restore's order; then `btrfs check --check-data-csum` over the same bytes,
+ * since restore verifies no data checksum. Returns as image_xfs_walk does; -1 also when
+ * restore reported errors or died (what it restored before that was given to fn), or check
+ * found damage.
+ */
+int image_btrfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image_sink *s,
+		     image_entry_fn fn, void *arg, char **why);
 
 #endif

@@ -20,7 +20,7 @@ list_volume(struct scanner_image *im, struct volume *v)
 	json_t *o = json_object();
 	TSK_FS_INFO *fs = NULL;
 	char *why = NULL;
-	int xfs = 0;
+	const char *own = NULL;
 
 	json_object_set_new(o, "partition", json_integer(v->partition));
 	json_object_set_new(o, "offset", json_integer(v->offset));
@@ -31,13 +31,13 @@ list_volume(struct scanner_image *im, struct volume *v)
 	} else if (strcmp(v->status, "error") == 0 ||
 		   (strcmp(v->status, "skipped") == 0 && v->reason != NULL)) {
 		why = v->reason ? strdup(v->reason) : NULL;
-	} else if ((fs = image_volume_fs(im, v, &xfs, &why)) != NULL) {
+	} else if ((fs = image_volume_fs(im, v, &own, &why)) != NULL) {
 		v->fs = tsk_fs_type_toname(fs->ftype);
 		json_object_set_new(o, "block_size", json_integer((json_int_t)fs->block_size));
 		json_object_set_new(o, "blocks", json_integer((json_int_t)fs->block_count));
 		tsk_fs_close(fs);
-	} else if (xfs) {
-		v->fs = "xfs";
+	} else if (own) {
+		v->fs = own;
 	}
 	json_object_set_new(o, "filesystem", v->fs ? json_string(v->fs) : json_null());
 	json_object_set_new(o, "encryption", v->encryption ? json_string(v->encryption)

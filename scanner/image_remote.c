@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scanner/btrfs_run.h"
 #include "scanner/helper.h"
 #include "scanner/image_int.h"
 #include "scanner/image_obj.h"
@@ -182,7 +183,7 @@ start(struct image_remote *r, const char *exe)
 	r->gone[0] = '\0';
 	free(r->steps);
 	r->steps = NULL;
-	if (helper_spawn(exe, argv, &r->pid, &r->sock, why, sizeof(why)) != 0) {
+	if (helper_spawn(exe, argv, NULL, &r->pid, &r->sock, why, sizeof(why)) != 0) {
 		r->sock = -1;
 		snprintf(r->gone, sizeof(r->gone), "the image reader: %.200s", why);
 		return;
@@ -262,6 +263,7 @@ image_remote_open(const char *exe, const char *file, const char *parent, int par
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	r->sock = -1;
 	r->spool_fd = -1;
+	r->btrfs = -1;
 	r->creds = creds;
 	r->partition = partition;
 	r->offset = offset;
@@ -374,8 +376,12 @@ scanner_image_health(void)
 	struct image_remote *r;
 	json_t *j;
 
-	if (exe == NULL)
-		return json_pack("{s:b, s:s}", "available", 0, "reason", why);
+	if (exe == NULL) {
+		j = json_pack("{s:b, s:s}", "available", 0, "reason", why);
+		if (j != NULL)
+			json_object_set_new(j, "btrfs", btrfs_run_health());
+		return j;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	start(r, exe);
@@ -384,6 +390,8 @@ scanner_image_health(void)
 	else
 		j = json_pack("{s:b, s:s}", "available", 0, "reason", r->gone);
 	image_remote_close(r);
+	if (j != NULL)
+		json_object_set_new(j, "btrfs", btrfs_run_health());
 	return j;
 }
 

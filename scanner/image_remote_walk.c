@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scanner/btrfs_run.h"
 #include "scanner/image_int.h"
 #include "scanner/image_obj.h"
 #include "scanner/image_remote_int.h"
+#include "scanner/btrfs_run.h"
 #include "scanner/image_wire.h"
 
 /* IW_SPOOL: a new file in the spool folder (kept: the object comes back in it). */
@@ -40,6 +42,66 @@ answer_spool(struct image_remote *r, const struct image_sink *s)
 	if (rc != 0)
 		ir_reader_broke(r, strerror(errno));
 	return rc;
+}
+
+/* IW_BTRFS: a new btrfs restore for the reader to serve, its socket handed over. */
+static int
+answer_btrfs(struct image_remote *r, const struct image_sink *s, struct iw_msg *m)
+{
+	uint64_t n[3] = { 0, (uint64_t)(s->stopped(s->arg) != 0) };
+	struct iw_str t[1] = { { 0 } };
+	char *why = NULL;
+	int sock = -1, rc;
+
+	if (r->btrfs >= 0 || m->n[0] > BTRFS_CHECK)
+		return -1; /* one at a time, restore or check */
+	if (s->btrfs_start == NULL)
+		why = strdup("btrfs is not read here");
+	else if (s->btrfs_start(s->arg, (int)m->n[0], &sock, &r->btrfs, &why) == 0)
+		n[0] = 1;
+	else
+		r->btrfs = -1;
+	if (n[0] == 0)
+		t[0] = iw_cstr(why ? why : "btrfs restore could not be started");
+	rc = iw_send(r->sock, IW_ANSWER, n, t, IW_N(t), sock);
+	if (sock >= 0)
+		close(sock); /* the reader's now, and restore's */
+	free(why);
+	if (rc != 0)
+		ir_reader_broke(r, strerror(errno));
+	return 0;
+}
+
+/* The btrfs restore the reader served has ended (or the reader has): how, or NULL. */
+static char *
+end_btrfs(struct image_remote *r, const struct image_sink *s)
+{
+	char *how;
+
+	if (r->btrfs < 0)
+		return NULL;
+	how = s->btrfs_end(s->arg, r->btrfs);
+	r->btrfs = -1;
+	return how;
+}
+
+/* IW_BTRFS_END: how it ended. */
+static int
+answer_btrfs_end(struct image_remote *r, const struct image_sink *s)
+{
+	uint64_t n[3] = { 0, (uint64_t)(s->stopped(s->arg) != 0) };
+	struct iw_str t[1] = { { 0 } };
+	char *how;
+
+	if (r->btrfs < 0)
+		return -1;
+	how = end_btrfs(r, s);
+	n[0] = how == NULL;
+	t[0] = iw_cstr(how);
+	if (iw_send(r->sock, IW_ANSWER, n, t, IW_N(t), -1) != 0)
+		ir_reader_broke(r, strerror(errno));
+	free(how);
+	return 0;
 }
 
 static int
@@ -342,6 +404,14 @@ walk_once(struct image_remote *r, const struct image_sink *s, unsigned may, int 
 		case IW_SPOOL:
 			answer_spool(r, s);
 			break;
+		case IW_BTRFS:
+			if (answer_btrfs(r, s, &m) != 0)
+				what = "a second btrfs while one runs, or neither restore nor check";
+			break;
+		case IW_BTRFS_END:
+			if (answer_btrfs_end(r, s) != 0)
+				what = "the end of a btrfs restore that does not run";
+			break;
 		case IW_END: {
 			json_t *vols = json_loadb(m.s[0].p, m.s[0].len, 0, NULL);
 
@@ -387,6 +457,7 @@ image_remote_walk(struct image_remote *r, const struct image_sink *s, const char
 		char **nv;
 
 		drop_flight(r, s);
+		free(end_btrfs(r, s)); /* the reader is gone: so is restore's other end */
 		if (r->pending != NULL && !skipped(r, r->pending) &&
 		    (nv = realloc(r->skip, (r->nskip + 1) * sizeof(*nv))) != NULL) {
 			/* it died reading this one: never again */
@@ -423,6 +494,7 @@ image_remote_walk(struct image_remote *r, const struct image_sink *s, const char
 		walk_failed(r, s, file);
 		r->readable = got;
 	}
+	free(end_btrfs(r, s));
 	drop_flight(r, s);
 }
 

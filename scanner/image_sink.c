@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/reach.h"
+#include "scanner/btrfs_run.h"
 
 static int
 sink_stopped(void *arg)
@@ -145,6 +146,29 @@ sink_object(void *arg, char *where, struct image_obj *obj)
 		job_free(c, j);
 }
 
+/* btrfs restore, started by vigil itself (for the walk here, or for vigil-image's). */
+static int
+sink_btrfs_start(void *arg, int what, int *sock, int *handle, char **why)
+{
+	char buf[PATH_MAX + 160];
+	pid_t pid;
+
+	(void)arg;
+	if (btrfs_run_start(what, &pid, sock, buf, sizeof(buf)) != 0) {
+		*why = strdup(buf);
+		return -1;
+	}
+	*handle = (int)pid;
+	return 0;
+}
+
+static char *
+sink_btrfs_end(void *arg, int handle)
+{
+	(void)arg;
+	return btrfs_run_end((pid_t)handle);
+}
+
 void
 image_walk(struct scan_ctx *c, struct scanner_image *im)
 {
@@ -163,6 +187,8 @@ image_walk(struct scan_ctx *c, struct scanner_image *im)
 		       (c->o->done != NULL ? IMAGE_MAY_BE_DONE : 0),
 		.spool = c->o->spool_dir != NULL ? sink_spool : NULL,
 		.max_filesize = c->o->max_filesize,
+		.btrfs_start = sink_btrfs_start,
+		.btrfs_end = sink_btrfs_end,
 	};
 
 	if (im->remote != NULL)

@@ -8,7 +8,8 @@
  *	LVM2		each logical volume, a view of its own (image_lvm.c, libvslvm)
  *	APFS		each volume of the container, with its role (libtsk's pool API)
  *	DOS/GPT		a partition table inside a volume (a VM's disk as a logical volume)
- *	swap		named and skipped; BitLocker named as encrypted; btrfs named, not read
+ *	swap		named and skipped; BitLocker named as encrypted; btrfs named (the walk
+ *			reads it through btrfs restore)
  *
  * A container is listed (status "container") before the volumes it holds; they may hold
  * containers again (GPT > LUKS2 > LVM > XFS is a standard RHEL install), up to MAX_DEPTH.
@@ -492,10 +493,7 @@ expand(struct scanner_image *im, size_t vi, int depth)
 	} else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0) {
 		image_volume_fail(v, "skipped", strdup("Linux swap space: no files to scan"));
 	} else if (is_btrfs(v)) {
-		/* named, so that a responder knows what is there and that it was not read */
-		v->fs = "btrfs";
-		image_volume_fail(v, "error", strdup("a btrfs file system: vigil cannot read btrfs "
-						     "yet"));
+		v->fs = "btrfs"; /* read by btrfs restore (scanner/image_btrfs.c) */
 	} else if (depth > 0) /* the outermost one's table was read already */
 		expand_table(im, vi, head, depth);
 }
@@ -574,13 +572,13 @@ apfs_decrypt(struct scanner_image *im, struct volume *v, char **why)
 }
 
 TSK_FS_INFO *
-image_volume_fs(struct scanner_image *im, struct volume *v, int *xfs, char **why)
+image_volume_fs(struct scanner_image *im, struct volume *v, const char **own, char **why)
 {
 	const char *enc;
 	TSK_FS_INFO *fs;
 	char magic[4];
 
-	*xfs = 0;
+	*own = NULL;
 	*why = NULL;
 	tsk_error_reset();
 	if (v->pool && v->pool_encrypted)
@@ -591,7 +589,11 @@ image_volume_fs(struct scanner_image *im, struct volume *v, int *xfs, char **why
 		return fs;
 	}
 	if (tsk_img_read(v->img, v->offset, magic, 4) == 4 && memcmp(magic, "XFSB", 4) == 0) {
-		*xfs = 1;
+		*own = "xfs";
+		return NULL;
+	}
+	if (v->fs != NULL && strcmp(v->fs, "btrfs") == 0) { /* expand() found its superblock */
+		*own = "btrfs";
 		return NULL;
 	}
 	tsk_error_reset();

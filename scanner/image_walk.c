@@ -1,6 +1,7 @@
 /*
  * scanner/image_walk.c — the walk of a disk image's volumes (scanner/image_volumes.c found
- * them): each selected volume's file system opened (libtsk, or libfsxfs for XFS), its names
+ * them): each selected volume's file system opened (libtsk, libfsxfs for XFS, btrfs restore
+ * for btrfs), its names
  * walked (deleted ones too with --deleted), each regular file's data streams (NTFS alternate
  * data streams too) read into memory or, when large, into an unlinked spool file, and handed
  * on through struct image_sink (image_int.h) with where they are in the image. It knows no
@@ -38,6 +39,7 @@ struct iwalk {
 	TSK_FS_INFO *fs;
 	int windows;		/* the quick scan of a Windows volume: its own folders */
 	char *lost;		/* the first read that failed outside a stream (image_int.h) */
+	unsigned long files;	/* handed over by image_xfs_walk or image_btrfs_walk */
 };
 
 static int
@@ -143,7 +145,8 @@ location_json(const struct iwalk *w, const char *path, const char *stream, int64
 		vg_json_set_bytes(o, "path", path, strlen(path));
 		if (stream)
 			vg_json_set_bytes(o, "stream", stream, strlen(stream));
-		json_object_set_new(o, "inode", json_integer(inode));
+		if (inode >= 0) /* not known: btrfs restore does not say */
+			json_object_set_new(o, "inode", json_integer(inode));
 		json_object_set_new(o, "allocated", json_boolean(allocated));
 	}
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -292,14 +295,18 @@ queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, in
 	obj->inv.uid = e->uid;
 	obj->inv.gid = e->gid;
 	obj->inv.dev = w->vol->partition;
-	obj->inv.ino = e->inode;
+	obj->inv.ino = e->inode >= 0 ? e->inode : 0; /* 0: not known, as in a body file */
 	obj->inv.nlink = e->nlink;
 	obj->inv.atime_ns = e->atime_ns;
 	obj->inv.mtime_ns = e->mtime_ns;
 	obj->inv.ctime_ns = e->ctime_ns;
 	obj->inv.have_btime = e->have_btime;
 	obj->inv.btime_ns = e->btime_ns;
-	if (s->max_filesize && size > s->max_filesize) {
+	if (e->problem != NULL) {
+		int skip = strncmp(e->problem, "skipped: ", 9) == 0;
+
+		problem(w, where, loc, skip ? "skipped" : "error", "%s", e->problem + (skip ? 9 : 0));
+	} else if (s->max_filesize && size > s->max_filesize) {
 		problem(w, where, loc, "skipped", "larger than the file size limit (%llu > %llu "
 			"bytes)", (unsigned long long)size, (unsigned long long)s->max_filesize);
 	} else if (e->read == NULL && size > 0) {
@@ -434,14 +441,15 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	return TSK_WALK_CONT;
 }
 
-/* A file of an XFS volume (image_xfs_walk's callback). */
+/* A file of an XFS or btrfs volume (image_xfs_walk's and image_btrfs_walk's callback). */
 static int
-xfs_entry(void *arg, const struct image_entry *e)
+own_entry(void *arg, const struct image_entry *e)
 {
 	struct iwalk *w = arg;
 
 	if (stopped(w))
 		return 1;
+	w->files++;
 	if (wanted(w, e->path)) {
 		w->s->current(w->s->arg, e->path);
 		queue_entry(w, e, NULL, 1);
@@ -463,18 +471,25 @@ volume_partial(struct iwalk *w, const char *prefix, char *why)
 	volume_problem(w, "error", w->vol->reason ? w->vol->reason : "the walk stopped");
 }
 
+/* A file system libtsk does not read: XFS (libfsxfs), btrfs (btrfs restore). */
 static void
-walk_xfs(struct iwalk *w)
+walk_own(struct iwalk *w, const char *fs)
 {
+	struct volume *v = w->vol;
 	char *why = NULL;
+	int r = strcmp(fs, "xfs") == 0
+			? image_xfs_walk(v->img, v->offset, v->length, own_entry, w, &why)
+			: image_btrfs_walk(v->img, v->offset, v->length, w->s, own_entry, w, &why);
 
-	w->vol->fs = "xfs";
-	w->vol->status = "scanned";
-	if (image_xfs_walk(w->vol->img, w->vol->offset, w->vol->length, xfs_entry, w, &why) < 0 &&
-	    !stopped(w))
-		volume_partial(w, NULL, why ? why : strdup("the XFS walk stopped"));
-	else
+	if (r < 0 && !stopped(w) && w->files == 0) {
+		/* nothing read at all */
+		image_volume_fail(v, "error", why);
+		volume_problem(w, "error", v->reason ? v->reason : "cannot be read");
+	} else if (r < 0 && !stopped(w)) {
+		volume_partial(w, NULL, why ? why : strdup("the walk stopped"));
+	} else {
 		free(why);
+	}
 }
 
 static void
@@ -513,7 +528,7 @@ static void
 walk_volume(const struct image_sink *s, struct scanner_image *im, struct volume *v)
 {
 	struct iwalk w = { .s = s, .im = im, .vol = v };
-	int xfs = 0;
+	const char *own = NULL;
 	char *why = NULL;
 
 	if (strcmp(v->status, "container") == 0 ||
@@ -524,13 +539,13 @@ walk_volume(const struct image_sink *s, struct scanner_image *im, struct volume 
 		volume_problem(&w, "error", v->reason ? v->reason : "cannot be read");
 		return;
 	}
-	w.fs = image_volume_fs(im, v, &xfs, &why);
-	if (w.fs == NULL && !xfs) {
+	w.fs = image_volume_fs(im, v, &own, &why);
+	if (w.fs == NULL && own == NULL) {
 		image_volume_fail(v, "error", why);
 		volume_problem(&w, "error", why ? why : "cannot open a file system");
 		return;
 	}
-	v->fs = w.fs ? tsk_fs_type_toname(w.fs->ftype) : "xfs";
+	v->fs = w.fs ? tsk_fs_type_toname(w.fs->ftype) : own;
 	v->status = "scanned";
 	if (v->offset + v->length > (int64_t)v->img->size) {
 		/* a truncated image: what lies beyond its end is lost, say so once */
@@ -542,8 +557,8 @@ walk_volume(const struct image_sink *s, struct scanner_image *im, struct volume 
 		image_volume_fail(v, "partial", why);
 		volume_problem(&w, "error", why ? why : "the image ends inside this volume");
 	}
-	if (xfs)
-		walk_xfs(&w);
+	if (own)
+		walk_own(&w, own);
 	else
 		walk_tsk(&w);
 	free(w.lost);

@@ -36,6 +36,11 @@
  *                               asked only for objects of IW_RESERVE_MIN bytes or more: vigil
  *                               reserves a smaller one itself when it arrives (n2 0)
  *                  IW_ASK       s0 volume    → IW_ANSWER n0 1, s0 kind, s1 secret | n0 0
+ *                  IW_BTRFS     n0 BTRFS_RESTORE or BTRFS_CHECK → IW_ANSWER n0 1 and the socket
+ *                               of a new `btrfs restore` or `btrfs check` (scanner/btrfs_run.h)
+ *                               | n0 0, s0 why not
+ *                  IW_BTRFS_END              → IW_ANSWER n0 1 when it exited with 0 | n0 0,
+ *                               s0 how it ended (vigil waits for it, kills it if it lingers)
  *   image → vigil  IW_END       s0 volumes JSON (scanner_image_volumes), n0 readable
  *   Every IW_ANSWER carries n1 = 1 when the scan is stopping: the walk ends soon after.
  *
@@ -78,6 +83,13 @@ enum iw_kind {
 	IW_ANSWER,
 	IW_END,
 	IW_SPOOL,
+	IW_BTRFS,
+	IW_BTRFS_END,
+	IW_BT_HELLO,
+	IW_BT_READ,
+	IW_BT_FILE,
+	IW_BT_REPLY,
+	IW_BT_END,
 	IW_KIND_MAX
 };
 
@@ -85,6 +97,27 @@ enum { IW_DELETED = 1, IW_HAS_PARENT = 2 };	/* IW_OPEN n2 */
 enum { IW_READ = 1, IW_SPOOLED = 2, IW_INLINE = 4 };	/* IW_OBJECT n1 */
 /* Objects up to this size travel inside their message. */
 #define IW_INLINE_MAX (64u << 10)
+
+/*
+ * The same framing, between the image walk and imaged/btrfs_shim.c inside `btrfs restore`
+ * (scanner/image_btrfs.c serves it a btrfs volume and takes the files it restores):
+ *
+ *   shim → walk    IW_BT_HELLO               → IW_BT_REPLY n0 the volume's length, n1 the
+ *                               largest file to restore (bytes)
+ *                  IW_BT_READ   n0 offset, n1 length (<= IW_BT_CHUNK)
+ *                                            → IW_BT_REPLY n0 bytes, s0 them | n1 1, s1 why
+ *                  IW_BT_FILE   s0 path, s1 struct iw_bt_file; its bytes in a memfd
+ *                                            → IW_BT_REPLY n0 1 when the scan is stopping
+ *                  IW_BT_END    restore is done (no answer); a closed socket without it: it
+ *                               died
+ */
+#define IW_BT_CHUNK (128u << 10)
+enum { IW_BT_COMPLETE = 1, IW_BT_TOO_LARGE = 2, IW_BT_READ_FAILED = 4, IW_BT_WRITE_FAILED = 8 };
+struct iw_bt_file {
+	uint32_t flags, mode, uid, gid;	/* IW_BT_*; mode without its type bits */
+	int64_t atime_ns, mtime_ns;
+	uint64_t size;
+};
 
 struct iw_hdr {
 	uint32_t magic;

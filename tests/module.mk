@@ -32,7 +32,12 @@ unit-bins: $(UNIT_BINS)
 # with a fanotify permission event while a command runs (the attack suite's races, t96xx).
 # Plain flags: the helper is not under test, and one build serves build/vigil and vigil-san.
 # fake-extract stands in for vigil-extract and misbehaves on purpose (t1720).
-E2E_HELPERS := $(BUILD)/tests/vg-gate $(BUILD)/tests/fake-extract
+# fake-btrfs stands in for btrfs-progs' btrfs, with vigil's shim in it (t6520).
+E2E_HELPERS := $(BUILD)/tests/vg-gate $(BUILD)/tests/fake-extract $(BUILD)/tests/fake-btrfs
+
+$(BUILD)/tests/fake-btrfs: tests/e2e/helpers/fake-btrfs.c scanner/image_wire.c scanner/image_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -I. -o $@ $< scanner/image_wire.c
 
 $(BUILD)/tests/fake-extract: tests/e2e/helpers/fake-extract.c extract/proto.h
 	@mkdir -p $(dir $@)

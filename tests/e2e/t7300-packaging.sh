@@ -14,7 +14,7 @@ repo_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN make -C "$repo" "$@
 mode() { stat -c %a "$1"; }
 
 # --- (a) make install / uninstall -----------------------------------------------------------
-test_expect_success 'make install DESTDIR PREFIX=/usr: binary, extractor, image reader, licences, man page, completion, unit, with sane modes' '
+test_expect_success 'make install DESTDIR PREFIX=/usr: binary, extractor, image reader, btrfs shim, licences, man page, completion, unit, with sane modes' '
 	repo_make install DESTDIR="$T/stage" PREFIX=/usr >install.log 2>&1 || { cat install.log; exit 1; }
 	s=$T/stage &&
 	test -f $s/usr/bin/vigil && test "$(mode $s/usr/bin/vigil)" = 755 &&
@@ -23,9 +23,10 @@ test_expect_success 'make install DESTDIR PREFIX=/usr: binary, extractor, image 
 	f=$s/lib/systemd/system/vigil.service && test -f $f && test "$(mode $f)" = 644 &&
 	f=$s/usr/lib/vigil/vigil-extract && test -f $f && test "$(mode $f)" = 755 &&
 	f=$s/usr/lib/vigil/vigil-image && test -f $f && test "$(mode $f)" = 755 &&
+	f=$s/usr/lib/vigil/vigil-btrfs.so && test -f $f && test "$(mode $f)" = 755 &&
 	cmp $s/usr/share/doc/vigil/LICENSE "$repo/LICENSE" &&
 	cmp $s/usr/share/doc/vigil/LICENSE.vigil-extract "$repo/extract/LICENSE" &&
-	test "$(find $s -type f | wc -l)" -eq 10 &&
+	test "$(find $s -type f | wc -l)" -eq 11 &&
 	cmp $s/usr/share/doc/vigil/report-schema.md "$repo/docs/report-schema.md" &&
 	! find $s -type d ! -perm 755 | grep . &&
 	$s/usr/bin/vigil --version | grep -qx "vigil $version (libyara [0-9.]*)" &&
@@ -155,17 +156,18 @@ test_expect_success 'the control file: Package, Version, Architecture, Maintaine
 	done
 '
 
-test_expect_success 'the package: its ten files, owned by root, no systemd enablement' '
+test_expect_success 'the package: its eleven files, owned by root, no systemd enablement; btrfs-progs recommended' '
 	dpkg-deb -c "$deb" >contents &&
 	! awk "{print \$2}" contents | grep -v "^root/root$" &&
 	for f in ./usr/bin/vigil ./usr/share/man/man1/vigil.1.gz ./usr/share/bash-completion/completions/vigil \
 		./lib/systemd/system/vigil.service ./usr/share/doc/vigil/report-schema.md \
 		./usr/share/doc/vigil/report-schema.json ./usr/lib/vigil/vigil-extract \
-		./usr/lib/vigil/vigil-image \
+		./usr/lib/vigil/vigil-image ./usr/lib/vigil/vigil-btrfs.so \
 		./usr/share/doc/vigil/LICENSE ./usr/share/doc/vigil/LICENSE.vigil-extract; do
 		grep -q " $f$" contents || { echo "missing $f"; exit 1; }
 	done &&
-	test "$(grep -c "^-" contents)" -eq 10 &&
+	test "$(grep -c "^-" contents)" -eq 11 &&
+	test "$(dpkg-deb -f "$deb" Recommends)" = btrfs-progs &&
 	dpkg-deb -f "$deb" Depends | grep -q "libclamav" &&
 	dpkg-deb --ctrl-tarfile "$deb" | tar -t >ctrl && ! grep -q conffiles ctrl &&
 	dpkg-deb -I "$deb" postinst | grep -v "^#" | grep -q "daemon-reload" &&
@@ -222,7 +224,7 @@ else
 	test_expect_success 'dpkg -r removes every file it installed; dpkg -P purges it' '
 		grep -qx "/usr/bin/vigil" listed && test "$(wc -l <listed)" -ge 4 &&
 		while read -r f; do [ -d "$f" ] || echo "$f"; done <listed >listed-files &&
-		test "$(wc -l <listed-files)" -eq $((10 - man_excluded - doc_excluded)) &&
+		test "$(wc -l <listed-files)" -eq $((11 - man_excluded - doc_excluded)) &&
 		dpkg -r vigil >dpkg-r.log 2>&1 || { cat dpkg-r.log; exit 1; }
 		while read -r f; do
 			if [ -e "$f" ] || [ -L "$f" ]; then echo "left behind: $f"; exit 1; fi
