@@ -178,6 +178,17 @@ int image_luks_open(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct im
 		    TSK_IMG_INFO **out, const char **version, const char **used, char **why);
 
 /*
+ * BitLocker (libbde) and FileVault 2 / Core Storage (libfvde) at [off, off + len) of img
+ * (scanner/image_fve.c), unlocked as image_luks_open does: returns and *out, *kind
+ * ("BitLocker", "FileVault"), *used and *why alike. A BitLocker volume whose protection is
+ * suspended opens with no credential: *used "clear_key".
+ */
+int image_bde_open(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image_creds *creds,
+		   TSK_IMG_INFO **out, const char **kind, const char **used, char **why);
+int image_fvde_open(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image_creds *creds,
+		    TSK_IMG_INFO **out, const char **kind, const char **used, char **why);
+
+/*
  * [off, off + len) of img as a libbfio handle (scanner/image_bfio.c), for the libyal libraries
  * (libvslvm, libfsxfs...) to read a volume through vigil's view of it: a partition of a QCOW2,
  * a decrypted LUKS volume. Read-only. The handle does not own img. NULL with *why (malloc'd).

@@ -222,17 +222,23 @@ key_may_help(const char *why)
 			       strncmp(why, "wrong key", 9) == 0);
 }
 
+/* What unlocks an encrypted volume: image_luks_open, image_bde_open, image_fvde_open. */
+typedef int (*unlock_fn)(TSK_IMG_INFO *img, int64_t off, int64_t len,
+			 const struct image_creds *creds, TSK_IMG_INFO **out, const char **kind,
+			 const char **used, char **why);
+
 /*
  * A locked volume and a prompt: each passphrase typed is tried alone (a key derivation may
  * take seconds), and kept for the volumes after it. 1 with *d and *used when one unlocks it.
  */
 static int
-luks_ask(struct scanner_image *im, size_t vi, TSK_IMG_INFO **d, const char **used, char **why)
+crypt_ask(struct scanner_image *im, size_t vi, unlock_fn unlock, TSK_IMG_INFO **d,
+	  const char **used, char **why)
 {
 	struct image_credential c = { 0 };
 	struct image_creds one = { .v = &c, .n = 1 };
 	struct vg_error err;
-	const char *ver;
+	const char *kind;
 	char *what;
 	int r = -1;
 
@@ -242,8 +248,8 @@ luks_ask(struct scanner_image *im, size_t vi, TSK_IMG_INFO **d, const char **use
 	while (r < 0 && key_may_help(*why) && im->creds->ask(im->creds->ask_arg, what, &c) == 1) {
 		free(*why);
 		*why = NULL;
-		r = image_luks_open(im->v[vi].img, im->v[vi].offset, im->v[vi].length, &one, d,
-				    &ver, used, why);
+		r = unlock(im->v[vi].img, im->v[vi].offset, im->v[vi].length, &one, d, &kind,
+			   used, why);
 		vg_error_init(&err);
 		if (image_creds_push(im->creds, &c, &err) != VG_OK)
 			break;
@@ -252,21 +258,26 @@ luks_ask(struct scanner_image *im, size_t vi, TSK_IMG_INFO **d, const char **use
 	return r;
 }
 
+/*
+ * An encrypted volume (LUKS, BitLocker, FileVault): unlocked with the credentials (or at the
+ * prompt), what it holds becomes a volume after it, labelled label (NULL: the kind unlock
+ * names, "luks2"), and is opened in turn; else it is an error with the reason.
+ */
 static void
-expand_luks(struct scanner_image *im, size_t vi, int depth)
+expand_crypt(struct scanner_image *im, size_t vi, int depth, unlock_fn unlock, const char *label)
 {
 	static const struct image_creds none;
 	TSK_IMG_INFO *d = NULL;
-	const char *ver = NULL, *used = NULL;
+	const char *kind = NULL, *used = NULL;
 	char *why = NULL, desc[96];
 	int r;
 	long c;
 
-	r = image_luks_open(im->v[vi].img, im->v[vi].offset, im->v[vi].length,
-			    im->creds ? im->creds : &none, &d, &ver, &used, &why);
-	im->v[vi].encryption = ver;
-	if (r < 0 && ver != NULL && im->creds && im->creds->ask)
-		r = luks_ask(im, vi, &d, &used, &why);
+	r = unlock(im->v[vi].img, im->v[vi].offset, im->v[vi].length,
+		   im->creds ? im->creds : &none, &d, &kind, &used, &why);
+	im->v[vi].encryption = kind;
+	if (r < 0 && kind != NULL && im->creds && im->creds->ask)
+		r = crypt_ask(im, vi, unlock, &d, &used, &why);
 	if (r <= 0) {
 		if (r < 0)
 			image_volume_fail(&im->v[vi], "error", why);
@@ -278,8 +289,8 @@ expand_luks(struct scanner_image *im, size_t vi, int depth)
 	own(im, close_img, d);
 	im->v[vi].status = "container";
 	im->v[vi].unlocked_with = used;
-	snprintf(desc, sizeof(desc), "%s volume, unlocked", ver);
-	if ((c = add_inside(im, vi, d, 0, (int64_t)d->size, desc, ver)) >= 0)
+	snprintf(desc, sizeof(desc), "%s volume, unlocked", kind);
+	if ((c = add_inside(im, vi, d, 0, (int64_t)d->size, desc, label ? label : kind)) >= 0)
 		expand(im, (size_t)c, depth + 1);
 }
 
@@ -451,6 +462,14 @@ expand_table(struct scanner_image *im, size_t vi, const char *head, int depth)
 	return 1;
 }
 
+/* A Core Storage physical volume (FileVault 2 before APFS): its volume header, version 1 of
+ * block type 0x10 with "CS" 88 bytes in (libfvde checks the rest). */
+static int
+is_core_storage(const char *head)
+{
+	return memcmp(head + 88, "CS", 2) == 0 && memcmp(head + 8, "\x01\x00\x10\x00", 4) == 0;
+}
+
 /* A btrfs superblock: its magic 64 bytes into the copy at 64 KiB. */
 static int
 is_btrfs(struct volume *v)
@@ -481,16 +500,16 @@ expand(struct scanner_image *im, size_t vi, int depth)
 		return; /* the walk says why it cannot read it */
 	}
 	if (memcmp(head, "LUKS\xba\xbe", 6) == 0)
-		expand_luks(im, vi, depth);
+		expand_crypt(im, vi, depth, image_luks_open, NULL);
 	else if (memcmp(head + 512, "LABELONE", 8) == 0 && memcmp(head + 536, "LVM2 001", 8) == 0)
 		expand_lvm(im, vi, depth);
 	else if (memcmp(head + 32, "NXSB", 4) == 0)
 		expand_apfs(im, vi);
-	else if (memcmp(head + 3, "-FVE-FS-", 8) == 0) {
-		v->encryption = "BitLocker";
-		image_volume_fail(v, "error", strdup("an encrypted BitLocker volume: vigil cannot "
-						     "unlock BitLocker yet"));
-	} else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0) {
+	else if (memcmp(head + 3, "-FVE-FS-", 8) == 0)
+		expand_crypt(im, vi, depth, image_bde_open, "bitlocker");
+	else if (is_core_storage(head))
+		expand_crypt(im, vi, depth, image_fvde_open, "filevault");
+	else if (memcmp(head + 4086, "SWAPSPACE2", 10) == 0) {
 		image_volume_fail(v, "skipped", strdup("Linux swap space: no files to scan"));
 	} else if (is_btrfs(v)) {
 		v->fs = "btrfs"; /* read by btrfs restore (scanner/image_btrfs.c) */

@@ -29,5 +29,6 @@ LIB_SRCS += scanner/image_remote_walk.c
 LIB_SRCS += scanner/image_luks.c
 LIB_SRCS += scanner/image_xfs.c
 LIB_SRCS += scanner/image_btrfs.c
+LIB_SRCS += scanner/image_fve.c
 LIB_SRCS += scanner/btrfs_run.c
 LIB_SRCS += scanner/job.c

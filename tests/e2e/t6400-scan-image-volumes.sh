@@ -127,6 +127,9 @@ test_expect_success '--partition selects a partition and everything inside it' '
 	jqt p.json "[.volumes[] | select(.selected != false) | .chain[0]] | unique == [\"gpt:p2\"]" &&
 	jqt p.json "[.volumes[] | select(.selected == false) | .partition] == [1]"
 '
+# No Linux tool writes BitLocker or FileVault: their headers are written by hand (the signature
+# and what identifies the format, nothing more), so libbde and libfvde are reached and refuse
+# the metadata; unlocking itself is untested (README).
 test_expect_success 'BitLocker: named as encrypted, with the reason; the partition beside it still scanned' '
 	truncate -s 40M bl.img && printf "label: gpt\n1M,16M\n,\n" | sfdisk -q bl.img &&
 	{ printf "\353\130\220-FVE-FS-"; head -c 4096 /dev/zero; } |
@@ -135,7 +138,21 @@ test_expect_success 'BitLocker: named as encrypted, with the reason; the partiti
 	dd if=bl2.ext4 of=bl.img bs=1M seek=17 conv=notrunc status=none &&
 	expect_exit 1 vigil --json scan image bl.img --credential recovery_password:fx/pass.txt >bl.json &&
 	jqt bl.json ".volumes[0].encryption == \"BitLocker\" and .volumes[0].status == \"error\"" &&
+	jqt bl.json ".volumes[0].reason | startswith(\"BitLocker metadata cannot be read (libbde): \")" &&
 	jqt bl.json "[.problems[] | .reason | test(\"BitLocker\")] == [true] and (.threats | length) == 1"
+'
+test_expect_success 'BitLocker with no credential: the key needed is named (and what libbde could not read)' '
+	expect_exit 1 vigil --json scan image bl.img </dev/null >bn.json &&
+	jqt bn.json ".volumes[0].reason | startswith(\"no credential given (--credential recovery_password:FILE, password:FILE or key_file:FILE); BitLocker metadata\")"
+'
+test_expect_success 'FileVault 2 (Core Storage): named as encrypted, the key needed named; the rest scanned' '
+	cp bl.img fv.img &&
+	python3 -c "import sys; h = bytearray(4096); h[8:12] = bytes([1, 0, 16, 0]); h[88:90] = b\"CS\"; sys.stdout.buffer.write(h)" |
+		dd of=fv.img bs=1M seek=1 conv=notrunc status=none &&
+	expect_exit 1 vigil --json scan image fv.img </dev/null >fv.json &&
+	jqt fv.json ".volumes[0].encryption == \"FileVault\" and .volumes[0].status == \"error\"" &&
+	jqt fv.json ".volumes[0].reason | startswith(\"no credential given (--credential recovery_password:FILE, password:FILE); FileVault metadata cannot be read (libfvde): \")" &&
+	jqt fv.json "(.threats | length) == 1 and .volumes[1].status == \"scanned\""
 '
 test_expect_success 'APFS (dfVFS apfs.raw, made on macOS): its volume scanned through libtsk, files hashed' '
 	vigil --json scan image apfs.raw --inventory >a.json &&
