@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/image.sh — scanning disk images without mounting them (`vigil scan image`) against
 # scanning the same files mounted (`vigil scan custom MOUNTPOINT`). The scan corpus of
-# bench/scan.sh (bench/corpus.py) is put in three images, each scanned with the same rules and
+# bench/scan.sh (bench/corpus.py) is put in four images, each scanned with the same rules and
 # threads, to show what the file system and the container layers cost:
 #
 #   ext4         a bare ext4 file system (no partition table) made with mke2fs -d, read through
@@ -11,12 +11,15 @@
 #   XFS on LVM   a bare LVM2 physical volume with one linear logical volume holding an XFS made
 #                with mkfs.xfs -p protofile (bench/mkxfslvm.sh; no device-mapper needed): read
 #                through libvslvm and libfsxfs
+#   btrfs        a bare btrfs made with mkfs.btrfs --rootdir: read by btrfs-progs' `btrfs
+#                restore` and then `btrfs check --check-data-csum`, sandboxed, served by vigil
 #
 #   bench/image.sh [VIGIL] [--small]     (defaults: build/vigil, the full corpus: ~20,000
 #                                         files, ~1 GiB; --small: ~2,000 files, ~100 MB)
 #
 # The corpus is shared with bench/scan.sh (${TMPDIR:-/tmp}/vigil-bench-corpus-VARIANT-SEED);
-# the images are kept beside it (vigil-bench-image-VARIANT-SEED.img, .qcow2, .xfs-lvm.img),
+# the images are kept beside it (vigil-bench-image-VARIANT-SEED.img, .qcow2, .xfs-lvm.img,
+# .btrfs.img),
 # each with a .key file (the corpus's content hash and the versions of the tools that made
 # it), and made again only when that changed. Each case runs 3 times with the page cache warm
 # (one untimed run of each first: the image files and the mounted files all cached), on 2
@@ -36,7 +39,7 @@ bench_args image.sh "$@"
 PATH=$PATH:/usr/sbin:/sbin
 [ -x "$V" ] || { echo "bench: $V is not an executable" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "bench: image.sh needs root (mount -o ro,loop, losetup)" >&2; exit 2; }
-for t in /usr/bin/time mke2fs jq qemu-img mkfs.xfs pvcreate losetup; do
+for t in /usr/bin/time mke2fs jq qemu-img mkfs.xfs pvcreate losetup mkfs.btrfs; do
 	command -v "$t" >/dev/null || { echo "bench: $t is needed (make deps)" >&2; exit 2; }
 done
 "$V" help scan 2>&1 | grep -q "scan image" || { echo "bench: $V has no 'scan image'" >&2; exit 2; }
@@ -47,6 +50,7 @@ cache=${TMPDIR:-/tmp}/vigil-bench-image-$variant-$SEED
 img=$cache.img
 qcow=$cache.qcow2
 xl=$cache.xfs-lvm.img
+bt=$cache.btrfs.img
 bytes=$(jq .total_bytes "$manifest")
 files=$(jq .file_count "$manifest")
 # room for the data, a 4 KiB block per file's tail, the inode tables and the journal
@@ -67,7 +71,7 @@ make_image() {
 	mv "$f.tmp" "$f"
 	echo "$k" >"$f.key"
 }
-mk_img="an earlier run" mk_qcow="an earlier run" mk_xl="an earlier run"
+mk_img="an earlier run" mk_qcow="an earlier run" mk_xl="an earlier run" mk_bt="an earlier run"
 
 key_img="$(jq -r .content_sha256 "$manifest") $(mke2fs -V 2>&1 | head -n 1)"
 if ! fresh "$img" "$key_img"; then
@@ -91,6 +95,14 @@ if ! fresh "$xl" "$key_xl"; then
 	make_image "$xl" "$key_xl" mk_xl "XFS on LVM (at least $xmib MiB)" "$here/mkxfslvm.sh" "$corpus" "$xl.tmp" "$xmib"
 fi
 
+# btrfs: the same files by mkfs.btrfs --rootdir (DUP metadata: a fifth more room than ext4)
+bmib=$((mib * 6 / 5))
+key_bt="$(jq -r .content_sha256 "$manifest") $(mkfs.btrfs --version 2>&1 | head -n 1) $bmib"
+if ! fresh "$bt" "$key_bt"; then
+	make_image "$bt" "$key_bt" mk_bt "btrfs ($bmib MiB)" sh -c \
+		'truncate -s "$2M" "$1" && mkfs.btrfs -q --rootdir "$3" "$1" 2>/dev/null' _ "$bt.tmp" "$bmib" "$corpus"
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-imagebench.XXXXXX")
 mnt=$work/mnt
 cleanup() {
@@ -104,6 +116,7 @@ cd "$work"
 # even if build/ is rebuilt meanwhile
 cp "$V" "$work/vigil"
 [ -x "$(dirname "$V")/vigil-image" ] && cp "$(dirname "$V")/vigil-image" "$work/vigil-image"
+[ -x "$(dirname "$V")/vigil-btrfs.so" ] && cp "$(dirname "$V")/vigil-btrfs.so" "$work/vigil-btrfs.so"
 V=$work/vigil
 export VIGIL_MANAGED_CONFIG=$work/no-managed.json
 unset VIGIL_CONFIG VIGIL_STATE_DIR
@@ -113,7 +126,8 @@ mkdir -p "$mnt" empty
 mount -o ro,loop "$img" "$mnt"
 size_mib() { echo $(( $(stat -c %s "$1") / 1048576 )); }
 echo "images: ext4 $img ($(size_mib "$img") MiB), mounted read-only on $mnt;" \
-	"QCOW2 $qcow ($(size_mib "$qcow") MiB); XFS on LVM $xl ($(size_mib "$xl") MiB)"
+	"QCOW2 $qcow ($(size_mib "$qcow") MiB); XFS on LVM $xl ($(size_mib "$xl") MiB);" \
+	"btrfs $bt ($(size_mib "$bt") MiB)"
 
 # the state folder template: rules compiled, nothing scanned
 VIGIL_STATE_DIR=$work/tmpl "$V" -q scan custom "$work/empty" >/dev/null
@@ -143,7 +157,7 @@ measure() {
 	echo "  $name: runs$walls s, median $med s, peak RSS $((rss / 1024)) MiB, $status" >&2
 }
 
-cat "$img" "$qcow" "$xl" >/dev/null
+cat "$img" "$qcow" "$xl" "$bt" >/dev/null
 find "$mnt" -type f -print0 | xargs -0 cat >/dev/null
 opts=(--threads "$CORES" --no-cache)
 echo "measuring (page cache warm, $REPS runs each, median)"
@@ -152,6 +166,7 @@ read -r w_img r_img s_img < <(measure "vigil scan image (ext4)" img "$V" --json 
 read -r w_in r_in s_in < <(measure "vigil scan image (ext4, inside vigil)" in env VIGIL_IMAGE=none "$V" --json scan image "$img" "${opts[@]}")
 read -r w_qcow r_qcow s_qcow < <(measure "vigil scan image (QCOW2)" qcow "$V" --json scan image "$qcow" "${opts[@]}")
 read -r w_xl r_xl s_xl < <(measure "vigil scan image (XFS on LVM)" xl "$V" --json scan image "$xl" "${opts[@]}")
+read -r w_bt r_bt s_bt < <(measure "vigil scan image (btrfs)" bt "$V" --json scan image "$bt" "${opts[@]}")
 read -r w_dir r_dir s_dir < <(measure "vigil scan custom MOUNTPOINT" dir "$V" --json scan custom "$mnt" "${opts[@]}")
 umount "$mnt"
 
@@ -159,11 +174,11 @@ umount "$mnt"
 # file system, member chain, rule) sets, each image scan against the ext4 one and that against
 # the folder; a difference is listed on stderr (up to 5 each way) to be looked into. Then what
 # the scans reported as errors or problems (files not read), which the table does not show.
-{ read -r cmpsets && read -r problems; } < <("$PY" - "$mnt" img.json in.json qcow.json xl.json dir.json <<'PYEOF'
+{ read -r cmpsets && read -r problems; } < <("$PY" - "$mnt" img.json in.json qcow.json xl.json bt.json dir.json <<'PYEOF'
 import json, sys
 mnt = sys.argv[1]
 names = {"img": "ext4 image", "in": "ext4 image inside vigil", "qcow": "QCOW2", "xl": "XFS on LVM",
-         "dir": "folder"}
+         "bt": "btrfs", "dir": "folder"}
 scans = {}
 for f in sys.argv[2:]:
     try:
@@ -177,7 +192,7 @@ def inside(t):
 def findings(s):
     return {(inside(t), tuple(t["member"]), t["name"]) for t in s.get("threats", [])}
 out = []
-for a, b in (("img", "dir"), ("in", "img"), ("qcow", "img"), ("xl", "img")):
+for a, b in (("img", "dir"), ("in", "img"), ("qcow", "img"), ("xl", "img"), ("bt", "img")):
     pair = "%s / %s" % (names[a], names[b])
     if a not in scans or b not in scans:
         out.append("%s: not compared (a scan gave no JSON)" % pair)
@@ -239,6 +254,9 @@ section=$(
 		"$(size_mib "$qcow") MiB (made in $mk_qcow)."
 	echo "- XFS on LVM: a bare LVM2 physical volume with one linear logical volume holding an XFS" \
 		"made by \`mkfs.xfs -p protofile\` (\`bench/mkxfslvm.sh\`), $(size_mib "$xl") MiB (made in $mk_xl)."
+	echo "- btrfs: bare, made by \`mkfs.btrfs --rootdir\` (defaults: DUP metadata, crc32c), $(size_mib "$bt") MiB" \
+		"(made in $mk_bt); read by \`btrfs restore\`, then \`btrfs check --check-data-csum\`, both sandboxed and" \
+		"served the volume by vigil."
 	echo
 	echo "All: \`--threads $CORES --no-cache\`, a fresh copy of a state folder with the rules compiled for each run."
 	echo
@@ -248,11 +266,13 @@ section=$(
 	row "\`VIGIL_IMAGE=none vigil scan image X.img\`: ext4, parsed inside vigil" "$w_in" "$r_in" "$s_in" in.json
 	row "\`vigil scan image X.qcow2\`: QCOW2, ext4 (libqcow, libtsk)" "$w_qcow" "$r_qcow" "$s_qcow" qcow.json
 	row "\`vigil scan image X.img\`: LVM2, XFS (libvslvm, libfsxfs)" "$w_xl" "$r_xl" "$s_xl" xl.json
+	row "\`vigil scan image X.img\`: btrfs (btrfs restore and check)" "$w_bt" "$r_bt" "$s_bt" bt.json
 	row "\`vigil scan custom MOUNTPOINT\`: ext4 mounted" "$w_dir" "$r_dir" "$s_dir" dir.json
 	echo
 	echo "ext4 image / folder: **${r_folder}x** ($verdict the 1.5x target);" \
 		"sandboxed reader / inside vigil: **$(ratio "$w_img" "$w_in")x**;" \
-		"QCOW2 / ext4 image: **$(ratio "$w_qcow" "$w_img")x**; XFS on LVM / ext4 image: **$(ratio "$w_xl" "$w_img")x**."
+		"QCOW2 / ext4 image: **$(ratio "$w_qcow" "$w_img")x**; XFS on LVM / ext4 image: **$(ratio "$w_xl" "$w_img")x**;" \
+		"btrfs / ext4 image: **$(ratio "$w_bt" "$w_img")x**."
 	echo "Files, bytes and findings (path inside the file system, archive member chain, rule): $cmpsets." \
 		"Errors and problems reported: $problems."
 	echo "<!-- /image.sh:$variant -->"
@@ -264,7 +284,7 @@ printf '%s\n' "$section" >section.md
 cat >top.md <<'EOF'
 # Image scan benchmark
 
-`bench/image.sh` (`bench/image.sh build/vigil --small` for the small corpus): the same files scanned in three disk images with `vigil scan image` (nothing mounted) — a bare ext4 (libtsk), that ext4 converted to QCOW2 (libqcow), and an XFS in an LVM2 logical volume (libvslvm, libfsxfs) — and, for reference, the ext4 image mounted read-only and scanned with `vigil scan custom`. MB/s counts the bytes vigil scanned (files, not archive members unpacked); images/s is 1 / wall time. The target is the ext4 image scan within 1.5x of the folder scan's wall time; the QCOW2 and XFS-on-LVM rows show what the container and the file system cost against the ext4 image.
+`bench/image.sh` (`bench/image.sh build/vigil --small` for the small corpus): the same files scanned in four disk images with `vigil scan image` (nothing mounted) — a bare ext4 (libtsk), that ext4 converted to QCOW2 (libqcow), an XFS in an LVM2 logical volume (libvslvm, libfsxfs) and a btrfs (btrfs-progs' restore and check, sandboxed) — and, for reference, the ext4 image mounted read-only and scanned with `vigil scan custom`. MB/s counts the bytes vigil scanned (files, not archive members unpacked); images/s is 1 / wall time. The target is the ext4 image scan within 1.5x of the folder scan's wall time; the QCOW2, XFS-on-LVM and btrfs rows show what the container and the file system cost against the ext4 image.
 
 EOF
 "$PY" "$here/results_section.py" "$results" image.sh "$variant" section.md top.md

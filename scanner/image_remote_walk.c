@@ -18,7 +18,6 @@
 #include "scanner/image_int.h"
 #include "scanner/image_obj.h"
 #include "scanner/image_remote_int.h"
-#include "scanner/btrfs_run.h"
 #include "scanner/image_wire.h"
 
 /* IW_SPOOL: a new file in the spool folder (kept: the object comes back in it). */
