@@ -635,6 +635,28 @@ seccomp(void)
 	/* the filter is the kernel's now; the library's copy of it stays until exit */
 }
 
+/* stdout: nowhere for `btrfs check` (a summary of the volume on every run), else stderr. */
+static int
+check_summary_muted(void)
+{
+	char cmd[256] = "";
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC), out;
+	ssize_t n = fd >= 0 ? read(fd, cmd, sizeof(cmd) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	/* "btrfs\0check\0..." */
+	if (n > 6 && strcmp(cmd + strlen(cmd) + 1, "check") == 0) {
+		if ((out = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+			return -1;
+		if (dup2(out, 1) != 1)
+			return -1;
+		close(out);
+		return 0;
+	}
+	return dup2(2, 1) == 1 ? 0 : -1;
+}
+
 __attribute__((constructor)) static void
 shim_start(void)
 {
@@ -663,8 +685,10 @@ shim_start(void)
 	}
 	vol_dev = st.st_dev;
 	vol_ino = st.st_ino;
-	if (dup2(2, 1) != 1) /* what restore prints goes to vigil's log */
-		die("dup2: %s", strerror(errno));
+	/* what restore prints goes to vigil's log; check's summary (on stdout) nowhere: its
+	 * errors are on stderr */
+	if (check_summary_muted() != 0)
+		die("cannot redirect stdout: %s", strerror(errno));
 	signal(SIGXFSZ, SIG_IGN); /* a file over the limit: EFBIG, noted */
 	limit(RLIMIT_FSIZE, cap > 0 ? (rlim_t)cap : RLIM_INFINITY);
 	limit(RLIMIT_AS, MEMORY_LIMIT);

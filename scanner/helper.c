@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -139,13 +140,32 @@ struct relay {
 	char name[64];
 };
 
+/* Lines a helper prints on every run, which say nothing went wrong: not logged. */
+static const struct {
+	const char *helper, *pattern;	/* fnmatch */
+} progress[] = {
+	{ "btrfs", "\\[[1-7]/7\\] checking *" },	/* btrfs check's steps */
+};
+
+static int
+is_progress(const struct relay *r, const char *line)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(progress) / sizeof(progress[0]); i++)
+		if (strcmp(r->name, progress[i].helper) == 0 &&
+		    fnmatch(progress[i].pattern, line, 0) == 0)
+			return 1;
+	return 0;
+}
+
 /* One line of a helper's stderr, escaped (it may be a subverted parser's), into vigil's log. */
 static void
 relay_line(const struct relay *r, const char *line, size_t len)
 {
 	char *esc = vg_text_escape(line, len);
 
-	if (esc != NULL && len > 0)
+	if (esc != NULL && len > 0 && !is_progress(r, esc))
 		vg_log(VG_LOG_WARN, "%s: %s", r->name, esc);
 	free(esc);
 }
