@@ -60,6 +60,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static int active;		/* set up by the constructor: vigil started us */
+static const unsigned char *window;	/* where the walk puts what is read (IW_BT_WINDOW) */
 static dev_t vol_dev;
 static ino_t vol_ino;
 static unsigned read_failures;	/* reads of the volume that failed, so far */
@@ -117,14 +118,14 @@ volume_read(void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 
 	while (done < len) {
-		size_t want = len - done > IW_BT_CHUNK ? IW_BT_CHUNK : len - done;
+		size_t want = len - done > IW_BT_WINDOW ? IW_BT_WINDOW : len - done;
 		uint64_t n[3] = { off + done, want };
 		struct iw_msg m;
 		uint64_t got;
 
 		ask(IW_BT_READ, n, NULL, 0, -1, &m);
 		got = m.n[0];
-		if (m.n[1] != 0 || got > want || m.s[0].len != got) {
+		if (m.n[1] != 0 || got > want) {
 			iw_msg_free(&m);
 			read_failures++;
 			if (done > 0)
@@ -132,8 +133,8 @@ volume_read(void *buf, size_t len, uint64_t off)
 			errno = EIO;
 			return -1;
 		}
-		memcpy((char *)buf + done, m.s[0].p, got);
 		iw_msg_free(&m);
+		memcpy((char *)buf + done, window, got);
 		done += got;
 		if (got < want)
 			break; /* the end of the volume */
@@ -182,7 +183,8 @@ open_out(const char *path, int flags)
 		o->path = strdup(path + sizeof(OUT_PREFIX) - 1);
 		o->f.mode = 0644;
 		o->failures_at_open = read_failures;
-		fd = o->path ? memfd_create("vigil-btrfs-file", MFD_CLOEXEC) : -1;
+		/* the walk seals it and hands it on as it is */
+		fd = o->path ? memfd_create("vigil-btrfs-file", MFD_CLOEXEC | MFD_ALLOW_SEALING) : -1;
 	} else {
 		fd = real("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
@@ -670,7 +672,16 @@ shim_start(void)
 		return;
 	if (fstat(SOCK_FD, &st) != 0 || !S_ISSOCK(st.st_mode))
 		die("descriptor %d is not vigil's socket", SOCK_FD);
-	ask(IW_BT_HELLO, NULL, NULL, 0, -1, &m);
+	/* the read window, shared with the walk */
+	fd = memfd_create("vigil-btrfs-window", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, IW_BT_WINDOW) != 0 ||
+	    (window = mmap(NULL, IW_BT_WINDOW, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		die("cannot make the read window: %s", strerror(errno));
+	ask(IW_BT_HELLO, NULL, NULL, 0, fd, &m);
+	{
+		REAL(int, "close", int);
+		real(fd);
+	}
 	len = m.n[0];
 	cap = m.n[1];
 	iw_msg_free(&m);

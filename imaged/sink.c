@@ -213,10 +213,16 @@ rs_object(void *arg, char *where, struct image_obj *obj)
 			  obj->flight >= IW_RESERVE_MIN ? obj->flight : 0 };
 	int fd = -1;
 
-	if (obj->read && obj->spool_fd < 0 && obj->len <= IW_INLINE_MAX) {
+	if (obj->read && (obj->spool_fd < 0 || obj->sealed) && obj->len <= IW_INLINE_MAX) {
 		/* small: its bytes in the message itself, no memfd to make, seal and map */
 		s[3] = (struct iw_str){ .p = (const char *)obj->data, .len = obj->len };
 		n[1] |= IW_INLINE;
+	} else if (obj->read && obj->spool_fd >= 0 && obj->sealed) {
+		/* a sealed memfd already (btrfs restore's): it goes as it is */
+		munmap(obj->data, obj->map_len);
+		obj->data = NULL;
+		fd = obj->spool_fd;
+		obj->spool_fd = -1;
 	} else if (obj->read && obj->spool_fd >= 0) {
 		/* read into vigil's spool file: it goes back as it is */
 		munmap(obj->data, obj->map_len);

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 
 /* restore silent this long (no read, no file): taken to hang, and stopped */
 #define QUIET_MS (120 * 1000)
+#define SEALED (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 /* the largest file restore may write when the scan sets no limit */
 #define DEFAULT_CAP (4ull << 30)
 
@@ -32,6 +35,7 @@ struct served {
 	int64_t off, len;
 	int sock;
 	const struct image_sink *s;
+	unsigned char *window;	/* shared with this run's shim (IW_BT_WINDOW), or NULL */
 	char *lost;		/* the first read of the volume that failed */
 	unsigned long files;
 };
@@ -44,22 +48,46 @@ reply(struct served *sv, uint64_t n0, uint64_t n1, const struct iw_str *s, size_
 	iw_send(sv->sock, IW_BT_REPLY, n, s, ns, -1); /* a closed socket shows at the next recv */
 }
 
+/*
+ * IW_BT_HELLO: the window restore offers, sealed here against shrinking and growing (so the
+ * mapping cannot fault) and mapped. 0, or -1: not a window.
+ */
+static int
+serve_hello(struct served *sv, struct iw_msg *m)
+{
+	int need = F_SEAL_SHRINK | F_SEAL_GROW;
+	struct stat st;
+	void *w;
+
+	if (m->fd < 0 || fstat(m->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != IW_BT_WINDOW || sv->window != NULL ||
+	    fcntl(m->fd, F_ADD_SEALS, need | F_SEAL_SEAL) != 0 ||
+	    (fcntl(m->fd, F_GET_SEALS) & need) != need ||
+	    (w = mmap(NULL, IW_BT_WINDOW, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0)) ==
+		    MAP_FAILED)
+		return -1;
+	sv->window = w;
+	reply(sv, (uint64_t)sv->len, sv->s->max_filesize ? sv->s->max_filesize : DEFAULT_CAP,
+	      NULL, 0);
+	return 0;
+}
+
 static void
-serve_read(struct served *sv, const struct iw_msg *m, unsigned char *buf)
+serve_read(struct served *sv, const struct iw_msg *m)
 {
 	uint64_t at = m->n[0], want = m->n[1];
 	char *lost;
 	ssize_t got;
 
-	if (want > IW_BT_CHUNK)
-		want = IW_BT_CHUNK;
+	if (want > IW_BT_WINDOW)
+		want = IW_BT_WINDOW;
 	if (at >= (uint64_t)sv->len) {
 		reply(sv, 0, 0, NULL, 0); /* the end of the volume */
 		return;
 	}
 	if (want > (uint64_t)sv->len - at)
 		want = (uint64_t)sv->len - at;
-	got = tsk_img_read(sv->img, sv->off + (int64_t)at, (char *)buf, (size_t)want);
+	got = tsk_img_read(sv->img, sv->off + (int64_t)at, (char *)sv->window, (size_t)want);
 	lost = image_read_failure(sv->img);
 	if (got != (ssize_t)want || lost != NULL) {
 		char why[200];
@@ -75,11 +103,7 @@ serve_read(struct served *sv, const struct iw_msg *m, unsigned char *buf)
 		tsk_error_reset();
 		return;
 	}
-	{
-		struct iw_str s[1] = { { (const char *)buf, (size_t)want } };
-
-		reply(sv, (uint64_t)want, 0, s, 1);
-	}
+	reply(sv, (uint64_t)want, 0, NULL, 0);
 }
 
 /* A restored file's bytes: pread from its memfd. */
@@ -116,6 +140,14 @@ serve_file(struct served *sv, struct iw_msg *m, image_entry_fn fn, void *arg)
 	e.size = f.size < (uint64_t)st.st_size ? f.size : (uint64_t)st.st_size;
 	e.read = memfd_read;
 	e.ctx = &fd;
+	/* sealed here, the walk maps it and hands it on without a copy; restore made it so
+	 * that it could be (MFD_ALLOW_SEALING), else it is read */
+	if (e.size == (uint64_t)st.st_size && e.size > 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0 &&
+	    (fcntl(fd, F_GET_SEALS) & SEALED) == SEALED) {
+		e.has_fd = 1;
+		e.fd = fd;
+	}
 	if (f.flags & IW_BT_TOO_LARGE)
 		snprintf(problem, sizeof(problem), "skipped: larger than the file size limit (%llu "
 			 "bytes)", (unsigned long long)(sv->s->max_filesize ? sv->s->max_filesize
@@ -140,7 +172,7 @@ serve_file(struct served *sv, struct iw_msg *m, image_entry_fn fn, void *arg)
  * finished and exited with 0; else how it ended (malloc'd). *stop: the scan is stopping.
  */
 static char *
-run(struct served *sv, int what, image_entry_fn fn, void *arg, unsigned char *buf, int *stop)
+run(struct served *sv, int what, image_entry_fn fn, void *arg, int *stop)
 {
 	const struct image_sink *s = sv->s;
 	const char *name = what == BTRFS_CHECK ? "btrfs check" : "btrfs restore";
@@ -170,10 +202,10 @@ run(struct served *sv, int what, image_entry_fn fn, void *arg, unsigned char *bu
 			break;
 		}
 		if (m.kind == IW_BT_HELLO) {
-			reply(sv, (uint64_t)sv->len, s->max_filesize ? s->max_filesize : DEFAULT_CAP,
-			      NULL, 0);
-		} else if (m.kind == IW_BT_READ) {
-			serve_read(sv, &m, buf);
+			if (serve_hello(sv, &m) != 0)
+				bad = "offered no usable read window";
+		} else if (m.kind == IW_BT_READ && sv->window != NULL) {
+			serve_read(sv, &m);
 		} else if (m.kind == IW_BT_FILE && what == BTRFS_RESTORE) {
 			int r = serve_file(sv, &m, fn, arg);
 
@@ -195,6 +227,9 @@ run(struct served *sv, int what, image_entry_fn fn, void *arg, unsigned char *bu
 	}
 	close(sv->sock);
 	sv->sock = -1;
+	if (sv->window != NULL)
+		munmap(sv->window, IW_BT_WINDOW);
+	sv->window = NULL;
 	end = s->btrfs_end(s->arg, handle);
 	if (how == NULL && end != NULL && asprintf(&how, "%s %s", name, end) < 0)
 		how = NULL;
@@ -209,7 +244,6 @@ image_btrfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image
 		 image_entry_fn fn, void *arg, char **why)
 {
 	struct served sv = { .img = img, .off = off, .len = len, .s = s, .sock = -1 };
-	unsigned char *buf = NULL;
 	char *how = NULL, *check = NULL;
 	int stop = 0;
 
@@ -217,15 +251,10 @@ image_btrfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image
 		*why = strdup("btrfs is not read here");
 		return -1;
 	}
-	if ((buf = malloc(IW_BT_CHUNK)) == NULL) {
-		*why = strdup("out of memory");
-		return -1;
-	}
-	how = run(&sv, BTRFS_RESTORE, fn, arg, buf, &stop);
+	how = run(&sv, BTRFS_RESTORE, fn, arg, &stop);
 	/* restore does not verify data checksums: check does, reading every block again */
 	if (how == NULL && !stop && !s->stopped(s->arg) && sv.lost == NULL)
-		check = run(&sv, BTRFS_CHECK, fn, arg, buf, &stop);
-	free(buf);
+		check = run(&sv, BTRFS_CHECK, fn, arg, &stop);
 	if (stop || s->stopped(s->arg)) {
 		free(how);
 		free(check);

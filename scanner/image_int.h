@@ -264,6 +264,9 @@ struct image_entry {
 	int64_t atime_ns, mtime_ns, ctime_ns, btime_ns;
 	int have_btime;
 	const char *problem;	/* set: not to be read, and why ("skipped: ..." or an error) */
+	/* has_fd: fd is a memfd sealed against any change that holds exactly size bytes (btrfs
+	 * restore's output): mapped and handed on as it is, not read */
+	int has_fd, fd;
 	/* Read up to len bytes at off into buf: the bytes read (fewer only at the end of the
 	 * stream), or -1 with *why (malloc'd). Valid only during the callback. */
 	ssize_t (*read)(void *ctx, uint64_t off, void *buf, size_t len, char **why);

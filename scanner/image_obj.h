@@ -13,6 +13,7 @@
 struct image_obj {
 	unsigned char *data;	/* its bytes (malloc'd, or mapped from spool_fd), or NULL */
 	int spool_fd;		/* a large object's temporary copy (unlinked), or -1 */
+	int sealed;		/* spool_fd is a memfd sealed against any change, not a spool file */
 	size_t map_len;
 	size_t len;
 	int read;		/* data holds all of it: scan it (else only an inventory row) */

@@ -317,6 +317,20 @@ queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, in
 	} else if (size > SIZE_MAX / 2) {
 		problem(w, where, loc, "skipped", "too large to read (%llu bytes)",
 			(unsigned long long)size);
+	} else if (e->has_fd) {
+		/* sealed: mapped, and handed on as it is (no copy; it cannot change or shrink) */
+		s->reserve(s->arg, size);
+		obj->flight = size;
+		obj->data = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, e->fd, 0);
+		if (obj->data == MAP_FAILED || (obj->spool_fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+			problem(w, where, loc, "error", "cannot map it: %s", strerror(errno));
+			if (obj->data != MAP_FAILED)
+				munmap(obj->data, (size_t)size);
+			obj->data = NULL;
+		} else {
+			obj->map_len = obj->len = (size_t)size;
+			obj->sealed = obj->read = 1;
+		}
 	} else {
 		s->reserve(s->arg, size);
 		obj->flight = size;

@@ -102,16 +102,19 @@ enum { IW_READ = 1, IW_SPOOLED = 2, IW_INLINE = 4 };	/* IW_OBJECT n1 */
  * The same framing, between the image walk and imaged/btrfs_shim.c inside `btrfs restore`
  * (scanner/image_btrfs.c serves it a btrfs volume and takes the files it restores):
  *
- *   shim → walk    IW_BT_HELLO               → IW_BT_REPLY n0 the volume's length, n1 the
+ *   shim → walk    IW_BT_HELLO  a memfd of IW_BT_WINDOW bytes, the read window (the walk
+ *                               seals it against shrinking and growing, then maps it)
+ *                                            → IW_BT_REPLY n0 the volume's length, n1 the
  *                               largest file to restore (bytes)
- *                  IW_BT_READ   n0 offset, n1 length (<= IW_BT_CHUNK)
- *                                            → IW_BT_REPLY n0 bytes, s0 them | n1 1, s1 why
+ *                  IW_BT_READ   n0 offset, n1 length (<= IW_BT_WINDOW)
+ *                                            → IW_BT_REPLY n0 bytes, now at the start of the
+ *                               window | n1 1, s1 why
  *                  IW_BT_FILE   s0 path, s1 struct iw_bt_file; its bytes in a memfd
  *                                            → IW_BT_REPLY n0 1 when the scan is stopping
  *                  IW_BT_END    restore is done (no answer); a closed socket without it: it
  *                               died
  */
-#define IW_BT_CHUNK (128u << 10)
+#define IW_BT_WINDOW (1u << 20)
 enum { IW_BT_COMPLETE = 1, IW_BT_TOO_LARGE = 2, IW_BT_READ_FAILED = 4, IW_BT_WRITE_FAILED = 8 };
 struct iw_bt_file {
 	uint32_t flags, mode, uid, gid;	/* IW_BT_*; mode without its type bits */
