@@ -30,6 +30,8 @@
 
 /* MFT entries below this are NTFS's own files and reserved entries. */
 #define NTFS_FIRST_USER_INODE 24
+/* HFS+ catalog node IDs below this are its own files (as tsk_hfs.h has it) */
+#define HFS_FIRST_USER_CNID 16
 
 /* What the walk callback needs. */
 struct iwalk {
@@ -381,25 +383,57 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 	queue_entry(w, &e, stream, allocated);
 }
 
-/* The data streams of a file: the default one, and on NTFS each named $DATA attribute. */
+/* HFS+ and APFS (libtsk gives both the same attribute types) */
+static int
+is_mac(TSK_FS_TYPE_ENUM t)
+{
+	return TSK_FS_TYPE_ISHFS(t) || TSK_FS_TYPE_ISAPFS(t);
+}
+
+/* Does the file have this attribute type (an HFS+ or APFS compression record)? */
+static int
+has_attr(TSK_FS_FILE *f, TSK_FS_ATTR_TYPE_ENUM type)
+{
+	int i, n = tsk_fs_file_attr_getsize(f);
+
+	for (i = 0; i < n; i++) {
+		const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
+
+		if (a != NULL && a->type == type)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The data streams of a file: the default one; on NTFS each named $DATA attribute; on HFS+
+ * and APFS the resource fork ("rsrc", as macOS names it file/..namedfork/rsrc), unless the
+ * file is compressed (decmpfs keeps the compressed bytes there, and the default stream is
+ * already them decompressed).
+ */
 static void
 queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
 {
 	const TSK_FS_ATTR *def = tsk_fs_file_attr_get(f);
-	int i, n;
+	int i, n, mac = is_mac(w->fs->ftype);
 
 	tsk_error_reset();
 	queue_stream(w, f, def, path, NULL, allocated);
-	if (!TSK_FS_TYPE_ISNTFS(w->fs->ftype))
+	if (!TSK_FS_TYPE_ISNTFS(w->fs->ftype) && !mac)
+		return;
+	if (mac && has_attr(f, TSK_FS_ATTR_TYPE_HFS_COMP_REC))
 		return;
 	n = tsk_fs_file_attr_getsize(f);
 	for (i = 0; i < n && !stopped(w); i++) {
 		const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
 
-		if (a == NULL || a == def || a->type != TSK_FS_ATTR_TYPE_NTFS_DATA ||
-		    a->name == NULL || a->name[0] == '\0' || strcmp(a->name, "$Data") == 0)
+		if (a == NULL || a == def)
 			continue;
-		queue_stream(w, f, a, path, a->name, allocated);
+		if (mac && a->type == TSK_FS_ATTR_TYPE_HFS_RSRC && a->size > 0)
+			queue_stream(w, f, a, path, "rsrc", allocated);
+		else if (!mac && a->type == TSK_FS_ATTR_TYPE_NTFS_DATA && a->name != NULL &&
+			 a->name[0] != '\0' && strcmp(a->name, "$Data") != 0)
+			queue_stream(w, f, a, path, a->name, allocated);
 	}
 	tsk_error_reset();
 }
@@ -433,6 +467,10 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	if (TSK_FS_TYPE_ISNTFS(w->fs->ftype) &&
 	    (f->meta->addr < NTFS_FIRST_USER_INODE ||
 	     (dir && strncmp(dir, "$Extend/", 8) == 0)))
+		return TSK_WALK_CONT;
+	/* HFS+'s own files (catalog, extents, allocation, attributes...: the reserved catalog
+	 * node IDs) are the file system, not files on it */
+	if (TSK_FS_TYPE_ISHFS(w->fs->ftype) && f->meta->addr < HFS_FIRST_USER_CNID)
 		return TSK_WALK_CONT;
 	/* libtsk lists a FAT volume label as a file named "LABEL (Volume Label Entry)" */
 	if (TSK_FS_TYPE_ISFAT(w->fs->ftype) && f->meta->size == 0 &&

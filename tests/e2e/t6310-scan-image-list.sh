@@ -7,7 +7,7 @@
 T=$(pwd -P)
 
 mkimages img
-for f in image.vhd image-differential.vhd apfs.raw; do
+for f in image.vhd image-differential.vhd apfs.raw hfsplus.raw; do
 	gunzip -c "$VG_REPO/tests/data/dfvfs/$f.gz" >"$f"
 done
 # a LUKS2 volume made on an image file without device-mapper, beside an ext4 one
@@ -61,6 +61,17 @@ test_expect_success 'APFS (dfVFS apfs.raw, made on macOS): the container and its
 	vigil --json scan image apfs.raw --list >a.json &&
 	jqt a.json "[.volumes[] | .filesystem] == [null, \"apfs\"] and .volumes[0].container" &&
 	jqt a.json ".volumes[1].chain == [\"apfs:apfs_test\", \"apfs\"] and .volumes[1].blocks > 0"
+'
+test_expect_success 'HFS+ (dfVFS hfsplus.raw, made on macOS): its files and a resource fork, not its own metadata files' '
+	vigil --json scan image hfsplus.raw --inventory >h.json &&
+	jqt h.json ".volumes[0].fs == \"hfsp\" and .errors == 0 and .files_scanned == 8" &&
+	vigil report "$(jq .scan_id h.json)" --format jsonl --out h.jsonl &&
+	grep "\"record\":\"file\"" h.jsonl | jq -s . >hf.json &&
+	jqt hf.json "all(.[]; .image.path | startswith(\"/\$\") | not)" &&
+	a=$(python3 -c "import hashlib, sys; d = open(sys.argv[1], \"rb\").read(); i = d.find(b\"This is a text file\"); print(hashlib.sha256(d[i:i + 53]).hexdigest())" hfsplus.raw) &&
+	r=$(python3 -c "import hashlib, sys; d = open(sys.argv[1], \"rb\").read(); i = d.find(b\"My resource fork\"); print(hashlib.sha256(d[i:i + 17]).hexdigest())" hfsplus.raw) &&
+	jqt hf.json "any(.[]; .image.path == \"/a_directory/a_file\" and .size == 53 and .sha256 == \"$a\")" &&
+	jqt hf.json "any(.[]; .image.path == \"/a_directory/a_resourcefork\" and .image.stream == \"rsrc\" and .size == 17 and .sha256 == \"$r\")"
 '
 # btrfs (mkfs.btrfs --rootdir) in the second partition of a GPT disk, ext4 with EICAR in the first
 # (t6520 reads btrfs in depth)
