@@ -425,5 +425,8 @@ image_remote_close(struct image_remote *r)
 	while (r->nskip > 0)
 		free(r->skip[--r->nskip]);
 	free(r->skip);
+	while (r->nsaid > 0)
+		free(r->said[--r->nsaid]);
+	free(r->said);
 	free(r);
 }

@@ -47,6 +47,9 @@ struct image_remote {
 	char *pending;		/* the last file it was told to read and has not handed over */
 	char **skip;		/* files a reader died reading: skipped from then on */
 	size_t nskip;
+	char **said;		/* problems of whole volumes already reported ("where\nreason"): a
+				 * restarted reader finds them again */
+	size_t nsaid;
 	int btrfs;		/* the btrfs restore vigil started for the reader (IW_BTRFS): its
 				 * handle for the sink's btrfs_end, or -1 */
 };

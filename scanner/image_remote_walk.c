@@ -126,6 +126,36 @@ location(const struct iw_str *l)
 	return ok ? l->p : NULL;
 }
 
+/*
+ * A problem of a whole volume (its location names no file) that a run before this one
+ * reported already? A restarted reader opens the image again and finds the same ones; else
+ * it is noted.
+ */
+static int
+said_before(struct image_remote *r, const char *where, const char *location, const char *reason)
+{
+	json_t *j = location ? json_loads(location, 0, NULL) : NULL;
+	int volume = j != NULL && json_object_get(j, "path") == NULL;
+	char *key = NULL, **nv;
+	size_t i;
+
+	json_decref(j);
+	if (!volume || asprintf(&key, "%s\n%s", where, reason) < 0)
+		return 0;
+	for (i = 0; i < r->nsaid; i++)
+		if (strcmp(r->said[i], key) == 0) {
+			free(key);
+			return 1;
+		}
+	if ((nv = realloc(r->said, (r->nsaid + 1) * sizeof(*nv))) == NULL) {
+		free(key);
+		return 0;
+	}
+	r->said = nv;
+	r->said[r->nsaid++] = key;
+	return 0;
+}
+
 /* A problem's kind as the store keeps it (static: the scan holds on to it), or NULL. */
 static const char *
 known_kind(const char *k)
@@ -371,7 +401,8 @@ walk_once(struct image_remote *r, const struct image_sink *s, unsigned may, int 
 				what = "a problem of no known kind";
 				break;
 			}
-			s->problem(s->arg, m.s[0].p, location(&m.s[1]), kind, m.s[3].p);
+			if (!said_before(r, m.s[0].p, location(&m.s[1]), m.s[3].p))
+				s->problem(s->arg, m.s[0].p, location(&m.s[1]), kind, m.s[3].p);
 			break;
 		}
 		case IW_OBJECT:

@@ -68,13 +68,14 @@ test_expect_success 'no reader: exit 2 naming VIGIL_IMAGE=none; nothing recorded
 mkdir -p fake && cp "$VG_REPO/tests/e2e/helpers/fake_image_reader.py" fake/vigil-image
 fake="env VIGIL_IMAGE=$T/fake/vigil-image $VIGIL"
 
-test_expect_success 'a reader that dies reading a file is started again: that file is skipped with a problem, nothing is read twice' '
+test_expect_success 'a reader that dies reading a file is started again: that file is skipped with a problem, nothing is read or said twice' '
 	echo crash >fake/mode &&
 	{ bounded 60 1600 $fake --json scan image img/plain.img >c.json 2>c.err || true; } &&
 	test "$rc" -eq 1 &&
 	jqt c.json "[.threats[] | .path] == [\"fake:p0:/e.com\"] and .threats[0].name == \"EICAR_Test_File\"" &&
 	jqt c.json "[.problems[] | select(.path == \"fake:p0:/next\") | .reason] == [\"the image reader was killed by SIGSEGV\"]" &&
 	jqt c.json "[.problems[] | select(.reason == \"the image reader was killed by SIGSEGV; started again (1 of 3)\")] | length == 1" &&
+	jqt c.json "[.problems[] | select(.reason == \"the image ends inside this volume\")] | length == 1" &&
 	jqt c.json ".volumes[0].status == \"scanned\" and .files_scanned == 1"
 '
 

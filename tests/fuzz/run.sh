@@ -3,6 +3,7 @@
 #
 #   tests/fuzz/run.sh [--build] [fuzz_x ...]      default: every tests/fuzz/fuzz_*.c
 #   FUZZ_SECONDS=20   seconds of fuzzing per target
+#   FUZZ_JOBS=N       targets fuzzed at a time (default: the number of cores)
 #
 # For each target: every input in tests/fuzz/regressions/<target>/ is replayed (a crash
 # found once must stay fixed), then the target fuzzes for FUZZ_SECONDS over a copy of
@@ -81,17 +82,17 @@ report() {
 	fi
 }
 
-for t in "${targets[@]}"; do
-	bin=$bindir/$t
-	tw=$work/$t
+# one_target T: its regressions replayed, then fuzzed; what it says goes to stdout, and
+# "P" or "F" to $work/T.result
+one_target() {
+	local t=$1 bin=$bindir/$1 tw=$work/$1 regs=() rc runs found kept a last f
 	mkdir -p "$tw/corpus" "$tw/tmp" "$tw/artifacts"
 	if [ ! -x "$bin" ]; then
 		echo "FAIL $t: $bin is missing (make fuzz)"
-		F=$((F + 1))
-		continue
+		echo F >"$tw.result"
+		return
 	fi
 	# regressions first: every input that once crashed must pass
-	regs=()
 	if [ -d "$here/regressions/$t" ]; then
 		while IFS= read -r -d '' f; do regs+=("$f"); done \
 			< <(find "$here/regressions/$t" -type f ! -name '*.md' ! -name '.*' -print0 | sort -z)
@@ -102,8 +103,8 @@ for t in "${targets[@]}"; do
 			report "$tw/replay.log"
 			last=$(sed -n 's/^Running: //p' "$tw/replay.log" | tail -n1)
 			echo "FAIL $t: a regression input fails again: ${last#"$root"/}"
-			F=$((F + 1))
-			continue
+			echo F >"$tw.result"
+			return
 		fi
 	fi
 	if [ -d "$here/corpus/$t" ]; then
@@ -117,8 +118,8 @@ for t in "${targets[@]}"; do
 	found=$(find "$tw/artifacts" -type f | head -n 5)
 	if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
 		echo "ok $t (${runs:-?} runs${regs[*]:+; ${#regs[@]} regression inputs pass})"
-		P=$((P + 1))
-		continue
+		echo P >"$tw.result"
+		return
 	fi
 	report "$tw/fuzz.log"
 	kept=""
@@ -130,6 +131,27 @@ for t in "${targets[@]}"; do
 	fi
 	[ "$rc" -eq 124 ] && echo "(the target did not stop: killed after $((seconds + 300))s)"
 	echo "FAIL $t: exited $rc after ${runs:-?} runs;${kept:+ reproducer:$kept}"
-	F=$((F + 1))
+	echo F >"$tw.result"
+}
+
+# FUZZ_JOBS targets at a time (default: the number of cores), each one core; their output
+# printed in the targets' order
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+running=0
+for t in "${targets[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	one_target "$t" >"$work/$t.out" 2>&1 &
+	running=$((running + 1))
+done
+wait
+for t in "${targets[@]}"; do
+	cat "$work/$t.out"
+	case $(cat "$work/$t.result" 2>/dev/null) in
+	P) P=$((P + 1)) ;;
+	*) F=$((F + 1)) ;;
+	esac
 done
 totals

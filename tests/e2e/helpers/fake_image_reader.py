@@ -3,8 +3,10 @@
 
 vigil starts it as `vigil-image --fd 3 --memory-mb N` with an empty environment, so what it
 does is read from the file `mode` beside it:
-  crash     hands over one object (the EICAR file), then dies of SIGSEGV reading the next
-            file; started again, it is told to skip both (IW_DONE) and ends the walk
+  crash     says the volume is truncated (a problem of the whole volume, as the reader finds
+            it each time it opens the image), hands over one object (the EICAR file), then
+            dies of SIGSEGV reading the next file; started again, it is told to skip both
+            (IW_DONE) and ends the walk
   crashloop dies of SIGSEGV as soon as the walk starts, every time
   noisy     writes a terminal escape sequence to its stderr, then ends the walk
   unsealed  hands over an object in a memfd that is not sealed
@@ -79,6 +81,8 @@ while True:
             os.write(2, b"\x1b]0;pwned\x07 title set\n\x1b[2J")
             send(END, (1, 0, 0), (json.dumps([dict(v, status="scanned") for v in vols]),))
         if mode == "crash":
+            send(PROBLEM, strs=("fake:p0", json.dumps({"partition": 0}), "error",
+                                "the image ends inside this volume"))
             if ask(DONE, strs=(where,))[0] == 0:
                 send(OBJECT, (len(EICAR), 1, 0), (where, loc, INV), memfd(EICAR))
             if ask(DONE, strs=("fake:p0:/next",))[0] == 0:
