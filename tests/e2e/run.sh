@@ -138,7 +138,15 @@ report() {
 	done
 }
 
-# The shared scripts first, E2E_JOBS at a time, then the ones that run alone.
+# The shared scripts first, E2E_JOBS at a time, then the ones that run alone. The longest
+# shared ones (about 30-100 s each: the quarantine round trip and crash tests, the virtual
+# disks) start first, so that none of them is left running alone at the end.
+LONG="t2100 t2300 t6300 t6200 t1710 t2200 t6400 t6100"
+first=() rest=()
+for name in "${pool[@]}"; do
+	case " $LONG " in *" ${name%%-*} "*) first+=("$name") ;; *) rest+=("$name") ;; esac
+done
+pool=("${first[@]}" "${rest[@]}")
 running=0
 for name in "${pool[@]}"; do
 	while [ "$running" -ge "$jobs" ]; do
