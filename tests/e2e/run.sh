@@ -45,14 +45,17 @@ SAN_SKIP="t7200 t7300"
 #   VIGIL_E2E_BIG_SIZE=0              t2100's 2 GiB sparse file: a memory bound, not memory safety
 #   VIGIL_E2E_CRASH_ROUNDS=8          t2300: 8 add rounds killed at random instead of 32
 #   VIGIL_E2E_CRASH_RESTORE_ROUNDS=4  t2300: 4 restore rounds instead of 16
+#   VIGIL_E2E_FLAT_FILES=20000        t9400: a folder of 20,000 files instead of 100,000
 #   test_timing cases (lib.sh)        cases that only measure time or memory (E2E_SAN_TIMING=1)
 case "$VIGIL" in
 *-san)
 	export VIGIL_E2E_BIG_SIZE=${VIGIL_E2E_BIG_SIZE:-0}
 	export VIGIL_E2E_CRASH_ROUNDS=${VIGIL_E2E_CRASH_ROUNDS:-8}
 	export VIGIL_E2E_CRASH_RESTORE_ROUNDS=${VIGIL_E2E_CRASH_RESTORE_ROUNDS:-4}
+	export VIGIL_E2E_FLAT_FILES=${VIGIL_E2E_FLAT_FILES:-20000}
 	echo "sanitizer pass: VIGIL_E2E_BIG_SIZE=$VIGIL_E2E_BIG_SIZE VIGIL_E2E_CRASH_ROUNDS=$VIGIL_E2E_CRASH_ROUNDS" \
-		"VIGIL_E2E_CRASH_RESTORE_ROUNDS=$VIGIL_E2E_CRASH_RESTORE_ROUNDS; not run: $SAN_SKIP"
+		"VIGIL_E2E_CRASH_RESTORE_ROUNDS=$VIGIL_E2E_CRASH_RESTORE_ROUNDS" \
+		"VIGIL_E2E_FLAT_FILES=$VIGIL_E2E_FLAT_FILES; not run: $SAN_SKIP"
 	;;
 esac
 
