@@ -149,11 +149,7 @@ raw_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			tsk_error_reset();
-			tsk_error_set_errno(TSK_ERR_IMG_READ);
-			tsk_error_set_errstr("cannot read the image at byte %lld: %s",
-					     (long long)off + (long long)got, strerror(errno));
-			image_reader_fail(&r->r, "cannot read the image at byte %lld: %s",
+			image_read_failed(&r->r, "cannot read the image at byte %lld: %s",
 					  (long long)off + (long long)got, strerror(errno));
 			return -1;
 		}

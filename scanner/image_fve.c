@@ -178,11 +178,7 @@ fve_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 		len = (size_t)(img->size - off);
 	got = f->ops->read(f->vol, buf, len, (int64_t)off, &why);
 	if (got < 0) {
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_IMG_READ);
-		tsk_error_set_errstr("cannot decrypt the %s volume at byte %lld: %s", f->ops->name,
-				     (long long)off, why ? why : "out of memory");
-		image_reader_fail(&f->r, "cannot decrypt the %s volume at byte %lld: %s",
+		image_read_failed(&f->r, "cannot decrypt the %s volume at byte %lld: %s",
 				  f->ops->name, (long long)off, why ? why : "out of memory");
 		free(why);
 		return -1;

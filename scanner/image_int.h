@@ -106,8 +106,9 @@ struct image_reader {
 	char *failure;		/* malloc'd; freed by the reader's close */
 };
 
-/* Record why a read failed, unless a failure is recorded already. */
-void image_reader_fail(struct image_reader *r, const char *fmt, ...)
+/* A read that failed: libtsk's error set to the message (TSK_ERR_IMG_READ), and the message
+ * recorded for image_read_failure unless a failure is recorded already. */
+void image_read_failed(struct image_reader *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The failure recorded since the last call (malloc'd, the caller frees it), or NULL; always

@@ -457,11 +457,7 @@ luks_sector(struct luks_img *l, unsigned char *p, uint64_t pos)
 static void
 luks_fail(struct luks_img *l, uint64_t pos, const char *why)
 {
-	tsk_error_reset();
-	tsk_error_set_errno(TSK_ERR_IMG_READ);
-	tsk_error_set_errstr("cannot read the LUKS volume at byte %llu: %s",
-			     (unsigned long long)pos, why);
-	image_reader_fail(&l->r, "cannot read the LUKS volume at byte %llu: %s",
+	image_read_failed(&l->r, "cannot read the LUKS volume at byte %llu: %s",
 			  (unsigned long long)pos, why);
 }
 

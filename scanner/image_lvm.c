@@ -66,11 +66,7 @@ lv_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 	if (got < 0) {
 		char *why = lvm_why("libvslvm", &e);
 
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_IMG_READ);
-		tsk_error_set_errstr("cannot read the logical volume %s at byte %lld: %s", l->name,
-				     (long long)off, why ? why : "out of memory");
-		image_reader_fail(&l->r, "cannot read the logical volume %s at byte %lld: %s",
+		image_read_failed(&l->r, "cannot read the logical volume %s at byte %lld: %s",
 				  l->name, (long long)off, why ? why : "out of memory");
 		free(why);
 		return -1;

@@ -13,16 +13,22 @@
 #include <stdlib.h>
 
 void
-image_reader_fail(struct image_reader *r, const char *fmt, ...)
+image_read_failed(struct image_reader *r, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
 
-	if (r->failure != NULL)
-		return;
 	va_start(ap, fmt);
-	if (vasprintf(&r->failure, fmt, ap) < 0)
-		r->failure = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	tsk_error_reset();
+	tsk_error_set_errno(TSK_ERR_IMG_READ);
+	tsk_error_set_errstr("%s", msg ? msg : "out of memory");
+	if (r->failure == NULL)
+		r->failure = msg;
+	else
+		free(msg);
 }
 
 char *

@@ -446,11 +446,7 @@ vd_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 		n = read_around_zeros(d, buf, (uint64_t)off, len, &why);
 	}
 	if (n < 0) {
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_IMG_READ);
-		tsk_error_set_errstr("cannot read the %s image at byte %lld: %s", d->fmt[0]->name,
-				     (long long)off, why ? why : "out of memory");
-		image_reader_fail(&d->r, "cannot read the %s image at byte %lld: %s",
+		image_read_failed(&d->r, "cannot read the %s image at byte %lld: %s",
 				  d->fmt[0]->name, (long long)off, why ? why : "out of memory");
 		free(why);
 	}
