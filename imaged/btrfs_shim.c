@@ -19,7 +19,7 @@
  * the file system, and installs a seccomp allow-list (anything else kills the process).
  * The walk believes nothing that comes from here: restore parses the hostile volume.
  *
- * Outside vigil (VIGIL_BTRFS_SHIM unset) it does nothing.
+ * Outside vigil (VIGIL_BTRFS_SHIM unset; vigil sets it to restore or check) it does nothing.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -639,24 +639,16 @@ seccomp(void)
 
 /* stdout: nowhere for `btrfs check` (a summary of the volume on every run), else stderr. */
 static int
-check_summary_muted(void)
+redirect_stdout(int check)
 {
-	char cmd[256] = "";
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC), out;
-	ssize_t n = fd >= 0 ? read(fd, cmd, sizeof(cmd) - 1) : -1;
+	int out;
 
-	if (fd >= 0)
-		close(fd);
-	/* "btrfs\0check\0..." */
-	if (n > 6 && strcmp(cmd + strlen(cmd) + 1, "check") == 0) {
-		if ((out = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
-			return -1;
-		if (dup2(out, 1) != 1)
-			return -1;
-		close(out);
-		return 0;
-	}
-	return dup2(2, 1) == 1 ? 0 : -1;
+	if (!check)
+		return dup2(2, 1) == 1 ? 0 : -1;
+	if ((out = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 || dup2(out, 1) != 1)
+		return -1;
+	close(out);
+	return 0;
 }
 
 __attribute__((constructor)) static void
@@ -668,7 +660,7 @@ shim_start(void)
 	uint64_t len, cap;
 	int fd;
 
-	if (on == NULL || strcmp(on, "1") != 0)
+	if (on == NULL || (strcmp(on, "restore") != 0 && strcmp(on, "check") != 0))
 		return;
 	if (fstat(SOCK_FD, &st) != 0 || !S_ISSOCK(st.st_mode))
 		die("descriptor %d is not vigil's socket", SOCK_FD);
@@ -698,7 +690,7 @@ shim_start(void)
 	vol_ino = st.st_ino;
 	/* what restore prints goes to vigil's log; check's summary (on stdout) nowhere: its
 	 * errors are on stderr */
-	if (check_summary_muted() != 0)
+	if (redirect_stdout(strcmp(on, "check") == 0) != 0)
 		die("cannot redirect stdout: %s", strerror(errno));
 	signal(SIGXFSZ, SIG_IGN); /* a file over the limit: EFBIG, noted */
 	limit(RLIMIT_FSIZE, cap > 0 ? (rlim_t)cap : RLIM_INFINITY);

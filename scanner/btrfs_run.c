@@ -32,7 +32,9 @@ btrfs_run_start(int what, pid_t *pid, int *sock, char *why, size_t n)
 				  "/vigil-btrfs-out", NULL };
 	char *const check[] = { "btrfs", "check", "--readonly", "--check-data-csum",
 				"/proc/self/fd/4", NULL };
-	char *env[3] = { preload, "VIGIL_BTRFS_SHIM=1", NULL };
+	char *env[3] = { preload,
+			 what == BTRFS_CHECK ? "VIGIL_BTRFS_SHIM=check" : "VIGIL_BTRFS_SHIM=restore",
+			 NULL };
 
 	if (exe == NULL || (shim = helper_exe(&HELPER_BTRFS_SHIM, why, n)) == NULL)
 		return -1;
