@@ -202,3 +202,21 @@ image_bfio_close(libbfio_handle_t *h)
 	if (h != NULL)
 		libbfio_handle_free(&h, NULL);
 }
+
+char *
+image_yal_reason(char *text, int printed)
+{
+	char *line = text, *end, *colon;
+
+	if (printed <= 0 || *text == '\0')
+		return strdup("unknown error");
+	end = line + strcspn(line, "\r\n");
+	*end = '\0';
+	colon = strstr(line, ": ");
+	if (colon && colon > line && strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+					   (size_t)(colon - line))
+		line = colon + 2;
+	while (end > line && (end[-1] == '.' || end[-1] == ' '))
+		*--end = '\0';
+	return strdup(*line != '\0' ? line : "unknown error");
+}

@@ -35,30 +35,29 @@ struct fve_ops {
 	ssize_t (*read)(void *v, void *buf, size_t len, int64_t off, char **why);
 };
 
-/* A library's error on one line (malloc'd), after what was being done. */
+/* A library's error on one line (image_yal_reason), after what was being done (malloc'd). */
 static char *
-line(const char *doing, char *msg)
+line(const char *doing, char *text, int printed)
 {
-	char *s, *p;
+	char *cause = printed > 0 ? image_yal_reason(text, printed) : NULL, *s;
 
-	for (p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	if (asprintf(&s, "%s%s%s", doing, msg[0] ? ": " : "", msg) < 0)
-		return NULL;
+	if (asprintf(&s, "%s%s%s", doing, cause ? ": " : "", cause ? cause : "") < 0)
+		s = NULL;
+	free(cause);
 	return s;
 }
 
 #define FVE_OPS(lib, NAME, key_file_fn, size_fn)                                             \
 	static char *lib##_why(const char *doing, lib##_error_t **e)                          \
 	{                                                                                   \
-		char msg[512] = "";                                                         \
+		char msg[2048] = "";                                                        \
+		int n = 0;                                                                  \
                                                                                             \
 		if (e && *e) {                                                              \
-			lib##_error_backtrace_sprint(*e, msg, sizeof(msg));                 \
+			n = lib##_error_backtrace_sprint(*e, msg, sizeof(msg));             \
 			lib##_error_free(e);                                                \
 		}                                                                           \
-		return line(doing, msg);                                                    \
+		return line(doing, msg, n);                                                 \
 	}                                                                                   \
 	static int lib##_init(void **v, char **why)                                         \
 	{                                                                                   \
@@ -135,20 +134,17 @@ line(const char *doing, char *msg)
 		.locked = lib##_locked, .size = lib##_size, .read = lib##_read,             \
 	}
 
+static char *libbde_why(const char *doing, libbde_error_t **e);
+
 /* BitLocker's startup key: a .BEK file, read through a bfio handle over its bytes. */
 static int
 bde_key_file(void *v, libbfio_handle_t *h, char **why)
 {
 	libbde_error_t *e = NULL;
-	char msg[512] = "";
 
 	if (libbde_volume_read_startup_key_file_io_handle(v, h, &e) == 1)
 		return 1;
-	if (e) {
-		libbde_error_backtrace_sprint(e, msg, sizeof(msg));
-		libbde_error_free(&e);
-	}
-	*why = line("the key file is not a BitLocker startup key (.BEK)", msg);
+	*why = libbde_why("the key file is not a BitLocker startup key (.BEK)", &e);
 	return -1;
 }
 

@@ -198,6 +198,14 @@ libbfio_handle_t *image_bfio_open(TSK_IMG_INFO *img, int64_t off, int64_t len, c
 void image_bfio_close(libbfio_handle_t *h);
 
 /*
+ * A libyal library's error on one line (scanner/image_bfio.c): text, what its
+ * libfoo_error_backtrace_sprint wrote (printed: what that returned), reduced to the innermost
+ * message (the cause; the outer ones only say which call gave up), without the function name
+ * before it and the full stop after it. malloc'd, or NULL.
+ */
+char *image_yal_reason(char *text, int printed);
+
+/*
  * The LVM2 physical volume at [off, off + len) of img (scanner/image_lvm.c), read with
  * libvslvm: each logical volume of its volume group as an image view of its own (closed with
  * tsk_img_close before image_lvm_close), named "VG/LV". 1, or -1 with *why (malloc'd).

@@ -83,29 +83,6 @@ struct vdisk {
 	struct image_ranges zero;	/* read as zeros */
 };
 
-/*
- * A libyal error, on one line: the innermost message of its backtrace (the cause; the
- * outer ones only say which call gave up), without the function name before it and the
- * full stop after it. Takes the text libfoo_error_backtrace_sprint wrote.
- */
-static char *
-yal_reason(char *text, int printed)
-{
-	char *line = text, *end, *colon;
-
-	if (printed <= 0 || *text == '\0')
-		return strdup("unknown error");
-	end = line + strcspn(line, "\r\n");
-	*end = '\0';
-	colon = strstr(line, ": ");
-	if (colon && colon > line && strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
-					   (size_t)(colon - line))
-		line = colon + 2;
-	while (end > line && (end[-1] == '.' || end[-1] == ' '))
-		*--end = '\0';
-	return strdup(line);
-}
-
 /* ---- QCOW and QCOW2: libqcow ---- */
 
 static char *
@@ -115,7 +92,7 @@ qcow_why(libqcow_error_t *e)
 	int n = libqcow_error_backtrace_sprint(e, text, sizeof(text));
 
 	libqcow_error_free(&e);
-	return yal_reason(text, n);
+	return image_yal_reason(text, n);
 }
 
 static void
@@ -239,7 +216,7 @@ vhdi_why(libvhdi_error_t *e)
 	int n = libvhdi_error_backtrace_sprint(e, text, sizeof(text));
 
 	libvhdi_error_free(&e);
-	return yal_reason(text, n);
+	return image_yal_reason(text, n);
 }
 
 static void

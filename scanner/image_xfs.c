@@ -102,28 +102,15 @@ be64(const uint8_t *p)
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-/*
- * libfsxfs's error on one line, as image_vdisk.c says libyal's: the innermost message of its
- * backtrace (the cause; the outer ones only say which call gave up), without the function
- * name before it and the full stop after it (malloc'd, or NULL). Frees e.
- */
+/* libfsxfs's error on one line (image_yal_reason; malloc'd, or NULL). Frees e. */
 static char *
 xfs_error_text(libfsxfs_error_t *e)
 {
-	char raw[2048], *line = raw, *end, *colon;
+	char raw[2048];
+	int n = e != NULL ? libfsxfs_error_backtrace_sprint(e, raw, sizeof(raw)) : 0;
 
-	if (e == NULL || libfsxfs_error_backtrace_sprint(e, raw, sizeof(raw)) <= 0)
-		snprintf(raw, sizeof(raw), "unknown error");
 	libfsxfs_error_free(&e);
-	end = line + strcspn(line, "\r\n");
-	*end = '\0';
-	colon = strstr(line, ": ");
-	if (colon != NULL && colon > line &&
-	    strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_") == (size_t)(colon - line))
-		line = colon + 2;
-	while (end > line && (end[-1] == '.' || end[-1] == ' '))
-		*--end = '\0';
-	return strdup(*line != '\0' ? line : "unknown error");
+	return image_yal_reason(raw, n);
 }
 
 /*
