@@ -229,6 +229,8 @@ struct store_cache_entry {
 	int64_t dev, ino, size, mtime_ns, ctime_ns;
 };
 
+/* How many entries tag has (-1 when the store cannot say). */
+int64_t store_cache_count(struct store *st, const char *tag);
 /* The newest entries (at most limit) made under tag (rules and engine options). */
 enum vg_err store_cache_load(struct store *st, const char *tag, int64_t limit,
 			     void (*fn)(const struct store_cache_entry *e, void *ctx), void *ctx,

@@ -13,16 +13,43 @@
 
 /* ---- the scan cache ---- */
 
+/* count(*) of a statement with the tag (or nothing) bound, or -1 */
+static int64_t
+cache_count(struct store *st, int which, const char *tag)
+{
+	sqlite3_stmt *s = store_stmt(st, which);
+	int64_t n = -1;
+
+	if (tag != NULL)
+		sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return n;
+}
+
+int64_t
+store_cache_count(struct store *st, const char *tag)
+{
+	return cache_count(st, SQL_CACHE_COUNT_TAG, tag);
+}
+
+/*
+ * The newest limit entries of tag. When the tag has no more than that, they are read in the
+ * table's order: sorting by age costs a lookup of every row, most of a warm rescan's start.
+ */
 enum vg_err
 store_cache_load(struct store *st, const char *tag, int64_t limit,
 		 void (*fn)(const struct store_cache_entry *e, void *ctx), void *ctx,
 		 struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_CACHE_LOAD);
+	int64_t n = store_cache_count(st, tag);
+	sqlite3_stmt *s = store_stmt(st, n >= 0 && n <= limit ? SQL_CACHE_LOAD_ALL : SQL_CACHE_LOAD);
 	int rc;
 
 	sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, limit);
+	if (!(n >= 0 && n <= limit))
+		sqlite3_bind_int64(s, 2, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_cache_entry e = {
 			sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
@@ -55,9 +82,13 @@ store_cache_put(struct store *st, const char *tag, const struct store_cache_entr
 enum vg_err
 store_cache_prune(struct store *st, const char *tag, int64_t keep, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_CACHE_PRUNE_OLD);
+	sqlite3_stmt *s;
+	int64_t n = cache_count(st, SQL_CACHE_COUNT, NULL);
 
 	(void)tag; /* entries of other rules or options may serve again (a rollback) */
+	if (n >= 0 && n <= keep)
+		return VG_OK; /* nothing to prune: the sorted delete reads every entry */
+	s = store_stmt(st, SQL_CACHE_PRUNE_OLD);
 	sqlite3_bind_int64(s, 1, keep);
 	return store_exec(st, s, "prune the scan cache", err);
 }

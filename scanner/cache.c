@@ -83,10 +83,21 @@ scanner_cache_load(struct store *st, const char *tag, int64_t limit, struct scan
 		   struct vg_error *err)
 {
 	struct scan_cache *c = calloc(1, sizeof(*c));
+	int64_t n = store_cache_count(st, tag);
 	enum vg_err rc;
 
 	*out = NULL;
-	if (c == NULL || cache_grow(c) != 0) {
+	if (n > limit)
+		n = limit;
+	/* sized for what the store holds, at most half full: no growing while loading */
+	if (c != NULL) {
+		c->cap = 1024;
+		while ((int64_t)c->cap < 2 * n + 2)
+			c->cap *= 2;
+		c->mask = c->cap - 1;
+		c->v = calloc(c->cap, sizeof(*c->v));
+	}
+	if (c == NULL || c->v == NULL) {
 		free(c);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}

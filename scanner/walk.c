@@ -116,6 +116,25 @@ open_dir_at(int dirfd, const char *name)
 
 static void walk_dir(struct walk *w, struct dirref *dir, const char *path);
 
+/*
+ * A file the scan cache says is unchanged since it was scanned clean is counted here, by its
+ * name's lstat in the folder held open: no job, no open, no progress row. A worker that opens
+ * a file checks the cache again (engine_read.c), for the files that changed in between.
+ */
+static int
+cached(struct scan_ctx *c, int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (c->o->cache == NULL || c->o->inventory ||
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+	    !scanner_cache_hit(c->o->cache, &st))
+		return 0;
+	atomic_fetch_add(&c->files, 1);
+	atomic_fetch_add(&c->cached, 1);
+	return 1;
+}
+
 /* Enter the folder child (name in dir) if it is allowed; fd is open on it. */
 static void
 enter(struct walk *w, int fd, const char *child)
@@ -215,6 +234,8 @@ walk_dir(struct walk *w, struct dirref *dir, const char *path)
 				free(child);
 			} else if (c->o->done && scanner_done_has(c->o->done, child, strlen(child))) {
 				atomic_fetch_add(&c->resumed, 1); /* finished before the interruption */
+				free(child);
+			} else if (cached(c, dir->fd, ent->d_name)) {
 				free(child);
 			} else {
 				push_job(c, dir, child, w->root_len);

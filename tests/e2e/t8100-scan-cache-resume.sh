@@ -21,6 +21,14 @@ test_expect_success 'a second scan reads only what changed; detections are never
 	jq -e ".files_scanned == 301 and .files_cached == 298" s3.json
 '
 
+test_expect_success 'a warm rescan does not even open the files the cache covers (issue 16)' '
+	command -v strace >/dev/null || { echo "needs strace"; false; } &&
+	expect_exit 1 strace -f -qq -e trace=open,openat -o warm.trace "$VIGIL" --json scan custom tree >s2b.json &&
+	jq -e ".files_cached == 300" s2b.json &&
+	grep -q "\"e.com\"" warm.trace &&
+	! grep "\"f[0-9]*\.txt\"" warm.trace
+'
+
 test_expect_success 'a file replaced by another with the same name and size is read again' '
 	cp tree/a/f9.txt x && mv x tree/a/f9.txt &&
 	expect_exit 1 vigil --json scan custom tree >s4.json &&
