@@ -154,6 +154,15 @@ yr_make(struct engine *e)
 	}
 	yr_scanner_set_callback(e->yr, yr_callback, e);
 	yr_scanner_set_timeout(e->yr, e->c->o->scan_timeout);
+	/*
+	 * Fast mode: a string that only needs to be found once (libyara marks those the
+	 * condition never counts, locates or measures: no #, @, !, at or in) is not searched
+	 * again after its first match. Conditions see the same truth, so the findings are the
+	 * same; libyara stops storing up to a million matches a string, which took a 20 MB log
+	 * from 65 to 250 MB of memory with signature-base, and stops verifying them.
+	 */
+	if (!e->c->o->reference)
+		yr_scanner_set_flags(e->yr, SCAN_FLAGS_FAST_MODE);
 	return ERROR_SUCCESS;
 }
 

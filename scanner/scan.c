@@ -39,6 +39,8 @@ scanner_options_init(struct scanner_options *o)
 		(uint64_t)config_default_int("antivirus_engine.archive_max_member_size");
 	o->archive_max_ratio = (uint64_t)config_default_int("antivirus_engine.archive_max_ratio");
 	o->scan_timeout = (int)config_default_int("antivirus_engine.scan_timeout");
+	o->reference = getenv("VIGIL_ENGINE_REFERENCE") != NULL &&
+		       strcmp(getenv("VIGIL_ENGINE_REFERENCE"), "1") == 0;
 }
 
 void

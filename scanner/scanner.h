@@ -249,6 +249,12 @@ struct scanner_options {
 	uint64_t archive_max_member_size;
 	uint64_t archive_max_ratio;
 	int scan_timeout;		/* seconds of YARA per object */
+	/*
+	 * The reference engine (VIGIL_ENGINE_REFERENCE=1, for the equivalence tests of issue
+	 * 16): libyara as the yara command line runs it, without the optimisations that must
+	 * not change a finding (fast mode, ...). Findings are the same either way.
+	 */
+	int reference;
 	int one_filesystem;
 	int inventory;			/* record every file: stat, SHA-256/SHA-1/MD5, type */
 	const struct scan_cache *cache;	/* skip files it holds (NULL: read everything) */
