@@ -13,9 +13,10 @@
 #include "core/path.h"
 
 static const size_t digest_len[HASH__COUNT] = { 16, 20, 32 };
-/* a record of the saved form: the digest padded to 8 bytes, then size, name, list */
-static const size_t rec_len[HASH__COUNT] = { 32, 40, 48 };
-#define REC_META(a) ((digest_len[a] + 7) & ~(size_t)7)
+/* a record of the saved form: the digest, u32 name, u32 list, then an i64 size only in the
+ * sections of an algorithm where some entry has a size (IOC lists have none) */
+#define REC_NAMES 8
+#define REC_SIZE 8
 
 #define IMG_MAGIC "VIGILHDB"
 #define IMG_VERSION 1u
@@ -48,7 +49,7 @@ struct hashdb {
 	const unsigned char *img;
 	size_t img_len;
 	const unsigned char *rec[HASH__COUNT];
-	size_t cnt[HASH__COUNT];
+	size_t cnt[HASH__COUNT], rl[HASH__COUNT];	/* records, their length */
 	const char *strs;
 	size_t strs_len;
 };
@@ -315,13 +316,15 @@ attach(struct hashdb *h, const unsigned char *img, size_t len)
 	if (hd.file_len != len)
 		return "truncated or extended (its length is not the one in its header)";
 	for (a = 0; a < HASH__COUNT; a++) {
-		if (hd.rec_len[a] != rec_len[a])
+		if (hd.rec_len[a] != digest_len[a] + REC_NAMES &&
+		    hd.rec_len[a] != digest_len[a] + REC_NAMES + REC_SIZE)
 			return "a record length is wrong";
-		if (hd.off[a] != at || hd.count[a] > (len - at) / rec_len[a])
+		if (hd.off[a] != at || hd.count[a] > (len - at) / hd.rec_len[a])
 			return "the records do not fit";
 		h->rec[a] = img + at;
 		h->cnt[a] = (size_t)hd.count[a];
-		at += hd.count[a] * rec_len[a];
+		h->rl[a] = hd.rec_len[a];
+		at += hd.count[a] * hd.rec_len[a];
 	}
 	if (hd.strings_off != at || hd.strings_len != len - at)
 		return "the string table does not fit";
@@ -382,10 +385,14 @@ hashdb_seal(struct hashdb *h)
 	}
 	len = sizeof(hd);
 	for (a = 0; a < HASH__COUNT; a++) {
-		hd.rec_len[a] = (uint32_t)rec_len[a];
+		int sized = 0;
+
+		for (i = 0; !sized && i < h->n[a]; i++)
+			sized = h->v[a][i].size >= 0;
+		hd.rec_len[a] = (uint32_t)(digest_len[a] + REC_NAMES + (sized ? REC_SIZE : 0));
 		hd.count[a] = h->n[a];
 		hd.off[a] = len;
-		len += (uint64_t)h->n[a] * rec_len[a];
+		len += (uint64_t)h->n[a] * hd.rec_len[a];
 	}
 	hd.strings_off = len;
 	hd.strings_len = strs;
@@ -398,14 +405,15 @@ hashdb_seal(struct hashdb *h)
 	memcpy(img, &hd, sizeof(hd));
 	for (a = 0; a < HASH__COUNT; a++) {
 		p = img + hd.off[a];
-		for (i = 0; i < h->n[a]; i++, p += rec_len[a]) {
+		for (i = 0; i < h->n[a]; i++, p += hd.rec_len[a]) {
 			const struct hentry *e = &h->v[a][i];
 			uint32_t no = noff[e->name], lo = noff[e->list];
 
 			memcpy(p, e->d, digest_len[a]);
-			memcpy(p + REC_META(a), &e->size, 8);
-			memcpy(p + REC_META(a) + 8, &no, 4);
-			memcpy(p + REC_META(a) + 12, &lo, 4);
+			memcpy(p + digest_len[a], &no, 4);
+			memcpy(p + digest_len[a] + 4, &lo, 4);
+			if (hd.rec_len[a] > digest_len[a] + REC_NAMES)
+				memcpy(p + digest_len[a] + REC_NAMES, &e->size, 8);
 		}
 	}
 	p = img + hd.strings_off;
@@ -496,11 +504,12 @@ hashdb_lookup(const struct hashdb *h, enum hash_algo a, const unsigned char *dig
 	      const char **name, const char **list)
 {
 	const unsigned char *r;
-	size_t lo = 0, hi, dl = digest_len[a], rl = rec_len[a];
+	size_t lo = 0, hi, dl = digest_len[a], rl;
 
 	if (h == NULL || !h->sealed)
 		return 0;
 	r = h->rec[a];
+	rl = h->rl[a];
 	hi = h->cnt[a];
 	/* the first record with this digest, then every one of them (sizes differ) */
 	while (lo < hi) {
@@ -512,13 +521,14 @@ hashdb_lookup(const struct hashdb *h, enum hash_algo a, const unsigned char *dig
 			hi = mid;
 	}
 	for (; lo < h->cnt[a] && memcmp(r + lo * rl, digest, dl) == 0; lo++) {
-		const unsigned char *e = r + lo * rl + REC_META(a);
-		int64_t esize;
+		const unsigned char *e = r + lo * rl + dl;
+		int64_t esize = -1;
 		uint32_t no, li;
 
-		memcpy(&esize, e, 8);
-		memcpy(&no, e + 8, 4);
-		memcpy(&li, e + 12, 4);
+		memcpy(&no, e, 4);
+		memcpy(&li, e + 4, 4);
+		if (rl > dl + REC_NAMES)
+			memcpy(&esize, e + REC_NAMES, 8);
 		if (no >= h->strs_len || li >= h->strs_len)
 			continue;	/* outside the string table: never trusted */
 		if (esize < 0 || esize == size) {

@@ -16,20 +16,21 @@
  *
  * The saved form (native byte order; it never leaves the machine that wrote it):
  *	header, 104 bytes	magic "VIGILHDB", u32 version (1), u32 byte-order mark 0x01020304,
- *				u32 header length (104), u32 record length per algorithm
- *				(32, 40, 48), u64 records per algorithm, u64 offset of each
- *				algorithm's records, u64 offset and length of the string table,
- *				u64 length of the whole file
+ *				u32 header length (104), u32 record length per algorithm,
+ *				u64 records per algorithm, u64 offset of each algorithm's
+ *				records, u64 offset and length of the string table, u64 length of
+ *				the whole file
  *	records			per algorithm (MD5, SHA-1, SHA-256) one after the other, sorted
- *				by digest then size: the digest padded to 8 bytes, i64 size (-1:
- *				any size), u32 offset of the name and u32 offset of the list's name
- *				in the string table
+ *				by digest then size: the digest (16, 20 or 32 bytes), u32 offset
+ *				of the name and u32 offset of the list's name in the string table,
+ *				then i64 size (-1: any size) only when some entry of that
+ *				algorithm has a size (the record length says which)
  *	string table		NUL-terminated names, the last byte a NUL
  * A form is used only when the header says exactly this layout and the sections fit the
  * bytes given; an entry whose name lies outside the string table is never returned. (That
  * the records are sorted is not checked: the file is trusted only after its SHA-256 matched
- * the store's record, and an unsorted form can only miss.) A sealed database takes
- * 48 bytes a SHA-256 entry plus its name.
+ * the store's record, and an unsorted form can only miss.) A sealed database takes 40 bytes
+ * a SHA-256 entry (48 with sizes) plus its name.
  *
  * A sealed database is immutable and may be shared by any number of threads.
  */

@@ -699,6 +699,11 @@ test_saved_form_is_used_again(void **state)
 	assert_memory_equal(img, "VIGILHDB", 8);
 	memcpy(&u, img + H_FILELEN, 8);
 	assert_int_equal(u, len);
+	/* sizes only where an entry has one: MD5 (sizes) 16 + 8 + 8, SHA-1 and SHA-256 (none,
+	 * or *) their digest + 8 */
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN), 32);
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN + 4), 28);
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN + 8), 40);
 	vg_error_init(&e);
 	if (hashdb_open_image(img, len, &h, &e) != VG_OK)
 		fail_msg("hashdb_open_image: %s", vg_error_msg(&e));
@@ -789,14 +794,17 @@ test_saved_form_damaged_is_refused(void **state)
 	patch_u32(img, H_HLEN, 112);
 	refused(img, len, "header length");
 	FRESH();
-	patch_u32(img, H_RECLEN + 8, 40);
+	patch_u32(img, H_RECLEN + 8, 44);
 	refused(img, len, "record length");
+	FRESH();
+	patch_u32(img, H_RECLEN, 40);
+	refused(img, len, "record length of another size field");
 	FRESH();
 	memcpy(&count, img + H_COUNT + 16, 8);
 	patch_u64(img, H_COUNT + 16, count + 1);
 	refused(img, len, "one SHA-256 record too many");
 	FRESH();
-	patch_u64(img, H_COUNT + 16, UINT64_MAX / 48);
+	patch_u64(img, H_COUNT + 16, UINT64_MAX / 40);
 	refused(img, len, "a huge count");
 	FRESH();
 	patch_u64(img, H_OFF, 96);
@@ -831,11 +839,11 @@ test_saved_form_name_outside_strings_is_a_miss(void **state)
 	uint32_t bad = UINT32_MAX;
 
 	(void)state;
-	/* the first SHA-256 record is SHA256_A's (sorted): its name offset follows digest, size */
+	/* the first SHA-256 record is SHA256_A's (sorted): its name offset follows the digest */
 	memcpy(&off, img + H_OFF + 16, 8);
 	memcpy(&n, img + H_COUNT + 16, 8);
 	assert_int_equal(n, 2);
-	memcpy(img + off + 32 + 8, &bad, 4);
+	memcpy(img + off + 32, &bad, 4);
 	assert_int_equal(hashdb_open_image(img, len, &h, NULL), VG_OK);
 	assert_null(find(h, SHA256_A, 1, NULL));
 	assert_string_equal(find(h, SHA256_B, 1, NULL), "saved.hsb");
