@@ -15,6 +15,7 @@ large=$here/../../shared/yara/large.yar
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-sbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rows=""
 row() {
@@ -117,6 +118,8 @@ row "load rules + $HASHES hashes (sigdb info)" "${load} ms" "" ""
 	echo "# Signature database benchmark"
 	echo
 	echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); vigil $("$V" --version | cut -d' ' -f2);"
+	echo "load average (1, 5, 15 min) at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "(the machine is shared: compare rows of one run, not runs)."
 	echo "corpus: $files files, $((bytes / 1048576)) MiB (400 binaries from /usr/bin, 4,000 small text files)."
 	echo "The one-small-file rows alternate a state folder holding $HASHES SHA-256 hashes with one"
 	echo "holding only the embedded rules, $REPS runs each after a warm-up; the rate column of the"
