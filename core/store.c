@@ -121,6 +121,16 @@ static const char *const migrations[] = {
 	" SELECT id, kind, value, reason, added_at, expires_at FROM allow;"
 	"DROP TABLE allow;"
 	"ALTER TABLE allow_new RENAME TO allow;",
+	/* 12: the content of a signature source last in its row, so that name, kind and SHA-256
+	 * are read without walking the overflow pages of a large list (what start-up reads to
+	 * name the saved compiled forms) */
+	"CREATE TABLE sig_sources_new(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL, rule_count INTEGER, sha256 TEXT, imported_at TEXT NOT NULL,"
+	" content BLOB NOT NULL);"
+	"INSERT INTO sig_sources_new(id, name, kind, rule_count, sha256, imported_at, content)"
+	" SELECT id, name, kind, rule_count, sha256, imported_at, content FROM sig_sources;"
+	"DROP TABLE sig_sources;"
+	"ALTER TABLE sig_sources_new RENAME TO sig_sources;",
 };
 
 enum vg_err
@@ -759,6 +769,68 @@ store_sig_foreach(struct store *st,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "read signature sources", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_sig_index(struct store *st,
+		int (*fn)(const char *name, const char *kind, const char *sha256, int64_t rules,
+			  void *ctx),
+		void *ctx, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_INDEX);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		       (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3), ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "read signature sources", err);
+	return VG_OK;
+}
+
+enum vg_err
+store_sig_get(struct store *st, const char *name, char **content, size_t *len, char **sha256,
+	      struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SIG_GET);
+	const char *sha;
+	size_t n;
+	int rc;
+
+	*content = *sha256 = NULL;
+	*len = 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return vg_error_set(err, VG_NOTFOUND, "no signature source '%s'", name);
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_fail(st, "read a signature source", err);
+	}
+	n = (size_t)sqlite3_column_bytes(s, 0);
+	sha = (const char *)sqlite3_column_text(s, 1);
+	*content = malloc(n + 1);
+	*sha256 = strdup(sha ? sha : "");
+	if (*content == NULL || *sha256 == NULL) {
+		sqlite3_reset(s);
+		free(*content);
+		free(*sha256);
+		*content = *sha256 = NULL;
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	}
+	if (n > 0)
+		memcpy(*content, sqlite3_column_blob(s, 0), n);
+	(*content)[n] = '\0';
+	*len = n;
+	sqlite3_reset(s);
 	return VG_OK;
 }
 

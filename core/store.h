@@ -288,6 +288,22 @@ enum vg_err store_sig_foreach(struct store *st,
 			      int (*fn)(const char *name, const char *kind, const void *content,
 					size_t len, void *ctx),
 			      void *ctx, struct vg_error *err);
+/*
+ * Calls fn for every source in import order with its name, kind, the SHA-256 recorded for its
+ * content (NULL when none was) and rule count, without reading the content; fn returns
+ * non-zero to stop.
+ */
+enum vg_err store_sig_index(struct store *st,
+			    int (*fn)(const char *name, const char *kind, const char *sha256,
+				      int64_t rules, void *ctx),
+			    void *ctx, struct vg_error *err);
+/*
+ * The content of source name (*content malloc'd, NUL-terminated; *len without the NUL) and
+ * the SHA-256 recorded with it (*sha256 malloc'd, "" when none). VG_NOTFOUND when there is
+ * no such source.
+ */
+enum vg_err store_sig_get(struct store *st, const char *name, char **content, size_t *len,
+			  char **sha256, struct vg_error *err);
 /* [{name, kind, rules, sha256, imported_at, bytes}] */
 enum vg_err store_sig_list_json(struct store *st, json_t **out, struct vg_error *err);
 /* Remember the current sources as signature version `version` (contents kept once each). */

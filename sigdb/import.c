@@ -28,8 +28,6 @@ add_file(struct import *imp, const char *file, struct vg_error *err)
 	const char *kind = sigdb_source_kind(file, 0), *base = vg_path_basename(file);
 	char *text = NULL;
 	size_t len = 0;
-	unsigned char d[32];
-	struct sigdb_source *s;
 	enum vg_err rc = sigdb_read_source(file, &text, &len, err);
 
 	if (rc != VG_OK)
@@ -39,14 +37,11 @@ add_file(struct import *imp, const char *file, struct vg_error *err)
 		return vg_error_set(err, VG_INVAL, "cannot import '%s': '%s' is the name of the "
 				    "embedded rules; rename the file", file, SIGDB_EMBEDDED_NAME);
 	}
-	rc = sigdb_sources_add(&imp->fresh, kind ? kind : "yara", base, file, text, len, 1, err);
+	/* its SHA-256 is computed here: stored with it, it names it in every digest */
+	rc = sigdb_sources_add(&imp->fresh, kind ? kind : "yara", base, file, text, len, NULL, 1,
+			       err);
 	free(text);
-	if (rc != VG_OK)
-		return rc;
-	s = &imp->fresh.v[imp->fresh.n - 1];
-	EVP_Digest(s->text, s->len, d, NULL, EVP_sha256(), NULL);
-	vg_hex(d, 32, s->sha256);
-	return VG_OK;
+	return rc;
 }
 
 /* Count the hashes of the list s (duplicates once); a list without any is bad. */
@@ -164,7 +159,8 @@ store_fresh(struct store *st, const char *state_dir, const struct sigdb_sources 
 
 	for (i = 0; rc == VG_OK && i < fresh->n; i++) {
 		s = &fresh->v[i];
-		rc = sigdb_sources_add(&all, s->kind, s->name, s->display, s->text, s->len, 1, err);
+		rc = sigdb_sources_add(&all, s->kind, s->name, s->display, s->text, s->len,
+				       s->sha256, 1, err);
 	}
 	if (rc == VG_OK)
 		rc = store_begin(st, err);
@@ -239,7 +235,7 @@ sigdb_import_opts(struct store *st, const char *state_dir, const char *path, int
 
 /* Rules in a YARA file or hashes in a list, for `sigdb list` (0 when it does not parse). */
 static int64_t
-count_entries(const struct sigdb_file *f)
+count_entries(const struct sigdb_file *f, const char *sha256)
 {
 	struct sigdb_sources one = { 0 };
 	int64_t n = 0, bad;
@@ -252,8 +248,8 @@ count_entries(const struct sigdb_file *f)
 			n = hashdb_count(h);
 		}
 		hashdb_destroy(h);
-	} else if (sigdb_sources_add(&one, f->kind, f->name, f->name, f->content, f->len, 1,
-				     NULL) == VG_OK) {
+	} else if (sigdb_sources_add(&one, f->kind, f->name, f->name, f->content, f->len, sha256,
+				     1, NULL) == VG_OK) {
 		YR_RULES *rules;
 
 		if (sigdb_compile(&one, 0, 1, &rules, NULL) == VG_OK) {
@@ -298,7 +294,7 @@ sigdb_install(struct store *st, const char *state_dir, const struct sigdb_bundle
 		EVP_Digest(b->files[i].content, b->files[i].len, d, NULL, EVP_sha256(), NULL);
 		vg_hex(d, 32, hex);
 		rc = store_sig_put(st, b->files[i].name, b->files[i].kind, b->files[i].content,
-				   b->files[i].len, count_entries(&b->files[i]), hex, err);
+				   b->files[i].len, count_entries(&b->files[i], hex), hex, err);
 	}
 	if (rc == VG_OK)
 		rc = sigdb_apply_stored(st, state_dir, version, err);

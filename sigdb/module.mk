@@ -7,4 +7,5 @@ LIB_SRCS += sigdb/rules.c
 LIB_SRCS += sigdb/versions.c
 LIB_SRCS += sigdb/import.c
 LIB_SRCS += sigdb/hashes.c
+LIB_SRCS += sigdb/hashfile.c
 LIB_SRCS += sigdb/bundle.c

@@ -26,6 +26,8 @@
 #define MAX_COMPILED_BYTES ((size_t)2 << 30)
 /* store meta: YARC_SHA_KEY + digest of the sources -> SHA-256 of the saved compiled file */
 #define YARC_SHA_KEY "yarc_sha256."
+/* store meta: YARC_FT_KEY + digest -> "1" when a rule compares filetype, else "0" */
+#define YARC_FT_KEY "yarc_filetype."
 
 struct sigdb {
 	atomic_int refs;
@@ -60,11 +62,12 @@ compiled_key(const char *digest)
 	return p;
 }
 
-/* Remove compiled files other than keep (older rule sets), and their records. */
-static void
-prune_compiled(struct store *st, const char *state_dir, const char *keep, const char *keep_key)
+void
+sigdb_prune_saved(struct store *st, const char *state_dir, const char *prefix, const char *suffix,
+		  const char *keep, const char *key_prefix, const char *keep_key)
 {
-	DIR *d = opendir(state_dir);
+	DIR *d = prefix ? opendir(state_dir) : NULL;
+	size_t np = prefix ? strlen(prefix) : 0, ns = suffix ? strlen(suffix) : 0;
 	struct dirent *e;
 	json_t *recs = NULL, *v;
 	const char *k;
@@ -73,16 +76,17 @@ prune_compiled(struct store *st, const char *state_dir, const char *keep, const 
 		while ((e = readdir(d)) != NULL) {
 			size_t n = strlen(e->d_name);
 
-			if (strncmp(e->d_name, "rules-", 6) == 0 && n > 5 &&
-			    strcmp(e->d_name + n - 5, ".yarc") == 0 && strcmp(e->d_name, keep) != 0)
+			if (n > np + ns && strncmp(e->d_name, prefix, np) == 0 &&
+			    strcmp(e->d_name + n - ns, suffix) == 0 &&
+			    (keep == NULL || strcmp(e->d_name, keep) != 0))
 				unlinkat(dirfd(d), e->d_name, 0);
 		}
 		closedir(d);
 	}
-	if (store_meta_prefix_json(st, YARC_SHA_KEY, &recs, NULL) != VG_OK)
+	if (store_meta_prefix_json(st, key_prefix, &recs, NULL) != VG_OK)
 		return;
 	json_object_foreach(recs, k, v)
-		if (strcmp(k, keep_key) != 0)
+		if (keep_key == NULL || strcmp(k, keep_key) != 0)
 			store_meta_delete(st, k, NULL);
 	json_decref(recs);
 }
@@ -247,51 +251,60 @@ make_db(YR_RULES *rules, int64_t version, const char *digest, struct sigdb **out
 	return VG_OK;
 }
 
-/* Parse the hash lists of l into db (they were checked line by line at import). */
+/*
+ * Whether any rule compares the external variable filetype: recorded in the store beside the
+ * compiled file (meta "yarc_filetype.<digest>"), so that a start need not read the rule texts;
+ * from the texts when there is no record (*record then says to record it).
+ */
 static enum vg_err
-load_hashes(struct sigdb *db, const struct sigdb_sources *l, struct vg_error *err)
+uses_filetype(struct store *st, struct sigdb_sources *l, const char *ft_key, int fresh,
+	      int *uses, int *record, struct vg_error *err)
 {
-	size_t i;
+	char *v = NULL;
+	enum vg_err rc = VG_OK;
 
-	for (i = 0; i < l->n; i++) {
-		int64_t added, bad;
-		enum vg_err rc;
-
-		if (strcmp(l->v[i].kind, "hashes") != 0)
-			continue;
-		if (db->hashes == NULL && (db->hashes = hashdb_create()) == NULL)
-			return vg_error_set(err, VG_NOMEM, "out of memory");
-		rc = hashdb_parse(db->hashes, l->v[i].name, l->v[i].text, l->v[i].len, 1, &added,
-				  &bad, err);
-		if (rc != VG_OK)
-			return rc;
+	*record = 0;
+	if (!fresh)
+		rc = store_meta_get(st, ft_key, &v, err);
+	if (rc != VG_OK)
+		return rc;
+	if (v != NULL && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)) {
+		*uses = v[0] == '1';
+	} else {
+		rc = sigdb_sources_read(st, l, SIGDB_TEXTS_RULES, err);
+		*uses = sigdb_sources_use_filetype(l);
+		*record = 1;
 	}
-	if (db->hashes)
-		hashdb_seal(db->hashes);
-	return VG_OK;
+	free(v);
+	return rc;
 }
 
 /*
- * The one path that loads rules (sigdb_open, import, remove, rollback, install all come
- * here): the saved compiled form of l when the store vouches for it, else l compiled and
- * saved again; then the version is recorded (in one store transaction).
+ * The one path that loads signatures (sigdb_open, import, remove, rollback, install all come
+ * here): the saved compiled rules and hash lists of l when the store vouches for them, else
+ * built from l's texts (read from the store only then) and saved again; then the version is
+ * recorded (in one store transaction).
  */
 enum vg_err
 sigdb_activate(struct store *st, const char *state_dir, struct sigdb_sources *l, int have_txn,
 	       struct sigdb **out, struct vg_error *err)
 {
 	YR_RULES *rules = NULL;
-	char digest[65], sha[65], *name, *key = NULL;
+	struct sigdb_hashset hs = { 0 };
+	char digest[65], sha[65], *name, *key = NULL, *ft_key = NULL;
 	int64_t version = 0, size = 0;
-	int fresh = 0;
+	int fresh = 0, uses_ft = 0, record_ft = 0;
 	enum vg_err rc;
 	struct vg_error why;
 
 	sigdb_sources_digest(l, digest);
 	name = compiled_name(digest);
-	if (name == NULL || (key = compiled_key(digest)) == NULL) {
-		free(name);
-		return vg_error_set(err, VG_NOMEM, "out of memory");
+	key = compiled_key(digest);
+	if (asprintf(&ft_key, YARC_FT_KEY "%s", digest) < 0)
+		ft_key = NULL;
+	if (name == NULL || key == NULL || ft_key == NULL) {
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto out;
 	}
 	vg_error_init(&why);
 	rc = load_compiled(st, state_dir, name, key, &rules, &size, &why);
@@ -305,18 +318,31 @@ sigdb_activate(struct store *st, const char *state_dir, struct sigdb_sources *l,
 			       "again from the sources in the store", state_dir, name,
 			       vg_error_msg(&why));
 		rules = NULL;
-		rc = sigdb_compile(l, 0, l->n, &rules, err);
+		rc = sigdb_sources_read(st, l, SIGDB_TEXTS_RULES, err);
+		if (rc == VG_OK)
+			rc = sigdb_compile(l, 0, l->n, &rules, err);
 		if (rc == VG_OK)
 			rc = save_compiled(rules, state_dir, name, sha, &size, err);
 		if (rc != VG_OK)
 			goto out;
 		fresh = 1;
 	}
+	rc = uses_filetype(st, l, ft_key, fresh, &uses_ft, &record_ft, err);
+	if (rc == VG_OK)
+		rc = sigdb_hashset_load(st, state_dir, l, out != NULL, &hs, err);
+	if (rc != VG_OK)
+		goto out;
 	rc = have_txn ? VG_OK : store_begin(st, err);
+	if (rc == VG_OK)
+		rc = sigdb_upgrade_digest(st, l, digest, err);
 	if (rc == VG_OK)
 		rc = sigdb_record_version(st, digest, &version, err);
 	if (rc == VG_OK && fresh)
 		rc = store_meta_set(st, key, sha, err); /* what the next load checks against */
+	if (rc == VG_OK && record_ft)
+		rc = store_meta_set(st, ft_key, uses_ft ? "1" : "0", err);
+	if (rc == VG_OK)
+		rc = sigdb_hashset_record(st, &hs, err);
 	if (rc == VG_OK && !have_txn)
 		rc = store_commit(st, err);
 	if (rc != VG_OK) {
@@ -324,28 +350,28 @@ sigdb_activate(struct store *st, const char *state_dir, struct sigdb_sources *l,
 			store_rollback(st);
 		goto out;
 	}
-	prune_compiled(st, state_dir, name, key);
+	sigdb_prune_saved(st, state_dir, "rules-", ".yarc", name, YARC_SHA_KEY, key);
+	sigdb_prune_saved(st, state_dir, NULL, NULL, NULL, YARC_FT_KEY, ft_key);
+	sigdb_hashset_prune(st, state_dir, &hs);
 	if (out) {
 		rc = make_db(rules, version, digest, out, err);
 		rules = NULL;
 		if (rc == VG_OK) {
 			(*out)->compiled_size = size;
-			(*out)->uses_filetype = sigdb_sources_use_filetype(l);
-			rc = load_hashes(*out, l, err);
-			if (rc != VG_OK) {
-				sigdb_release(*out);
-				*out = NULL;
-			}
+			(*out)->uses_filetype = uses_ft;
+			(*out)->hashes = hs.db;
+			hs.db = NULL;
 		}
 	}
 out:
 	if (rules)
 		yr_rules_destroy(rules);
+	sigdb_hashset_release(&hs);
 	free(name);
 	free(key);
+	free(ft_key);
 	return rc;
 }
-
 
 enum vg_err
 sigdb_open(struct store *st, const char *state_dir, struct sigdb **out, struct vg_error *err)

@@ -8,14 +8,18 @@
  *	sigdb_release(db);
  *	sigdb_global_finish();
  *
- * The compiled form is saved in the state folder as rules-<digest>.yarc, named by the
- * SHA-256 of every source (name and text), so a stale or foreign compiled file is never
- * loaded: when the sources change, or the embedded rules change with a new vigil, the
- * rules are compiled again and sig_version goes up by one. The SHA-256 of the saved file is
+ * The compiled form is saved in the state folder as rules-<digest>.yarc, named by a SHA-256
+ * over every source's name, kind and SHA-256 (the one recorded in the store with it, so that
+ * naming needs no source text), so a stale or foreign compiled file is never loaded: when the
+ * sources change, or the embedded rules change with a new vigil, the rules are compiled again
+ * and sig_version goes up by one. The hash lists are saved the same way, as
+ * hashes-<digest>.vhdb named by the lists alone (sigdb/hashes.h has the format), and mapped;
+ * a start whose saved forms are current reads no source text from the store. The SHA-256 of the saved file is
  * recorded in the store (meta "yarc_sha256.<digest>"); sigdb_open, the one path that loads
  * rules, reads the file once (never through a link), and hands those bytes to libyara only
  * when their SHA-256 is the recorded one: otherwise (planted, swapped, damaged, no record)
- * it logs a warning and compiles the sources in the store again. Every source is compiled
+ * it logs a warning and compiles the sources in the store again. The saved hash lists are
+ * checked the same way (meta "vhdb_sha256.<digest>") and rebuilt from the lists. Every source is compiled
  * in its own namespace (the embedded rules in "vigil") with the external variables filename,
  * filepath, extension, filetype and owner defined. Includes are refused.
  *

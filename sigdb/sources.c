@@ -1,7 +1,12 @@
 /*
  * sigdb/sources.c — the list of signature sources: the embedded rules and what the store
- * holds, their digest (which names the compiled file), and where imported files come from
- * (a file's kind by its name, the signature files of a folder).
+ * holds, their digests (which name the saved compiled rules and hash lists), and where
+ * imported files come from (a file's kind by its name, the signature files of a folder).
+ *
+ * Gathering reads only each stored source's name, kind and recorded SHA-256; the digests are
+ * computed from those, so that a start whose saved forms are current never reads the texts
+ * (a million-hash list is ~80 MB of text). sigdb_sources_read fetches the texts a compile or
+ * a rebuild needs.
  */
 #include "sigdb/sigdb_int.h"
 
@@ -32,11 +37,16 @@ sigdb_sources_release(struct sigdb_sources *l)
 	l->n = l->cap = 0;
 }
 
-/* Append a copy of a source; replaces an earlier one of the same name. */
-enum vg_err
-sigdb_sources_add(struct sigdb_sources *l, const char *kind, const char *name,
-		  const char *display, const void *text, size_t len, int is_new,
-		  struct vg_error *err)
+/* Is s 64 lower-case hex digits (a SHA-256 as vigil records it)? */
+static int
+is_sha256_hex(const char *s)
+{
+	return s != NULL && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* A new slot for name in l, or the one of the same name emptied. */
+static struct sigdb_source *
+slot(struct sigdb_sources *l, const char *name)
 {
 	struct sigdb_source *s = NULL;
 	size_t i;
@@ -50,7 +60,7 @@ sigdb_sources_add(struct sigdb_sources *l, const char *kind, const char *name,
 			struct sigdb_source *v = realloc(l->v, cap * sizeof(*v));
 
 			if (v == NULL)
-				return vg_error_set(err, VG_NOMEM, "out of memory");
+				return NULL;
 			l->v = v;
 			l->cap = cap;
 		}
@@ -61,8 +71,27 @@ sigdb_sources_add(struct sigdb_sources *l, const char *kind, const char *name,
 		free(s->text);
 	}
 	memset(s, 0, sizeof(*s));
-	s->kind = strcmp(kind, "yara") == 0 ? "yara" : strcmp(kind, "filenames") == 0 ? "filenames"
-										   : "hashes";
+	return s;
+}
+
+static const char *
+static_kind(const char *kind)
+{
+	return strcmp(kind, "yara") == 0 ? "yara" : strcmp(kind, "filenames") == 0 ? "filenames"
+									  : "hashes";
+}
+
+/* Append a copy of a source; replaces an earlier one of the same name. */
+enum vg_err
+sigdb_sources_add(struct sigdb_sources *l, const char *kind, const char *name,
+		  const char *display, const void *text, size_t len, const char *sha256,
+		  int is_new, struct vg_error *err)
+{
+	struct sigdb_source *s = slot(l, name);
+
+	if (s == NULL)
+		return vg_error_set(err, VG_NOMEM, "out of memory");
+	s->kind = static_kind(kind);
 	s->name = strdup(name);
 	s->display = strdup(display);
 	s->text = malloc(len + 1);
@@ -72,6 +101,14 @@ sigdb_sources_add(struct sigdb_sources *l, const char *kind, const char *name,
 	s->text[len] = '\0';
 	s->len = len;
 	s->is_new = is_new;
+	if (is_sha256_hex(sha256)) {
+		memcpy(s->sha256, sha256, 65);
+	} else {
+		unsigned char d[32];
+
+		EVP_Digest(s->text, s->len, d, NULL, EVP_sha256(), NULL);
+		vg_hex(d, 32, s->sha256);
+	}
 	return VG_OK;
 }
 
@@ -88,28 +125,152 @@ sigdb_sources_drop_last(struct sigdb_sources *l)
 	free(s->text);
 }
 
-static int
-collect_stored(const char *name, const char *kind, const void *content, size_t len, void *ctx)
-{
-	struct sigdb_sources *l = ctx;
+struct gather {
+	struct store *st;
+	struct sigdb_sources *l;
+	enum vg_err rc;
+	struct vg_error *err;
+};
 
-	return sigdb_sources_add(l, kind, name, name, content, len, 0, NULL) != VG_OK;
+/* A stored source without its text; the text is read now only when no SHA-256 names it. */
+static int
+collect_stored(const char *name, const char *kind, const char *sha256, int64_t rules, void *ctx)
+{
+	struct gather *g = ctx;
+	struct sigdb_source *s;
+
+	if (!is_sha256_hex(sha256)) {
+		char *text = NULL, *sha = NULL;
+		size_t len = 0;
+
+		g->rc = store_sig_get(g->st, name, &text, &len, &sha, g->err);
+		if (g->rc == VG_OK)
+			g->rc = sigdb_sources_add(g->l, kind, name, name, text, len, NULL, 0, g->err);
+		free(text);
+		free(sha);
+		if (g->rc == VG_OK)
+			g->l->v[g->l->n - 1].rules = rules;
+		return g->rc != VG_OK;
+	}
+	if ((s = slot(g->l, name)) == NULL) {
+		g->rc = vg_error_set(g->err, VG_NOMEM, "out of memory");
+		return 1;
+	}
+	s->kind = static_kind(kind);
+	s->name = strdup(name);
+	s->display = strdup(name);
+	memcpy(s->sha256, sha256, 65);
+	s->rules = rules;
+	if (s->name == NULL || s->display == NULL) {
+		g->rc = vg_error_set(g->err, VG_NOMEM, "out of memory");
+		return 1;
+	}
+	return 0;
 }
 
 enum vg_err
 sigdb_sources_gather(struct store *st, struct sigdb_sources *l, struct vg_error *err)
 {
+	struct gather g = { .st = st, .l = l, .rc = VG_OK, .err = err };
 	enum vg_err rc = sigdb_sources_add(l, "yara", SIGDB_EMBEDDED_NAME,
 					   "<embedded default rules>", sigdb_embedded_rules,
-					   sigdb_embedded_size(), 0, err);
+					   sigdb_embedded_size(), NULL, 0, err);
 
 	if (rc == VG_OK)
-		rc = store_sig_foreach(st, collect_stored, l, err);
-	return rc;
+		rc = store_sig_index(st, collect_stored, &g, err);
+	return rc == VG_OK ? g.rc : rc;
+}
+
+static int
+wanted(const struct sigdb_source *s, enum sigdb_texts which)
+{
+	int hashes = strcmp(s->kind, "hashes") == 0;
+
+	return (hashes && (which & SIGDB_TEXTS_HASHES)) || (!hashes && (which & SIGDB_TEXTS_RULES));
+}
+
+/*
+ * Read the texts not read yet. The store's row must still carry the SHA-256 the source was
+ * gathered with: the digest that names the saved forms was computed from those, and a text
+ * that changed since (another vigil importing meanwhile) would be saved under a wrong name.
+ */
+enum vg_err
+sigdb_sources_read(struct store *st, struct sigdb_sources *l, enum sigdb_texts which,
+		   struct vg_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct sigdb_source *s = &l->v[i];
+		char *sha = NULL;
+		enum vg_err rc;
+
+		if (s->text != NULL || !wanted(s, which))
+			continue;
+		rc = store_sig_get(st, s->name, &s->text, &s->len, &sha, err);
+		if (rc == VG_OK && strcmp(sha, s->sha256) != 0)
+			rc = vg_error_set(err, VG_STORE, "signature source '%s' changed while it was "
+					  "being read; try again", s->name);
+		free(sha);
+		if (rc != VG_OK) {
+			free(s->text);
+			s->text = NULL;
+			s->len = 0;
+			return rc;
+		}
+	}
+	return VG_OK;
+}
+
+/* One source in a digest: its name, kind and SHA-256, each NUL-terminated. */
+static void
+digest_one(EVP_MD_CTX *md, const struct sigdb_source *s)
+{
+	EVP_DigestUpdate(md, s->name, strlen(s->name) + 1);
+	EVP_DigestUpdate(md, s->kind, strlen(s->kind) + 1);
+	EVP_DigestUpdate(md, s->sha256, strlen(s->sha256) + 1);
 }
 
 void
 sigdb_sources_digest(const struct sigdb_sources *l, char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned int n;
+	size_t i;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < l->n; i++)
+		digest_one(md, &l->v[i]);
+	EVP_DigestFinal_ex(md, d, &n);
+	EVP_MD_CTX_free(md);
+	vg_hex(d, 32, hex);
+}
+
+size_t
+sigdb_sources_hash_digest(const struct sigdb_sources *l, char hex[65])
+{
+	static const char format[] = "vhdb1";
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned int n;
+	size_t i, lists = 0;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, format, sizeof(format));
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].kind, "hashes") == 0) {
+			digest_one(md, &l->v[i]);
+			lists++;
+		}
+	EVP_DigestFinal_ex(md, d, &n);
+	EVP_MD_CTX_free(md);
+	vg_hex(d, 32, hex);
+	return lists;
+}
+
+void
+sigdb_sources_legacy_digest(const struct sigdb_sources *l, char hex[65])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[32];
@@ -124,7 +285,8 @@ sigdb_sources_digest(const struct sigdb_sources *l, char hex[65])
 		if (strcmp(l->v[i].kind, "yara") != 0)
 			EVP_DigestUpdate(md, l->v[i].kind, strlen(l->v[i].kind) + 1);
 		EVP_DigestUpdate(md, &len, sizeof(len));
-		EVP_DigestUpdate(md, l->v[i].text, l->v[i].len);
+		if (l->v[i].text != NULL)
+			EVP_DigestUpdate(md, l->v[i].text, l->v[i].len);
 	}
 	EVP_DigestFinal_ex(md, d, &n);
 	EVP_MD_CTX_free(md);
@@ -146,7 +308,8 @@ sigdb_sources_use_filetype(const struct sigdb_sources *l)
 			 "iequals)", REG_EXTENDED | REG_NOSUB) != 0)
 		return 1;
 	for (i = 0; !hit && i < l->n; i++)
-		hit = memmem(l->v[i].text, l->v[i].len, "filetype", 8) != NULL &&
+		hit = l->v[i].text != NULL && strcmp(l->v[i].kind, "hashes") != 0 &&
+		      memmem(l->v[i].text, l->v[i].len, "filetype", 8) != NULL &&
 		      regexec(&re, l->v[i].text, 0, NULL, 0) == 0;
 	regfree(&re);
 	return hit;

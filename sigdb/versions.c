@@ -38,6 +38,44 @@ sigdb_record_version(struct store *st, const char *digest, int64_t *version,
 	return rc;
 }
 
+/* store meta: how sig_digest is computed; absent in stores of earlier vigils (over texts) */
+#define DIGEST_FORMAT_KEY "sig_digest_format"
+#define DIGEST_FORMAT "2"
+
+enum vg_err
+sigdb_upgrade_digest(struct store *st, struct sigdb_sources *l, const char *digest,
+		     struct vg_error *err)
+{
+	char *format = NULL, *old = NULL, *v = NULL, legacy[65];
+	enum vg_err rc = store_meta_get(st, DIGEST_FORMAT_KEY, &format, err);
+
+	if (rc != VG_OK || format != NULL)
+		goto out;
+	rc = store_meta_get(st, "sig_digest", &old, err);
+	if (rc == VG_OK && old != NULL && strcmp(old, digest) != 0) {
+		/* once: every text is read to recognise the old digest */
+		rc = sigdb_sources_read(st, l, SIGDB_TEXTS_ALL, err);
+		if (rc == VG_OK)
+			sigdb_sources_legacy_digest(l, legacy);
+		if (rc == VG_OK && strcmp(legacy, old) == 0) {
+			/* the same sources, only their digest computed anew: the version stays,
+			 * and its history entry carries the new digest (rollback compares it) */
+			rc = store_meta_set(st, "sig_digest", digest, err);
+			if (rc == VG_OK)
+				rc = store_meta_get(st, "sig_version", &v, err);
+			if (rc == VG_OK && v != NULL && strtoll(v, NULL, 10) > 0)
+				rc = store_sig_snapshot(st, strtoll(v, NULL, 10), digest, err);
+		}
+	}
+	if (rc == VG_OK)
+		rc = store_meta_set(st, DIGEST_FORMAT_KEY, DIGEST_FORMAT, err);
+out:
+	free(format);
+	free(old);
+	free(v);
+	return rc;
+}
+
 /*
  * Give the signatures the store holds now their version, if they never had one, so that the
  * change about to be made can be rolled back to them. Nothing is compiled. The caller holds
@@ -53,8 +91,10 @@ sigdb_record_active(struct store *st, struct vg_error *err)
 
 	if (rc == VG_OK) {
 		sigdb_sources_digest(&l, digest);
-		rc = sigdb_record_version(st, digest, &v, err);
+		rc = sigdb_upgrade_digest(st, &l, digest, err);
 	}
+	if (rc == VG_OK)
+		rc = sigdb_record_version(st, digest, &v, err);
 	sigdb_sources_release(&l);
 	return rc;
 }

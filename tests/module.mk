@@ -4,6 +4,7 @@ UNIT_TESTS += tests/unit/test_reach.c
 UNIT_TESTS += tests/unit/test_store.c
 UNIT_TESTS += tests/unit/test_sigdb.c
 UNIT_TESTS += tests/unit/test_hashes.c
+UNIT_TESTS += tests/unit/test_hashfile.c
 UNIT_TESTS += tests/unit/test_scanner.c
 UNIT_TESTS += tests/unit/test_quarantine.c
 UNIT_TESTS += tests/unit/test_reports.c

@@ -208,8 +208,8 @@ fuzz_filenames(const uint8_t *data, size_t size)
 	}
 	/* compiled as sigdb compiles a "filenames" source */
 	vg_error_init(&err);
-	if (sigdb_sources_add(&l, "filenames", "fuzz_fioc", "filename-iocs.txt", text, size, 1,
-			      &err) != VG_OK)
+	if (sigdb_sources_add(&l, "filenames", "fuzz_fioc", "filename-iocs.txt", text, size, NULL,
+			      1, &err) != VG_OK)
 		abort();
 	rc = sigdb_compile(&l, 0, l.n, &rules, &err);
 	if (rc == VG_OK) {

@@ -1,8 +1,10 @@
 /*
  * tests/unit/test_hashes.c — sigdb/hashes.h directly: parsing the ClamAV .hdb/.hsb and IOC
  * list formats, sizes and `*`, header lines, comments, CRLF, errors with their line numbers,
- * skip_bad counting, sealing (sorting and deduplicating), lookups and their misses, and
- * hashdb_wants per algorithm.
+ * skip_bad counting, sealing (sorting and deduplicating), lookups and their misses,
+ * hashdb_wants per algorithm, and the saved form: used again from a copy of its bytes, the
+ * same lists always give the same bytes, and a truncated, extended, damaged or foreign form is
+ * refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -653,6 +655,221 @@ test_many_entries_in_any_order(void **state)
 	hashdb_destroy(h);
 }
 
+/* --- the saved form ------------------------------------------------------------------------ */
+
+/* Offsets in the saved form's header (sigdb/hashes.h). */
+enum { H_VERSION = 8, H_BOM = 12, H_HLEN = 16, H_RECLEN = 20, H_COUNT = 32, H_OFF = 56,
+       H_STROFF = 80, H_STRLEN = 88, H_FILELEN = 96, H_SIZE = 104 };
+
+static const char saved_text[] =
+	MD5_A ":10:Vigil.Test.Ten\n"
+	MD5_A ":20:Vigil.Test.Twenty\n"
+	SHA1_A ":*:Vigil.Test.Sha1\n"
+	SHA256_A ";Vigil.Test.Sha256\n"
+	SHA256_B "\n";
+
+/* A copy of the saved form of saved_text (malloc'd), its length in *len. */
+static unsigned char *
+saved_copy(size_t *len, size_t extra)
+{
+	struct hashdb *h = db_of("saved.hsb", saved_text, 5);
+	const void *data;
+	unsigned char *copy;
+
+	hashdb_image(h, &data, len);
+	assert_true(*len > H_SIZE);
+	copy = calloc(1, *len + extra);
+	assert_non_null(copy);
+	memcpy(copy, data, *len);
+	hashdb_destroy(h);
+	return copy;
+}
+
+static void
+test_saved_form_is_used_again(void **state)
+{
+	size_t len;
+	unsigned char *img = saved_copy(&len, 0);
+	struct hashdb *h = NULL;
+	const char *list = NULL;
+	struct vg_error e;
+	uint64_t u;
+
+	(void)state;
+	assert_memory_equal(img, "VIGILHDB", 8);
+	memcpy(&u, img + H_FILELEN, 8);
+	assert_int_equal(u, len);
+	/* sizes only where an entry has one: MD5 (sizes) 16 + 8 + 8, SHA-1 and SHA-256 (none,
+	 * or *) their digest + 8 */
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN), 32);
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN + 4), 28);
+	assert_int_equal(*(uint32_t *)(img + H_RECLEN + 8), 40);
+	vg_error_init(&e);
+	if (hashdb_open_image(img, len, &h, &e) != VG_OK)
+		fail_msg("hashdb_open_image: %s", vg_error_msg(&e));
+	assert_int_equal(hashdb_count(h), 5);
+	assert_true(hashdb_wants(h, HASH_MD5));
+	assert_true(hashdb_wants(h, HASH_SHA1));
+	assert_true(hashdb_wants(h, HASH_SHA256));
+	assert_string_equal(find(h, MD5_A, 10, &list), "Vigil.Test.Ten");
+	assert_string_equal(list, "saved.hsb");
+	assert_string_equal(find(h, MD5_A, 20, NULL), "Vigil.Test.Twenty");
+	assert_null(find(h, MD5_A, 15, NULL));
+	assert_string_equal(find(h, SHA1_A, 7, NULL), "Vigil.Test.Sha1");
+	assert_string_equal(find(h, SHA256_A, 1, NULL), "Vigil.Test.Sha256");
+	assert_string_equal(find(h, SHA256_B, 1, NULL), "saved.hsb");
+	assert_null(find(h, MD5_B, 10, NULL));
+	/* the names are borrowed from the bytes given */
+	assert_true(find(h, SHA256_B, 1, NULL) >= (const char *)img &&
+		    find(h, SHA256_B, 1, NULL) < (const char *)img + len);
+	hashdb_destroy(h);
+	free(img);
+}
+
+static void
+test_saved_form_is_the_same_for_the_same_lists(void **state)
+{
+	size_t a_len, b_len;
+	unsigned char *a = saved_copy(&a_len, 0), *b = saved_copy(&b_len, 0);
+
+	(void)state;
+	assert_int_equal(a_len, b_len);
+	assert_memory_equal(a, b, a_len);
+	free(a);
+	free(b);
+}
+
+/* Open img (len bytes) expecting a refusal; the test fails when it is used. */
+static void
+refused(const unsigned char *img, size_t len, const char *what)
+{
+	struct hashdb *h = NULL;
+	struct vg_error e;
+
+	vg_error_init(&e);
+	if (hashdb_open_image(img, len, &h, &e) != VG_RULES)
+		fail_msg("%s: used, not refused", what);
+	assert_null(h);
+	assert_true(vg_error_msg(&e)[0] != '\0');
+}
+
+static void
+patch_u32(unsigned char *img, size_t at, uint32_t v)
+{
+	memcpy(img + at, &v, 4);
+}
+
+static void
+patch_u64(unsigned char *img, size_t at, uint64_t v)
+{
+	memcpy(img + at, &v, 8);
+}
+
+static void
+test_saved_form_damaged_is_refused(void **state)
+{
+	size_t len, cut;
+	unsigned char *good = saved_copy(&len, 16), *img = malloc(len + 16);
+	uint64_t count;
+
+	(void)state;
+	assert_non_null(img);
+	/* truncated anywhere: inside the header, inside the records, by one byte */
+	for (cut = 0; cut < len; cut += (cut < H_SIZE + 8 ? 1 : 7))
+		refused(good, cut, "truncated");
+	refused(good, len - 1, "one byte short");
+	/* extended: the length in the header is not the length given */
+	refused(good, len + 8, "extended");
+#define FRESH() memcpy(img, good, len)
+	FRESH();
+	img[0] = 'X';
+	refused(img, len, "bad magic");
+	FRESH();
+	patch_u32(img, H_VERSION, 2);
+	refused(img, len, "another version");
+	FRESH();
+	patch_u32(img, H_BOM, 0x04030201u);
+	refused(img, len, "another byte order");
+	FRESH();
+	patch_u32(img, H_HLEN, 112);
+	refused(img, len, "header length");
+	FRESH();
+	patch_u32(img, H_RECLEN + 8, 44);
+	refused(img, len, "record length");
+	FRESH();
+	patch_u32(img, H_RECLEN, 40);
+	refused(img, len, "record length of another size field");
+	FRESH();
+	memcpy(&count, img + H_COUNT + 16, 8);
+	patch_u64(img, H_COUNT + 16, count + 1);
+	refused(img, len, "one SHA-256 record too many");
+	FRESH();
+	patch_u64(img, H_COUNT + 16, UINT64_MAX / 40);
+	refused(img, len, "a huge count");
+	FRESH();
+	patch_u64(img, H_OFF, 96);
+	refused(img, len, "records over the header");
+	FRESH();
+	patch_u64(img, H_STROFF, 0);
+	refused(img, len, "strings over the header");
+	FRESH();
+	patch_u64(img, H_STRLEN, 1);
+	refused(img, len, "a short string table");
+	FRESH();
+	patch_u64(img, H_FILELEN, len + 1);
+	refused(img, len, "the file length");
+	FRESH();
+	img[len - 1] = 'x';
+	refused(img, len, "a string table without its final NUL");
+	/* foreign bytes: a text list is not a saved form */
+	refused((const unsigned char *)saved_text, sizeof(saved_text) - 1, "a text list");
+#undef FRESH
+	free(img);
+	free(good);
+}
+
+/* A record naming a string outside the table is never returned (the others still are). */
+static void
+test_saved_form_name_outside_strings_is_a_miss(void **state)
+{
+	size_t len;
+	unsigned char *img = saved_copy(&len, 0);
+	struct hashdb *h = NULL;
+	uint64_t off, n;
+	uint32_t bad = UINT32_MAX;
+
+	(void)state;
+	/* the first SHA-256 record is SHA256_A's (sorted): its name offset follows the digest */
+	memcpy(&off, img + H_OFF + 16, 8);
+	memcpy(&n, img + H_COUNT + 16, 8);
+	assert_int_equal(n, 2);
+	memcpy(img + off + 32, &bad, 4);
+	assert_int_equal(hashdb_open_image(img, len, &h, NULL), VG_OK);
+	assert_null(find(h, SHA256_A, 1, NULL));
+	assert_string_equal(find(h, SHA256_B, 1, NULL), "saved.hsb");
+	hashdb_destroy(h);
+	free(img);
+}
+
+static void
+test_parse_after_seal_is_refused(void **state)
+{
+	struct hashdb *h = db_of("one.ioc", SHA256_A "\n", 1);
+	int64_t added = 0, bad = 0;
+	struct vg_error e;
+
+	(void)state;
+	vg_error_init(&e);
+	assert_int_equal(hashdb_parse(h, "two.ioc", SHA256_B "\n", 65, 0, &added, &bad, &e),
+			 VG_INVAL);
+	assert_int_equal(hashdb_count(h), 1);
+	assert_null(find(h, SHA256_B, 1, NULL));
+	/* sealing again changes nothing */
+	assert_int_equal(hashdb_seal(h), VG_OK);
+	assert_string_equal(find(h, SHA256_A, 1, NULL), "one.ioc");
+	hashdb_destroy(h);
+}
+
 int
 main(void)
 {
@@ -680,6 +897,11 @@ main(void)
 		cmocka_unit_test(test_empty_db),
 		cmocka_unit_test(test_wants_per_algorithm),
 		cmocka_unit_test(test_many_entries_in_any_order),
+		cmocka_unit_test(test_saved_form_is_used_again),
+		cmocka_unit_test(test_saved_form_is_the_same_for_the_same_lists),
+		cmocka_unit_test(test_saved_form_damaged_is_refused),
+		cmocka_unit_test(test_saved_form_name_outside_strings_is_a_miss),
+		cmocka_unit_test(test_parse_after_seal_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
