@@ -5,6 +5,7 @@
  *   engine_read.c  one file: open, read or map (SIGBUS), inventory rows, scan cache results
  *   engine_vars.c  the YARA external variables (filename, filepath, extension, filetype, ...)
  *   filetype.c     filetype: LOKI's names from magic headers
+ *   maptrim.c      the pages of big mapped files are dropped while they are scanned
  */
 #ifndef VIGIL_SCANNER_ENGINE_INT_H
 #define VIGIL_SCANNER_ENGINE_INT_H
@@ -22,6 +23,11 @@
 #define TEXT_PROBE 4096u
 /* Bytes from a mapping go through this buffer, one piece at a time. */
 #define BOUNCE (1u << 20)
+
+/* maptrim.c: register a mapping of a big file (its pages are dropped every few ms) and
+ * unregister it before it is unmapped. */
+void maptrim_add(void *p, size_t n);
+void maptrim_remove(void *p);
 
 struct match {
 	char *name, *ns, *meta;

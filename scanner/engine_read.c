@@ -80,6 +80,7 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 	}
 	if (sigsetjmp(jb, 1) != 0) {
 		bus_jump = NULL;
+		maptrim_remove(map);
 		munmap(map, size);
 		engine_clear_matches(e);
 		/* the YARA scanner was left mid-scan: start a fresh one (when that fails, e->yr
@@ -93,8 +94,10 @@ scan_mapped(struct engine *e, int fd, size_t size, const struct object *obj)
 	if (engine_test_hooks.after_map != NULL)
 		engine_test_hooks.after_map(fd, obj->path);
 	obj->budget->top_data = map;
+	maptrim_add(map, size);
 	engine_scan_object(e, map, size, obj);
 	bus_jump = NULL;
+	maptrim_remove(map);
 	munmap(map, size);
 }
 

@@ -3,6 +3,7 @@ LIB_SRCS += scanner/allow.c
 LIB_SRCS += scanner/walk.c
 LIB_SRCS += scanner/engine.c
 LIB_SRCS += scanner/engine_read.c
+LIB_SRCS += scanner/maptrim.c
 LIB_SRCS += scanner/engine_vars.c
 LIB_SRCS += scanner/filetype.c
 LIB_SRCS += scanner/unpack.c
