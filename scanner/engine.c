@@ -12,6 +12,17 @@
 
 #include "core/jsonx.h"
 
+/*
+ * One libmagic handle an engine, with two sets of flags (checked when a buffer is typed, not
+ * when the database loads): the full type, and only "is this text?", which skips the
+ * database and costs a fraction. One handle loads and maps the database once, not twice.
+ */
+#define MAGIC_FULL (MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING | MAGIC_ERROR)
+#define MAGIC_TEXT                                                                             \
+	(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_SOFT | MAGIC_NO_CHECK_ELF |   \
+	 MAGIC_NO_CHECK_CDF | MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_JSON | \
+	 MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_TOKENS | MAGIC_ERROR)
+
 /* tests/unit only: see scanner_int.h */
 struct engine_test_hooks engine_test_hooks;
 
@@ -192,14 +203,8 @@ engine_create(struct scan_ctx *c, struct engine **out, struct vg_error *err)
 		free(e);
 		return vg_error_set(err, VG_NOMEM, "cannot create a YARA scanner");
 	}
-	e->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING |
-			      MAGIC_ERROR);
-	e->magic_text = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_SOFT |
-				   MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_CDF | MAGIC_NO_CHECK_TAR |
-				   MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_JSON |
-				   MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_TOKENS | MAGIC_ERROR);
-	if (e->magic == NULL || magic_load(e->magic, NULL) != 0 || e->magic_text == NULL ||
-	    magic_load(e->magic_text, NULL) != 0) {
+	e->magic = magic_open(MAGIC_FULL);
+	if (e->magic == NULL || magic_load(e->magic, NULL) != 0) {
 		vg_error_set(err, VG_MAGIC, "cannot load the libmagic database: %s",
 			     e->magic ? magic_error(e->magic) : "out of memory");
 		engine_destroy(e);
@@ -220,8 +225,6 @@ engine_destroy(struct engine *e)
 		yr_scanner_destroy(e->yr);
 	if (e->magic)
 		magic_close(e->magic);
-	if (e->magic_text)
-		magic_close(e->magic_text);
 	while (e->nheld > 0)
 		result_free(e->held[--e->nheld]);
 	free(e->held);
@@ -317,7 +320,9 @@ object_type(struct engine *e, const unsigned char *data, size_t len, int want_fu
 	probe = len < TEXT_PROBE ? len : TEXT_PROBE;
 
 	if (probe > 0 && memchr(data, '\0', probe) == NULL) {
-		t = magic_buffer(e->magic_text, data, probe);
+		magic_setflags(e->magic, MAGIC_TEXT);
+		t = magic_buffer(e->magic, data, probe);
+		magic_setflags(e->magic, MAGIC_FULL);
 		if (t && strncmp(t, "text/", 5) == 0) {
 			snprintf(buf, n, "%s", t);
 			if (!want_full)

@@ -50,8 +50,7 @@ struct owner_cache {
 struct engine {
 	struct scan_ctx *c;
 	YR_SCANNER *yr;		/* NULL after a failed re-creation: made again before use */
-	magic_t magic;		/* the full type, from libmagic's whole database */
-	magic_t magic_text;	/* only "is this text?": no database, a fraction of the cost */
+	magic_t magic;		/* the full type, or only "is this text?" (engine.c's flags) */
 	unsigned char *buf;
 	size_t cap;
 	struct match *m;
