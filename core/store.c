@@ -432,20 +432,54 @@ store_meta_set(struct store *st, const char *key, const char *value, struct vg_e
 	return store_exec(st, s, "write metadata", err);
 }
 
+/*
+ * SQLite's full integrity check of the database at path, opened read-only and without the
+ * schema (so that a damaged file can be examined): each problem appended to problems, after
+ * prefix.
+ */
+static void
+integrity_check(const char *path, const char *prefix, json_t *problems)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char line[1024];
+	int r;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(line, sizeof(line), "%s%s", prefix, db ? sqlite3_errmsg(db) : "cannot open");
+		json_array_append_new(problems, json_string(line));
+	} else {
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+
+			if (t && strcmp(t, "ok") != 0) {
+				snprintf(line, sizeof(line), "%s%s", prefix, t);
+				json_array_append_new(problems, vg_json_bytes(line, strlen(line)));
+			}
+		}
+		if (r != SQLITE_DONE) {
+			snprintf(line, sizeof(line), "%s%s", prefix, sqlite3_errmsg(db));
+			json_array_append_new(problems, json_string(line));
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 enum vg_err
 store_check(const char *state_dir, json_t **out, struct vg_error *err)
 {
-	char *path = vg_path_join(state_dir, "vigil.db");
+	char *path = vg_path_join(state_dir, "vigil.db"), *vault = vg_path_join(state_dir, "vault.db");
 	json_t *problems = json_array();
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
 	enum vg_err rc = VG_OK;
 	size_t i;
-	int r;
 
 	*out = NULL;
-	if (path == NULL)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
+	if (path == NULL || vault == NULL) {
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto done;
+	}
 	if (access(path, F_OK) != 0) {
 		rc = vg_error_set(err, VG_NOENT, "store '%s': %s", path, strerror(errno));
 		goto done;
@@ -455,27 +489,16 @@ store_check(const char *state_dir, json_t **out, struct vg_error *err)
 		rc = vg_state_file_check(state_dir, store_files[i], err);
 	if (rc != VG_OK)
 		goto done;
-	/* read-only and without the schema: a damaged store must still be examined */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {
-		json_array_append_new(problems, json_string(db ? sqlite3_errmsg(db) : "cannot open"));
-	} else {
-		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(s, 0);
-
-			if (t && strcmp(t, "ok") != 0)
-				json_array_append_new(problems, vg_json_bytes(t, strlen(t)));
-		}
-		if (r != SQLITE_DONE)
-			json_array_append_new(problems, json_string(sqlite3_errmsg(db)));
-	}
+	integrity_check(path, "", problems);
+	/* the vault file, once there is one: its problems named as its */
+	if (access(vault, F_OK) == 0)
+		integrity_check(vault, "vault.db: ", problems);
 	*out = json_pack("{s:s, s:s, s:O}", "store", path, "integrity",
 			 json_array_size(problems) ? "damaged" : "ok", "problems", problems);
 done:
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 	json_decref(problems);
 	free(path);
+	free(vault);
 	return rc;
 }
 

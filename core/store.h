@@ -1,6 +1,7 @@
 /*
  * core/store.h — the SQLite store (<state-dir>/vigil.db): scans, threats, problems,
- * exclusions, signature sources and metadata. The one place that holds SQL.
+ * exclusions, signature sources, metadata, the quarantine's items; and the vault file
+ * (<state-dir>/vault.db) with the quarantine's encrypted chunks. The one place that holds SQL.
  *
  *	store_open(state_dir, &st, &err);      creates the folder (0700) and db (0600), migrates
  *	store_begin(st, &err); ...writes...; store_commit(st, &err);
@@ -40,8 +41,10 @@ enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 			   struct vg_error *err);
 enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
 /*
- * SQLite's full integrity check of <state_dir>/vigil.db, opened read-only and without the
- * schema (so a damaged store can be examined): *out {store, integrity: ok|damaged, problems}.
+ * SQLite's full integrity check of <state_dir>/vigil.db and of its vault file vault.db when
+ * there is one, opened read-only and without the schema (so a damaged store can be
+ * examined): *out {store, integrity: ok|damaged, problems}; the vault file's problems start
+ * with "vault.db: ".
  */
 enum vg_err store_check(const char *state_dir, json_t **out, struct vg_error *err);
 /* SQLite's quick integrity check: VG_OK, or VG_STORE when the store is damaged. */

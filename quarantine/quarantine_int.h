@@ -7,6 +7,13 @@
 
 #include "quarantine/quarantine.h"
 
+/*
+ * Moving a large file in or out, the kernel is asked every this many bytes to start writing
+ * what it holds (sync_file_range, no wait): the disk works while the CPU encrypts, decrypts
+ * and hashes the next pieces, and the final fsync finds little left to write.
+ */
+#define WRITEBACK_BYTES (16u << 20)
+
 #define KEY_LEN 32
 #define NONCE_LEN 12
 #define TAG_LEN 16

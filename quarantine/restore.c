@@ -19,19 +19,12 @@
 
 #define RESTORE_NOTE "restore_tmp:"
 
-/* Start writing to disk every this many bytes, while the next ones are decrypted. */
-#define WRITEBACK_BYTES (16u << 20)
-
 struct out_file {
 	int fd;
 	size_t since;	/* bytes written since write-back was last started */
 };
 
-/*
- * One piece of the restored file. Every WRITEBACK_BYTES the kernel is asked to start
- * writing what it holds (sync_file_range, no wait): the disk works while the next pieces
- * are decrypted and hashed, and the final fsync finds little left to write.
- */
+/* One piece of the restored file; write-back started every WRITEBACK_BYTES. */
 static int
 write_sink(const unsigned char *p, size_t n, void *ctx)
 {

@@ -26,9 +26,10 @@ discard(const unsigned char *p, size_t n, void *ctx)
 }
 
 /*
- * Who is moving a pending item: meta "qowner.<id>" = the pid of the vigil process that
- * inserted it, written in the same transaction, removed when the item is quarantined. Another
- * process opening the vault leaves an item alone while that process lives.
+ * Who is moving an item in (staging, then pending): meta "qowner.<id>" = the pid of the vigil
+ * process that inserted it, written in the same transaction, removed when the item is
+ * quarantined or leaves. Another process opening the vault leaves an item alone while that
+ * process lives.
  */
 static enum vg_err
 owner_note(struct vault *v, int64_t id, int set, struct vg_error *err)
@@ -309,9 +310,6 @@ stage_item(struct vault *v, const struct stat *st, const char *path, const char 
 	return rc;
 }
 
-/* Start writing to disk every this many chunks, while the next ones are encrypted. */
-#define WRITEBACK_CHUNKS 16
-
 /*
  * Step 2: the open file, encrypted, into the vault file in one transaction (all or nothing,
  * durable at its commit), and the SHA-256 of what was read into hex.
@@ -344,7 +342,7 @@ copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *pa
 		if (rc == VG_OK)
 			rc = store_q_chunk_put(v->st, q->id, idx, nonce, NONCE_LEN, v->sealed,
 					       want + TAG_LEN, err);
-		if (rc == VG_OK && idx % WRITEBACK_CHUNKS == WRITEBACK_CHUNKS - 1)
+		if (rc == VG_OK && (idx + 1) % (WRITEBACK_BYTES / QUARANTINE_CHUNK) == 0)
 			store_vault_writeback(v->st);
 	}
 	if (rc == VG_OK && vg_read_full(fd, v->sealed, 1) != 0)
