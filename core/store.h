@@ -318,16 +318,20 @@ struct store_qitem {
 	int64_t scan_id;
 	int64_t chunk_size, chunks;
 	char *quarantined_at;
-	int64_t chunk_file;	/* where its chunks are: 1 the vault file, 0 vigil.db (items
-				 * quarantined before schema 12) */
+	int64_t chunk_file;	/* where its chunks are: 1 the vault file; 0 vigil.db (items of
+				 * one chunk, and all quarantined before schema 12) */
 };
 
 void store_qitem_release(struct store_qitem *q);
 
-/* A new item in state staging, its chunks in the vault file; *id receives its id (never
+/* A new item, in q->state, its chunks where q->chunk_file says; *id receives its id (never
  * reused: AUTOINCREMENT). */
 enum vg_err store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id,
 			   struct vg_error *err);
+/* Chunk idx of item q, in the open transaction of the file that keeps q's chunks. */
+enum vg_err store_q_chunk_put(struct store *st, const struct store_qitem *q, int64_t idx,
+			      const void *nonce, size_t nonce_len, const void *data, size_t len,
+			      struct vg_error *err);
 /*
  * Chunk idx of item q into data (capacity cap) and nonce (capacity ncap), from wherever q
  * keeps its chunks; VG_NOTFOUND when the chunk is missing, VG_LIMIT when it is larger than cap.
@@ -369,7 +373,8 @@ enum vg_err store_q_count(struct store *st, int64_t *n, struct vg_error *err);
  * It has its own lock, so copying a large file in does not hold vigil.db's write lock. The
  * two files are kept consistent by the item's state in vigil.db (quarantine/vault.c), not
  * by one transaction: a chunk of an item vigil.db does not list in staging, pending,
- * quarantined or removing is never written.
+ * quarantined or removing is never written. Items of one chunk keep it in vigil.db
+ * (chunk_file 0): there one WAL commit is cheaper than a transaction of a second file.
  *
  *	store_vault_open(st, &err);                     once; creates the file on first use
  *	store_vault_begin(st, &err); store_q_chunk_put(...)...; store_vault_commit(st, &err);
@@ -383,9 +388,6 @@ const char *store_vault_path(const struct store *st);
 enum vg_err store_vault_begin(struct store *st, struct vg_error *err);
 enum vg_err store_vault_commit(struct store *st, struct vg_error *err);
 void store_vault_rollback(struct store *st);
-/* Chunk idx of item id, in the vault file's open transaction. */
-enum vg_err store_q_chunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce,
-			      size_t nonce_len, const void *data, size_t len, struct vg_error *err);
 /* Delete (wipe: overwrite) every chunk of item id in the vault file, in a transaction of its
  * own. No chunks is no error. */
 enum vg_err store_q_chunks_drop(struct store *st, int64_t id, int wipe, struct vg_error *err);

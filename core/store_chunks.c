@@ -234,8 +234,8 @@ store_vault_rollback(struct store *st)
 }
 
 enum vg_err
-store_q_chunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce, size_t nonce_len,
-		  const void *data, size_t len, struct vg_error *err)
+store_vchunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce, size_t nonce_len,
+		 const void *data, size_t len, struct vg_error *err)
 {
 	sqlite3_stmt *s = vstmt(st, VSQL_V_CHUNK_PUT);
 

@@ -54,6 +54,9 @@ enum vg_err store_migrate(sqlite3 *db, const char *kind, const char *path,
 
 /* Close the vault file's connection (store_close). */
 void store_vault_close(struct store *st);
+/* Chunk idx of item id into the vault file's open transaction. */
+enum vg_err store_vchunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce,
+			     size_t nonce_len, const void *data, size_t len, struct vg_error *err);
 /* Chunk idx of item id from the vault file (store_q_chunk_get says how). */
 enum vg_err store_vchunk_get(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
 			     size_t *nonce_len, void *data, size_t cap, size_t *len,

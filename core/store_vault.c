@@ -38,13 +38,31 @@ store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id, struc
 		sqlite3_bind_int64(s, 12, q->scan_id);
 	sqlite3_bind_int64(s, 13, q->chunk_size);
 	sqlite3_bind_int64(s, 14, q->chunks);
+	sqlite3_bind_text(s, 15, q->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 16, q->chunk_file);
 	rc = store_exec(st, s, "record a quarantine item", err);
 	if (rc == VG_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
 }
 
-/* Chunk idx of an item quarantined before schema 12, from quarantine_chunks in vigil.db. */
+enum vg_err
+store_q_chunk_put(struct store *st, const struct store_qitem *q, int64_t idx, const void *nonce,
+		  size_t nonce_len, const void *data, size_t len, struct vg_error *err)
+{
+	sqlite3_stmt *s;
+
+	if (q->chunk_file)
+		return store_vchunk_put(st, q->id, idx, nonce, nonce_len, data, len, err);
+	s = store_stmt(st, SQL_Q_CHUNK_PUT);
+	sqlite3_bind_int64(s, 1, q->id);
+	sqlite3_bind_int64(s, 2, idx);
+	sqlite3_bind_blob(s, 3, nonce, (int)nonce_len, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 4, data, len, SQLITE_STATIC);
+	return store_exec(st, s, "store an encrypted chunk", err);
+}
+
+/* Chunk idx of an item with chunk_file 0, from quarantine_chunks in vigil.db. */
 static enum vg_err
 chunk_get_old(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
 	      size_t *nonce_len, void *data, size_t cap, size_t *len, struct vg_error *err)

@@ -65,9 +65,10 @@ enum vg_err vault_key_load(struct vault *v, const char *state_dir, const char *k
 			   struct vg_error *err);
 
 /*
- * vault.c: item id leaves the vault for good: marked "removing" (committed), then its chunks
- * are deleted (wipe: overwritten), then its row. Killed anywhere after the mark, the next
- * open finishes it. VG_NOTFOUND when there is no such item.
+ * vault.c: item id leaves the vault for good, its chunks deleted (wipe: overwritten). Chunks
+ * in vigil.db go with the row in one transaction; for chunks in the vault file the row is
+ * marked "removing" (committed), then the chunks are deleted, then the row: killed anywhere
+ * after the mark, the next open finishes it. VG_NOTFOUND when there is no such item.
  */
 enum vg_err vault_retire(struct vault *v, int64_t id, int wipe, struct vg_error *err);
 /* The part after the mark, for an item already "removing" (a restore marks it together with

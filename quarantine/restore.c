@@ -60,9 +60,10 @@ set_metadata(int fd, const struct store_qitem *q, const char *where, struct vg_e
 /*
  * The restored file is in place: the item leaves the vault, and that file (where, with its
  * SHA-256) is allowed a while. Only that file: copies of the same content elsewhere are
- * still detected. The item is marked "removing" with the allow entry in one transaction;
- * its chunks go after (not wiped: they are ciphertext of a file that is back), and if that
- * fails or is killed, the next open of the vault finishes it.
+ * still detected. The item goes off the list with the allow entry in one transaction, with
+ * its chunks when vigil.db holds them (not wiped: they are ciphertext of a file that is
+ * back); chunks in the vault file go after, the item "removing" meanwhile, and if that fails
+ * or is killed, the next open of the vault finishes it.
  */
 static enum vg_err
 forget(struct vault *v, const struct store_qitem *q, const char *where, struct vg_error *err)
@@ -72,7 +73,8 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 
 	snprintf(reason, sizeof(reason), "restored from quarantine item %lld", (long long)q->id);
 	if (rc == VG_OK)
-		rc = store_q_set_state(v->st, q->id, "removing", err);
+		rc = q->chunk_file ? store_q_set_state(v->st, q->id, "removing", err)
+				   : store_q_delete(v->st, q->id, 0, err);
 	if (rc == VG_OK && v->restore_window > 0)
 		rc = store_allow_add(v->st, "sha256", q->sha256, where, strlen(where), reason,
 				     (int64_t)time(NULL) + v->restore_window, err);
@@ -84,7 +86,8 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 		return vg_error_set(err, VG_STORE, "restored '%s', but quarantine item %lld could not "
 				    "be removed from the vault", where, (long long)q->id);
 	}
-	vault_retire_finish(v, q->id, 0, NULL);
+	if (q->chunk_file)
+		vault_retire_finish(v, q->id, 0, NULL);
 	return VG_OK;
 }
 

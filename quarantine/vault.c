@@ -76,16 +76,28 @@ vault_retire_finish(struct vault *v, int64_t id, int wipe, struct vg_error *err)
 	return rc;
 }
 
-/* The first step of vault_retire: "removing", committed. */
+/*
+ * The first step of vault_retire: the item off the list. Chunks in vigil.db go with the row,
+ * in one transaction; chunks in the vault file cannot, so the row is marked "removing" and
+ * *deferred set: vault_retire_finish deletes them, then the row.
+ */
 static enum vg_err
-mark_removing(struct vault *v, int64_t id, struct vg_error *err)
+take_off_list(struct vault *v, int64_t id, int wipe, int *deferred, struct vg_error *err)
 {
 	struct store_qitem q;
 	enum vg_err rc = store_begin(v->st, err);
 
+	*deferred = 0;
 	if (rc == VG_OK && (rc = store_q_get(v->st, id, &q, err)) == VG_OK) {
+		*deferred = q.chunk_file != 0;
 		store_qitem_release(&q);
-		rc = store_q_set_state(v->st, id, "removing", err);
+		if (*deferred) {
+			rc = store_q_set_state(v->st, id, "removing", err);
+		} else {
+			rc = store_q_delete(v->st, id, wipe, err);
+			if (rc == VG_OK)
+				rc = owner_note(v, id, 0, err);
+		}
 	}
 	if (rc == VG_OK)
 		rc = store_commit(v->st, err);
@@ -97,9 +109,10 @@ mark_removing(struct vault *v, int64_t id, struct vg_error *err)
 enum vg_err
 vault_retire(struct vault *v, int64_t id, int wipe, struct vg_error *err)
 {
-	enum vg_err rc = mark_removing(v, id, err);
+	int deferred;
+	enum vg_err rc = take_off_list(v, id, wipe, &deferred, err);
 
-	return rc == VG_OK ? vault_retire_finish(v, id, wipe, err) : rc;
+	return rc == VG_OK && deferred ? vault_retire_finish(v, id, wipe, err) : rc;
 }
 
 /* The original of item q is still at its path: same device, inode, size and mtime (ns). An
@@ -154,8 +167,10 @@ recover_one(struct vault *v, int64_t id, struct vg_error *err)
 		return VG_OK;
 	}
 	if (strcmp(q.state, "staging") == 0 || original_there(&q)) {
-		rc = store_q_set_state(v->st, id, "removing", err);
-		retire = 1;
+		/* chunks in vigil.db go with the row; those in the vault file after it */
+		retire = q.chunk_file != 0;
+		rc = retire ? store_q_set_state(v->st, id, "removing", err)
+			    : store_q_delete(v->st, id, 1, err);
 		v->rolled_back++;
 	} else {
 		/* the original is gone: the vault copy is all there is. A copy that does not
@@ -273,14 +288,23 @@ same_file(const struct stat *a, const struct stat *b)
 	return vg_ident_same(&x, &y);
 }
 
-/* Step 1 of a move: the item, "staging", with us as its owner, committed in vigil.db before
- * any chunk is written. Until it is "pending" the original is never touched. */
-static enum vg_err
-stage_item(struct vault *v, const struct stat *st, const char *path, const char *threat,
-	   int64_t scan_id, struct store_qitem *q, struct vg_error *err)
+/*
+ * Where a file's chunks go. One chunk (up to QUARANTINE_CHUNK bytes): into vigil.db, with its
+ * row, in one transaction: one WAL commit (one fsync), where a transaction of the vault file
+ * costs three (journal, file, journal) and a staging commit more, which for small files
+ * outweighs the WAL's second write of the chunk. Larger: into the vault file, written once.
+ */
+static int
+chunks_in_vault_file(const struct stat *st)
 {
-	enum vg_err rc;
+	return st->st_size > (off_t)QUARANTINE_CHUNK;
+}
 
+/* The row of a new item for the open file. */
+static void
+item_for(struct store_qitem *q, const struct stat *st, const char *path, const char *threat,
+	 int64_t scan_id)
+{
 	memset(q, 0, sizeof(*q));
 	q->path = (char *)path;
 	q->path_len = strlen(path);
@@ -297,22 +321,22 @@ stage_item(struct vault *v, const struct stat *st, const char *path, const char 
 	q->scan_id = scan_id;
 	q->chunk_size = QUARANTINE_CHUNK;
 	q->chunks = st->st_size == 0 ? 1 : (st->st_size + QUARANTINE_CHUNK - 1) / QUARANTINE_CHUNK;
-	q->chunk_file = 1;
-	rc = store_begin(v->st, err);
-	if (rc == VG_OK)
-		rc = store_q_insert(v->st, q, &q->id, err);
-	if (rc == VG_OK)
-		rc = owner_note(v, q->id, 1, err);
-	if (rc == VG_OK)
-		rc = store_commit(v->st, err);
-	if (rc != VG_OK)
-		store_rollback(v->st);
-	return rc;
+	q->chunk_file = chunks_in_vault_file(st);
+	q->state = (char *)(q->chunk_file ? "staging" : "pending");
+}
+
+/* The row, with us as its owner, in vigil.db's open transaction; q->id receives its id. */
+static enum vg_err
+insert_item(struct vault *v, struct store_qitem *q, struct vg_error *err)
+{
+	enum vg_err rc = store_q_insert(v->st, q, &q->id, err);
+
+	return rc == VG_OK ? owner_note(v, q->id, 1, err) : rc;
 }
 
 /*
- * Step 2: the open file, encrypted, into the vault file in one transaction (all or nothing,
- * durable at its commit), and the SHA-256 of what was read into hex.
+ * The open file, encrypted, into the transaction the caller opened on the file that keeps
+ * q's chunks, and the SHA-256 of what was read into hex.
  */
 static enum vg_err
 copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *path, char hex[65],
@@ -322,8 +346,6 @@ copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *pa
 	int64_t idx;
 	enum vg_err rc = hasher_begin(&v->hash, q->chunks > 1, err);
 
-	if (rc == VG_OK)
-		rc = store_vault_begin(v->st, err);
 	for (idx = 0; rc == VG_OK && idx < q->chunks; idx++) {
 		size_t want = idx == q->chunks - 1 ? (size_t)(q->size - idx * QUARANTINE_CHUNK)
 						   : QUARANTINE_CHUNK;
@@ -340,7 +362,7 @@ copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *pa
 			rc = chunk_seal(v, q->id, idx, q->chunks, plain, want, nonce, v->sealed, err);
 		}
 		if (rc == VG_OK)
-			rc = store_q_chunk_put(v->st, q->id, idx, nonce, NONCE_LEN, v->sealed,
+			rc = store_q_chunk_put(v->st, q, idx, nonce, NONCE_LEN, v->sealed,
 					       want + TAG_LEN, err);
 		if (rc == VG_OK && (idx + 1) % (WRITEBACK_BYTES / QUARANTINE_CHUNK) == 0)
 			store_vault_writeback(v->st);
@@ -348,21 +370,67 @@ copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *pa
 	if (rc == VG_OK && vg_read_full(fd, v->sealed, 1) != 0)
 		rc = vg_error_set(err, VG_IO, "'%s' grew while it was read: left in place", path);
 	if (rc == VG_OK)
-		rc = store_vault_commit(v->st, err);
-	if (rc != VG_OK)
-		store_vault_rollback(v->st);
-	if (rc == VG_OK)
 		hasher_final(&v->hash, hex);
 	else
 		hasher_abandon(&v->hash);
 	return rc;
 }
 
+/* A large file: staged in vigil.db, then its chunks in one transaction of the vault file
+ * (all or nothing, durable at its commit); the item is left staging. */
+static enum vg_err
+copy_large(struct vault *v, int fd, struct store_qitem *q, const char *path, char hex[65],
+	   struct vg_error *err)
+{
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc == VG_OK)
+		rc = insert_item(v, q, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		q->id = 0;
+		return rc;
+	}
+	/* from here a crash leaves a staging row, which the next open drops */
+	rc = store_vault_begin(v->st, err);
+	if (rc == VG_OK)
+		rc = copy_chunks(v, fd, q, path, hex, err);
+	if (rc == VG_OK)
+		rc = store_vault_commit(v->st, err);
+	if (rc != VG_OK)
+		store_vault_rollback(v->st);
+	return rc;
+}
+
+/* A small file: row (pending), chunk and SHA-256 in one transaction of vigil.db. */
+static enum vg_err
+copy_small(struct vault *v, int fd, struct store_qitem *q, const char *path, char hex[65],
+	   struct vg_error *err)
+{
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc == VG_OK)
+		rc = insert_item(v, q, err);
+	if (rc == VG_OK)
+		rc = copy_chunks(v, fd, q, path, hex, err);
+	if (rc == VG_OK)
+		rc = store_q_set_sha256(v->st, q->id, hex, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		q->id = 0; /* nothing was kept */
+	}
+	return rc;
+}
+
 /*
- * Steps 1 to 3 of a move: the item staged; its chunks committed, read back and
- * authenticated; then "pending" with its SHA-256. From there a complete, durable, verified
- * copy exists and the original may go (finish_move). On failure the item is retired: the
- * original was never touched.
+ * The copy before the original may go: the chunks committed, read back and authenticated,
+ * and the item "pending" with its SHA-256. From there a complete, durable, verified copy
+ * exists (finish_move removes the original). On failure nothing is kept: the original was
+ * never touched.
  */
 static enum vg_err
 store_copy(struct vault *v, int fd, const struct stat *st, const char *path, const char *threat,
@@ -370,18 +438,20 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 {
 	struct store_qitem q;
 	char hex[65];
-	enum vg_err rc = stage_item(v, st, path, threat, scan_id, &q, err);
+	enum vg_err rc;
 
-	if (rc != VG_OK)
-		return rc;
+	item_for(&q, st, path, threat, scan_id);
+	rc = q.chunk_file ? copy_large(v, fd, &q, path, hex, err)
+			  : copy_small(v, fd, &q, path, hex, err);
 	*id = q.id;
-	rc = copy_chunks(v, fd, &q, path, hex, err);
+	if (rc != VG_OK && q.id == 0)
+		return rc; /* nothing was written */
 	if (rc == VG_OK)
 		rc = vault_check(v, &q, err);
-	if (rc == VG_OK)
+	if (rc == VG_OK && q.chunk_file) {
 		rc = store_begin(v->st, err);
-	if (rc == VG_OK) {
-		rc = store_q_set_sha256(v->st, q.id, hex, err);
+		if (rc == VG_OK)
+			rc = store_q_set_sha256(v->st, q.id, hex, err);
 		if (rc == VG_OK)
 			rc = store_q_set_state(v->st, q.id, "pending", err);
 		if (rc == VG_OK)
@@ -688,9 +758,10 @@ quarantine_list_json(struct vault *v, json_t **out, struct vg_error *err)
 enum vg_err
 quarantine_remove(struct vault *v, int64_t id, struct vg_error *err)
 {
-	enum vg_err rc = mark_removing(v, id, err);
+	int deferred;
+	enum vg_err rc = take_off_list(v, id, 1, &deferred, err);
 
-	if (rc != VG_OK)
+	if (rc != VG_OK || !deferred)
 		return rc;
 	rc = vault_retire_finish(v, id, 1, err);
 	if (rc != VG_OK) {

@@ -19,16 +19,23 @@ trap teardown EXIT
 mkitem() {
 	mkdir -p src orig && head -c "$2" /dev/urandom >"src/$1" && cp "src/$1" "orig/$1" && qadd "src/$1"
 }
+# cdb ID SQL...: sqlite3 on the file that keeps item ID's chunks: vault.db, or vigil.db for an
+# item of one chunk.
+cdb() {
+	local id=$1
+	shift
+	if [ "$(db "SELECT chunk_file FROM quarantine WHERE id = $id")" = 1 ]; then vdb "$@"; else db "$@"; fi
+}
 # flip ID IDX POS: changes the byte at POS (1-based) of chunk IDX of item ID, and checks that
 # the chunk really changed and kept its length.
 flip() {
 	local before after
-	before=$(vdb "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
-	vdb "UPDATE quarantine_chunks SET data = CAST(substr(data, 1, $3 - 1) || CASE WHEN substr(data, $3, 1) = X'00' THEN X'01' ELSE X'00' END || substr(data, $3 + 1) AS BLOB) WHERE item = $1 AND idx = $2" || return 1
-	after=$(vdb "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
+	before=$(cdb "$1" "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
+	cdb "$1" "UPDATE quarantine_chunks SET data = CAST(substr(data, 1, $3 - 1) || CASE WHEN substr(data, $3, 1) = X'00' THEN X'01' ELSE X'00' END || substr(data, $3 + 1) AS BLOB) WHERE item = $1 AND idx = $2" || return 1
+	after=$(cdb "$1" "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
 	[ -n "$before" ] && [ "${before%%:*}" = "${after%%:*}" ] && [ "$before" != "$after" ] ||
 		{ echo "flip $*: before $before after $after" >&2; return 1; }
-	[ "$(vdb "SELECT typeof(data) FROM quarantine_chunks WHERE item = $1 AND idx = $2")" = blob ]
+	[ "$(cdb "$1" "SELECT typeof(data) FROM quarantine_chunks WHERE item = $1 AND idx = $2")" = blob ]
 }
 # refused ID NAME: restore of ID fails with exit 2 and "tampered", writes nothing at src/NAME
 # nor with --path, leaves no temporary file, and the item stays in the vault.
@@ -49,14 +56,14 @@ test_expect_success 'one byte changed in the middle chunk: restore exit 2 "tampe
 
 test_expect_success 'one byte of the last chunk (the tag) changed is detected' '
 	id=$(mkitem tag 3000) &&
-	len=$(vdb "SELECT length(data) FROM quarantine_chunks WHERE item = $id AND idx = 0") &&
+	len=$(cdb "$id" "SELECT length(data) FROM quarantine_chunks WHERE item = $id AND idx = 0") &&
 	flip "$id" 0 "$len" && refused "$id" tag
 '
 
 test_expect_success 'one byte of a chunk nonce changed is detected' '
 	id=$(mkitem nonce 1048577) &&
-	vdb "UPDATE quarantine_chunks SET nonce = CAST(CASE WHEN substr(nonce, 1, 1) = X'"'"'00'"'"' THEN X'"'"'01'"'"' ELSE X'"'"'00'"'"' END || substr(nonce, 2) AS BLOB) WHERE item = $id AND idx = 1" &&
-	test "$(vdb "SELECT length(nonce) FROM quarantine_chunks WHERE item = $id AND idx = 1")" -eq 12 &&
+	cdb "$id" "UPDATE quarantine_chunks SET nonce = CAST(CASE WHEN substr(nonce, 1, 1) = X'"'"'00'"'"' THEN X'"'"'01'"'"' ELSE X'"'"'00'"'"' END || substr(nonce, 2) AS BLOB) WHERE item = $id AND idx = 1" &&
+	test "$(cdb "$id" "SELECT length(nonce) FROM quarantine_chunks WHERE item = $id AND idx = 1")" -eq 12 &&
 	refused "$id" nonce
 '
 
@@ -66,29 +73,29 @@ test_expect_success 'the first byte of an empty file chunk changed is detected' 
 
 test_expect_success 'two chunks swapped (idx 0 <-> 1) are detected' '
 	id=$(mkitem swap 2500000) &&
-	vdb "UPDATE quarantine_chunks SET idx = -1 WHERE item = $id AND idx = 0;
+	cdb "$id" "UPDATE quarantine_chunks SET idx = -1 WHERE item = $id AND idx = 0;
 	    UPDATE quarantine_chunks SET idx = 0 WHERE item = $id AND idx = 1;
 	    UPDATE quarantine_chunks SET idx = 1 WHERE item = $id AND idx = -1;" &&
-	test "$(vdb "SELECT group_concat(idx) FROM (SELECT idx FROM quarantine_chunks WHERE item = $id ORDER BY idx)")" = "0,1,2" &&
+	test "$(cdb "$id" "SELECT group_concat(idx) FROM (SELECT idx FROM quarantine_chunks WHERE item = $id ORDER BY idx)")" = "0,1,2" &&
 	refused "$id" swap
 '
 
 test_expect_success 'a deleted middle chunk is detected' '
 	id=$(mkitem del 2500000) &&
-	vdb "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 1" &&
+	cdb "$id" "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 1" &&
 	refused "$id" del
 '
 
 test_expect_success 'a dropped last chunk with the chunk count and size lowered to match is detected' '
 	id=$(mkitem trunc 2500000) &&
-	vdb "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 2" &&
+	cdb "$id" "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 2" &&
 	db "UPDATE quarantine SET chunks = 2, size = 2097152 WHERE id = $id" &&
 	refused "$id" trunc
 '
 
 test_expect_success 'a chunk copied from another item (same position, same size) is detected' '
 	a=$(mkitem fa 1048576) && b=$(mkitem fb 1048576) &&
-	vdb "UPDATE quarantine_chunks SET (nonce, data) = (SELECT nonce, data FROM quarantine_chunks WHERE item = $b AND idx = 0) WHERE item = $a AND idx = 0" &&
+	cdb "$a" "UPDATE quarantine_chunks SET (nonce, data) = (SELECT nonce, data FROM quarantine_chunks WHERE item = $b AND idx = 0) WHERE item = $a AND idx = 0" &&
 	refused "$a" fa &&
 	expect_exit 0 vigil quarantine restore "$b" >/dev/null && cmp src/fb orig/fb
 '
@@ -311,7 +318,8 @@ test_expect_success 'a folder, a device and a missing path given to quarantine a
 test_expect_success '... and none of them left anything in the vault' '
 	vigil --state-dir st-odd --json quarantine list >l.json && jqt l.json ".items == []" &&
 	test "$(sqlite3 st-odd/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
-	test "$(sqlite3 st-odd/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0
+	test "$(sqlite3 st-odd/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+	test "$(sqlite3 st-odd/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0
 '
 
 test_expect_success 'one bad path among good ones: exit 2, the good ones are moved, the bad one reported' '
@@ -330,6 +338,7 @@ if chattr +i imm 2>/dev/null; then
 		cmp imm/f orig/immf &&
 		test "$(sqlite3 st-imm/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
 		test "$(sqlite3 st-imm/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+		test "$(sqlite3 st-imm/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 		vigil --state-dir st-imm --json quarantine list >l.json && jqt l.json ".items == []"
 	'
 	chattr -i imm
@@ -368,6 +377,7 @@ if mount -t tmpfs -o size=16m,mode=0755 tmpfs ro 2>/dev/null; then
 			cmp ro/f orig/rof &&
 			test "$(sqlite3 st-ro/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
 			test "$(sqlite3 st-ro/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+			test "$(sqlite3 st-ro/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 			vigil --state-dir st-ro --json quarantine list >l.json && jqt l.json ".items == []"
 		'
 	else

@@ -319,6 +319,13 @@ db_open(struct fx *f)
 		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 		sqlite3_finalize(s);
 	}
+	/* every chunk, wherever it is: vigil.db keeps those of one-chunk items */
+	assert_int_equal(sqlite3_exec(db, access(path, F_OK) == 0
+				? "CREATE TEMP VIEW all_chunks AS SELECT item, idx FROM "
+				  "main.quarantine_chunks UNION ALL SELECT item, idx FROM "
+				  "vault.quarantine_chunks"
+				: "CREATE TEMP VIEW all_chunks AS SELECT item, idx FROM "
+				  "main.quarantine_chunks", NULL, NULL, NULL), SQLITE_OK);
 	return db;
 }
 
@@ -372,7 +379,7 @@ static long long
 rows_of(struct fx *f, int64_t id)
 {
 	return db_int(f, "SELECT (SELECT count(*) FROM quarantine WHERE id = %lld) + "
-			 "(SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld)",
+			 "(SELECT count(*) FROM all_chunks WHERE item = %lld)",
 		      (long long)id, (long long)id);
 }
 
@@ -380,21 +387,24 @@ static long long
 rows_all(struct fx *f)
 {
 	return db_int(f, "SELECT (SELECT count(*) FROM quarantine) + "
-			 "(SELECT count(*) FROM vault.quarantine_chunks)");
+			 "(SELECT count(*) FROM all_chunks)");
 }
 
-/* Flip one bit at off of chunk idx of item id. */
+/* Flip one bit at off of chunk idx of item id, in whichever file keeps its chunks. */
 static void
 chunk_flip(struct fx *f, int64_t id, int64_t idx, size_t off)
 {
+	const char *table = db_int(f, "SELECT chunk_file FROM quarantine WHERE id = %lld",
+				   (long long)id) ? "vault.quarantine_chunks"
+						  : "main.quarantine_chunks";
 	sqlite3 *db = db_open(f);
 	sqlite3_stmt *s = NULL;
 	unsigned char *buf;
+	char sql[128];
 	int n;
 
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM vault.quarantine_chunks "
-						"WHERE item = ?1 AND idx = ?2", -1, &s, NULL),
-			 SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT data FROM %s WHERE item = ?1 AND idx = ?2", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, idx);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -405,9 +415,8 @@ chunk_flip(struct fx *f, int64_t id, int64_t idx, size_t off)
 	memcpy(buf, sqlite3_column_blob(s, 0), (size_t)n);
 	sqlite3_finalize(s);
 	buf[off] ^= 0x01;
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE vault.quarantine_chunks SET data = ?3 "
-						"WHERE item = ?1 AND idx = ?2", -1, &s, NULL),
-			 SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE %s SET data = ?3 WHERE item = ?1 AND idx = ?2", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, idx);
 	sqlite3_bind_blob(s, 3, buf, n, SQLITE_TRANSIENT);
@@ -523,7 +532,7 @@ test_roundtrip_sizes_byte_identical(void **state)
 		json_decref(it);
 		assert_int_equal(db_int(f, "SELECT chunks FROM quarantine WHERE id = %lld",
 					(long long)id), chunks);
-		assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld",
+		assert_int_equal(db_int(f, "SELECT count(*) FROM all_chunks WHERE item = %lld",
 					(long long)id), chunks);
 
 		/* back where it was, byte for byte; the item leaves the vault */
@@ -988,6 +997,21 @@ test_tamper_flipped_tag_of_last_chunk(void **state)
 
 	chunk_flip(f, id, 3, 7 + 15); /* the last byte of its 16-byte tag */
 	expect_tampered(f, id, "t.bin");
+}
+
+/* A one-chunk item keeps its chunk in vigil.db: tampering there is caught the same way. */
+static void
+test_tamper_small_item_in_store(void **state)
+{
+	struct fx *f = *state;
+	int64_t id;
+
+	vopen(f, 3600);
+	id = add_new(f, "s.bin", 1000, 22, NULL);
+	assert_int_equal(db_int(f, "SELECT chunk_file FROM quarantine WHERE id = %lld",
+				(long long)id), 0);
+	chunk_flip(f, id, 0, 500);
+	expect_tampered(f, id, "s.bin");
 }
 
 static void
@@ -2443,7 +2467,8 @@ test_remove_deletes_chunks_in_vault_file(void **state)
 	assert_int_equal(quarantine_remove(f->v, id, NULL), VG_OK);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld",
 				(long long)id), 0);
-	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld",
+	/* a one-chunk item keeps its chunk in vigil.db */
+	assert_int_equal(db_int(f, "SELECT count(*) FROM main.quarantine_chunks WHERE item = %lld",
 				(long long)keep), 1);
 	assert_int_equal(rows_of(f, id), 0);
 }
@@ -2606,6 +2631,7 @@ main(int argc, char **argv)
 		T(test_key_missing_after_items_exist),
 		T(test_tamper_flipped_byte),
 		T(test_tamper_flipped_tag_of_last_chunk),
+		T(test_tamper_small_item_in_store),
 		T(test_tamper_flipped_nonce),
 		T(test_tamper_swapped_chunks),
 		T(test_tamper_deleted_chunk),
