@@ -13,5 +13,6 @@ LIB_SRCS += core/store.c
 LIB_SRCS += core/store_scan.c
 LIB_SRCS += core/store_resume.c
 LIB_SRCS += core/store_vault.c
+LIB_SRCS += core/store_chunks.c
 LIB_SRCS += core/host.c
 LIB_SRCS += core/eventlog.c

@@ -16,8 +16,10 @@
 
 static const char *const sql_text[] = {
 #define STMT(name, sql) [SQL_##name] = sql,
+#define VSTMT(name, sql)
 #include "core/store_sql.def"
 #undef STMT
+#undef VSTMT
 };
 
 /* Schema migrations, applied in order; PRAGMA user_version counts the ones applied. */
@@ -131,20 +133,35 @@ static const char *const migrations[] = {
 	" SELECT id, name, kind, rule_count, sha256, imported_at, content FROM sig_sources;"
 	"DROP TABLE sig_sources;"
 	"ALTER TABLE sig_sources_new RENAME TO sig_sources;",
+	/* 13: new items keep their chunks in the vault file vault.db (chunk_file 1); those
+	 * quarantined before stay in quarantine_chunks here (0) and are read from there */
+	"ALTER TABLE quarantine ADD COLUMN chunk_file INTEGER NOT NULL DEFAULT 0;",
 };
 
-enum vg_err
-store_fail(struct store *st, const char *what, struct vg_error *err)
+static enum vg_err
+fail_on(sqlite3 *db, const char *kind, const char *path, const char *what, struct vg_error *err)
 {
-	int code = sqlite3_extended_errcode(st->db);
+	int code = sqlite3_extended_errcode(db);
 	const char *hint = "";
 
 	if ((code & 0xff) == SQLITE_FULL)
 		hint = " (the disk is full)";
 	else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
 		hint = " (the store is damaged; see 'vigil store check')";
-	return vg_error_set(err, VG_STORE, "store '%s': cannot %s: %s%s", st->path, what,
-			    sqlite3_errmsg(st->db), hint);
+	return vg_error_set(err, VG_STORE, "%s '%s': cannot %s: %s%s", kind, path, what,
+			    sqlite3_errmsg(db), hint);
+}
+
+enum vg_err
+store_fail(struct store *st, const char *what, struct vg_error *err)
+{
+	return fail_on(st->db, "store", st->path, what, err);
+}
+
+enum vg_err
+store_vfail(struct store *st, const char *what, struct vg_error *err)
+{
+	return fail_on(st->vdb, "vault file", st->vpath, what, err);
 }
 
 sqlite3_stmt *
@@ -204,14 +221,14 @@ store_rows_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *
 	return VG_OK;
 }
 
-/* PRAGMA user_version: how many migrations this store has had. */
+/* PRAGMA user_version: how many migrations a database has had. */
 static int
-schema_version(struct store *st)
+schema_version(sqlite3 *db)
 {
 	sqlite3_stmt *s;
 	int version = -1;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
@@ -221,13 +238,13 @@ schema_version(struct store *st)
 
 /*
  * Apply the missing migrations, one transaction each. The version is read again inside the
- * write transaction, so two processes opening a new store at once never apply one twice.
+ * write transaction, so two processes opening a new database at once never apply one twice.
  */
-static enum vg_err
-migrate(struct store *st, struct vg_error *err)
+enum vg_err
+store_migrate(sqlite3 *db, const char *kind, const char *path, const char *const *list, size_t n,
+	      struct vg_error *err)
 {
-	const size_t n = sizeof(migrations) / sizeof(migrations[0]);
-	int current = schema_version(st);
+	int current = schema_version(db);
 
 	/* up to date: no write lock (a scan may hold it for a while) */
 	if (current >= 0 && (size_t)current == n)
@@ -236,24 +253,24 @@ migrate(struct store *st, struct vg_error *err)
 		char pragma[64];
 		int version;
 
-		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-			return store_fail(st, "migrate the schema", err);
-		version = schema_version(st);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return fail_on(db, kind, path, "migrate the schema", err);
+		version = schema_version(db);
 		if (version < 0 || (size_t)version >= n) {
-			sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 			if (version < 0)
-				return store_fail(st, "read the schema version", err);
+				return fail_on(db, kind, path, "read the schema version", err);
 			if ((size_t)version > n)
-				return vg_error_set(err, VG_STORE, "store '%s' has schema version %d, "
-						    "newer than this vigil knows", st->path, version);
+				return vg_error_set(err, VG_STORE, "%s '%s' has schema version %d, "
+						    "newer than this vigil knows", kind, path, version);
 			return VG_OK;
 		}
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
-		if (sqlite3_exec(st->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			store_fail(st, "migrate the schema", err);
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (sqlite3_exec(db, list[version], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			fail_on(db, kind, path, "migrate the schema", err);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return VG_STORE;
 		}
 	}
@@ -261,7 +278,7 @@ migrate(struct store *st, struct vg_error *err)
 
 /* The files SQLite opens by name in the state folder. */
 static const char *const store_files[] = { "vigil.db", "vigil.db-wal", "vigil.db-shm",
-					     "vigil.db-journal" };
+					     "vigil.db-journal", "vault.db", "vault.db-journal" };
 
 enum vg_err
 store_open(const char *state_dir, struct store **out, struct vg_error *err)
@@ -285,10 +302,14 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 	if (rc != VG_OK)
 		return rc;
 	st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->path = vg_path_join(state_dir, "vigil.db")) == NULL) {
+	if (st == NULL || (st->path = vg_path_join(state_dir, "vigil.db")) == NULL ||
+	    (st->dir = strdup(state_dir)) == NULL) {
+		if (st)
+			free(st->path);
 		free(st);
 		return vg_error_set(err, VG_NOMEM, "out of memory");
 	}
+	st->vfd = -1;
 	{
 		/*
 		 * Create the file 0600 before SQLite does, whatever the umask — only when it is
@@ -302,6 +323,7 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 			rc = vg_error_set(err, VG_STORE, "cannot open store '%s': %s", st->path,
 					  strerror(errno));
 			free(st->path);
+			free(st->dir);
 			free(st);
 			return rc;
 		}
@@ -332,7 +354,8 @@ store_open(const char *state_dir, struct store **out, struct vg_error *err)
 			return rc;
 		}
 	}
-	rc = migrate(st, err);
+	rc = store_migrate(st->db, "store", st->path, migrations,
+			   sizeof(migrations) / sizeof(migrations[0]), err);
 	for (i = 0; rc == VG_OK && i < SQL__COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK)
@@ -352,10 +375,12 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	store_vault_close(st);
 	for (i = 0; i < SQL__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st->path);
+	free(st->dir);
 	free(st);
 }
 
@@ -417,20 +442,54 @@ store_meta_set(struct store *st, const char *key, const char *value, struct vg_e
 	return store_exec(st, s, "write metadata", err);
 }
 
+/*
+ * SQLite's full integrity check of the database at path, opened read-only and without the
+ * schema (so that a damaged file can be examined): each problem appended to problems, after
+ * prefix.
+ */
+static void
+integrity_check(const char *path, const char *prefix, json_t *problems)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char line[1024];
+	int r;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(line, sizeof(line), "%s%s", prefix, db ? sqlite3_errmsg(db) : "cannot open");
+		json_array_append_new(problems, json_string(line));
+	} else {
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+
+			if (t && strcmp(t, "ok") != 0) {
+				snprintf(line, sizeof(line), "%s%s", prefix, t);
+				json_array_append_new(problems, vg_json_bytes(line, strlen(line)));
+			}
+		}
+		if (r != SQLITE_DONE) {
+			snprintf(line, sizeof(line), "%s%s", prefix, sqlite3_errmsg(db));
+			json_array_append_new(problems, json_string(line));
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 enum vg_err
 store_check(const char *state_dir, json_t **out, struct vg_error *err)
 {
-	char *path = vg_path_join(state_dir, "vigil.db");
+	char *path = vg_path_join(state_dir, "vigil.db"), *vault = vg_path_join(state_dir, "vault.db");
 	json_t *problems = json_array();
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
 	enum vg_err rc = VG_OK;
 	size_t i;
-	int r;
 
 	*out = NULL;
-	if (path == NULL)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
+	if (path == NULL || vault == NULL) {
+		rc = vg_error_set(err, VG_NOMEM, "out of memory");
+		goto done;
+	}
 	if (access(path, F_OK) != 0) {
 		rc = vg_error_set(err, VG_NOENT, "store '%s': %s", path, strerror(errno));
 		goto done;
@@ -440,27 +499,16 @@ store_check(const char *state_dir, json_t **out, struct vg_error *err)
 		rc = vg_state_file_check(state_dir, store_files[i], err);
 	if (rc != VG_OK)
 		goto done;
-	/* read-only and without the schema: a damaged store must still be examined */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "PRAGMA integrity_check(100)", -1, &s, NULL) != SQLITE_OK) {
-		json_array_append_new(problems, json_string(db ? sqlite3_errmsg(db) : "cannot open"));
-	} else {
-		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(s, 0);
-
-			if (t && strcmp(t, "ok") != 0)
-				json_array_append_new(problems, vg_json_bytes(t, strlen(t)));
-		}
-		if (r != SQLITE_DONE)
-			json_array_append_new(problems, json_string(sqlite3_errmsg(db)));
-	}
+	integrity_check(path, "", problems);
+	/* the vault file, once there is one: its problems named as its */
+	if (access(vault, F_OK) == 0)
+		integrity_check(vault, "vault.db: ", problems);
 	*out = json_pack("{s:s, s:s, s:O}", "store", path, "integrity",
 			 json_array_size(problems) ? "damaged" : "ok", "problems", problems);
 done:
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 	json_decref(problems);
 	free(path);
+	free(vault);
 	return rc;
 }
 

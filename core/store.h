@@ -1,6 +1,7 @@
 /*
  * core/store.h — the SQLite store (<state-dir>/vigil.db): scans, threats, problems,
- * exclusions, signature sources and metadata. The one place that holds SQL.
+ * exclusions, signature sources, metadata, the quarantine's items; and the vault file
+ * (<state-dir>/vault.db) with the quarantine's encrypted chunks. The one place that holds SQL.
  *
  *	store_open(state_dir, &st, &err);      creates the folder (0700) and db (0600), migrates
  *	store_begin(st, &err); ...writes...; store_commit(st, &err);
@@ -40,8 +41,10 @@ enum vg_err store_meta_set(struct store *st, const char *key, const char *value,
 			   struct vg_error *err);
 enum vg_err store_meta_delete(struct store *st, const char *key, struct vg_error *err);
 /*
- * SQLite's full integrity check of <state_dir>/vigil.db, opened read-only and without the
- * schema (so a damaged store can be examined): *out {store, integrity: ok|damaged, problems}.
+ * SQLite's full integrity check of <state_dir>/vigil.db and of its vault file vault.db when
+ * there is one, opened read-only and without the schema (so a damaged store can be
+ * examined): *out {store, integrity: ok|damaged, problems}; the vault file's problems start
+ * with "vault.db: ".
  */
 enum vg_err store_check(const char *state_dir, json_t **out, struct vg_error *err);
 /* SQLite's quick integrity check: VG_OK, or VG_STORE when the store is damaged. */
@@ -324,7 +327,7 @@ enum vg_err store_sig_restore(struct store *st, int64_t below, const char *not_d
 
 struct store_qitem {
 	int64_t id;
-	char *state;		/* pending, quarantined */
+	char *state;		/* staging, pending, quarantined, removing (quarantine/quarantine.h) */
 	char *path;
 	size_t path_len;
 	int64_t mode, uid, gid, atime_ns, mtime_ns, dev, ino, size;
@@ -333,29 +336,35 @@ struct store_qitem {
 	int64_t scan_id;
 	int64_t chunk_size, chunks;
 	char *quarantined_at;
+	int64_t chunk_file;	/* where its chunks are: 1 the vault file; 0 vigil.db (items of
+				 * one chunk, and all quarantined before schema 12) */
 };
 
 void store_qitem_release(struct store_qitem *q);
 
-/* A new item in state pending; *id receives its id (never reused: AUTOINCREMENT). */
+/* A new item, in q->state, its chunks where q->chunk_file says; *id receives its id (never
+ * reused: AUTOINCREMENT). */
 enum vg_err store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id,
 			   struct vg_error *err);
-enum vg_err store_q_chunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce,
-			      size_t nonce_len, const void *data, size_t len, struct vg_error *err);
-/*
- * Chunk idx of item id into data (capacity cap) and nonce (capacity ncap); VG_NOTFOUND when
- * the chunk is missing, VG_LIMIT when it is larger than cap.
- */
-enum vg_err store_q_chunk_get(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
-			      size_t *nonce_len, void *data, size_t cap, size_t *len,
+/* Chunk idx of item q, in the open transaction of the file that keeps q's chunks. */
+enum vg_err store_q_chunk_put(struct store *st, const struct store_qitem *q, int64_t idx,
+			      const void *nonce, size_t nonce_len, const void *data, size_t len,
 			      struct vg_error *err);
+/*
+ * Chunk idx of item q into data (capacity cap) and nonce (capacity ncap), from wherever q
+ * keeps its chunks; VG_NOTFOUND when the chunk is missing, VG_LIMIT when it is larger than cap.
+ */
+enum vg_err store_q_chunk_get(struct store *st, const struct store_qitem *q, int64_t idx,
+			      void *nonce, size_t ncap, size_t *nonce_len, void *data, size_t cap,
+			      size_t *len, struct vg_error *err);
 enum vg_err store_q_set_state(struct store *st, int64_t id, const char *state,
 			      struct vg_error *err);
 enum vg_err store_q_set_sha256(struct store *st, int64_t id, const char *sha256,
 			       struct vg_error *err);
 /*
- * The item and its chunks; with wipe, their pages are overwritten (secure_delete), as for
- * `quarantine remove`. A restore passes 0: the chunks are ciphertext of a file that is back.
+ * The item's row and any chunks it has in vigil.db; with wipe, their pages are overwritten
+ * (secure_delete), as for `quarantine remove`. A restore passes 0: the chunks are ciphertext
+ * of a file that is back. Chunks in the vault file go with store_q_chunks_drop.
  */
 enum vg_err store_q_delete(struct store *st, int64_t id, int wipe, struct vg_error *err);
 /* VG_NOTFOUND when there is no such item. */
@@ -370,7 +379,42 @@ enum vg_err store_q_expired(struct store *st, int64_t days, int64_t **ids, size_
 /* [{id, state, path, threat, sha256, size, mode, uid, gid, mtime, scan_id, quarantined_at}] */
 enum vg_err store_q_list_json(struct store *st, const char *state, json_t **out,
 			      struct vg_error *err);
+/* Items in the vault (state quarantined). */
 enum vg_err store_q_count(struct store *st, int64_t *n, struct vg_error *err);
+
+/*
+ * ---- the vault file (core/store_chunks.c) ----
+ *
+ * <state-dir>/vault.db, a second SQLite file beside vigil.db that holds only the encrypted
+ * chunks of items. It runs with a rollback journal (journal_mode=TRUNCATE, synchronous=FULL):
+ * pages appended at its end are written once, where vigil.db's WAL writes every byte twice.
+ * It has its own lock, so copying a large file in does not hold vigil.db's write lock. The
+ * two files are kept consistent by the item's state in vigil.db (quarantine/vault.c), not
+ * by one transaction: a chunk of an item vigil.db does not list in staging, pending,
+ * quarantined or removing is never written. Items of one chunk keep it in vigil.db
+ * (chunk_file 0): there one WAL commit is cheaper than a transaction of a second file.
+ *
+ *	store_vault_open(st, &err);                     once; creates the file on first use
+ *	store_vault_begin(st, &err); store_q_chunk_put(...)...; store_vault_commit(st, &err);
+ *
+ * vigil.db remembers the vault file's random id: a vault file that is missing while vigil.db
+ * says it exists, or that belongs to another store, is refused (VG_STORE, naming the file).
+ */
+enum vg_err store_vault_open(struct store *st, struct vg_error *err);
+/* <state-dir>/vault.db */
+const char *store_vault_path(const struct store *st);
+enum vg_err store_vault_begin(struct store *st, struct vg_error *err);
+enum vg_err store_vault_commit(struct store *st, struct vg_error *err);
+void store_vault_rollback(struct store *st);
+/* Delete (wipe: overwrite) every chunk of item id in the vault file, in a transaction of its
+ * own. No chunks is no error. */
+enum vg_err store_q_chunks_drop(struct store *st, int64_t id, int wipe, struct vg_error *err);
+/*
+ * Ask the kernel to start writing the vault file's dirty pages to disk now, without waiting
+ * (sync_file_range): the commit's fsync then finds most of a large copy already written,
+ * and the disk works while the CPU encrypts. Best effort; nothing is promised by it.
+ */
+void store_vault_writeback(struct store *st);
 
 /* ---- the allow list ---- */
 

@@ -38,6 +38,8 @@ store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id, struc
 		sqlite3_bind_int64(s, 12, q->scan_id);
 	sqlite3_bind_int64(s, 13, q->chunk_size);
 	sqlite3_bind_int64(s, 14, q->chunks);
+	sqlite3_bind_text(s, 15, q->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 16, q->chunk_file);
 	rc = store_exec(st, s, "record a quarantine item", err);
 	if (rc == VG_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
@@ -45,21 +47,25 @@ store_q_insert(struct store *st, const struct store_qitem *q, int64_t *id, struc
 }
 
 enum vg_err
-store_q_chunk_put(struct store *st, int64_t id, int64_t idx, const void *nonce, size_t nonce_len,
-		  const void *data, size_t len, struct vg_error *err)
+store_q_chunk_put(struct store *st, const struct store_qitem *q, int64_t idx, const void *nonce,
+		  size_t nonce_len, const void *data, size_t len, struct vg_error *err)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_Q_CHUNK_PUT);
+	sqlite3_stmt *s;
 
-	sqlite3_bind_int64(s, 1, id);
+	if (q->chunk_file)
+		return store_vchunk_put(st, q->id, idx, nonce, nonce_len, data, len, err);
+	s = store_stmt(st, SQL_Q_CHUNK_PUT);
+	sqlite3_bind_int64(s, 1, q->id);
 	sqlite3_bind_int64(s, 2, idx);
 	sqlite3_bind_blob(s, 3, nonce, (int)nonce_len, SQLITE_STATIC);
 	sqlite3_bind_blob64(s, 4, data, len, SQLITE_STATIC);
 	return store_exec(st, s, "store an encrypted chunk", err);
 }
 
-enum vg_err
-store_q_chunk_get(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
-		  size_t *nonce_len, void *data, size_t cap, size_t *len, struct vg_error *err)
+/* Chunk idx of an item with chunk_file 0, from quarantine_chunks in vigil.db. */
+static enum vg_err
+chunk_get_old(struct store *st, int64_t id, int64_t idx, void *nonce, size_t ncap,
+	      size_t *nonce_len, void *data, size_t cap, size_t *len, struct vg_error *err)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_Q_CHUNK_GET);
 	enum vg_err rc = VG_OK;
@@ -89,6 +95,16 @@ store_q_chunk_get(struct store *st, int64_t id, int64_t idx, void *nonce, size_t
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+enum vg_err
+store_q_chunk_get(struct store *st, const struct store_qitem *q, int64_t idx, void *nonce,
+		  size_t ncap, size_t *nonce_len, void *data, size_t cap, size_t *len,
+		  struct vg_error *err)
+{
+	if (q->chunk_file == 0)
+		return chunk_get_old(st, q->id, idx, nonce, ncap, nonce_len, data, cap, len, err);
+	return store_vchunk_get(st, q->id, idx, nonce, ncap, nonce_len, data, cap, len, err);
 }
 
 enum vg_err
@@ -166,6 +182,7 @@ q_row(sqlite3_stmt *s, struct store_qitem *q)
 	q->chunk_size = sqlite3_column_int64(s, 14);
 	q->chunks = sqlite3_column_int64(s, 15);
 	q->quarantined_at = col_strdup(s, 16);
+	q->chunk_file = sqlite3_column_int64(s, 17);
 }
 
 enum vg_err

@@ -8,21 +8,35 @@
  *	quarantine_restore(v, id, NULL, 0, &where, &err);     back to where it was
  *	quarantine_close(v);
  *
- * Storage. A file's bytes live only encrypted, in the store, as AES-256-GCM chunks of
- * QUARANTINE_CHUNK bytes. Each chunk has its own random 96-bit nonce, and its associated
- * data binds the item id, the chunk index and the chunk count, so chunks cannot be swapped,
- * dropped or reordered unnoticed. Memory stays at a few chunks whatever the file size.
+ * Storage. A file's bytes live only encrypted, as AES-256-GCM chunks of QUARANTINE_CHUNK
+ * bytes in the vault file <state-dir>/vault.db (core/store.h: a second SQLite file with a
+ * rollback journal, so that each byte is written once); the item's row (path, metadata,
+ * SHA-256, state) is in vigil.db. A file of one chunk keeps it in vigil.db, beside its row
+ * (one WAL commit costs less than a second file's), as do items quarantined before the vault
+ * file existed. Each chunk has its own random 96-bit nonce,
+ * and its associated data binds the item id, the chunk index and the chunk count, so chunks
+ * cannot be swapped, dropped or reordered unnoticed. Memory stays at a few chunks whatever
+ * the file size; the SHA-256 is computed on a second thread for files of several chunks.
  *
  * Key. 32 random bytes, <state-dir>/quarantine.key (created 0600 on first use) or a
  * key file given by the caller. A key or state folder that others may read is refused. The
  * store remembers an identifier of the key (a hash), so a wrong key is refused before
  * anything is decrypted or written.
  *
- * The move is crash-safe. The item is committed as "pending" together with all its chunks,
- * read back and verified, and only then is the original unlinked, and only if it is still the
- * file that was read (same device, inode, size and modification time); then the item
- * becomes "quarantined". quarantine_open finishes a pending item whose original is gone and
- * rolls back one whose original is still there: at every instant one complete copy exists.
+ * The move is crash-safe. A file of one chunk: row ("pending"), chunk and SHA-256 in one
+ * transaction, read back and authenticated, then as below from the unlink. A larger one,
+ * across the two files, through the item's state in vigil.db:
+ *   staging      committed before any chunk is written; the original is never touched
+ *   (chunks)     all chunks in one transaction of the vault file, durable at its commit,
+ *                then read back and authenticated
+ *   pending      with the SHA-256; a complete, verified copy exists
+ *   (unlink)     the original, only if it is still the file that was read (same device,
+ *                inode, size and modification time)
+ *   quarantined
+ * and on the way out (remove, restore, a roll-back): removing, then the chunks are deleted,
+ * then the row (chunks in vigil.db go with their row at once). quarantine_open drops a staging item, finishes a removing one, finishes a
+ * pending item whose original is gone and rolls back one whose original is still there
+ * (leaving alone items a live vigil is moving): at every instant one complete copy exists.
  *
  * Restore decrypts into a new temporary file (O_EXCL, 0600) in the destination folder,
  * verifies the SHA-256, fsyncs, sets mode, owner and times, and renames it into place

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/types.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,25 @@
 
 #define RESTORE_NOTE "restore_tmp:"
 
+struct out_file {
+	int fd;
+	size_t since;	/* bytes written since write-back was last started */
+};
+
+/* One piece of the restored file; write-back started every WRITEBACK_BYTES. */
 static int
 write_sink(const unsigned char *p, size_t n, void *ctx)
 {
-	return vg_write_full(*(int *)ctx, p, n);
+	struct out_file *o = ctx;
+
+	if (vg_write_full(o->fd, p, n) != 0)
+		return -1;
+	o->since += n;
+	if (o->since >= WRITEBACK_BYTES) {
+		sync_file_range(o->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		o->since = 0;
+	}
+	return 0;
 }
 
 /* Mode, owner and times as they were; the owner only where we may set it. */
@@ -44,7 +60,10 @@ set_metadata(int fd, const struct store_qitem *q, const char *where, struct vg_e
 /*
  * The restored file is in place: the item leaves the vault, and that file (where, with its
  * SHA-256) is allowed a while. Only that file: copies of the same content elsewhere are
- * still detected.
+ * still detected. The item goes off the list with the allow entry in one transaction, with
+ * its chunks when vigil.db holds them (not wiped: they are ciphertext of a file that is
+ * back); chunks in the vault file go after, the item "removing" meanwhile, and if that fails
+ * or is killed, the next open of the vault finishes it.
  */
 static enum vg_err
 forget(struct vault *v, const struct store_qitem *q, const char *where, struct vg_error *err)
@@ -54,7 +73,8 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 
 	snprintf(reason, sizeof(reason), "restored from quarantine item %lld", (long long)q->id);
 	if (rc == VG_OK)
-		rc = store_q_delete(v->st, q->id, 0, err);
+		rc = q->chunk_file ? store_q_set_state(v->st, q->id, "removing", err)
+				   : store_q_delete(v->st, q->id, 0, err);
 	if (rc == VG_OK && v->restore_window > 0)
 		rc = store_allow_add(v->st, "sha256", q->sha256, where, strlen(where), reason,
 				     (int64_t)time(NULL) + v->restore_window, err);
@@ -63,10 +83,12 @@ forget(struct vault *v, const struct store_qitem *q, const char *where, struct v
 	if (rc != VG_OK) {
 		store_rollback(v->st);
 		vg_error_init(err);
-		rc = vg_error_set(err, VG_STORE, "restored '%s', but quarantine item %lld could not "
-				  "be removed from the vault", where, (long long)q->id);
+		return vg_error_set(err, VG_STORE, "restored '%s', but quarantine item %lld could not "
+				    "be removed from the vault", where, (long long)q->id);
 	}
-	return rc;
+	if (q->chunk_file)
+		vault_retire_finish(v, q->id, 0, NULL);
+	return VG_OK;
 }
 
 enum vg_err
@@ -74,6 +96,7 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 		   struct vg_error *err)
 {
 	struct store_qitem q;
+	struct out_file out = { .fd = -1 };
 	char *target = NULL, *parent = NULL, *tmp_path = NULL, tmp[64], note[96] = "";
 	unsigned char rnd[8];
 	const char *base;
@@ -129,7 +152,8 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 				  strerror(errno));
 		goto out;
 	}
-	rc = vault_decrypt(v, &q, write_sink, &fd, err);
+	out.fd = fd;
+	rc = vault_decrypt(v, &q, write_sink, &out, err);
 	if (rc == VG_OK)
 		rc = set_metadata(fd, &q, target, err);
 	if (rc == VG_OK && fsync(fd) != 0) /* data, mode, owner and times together */

@@ -26,9 +26,10 @@ discard(const unsigned char *p, size_t n, void *ctx)
 }
 
 /*
- * Who is moving a pending item: meta "qowner.<id>" = the pid of the vigil process that
- * inserted it, written in the same transaction, removed when the item is quarantined. Another
- * process opening the vault leaves an item alone while that process lives.
+ * Who is moving an item in (staging, then pending): meta "qowner.<id>" = the pid of the vigil
+ * process that inserted it, written in the same transaction, removed when the item is
+ * quarantined or leaves. Another process opening the vault leaves an item alone while that
+ * process lives.
  */
 static enum vg_err
 owner_note(struct vault *v, int64_t id, int set, struct vg_error *err)
@@ -54,59 +55,162 @@ owner_alive(struct vault *v, int64_t id)
 	return alive;
 }
 
-/*
- * A pending item: its original still there (same device and inode) means the move never
- * completed, so the vault copy goes; an original that is gone means it did, so the item is
- * kept. Runs under the store's write lock, like the last step of quarantine_add.
- */
-static enum vg_err
-recover_one(struct vault *v, int64_t id, struct vg_error *err)
+enum vg_err
+vault_retire_finish(struct vault *v, int64_t id, int wipe, struct vg_error *err)
 {
-	struct store_qitem q;
-	struct stat st;
-	enum vg_err rc = store_begin(v->st, err);
+	/* the chunks before the row: the row says "removing" until they are gone, so no chunk
+	 * is ever left behind without a row that leads back to it */
+	enum vg_err rc = store_q_chunks_drop(v->st, id, wipe, err);
 
+	if (rc == VG_OK)
+		rc = store_begin(v->st, err);
 	if (rc != VG_OK)
 		return rc;
-	rc = store_q_get(v->st, id, &q, err);
-	if (rc == VG_NOTFOUND || (rc == VG_OK && strcmp(q.state, "pending") != 0)) {
+	rc = store_q_delete(v->st, id, wipe, err); /* and chunks of the old layout, in vigil.db */
+	if (rc == VG_OK)
+		rc = owner_note(v, id, 0, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK)
 		store_rollback(v->st);
-		if (rc == VG_OK)
-			store_qitem_release(&q);
-		vg_error_init(err);
-		return VG_OK; /* another process dealt with it */
-	}
-	if (rc == VG_OK && owner_alive(v, id)) {
-		/* another vigil is moving it right now: its own last step decides */
-		store_rollback(v->st);
+	return rc;
+}
+
+/*
+ * The first step of vault_retire: the item off the list. Chunks in vigil.db go with the row,
+ * in one transaction; chunks in the vault file cannot, so the row is marked "removing" and
+ * *deferred set: vault_retire_finish deletes them, then the row.
+ */
+static enum vg_err
+take_off_list(struct vault *v, int64_t id, int wipe, int *deferred, struct vg_error *err)
+{
+	struct store_qitem q;
+	enum vg_err rc = store_begin(v->st, err);
+
+	*deferred = 0;
+	if (rc == VG_OK && (rc = store_q_get(v->st, id, &q, err)) == VG_OK) {
+		*deferred = q.chunk_file != 0;
 		store_qitem_release(&q);
-		return VG_OK;
-	}
-	if (rc == VG_OK) {
-		owner_note(v, id, 0, NULL);
-		/* the same file only if device, inode, size and mtime (ns) all agree: an inode
-		 * number freed by the unlink can come back for an unrelated file */
-		if (lstat(q.path, &st) == 0 && (int64_t)st.st_dev == q.dev &&
-		    (int64_t)st.st_ino == q.ino && (int64_t)st.st_size == q.size &&
-		    vg_timespec_ns(st.st_mtim) == q.mtime_ns) {
-			rc = store_q_delete(v->st, id, 1, err);
-			v->rolled_back++;
+		if (*deferred) {
+			rc = store_q_set_state(v->st, id, "removing", err);
 		} else {
-			/* the original is gone: the vault copy is all there is. A copy that does not
-			 * verify (only damage can do that: its chunks were committed at once) is
-			 * kept all the same, visible, so restore and export name it as corrupt,
-			 * rather than one bad row blocking the whole vault. */
-			if (vault_decrypt(v, &q, discard, NULL, err) != VG_OK)
-				vg_error_init(err);
-			rc = store_q_set_state(v->st, id, "quarantined", err);
-			v->finished++;
+			rc = store_q_delete(v->st, id, wipe, err);
+			if (rc == VG_OK)
+				rc = owner_note(v, id, 0, err);
 		}
 	}
 	if (rc == VG_OK)
 		rc = store_commit(v->st, err);
 	if (rc != VG_OK)
 		store_rollback(v->st);
+	return rc;
+}
+
+enum vg_err
+vault_retire(struct vault *v, int64_t id, int wipe, struct vg_error *err)
+{
+	int deferred;
+	enum vg_err rc = take_off_list(v, id, wipe, &deferred, err);
+
+	return rc == VG_OK && deferred ? vault_retire_finish(v, id, wipe, err) : rc;
+}
+
+/* The original of item q is still at its path: same device, inode, size and mtime (ns). An
+ * inode number freed by the unlink can come back for an unrelated file: all four must agree. */
+static int
+original_there(const struct store_qitem *q)
+{
+	struct stat st;
+
+	return lstat(q->path, &st) == 0 && (int64_t)st.st_dev == q->dev &&
+	       (int64_t)st.st_ino == q->ino && (int64_t)st.st_size == q->size &&
+	       vg_timespec_ns(st.st_mtim) == q->mtime_ns;
+}
+
+/*
+ * An item a killed process left half-way, under the store's write lock like the steps of
+ * quarantine_add:
+ *  - staging: its chunks were being written; the original was never touched. It goes.
+ *  - pending: its chunks are committed and verified. An original still there means the move
+ *    never completed, so the vault copy goes; an original that is gone means it did, so the
+ *    item is kept.
+ *  - removing: it was leaving the vault (remove, restore, a roll-back); that is finished.
+ * An item whose owner process is alive is left to it.
+ */
+static enum vg_err
+recover_one(struct vault *v, int64_t id, struct vg_error *err)
+{
+	struct store_qitem q;
+	int retire = 0;
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc != VG_OK)
+		return rc;
+	rc = store_q_get(v->st, id, &q, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		if (rc != VG_NOTFOUND)
+			return rc;
+		vg_error_init(err);
+		return VG_OK; /* another process dealt with it */
+	}
+	if (strcmp(q.state, "removing") == 0) {
+		store_rollback(v->st);
+		store_qitem_release(&q);
+		return vault_retire_finish(v, id, 1, err);
+	}
+	if ((strcmp(q.state, "staging") != 0 && strcmp(q.state, "pending") != 0) ||
+	    owner_alive(v, id)) {
+		/* dealt with meanwhile, or another vigil is moving it right now */
+		store_rollback(v->st);
+		store_qitem_release(&q);
+		return VG_OK;
+	}
+	if (strcmp(q.state, "staging") == 0 || original_there(&q)) {
+		/* chunks in vigil.db go with the row; those in the vault file after it */
+		retire = q.chunk_file != 0;
+		rc = retire ? store_q_set_state(v->st, id, "removing", err)
+			    : store_q_delete(v->st, id, 1, err);
+		v->rolled_back++;
+	} else {
+		/* the original is gone: the vault copy is all there is. A copy that does not
+		 * verify (only damage can do that: its chunks were committed and checked) is
+		 * kept all the same, visible, so restore and export name it as corrupt, rather
+		 * than one bad row blocking the whole vault. */
+		if (vault_decrypt(v, &q, discard, NULL, err) != VG_OK)
+			vg_error_init(err);
+		rc = store_q_set_state(v->st, id, "quarantined", err);
+		v->finished++;
+	}
+	if (rc == VG_OK)
+		rc = owner_note(v, id, 0, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK)
+		store_rollback(v->st);
 	store_qitem_release(&q);
+	if (rc == VG_OK && retire)
+		rc = vault_retire_finish(v, id, 1, err);
+	return rc;
+}
+
+/* Every item that a killed process left half-way, recovered. */
+static enum vg_err
+recover_all(struct vault *v, struct vg_error *err)
+{
+	static const char *const states[] = { "removing", "staging", "pending" };
+	enum vg_err rc = VG_OK;
+	size_t s, i, n;
+
+	for (s = 0; rc == VG_OK && s < sizeof(states) / sizeof(states[0]); s++) {
+		int64_t *ids = NULL;
+
+		n = 0;
+		rc = store_q_ids(v->st, states[s], &ids, &n, err);
+		for (i = 0; rc == VG_OK && i < n; i++)
+			rc = recover_one(v, ids[i], err);
+		free(ids);
+	}
 	return rc;
 }
 
@@ -115,8 +219,6 @@ quarantine_open(struct store *st, const char *state_dir, const char *key_file,
 		int64_t restore_window, struct vault **out, struct vg_error *err)
 {
 	struct vault *v = calloc(1, sizeof(*v));
-	int64_t *ids = NULL;
-	size_t n = 0, i;
 	enum vg_err rc;
 
 	if (v == NULL)
@@ -124,7 +226,7 @@ quarantine_open(struct store *st, const char *state_dir, const char *key_file,
 	v->st = st;
 	v->restore_window = restore_window;
 	v->cipher = EVP_CIPHER_CTX_new();
-	v->plain = malloc(QUARANTINE_CHUNK);
+	v->plain = malloc(2 * (size_t)QUARANTINE_CHUNK);
 	v->sealed = malloc(QUARANTINE_CHUNK + TAG_LEN);
 	if (v->cipher == NULL || v->plain == NULL || v->sealed == NULL) {
 		quarantine_close(v);
@@ -139,10 +241,9 @@ quarantine_open(struct store *st, const char *state_dir, const char *key_file,
 		free(kp);
 	}
 	if (rc == VG_OK)
-		rc = store_q_ids(st, "pending", &ids, &n, err);
-	for (i = 0; rc == VG_OK && i < n; i++)
-		rc = recover_one(v, ids[i], err);
-	free(ids);
+		rc = store_vault_open(st, err);
+	if (rc == VG_OK)
+		rc = recover_all(v, err);
 	if (rc == VG_OK)
 		vault_clean_restores(v);
 	if (rc != VG_OK) {
@@ -162,8 +263,9 @@ quarantine_close(struct vault *v)
 	EVP_CIPHER_CTX_free(v->cipher);
 	free(v->state_real);
 	free(v->key_real);
+	hasher_release(&v->hash);
 	if (v->plain)
-		OPENSSL_cleanse(v->plain, QUARANTINE_CHUNK);
+		OPENSSL_cleanse(v->plain, 2 * (size_t)QUARANTINE_CHUNK);
 	free(v->plain);
 	free(v->sealed);
 	free(v);
@@ -186,44 +288,69 @@ same_file(const struct stat *a, const struct stat *b)
 	return vg_ident_same(&x, &y);
 }
 
-/* Encrypt the open file into a new pending item; one transaction, so all or nothing. */
-static enum vg_err
-store_copy(struct vault *v, int fd, const struct stat *st, const char *path, const char *threat,
-	   int64_t scan_id, int64_t *id, struct vg_error *err)
+/*
+ * Where a file's chunks go. One chunk (up to QUARANTINE_CHUNK bytes): into vigil.db, with its
+ * row, in one transaction: one WAL commit (one fsync), where a transaction of the vault file
+ * costs three (journal, file, journal) and a staging commit more, which for small files
+ * outweighs the WAL's second write of the chunk. Larger: into the vault file, written once.
+ */
+static int
+chunks_in_vault_file(const struct stat *st)
 {
-	struct store_qitem q = { 0 };
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char nonce[NONCE_LEN], d[32];
-	char hex[65];
+	return st->st_size > (off_t)QUARANTINE_CHUNK;
+}
+
+/* The row of a new item for the open file. */
+static void
+item_for(struct store_qitem *q, const struct stat *st, const char *path, const char *threat,
+	 int64_t scan_id)
+{
+	memset(q, 0, sizeof(*q));
+	q->path = (char *)path;
+	q->path_len = strlen(path);
+	q->mode = st->st_mode & 07777;
+	q->uid = st->st_uid;
+	q->gid = st->st_gid;
+	q->atime_ns = vg_timespec_ns(st->st_atim);
+	q->mtime_ns = vg_timespec_ns(st->st_mtim);
+	q->dev = (int64_t)st->st_dev;
+	q->ino = (int64_t)st->st_ino;
+	q->size = st->st_size;
+	q->sha256 = (char *)"";
+	q->threat = (char *)threat;
+	q->scan_id = scan_id;
+	q->chunk_size = QUARANTINE_CHUNK;
+	q->chunks = st->st_size == 0 ? 1 : (st->st_size + QUARANTINE_CHUNK - 1) / QUARANTINE_CHUNK;
+	q->chunk_file = chunks_in_vault_file(st);
+	q->state = (char *)(q->chunk_file ? "staging" : "pending");
+}
+
+/* The row, with us as its owner, in vigil.db's open transaction; q->id receives its id. */
+static enum vg_err
+insert_item(struct vault *v, struct store_qitem *q, struct vg_error *err)
+{
+	enum vg_err rc = store_q_insert(v->st, q, &q->id, err);
+
+	return rc == VG_OK ? owner_note(v, q->id, 1, err) : rc;
+}
+
+/*
+ * The open file, encrypted, into the transaction the caller opened on the file that keeps
+ * q's chunks, and the SHA-256 of what was read into hex.
+ */
+static enum vg_err
+copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *path, char hex[65],
+	    struct vg_error *err)
+{
+	unsigned char nonce[NONCE_LEN];
 	int64_t idx;
-	enum vg_err rc;
+	enum vg_err rc = hasher_begin(&v->hash, q->chunks > 1, err);
 
-	if (md == NULL)
-		return vg_error_set(err, VG_NOMEM, "out of memory");
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	q.path = (char *)path;
-	q.path_len = strlen(path);
-	q.mode = st->st_mode & 07777;
-	q.uid = st->st_uid;
-	q.gid = st->st_gid;
-	q.atime_ns = vg_timespec_ns(st->st_atim);
-	q.mtime_ns = vg_timespec_ns(st->st_mtim);
-	q.dev = (int64_t)st->st_dev;
-	q.ino = (int64_t)st->st_ino;
-	q.size = st->st_size;
-	q.sha256 = (char *)"";
-	q.threat = (char *)threat;
-	q.scan_id = scan_id;
-	q.chunk_size = QUARANTINE_CHUNK;
-	q.chunks = st->st_size == 0 ? 1 : (st->st_size + QUARANTINE_CHUNK - 1) / QUARANTINE_CHUNK;
-
-	rc = store_begin(v->st, err);
-	if (rc == VG_OK)
-		rc = store_q_insert(v->st, &q, id, err);
-	for (idx = 0; rc == VG_OK && idx < q.chunks; idx++) {
-		size_t want = idx == q.chunks - 1 ? (size_t)(q.size - idx * QUARANTINE_CHUNK)
-						  : QUARANTINE_CHUNK;
-		ssize_t got = vg_read_full(fd, v->plain, want);
+	for (idx = 0; rc == VG_OK && idx < q->chunks; idx++) {
+		size_t want = idx == q->chunks - 1 ? (size_t)(q->size - idx * QUARANTINE_CHUNK)
+						   : QUARANTINE_CHUNK;
+		unsigned char *plain = vault_piece(v, idx);
+		ssize_t got = vg_read_full(fd, plain, want);
 
 		if (got < 0)
 			rc = vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
@@ -231,37 +358,110 @@ store_copy(struct vault *v, int fd, const struct stat *st, const char *path, con
 			rc = vg_error_set(err, VG_IO, "'%s' changed while it was read: left in place",
 					  path);
 		if (rc == VG_OK) {
-			EVP_DigestUpdate(md, v->plain, want);
-			rc = chunk_seal(v, *id, idx, q.chunks, v->plain, want, nonce, v->sealed, err);
+			hasher_feed(&v->hash, plain, want);
+			rc = chunk_seal(v, q->id, idx, q->chunks, plain, want, nonce, v->sealed, err);
 		}
 		if (rc == VG_OK)
-			rc = store_q_chunk_put(v->st, *id, idx, nonce, NONCE_LEN, v->sealed,
+			rc = store_q_chunk_put(v->st, q, idx, nonce, NONCE_LEN, v->sealed,
 					       want + TAG_LEN, err);
+		if (rc == VG_OK && (idx + 1) % (WRITEBACK_BYTES / QUARANTINE_CHUNK) == 0)
+			store_vault_writeback(v->st);
 	}
-	if (rc == VG_OK && vg_read_full(fd, v->plain, 1) != 0)
+	if (rc == VG_OK && vg_read_full(fd, v->sealed, 1) != 0)
 		rc = vg_error_set(err, VG_IO, "'%s' grew while it was read: left in place", path);
-	if (rc == VG_OK) {
-		EVP_DigestFinal_ex(md, d, NULL);
-		vg_hex(d, 32, hex);
-		rc = store_q_set_sha256(v->st, *id, hex, err);
-	}
 	if (rc == VG_OK)
-		rc = owner_note(v, *id, 1, err);
-	if (rc == VG_OK)
-		rc = store_commit(v->st, err);
-	if (rc != VG_OK)
-		store_rollback(v->st);
-	EVP_MD_CTX_free(md);
+		hasher_final(&v->hash, hex);
+	else
+		hasher_abandon(&v->hash);
 	return rc;
 }
 
-static void
-drop_item(struct vault *v, int64_t id)
+/* A large file: staged in vigil.db, then its chunks in one transaction of the vault file
+ * (all or nothing, durable at its commit); the item is left staging. */
+static enum vg_err
+copy_large(struct vault *v, int fd, struct store_qitem *q, const char *path, char hex[65],
+	   struct vg_error *err)
 {
-	if (store_begin(v->st, NULL) == VG_OK) {
-		if (store_q_delete(v->st, id, 1, NULL) != VG_OK || store_commit(v->st, NULL) != VG_OK)
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc == VG_OK)
+		rc = insert_item(v, q, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		q->id = 0;
+		return rc;
+	}
+	/* from here a crash leaves a staging row, which the next open drops */
+	rc = store_vault_begin(v->st, err);
+	if (rc == VG_OK)
+		rc = copy_chunks(v, fd, q, path, hex, err);
+	if (rc == VG_OK)
+		rc = store_vault_commit(v->st, err);
+	if (rc != VG_OK)
+		store_vault_rollback(v->st);
+	return rc;
+}
+
+/* A small file: row (pending), chunk and SHA-256 in one transaction of vigil.db. */
+static enum vg_err
+copy_small(struct vault *v, int fd, struct store_qitem *q, const char *path, char hex[65],
+	   struct vg_error *err)
+{
+	enum vg_err rc = store_begin(v->st, err);
+
+	if (rc == VG_OK)
+		rc = insert_item(v, q, err);
+	if (rc == VG_OK)
+		rc = copy_chunks(v, fd, q, path, hex, err);
+	if (rc == VG_OK)
+		rc = store_q_set_sha256(v->st, q->id, hex, err);
+	if (rc == VG_OK)
+		rc = store_commit(v->st, err);
+	if (rc != VG_OK) {
+		store_rollback(v->st);
+		q->id = 0; /* nothing was kept */
+	}
+	return rc;
+}
+
+/*
+ * The copy before the original may go: the chunks committed, read back and authenticated,
+ * and the item "pending" with its SHA-256. From there a complete, durable, verified copy
+ * exists (finish_move removes the original). On failure nothing is kept: the original was
+ * never touched.
+ */
+static enum vg_err
+store_copy(struct vault *v, int fd, const struct stat *st, const char *path, const char *threat,
+	   int64_t scan_id, int64_t *id, struct vg_error *err)
+{
+	struct store_qitem q;
+	char hex[65];
+	enum vg_err rc;
+
+	item_for(&q, st, path, threat, scan_id);
+	rc = q.chunk_file ? copy_large(v, fd, &q, path, hex, err)
+			  : copy_small(v, fd, &q, path, hex, err);
+	*id = q.id;
+	if (rc != VG_OK && q.id == 0)
+		return rc; /* nothing was written */
+	if (rc == VG_OK)
+		rc = vault_check(v, &q, err);
+	if (rc == VG_OK && q.chunk_file) {
+		rc = store_begin(v->st, err);
+		if (rc == VG_OK)
+			rc = store_q_set_sha256(v->st, q.id, hex, err);
+		if (rc == VG_OK)
+			rc = store_q_set_state(v->st, q.id, "pending", err);
+		if (rc == VG_OK)
+			rc = store_commit(v->st, err);
+		if (rc != VG_OK)
 			store_rollback(v->st);
 	}
+	if (rc != VG_OK)
+		vault_retire(v, q.id, 0, NULL); /* if that fails too, the next open does it */
+	return rc;
 }
 
 /*
@@ -355,7 +555,6 @@ move_in(struct vault *v, int dfd, const char *base, int fd, const struct vg_iden
 	const char *shown, const char *threat, int64_t scan_id, struct quarantine_done *done,
 	struct vg_error *err)
 {
-	struct store_qitem q;
 	struct vg_ident now;
 	struct stat st, after;
 	char *real = NULL;
@@ -378,16 +577,9 @@ move_in(struct vault *v, int dfd, const char *base, int fd, const struct vg_iden
 		free(real);
 		return rc;
 	}
-	/* read the committed copy back before the original goes */
-	rc = store_q_get(v->st, done->id, &q, err);
-	if (rc == VG_OK) {
-		rc = vault_decrypt(v, &q, discard, NULL, err);
-		store_qitem_release(&q);
-	}
-	if (rc == VG_OK)
-		rc = finish_move(v, done->id, dfd, base, fd, &st, real, &unlinked, err);
+	rc = finish_move(v, done->id, dfd, base, fd, &st, real, &unlinked, err);
 	if (rc != VG_OK && !unlinked)
-		drop_item(v, done->id); /* the original is still there: the copy goes */
+		vault_retire(v, done->id, 0, NULL); /* the original is still there: the copy goes */
 	if (unlinked && fstat(fd, &after) == 0) {
 		done->links_left = (long)after.st_nlink;
 		vg_ident_from_stat(&done->after, &after);
@@ -566,20 +758,21 @@ quarantine_list_json(struct vault *v, json_t **out, struct vg_error *err)
 enum vg_err
 quarantine_remove(struct vault *v, int64_t id, struct vg_error *err)
 {
-	struct store_qitem q;
-	enum vg_err rc = store_begin(v->st, err);
+	int deferred;
+	enum vg_err rc = take_off_list(v, id, 1, &deferred, err);
 
-	if (rc != VG_OK)
+	if (rc != VG_OK || !deferred)
 		return rc;
-	rc = store_q_get(v->st, id, &q, err);
-	if (rc == VG_OK) {
-		store_qitem_release(&q);
-		rc = store_q_delete(v->st, id, 1, err);
+	rc = vault_retire_finish(v, id, 1, err);
+	if (rc != VG_OK) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err ? vg_error_msg(err) : "store error");
+		vg_error_init(err);
+		rc = vg_error_set(err, rc, "quarantine item %lld is out of the list, but its chunks "
+				  "are not deleted yet (%s); the next command that opens the vault "
+				  "deletes them", (long long)id, why);
 	}
-	if (rc == VG_OK)
-		rc = store_commit(v->st, err);
-	if (rc != VG_OK)
-		store_rollback(v->st);
 	return rc;
 }
 

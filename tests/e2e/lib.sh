@@ -155,6 +155,8 @@ jqt() {
 sha() { sha256sum "$1" | cut -d" " -f1; }
 # db SQL...: sqlite3 on the store of $VIGIL_STATE_DIR.
 db() { sqlite3 "$VIGIL_STATE_DIR/vigil.db" "$@"; }
+# vdb SQL...: sqlite3 on its vault file (the encrypted chunks, table quarantine_chunks).
+vdb() { sqlite3 "$VIGIL_STATE_DIR/vault.db" "$@"; }
 # sigver: the current sig_version.
 sigver() { vigil --json sigdb info | jq -r .sig_version; }
 # nscans: how many scans the history holds.

@@ -173,13 +173,13 @@ test_expect_success 'restore into a folder that is gone: exit 2 and the item sta
 '
 
 # --- remove --------------------------------------------------------------------------------
-test_expect_success 'remove deletes the item and its chunks; restore and remove of it then exit 2' '
+test_expect_success 'remove deletes the item and its chunks (in vault.db); restore and remove of it then exit 2' '
 	mkdir -p rm && head -c 2500000 /dev/urandom >rm/f &&
 	id=$(qadd rm/f) &&
-	test "$(sqlite3 state/vigil.db "SELECT count(*) FROM quarantine_chunks WHERE item = $id")" -eq 3 &&
+	test "$(sqlite3 state/vault.db "SELECT count(*) FROM quarantine_chunks WHERE item = $id")" -eq 3 &&
 	expect_exit 0 vigil quarantine remove "$id" >out &&
 	! inlist "$id" &&
-	test "$(sqlite3 state/vigil.db "SELECT count(*) FROM quarantine_chunks WHERE item = $id")" -eq 0 &&
+	test "$(sqlite3 state/vault.db "SELECT count(*) FROM quarantine_chunks WHERE item = $id")" -eq 0 &&
 	test "$(sqlite3 state/vigil.db "SELECT count(*) FROM quarantine WHERE id = $id")" -eq 0 &&
 	expect_exit 2 vigil quarantine restore "$id" 2>/dev/null &&
 	test ! -e rm/f &&

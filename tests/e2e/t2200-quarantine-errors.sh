@@ -19,16 +19,23 @@ trap teardown EXIT
 mkitem() {
 	mkdir -p src orig && head -c "$2" /dev/urandom >"src/$1" && cp "src/$1" "orig/$1" && qadd "src/$1"
 }
+# cdb ID SQL...: sqlite3 on the file that keeps item ID's chunks: vault.db, or vigil.db for an
+# item of one chunk.
+cdb() {
+	local id=$1
+	shift
+	if [ "$(db "SELECT chunk_file FROM quarantine WHERE id = $id")" = 1 ]; then vdb "$@"; else db "$@"; fi
+}
 # flip ID IDX POS: changes the byte at POS (1-based) of chunk IDX of item ID, and checks that
 # the chunk really changed and kept its length.
 flip() {
 	local before after
-	before=$(db "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
-	db "UPDATE quarantine_chunks SET data = CAST(substr(data, 1, $3 - 1) || CASE WHEN substr(data, $3, 1) = X'00' THEN X'01' ELSE X'00' END || substr(data, $3 + 1) AS BLOB) WHERE item = $1 AND idx = $2" || return 1
-	after=$(db "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
+	before=$(cdb "$1" "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
+	cdb "$1" "UPDATE quarantine_chunks SET data = CAST(substr(data, 1, $3 - 1) || CASE WHEN substr(data, $3, 1) = X'00' THEN X'01' ELSE X'00' END || substr(data, $3 + 1) AS BLOB) WHERE item = $1 AND idx = $2" || return 1
+	after=$(cdb "$1" "SELECT length(data) || ':' || quote(substr(data, $3, 1)) FROM quarantine_chunks WHERE item = $1 AND idx = $2")
 	[ -n "$before" ] && [ "${before%%:*}" = "${after%%:*}" ] && [ "$before" != "$after" ] ||
 		{ echo "flip $*: before $before after $after" >&2; return 1; }
-	[ "$(db "SELECT typeof(data) FROM quarantine_chunks WHERE item = $1 AND idx = $2")" = blob ]
+	[ "$(cdb "$1" "SELECT typeof(data) FROM quarantine_chunks WHERE item = $1 AND idx = $2")" = blob ]
 }
 # refused ID NAME: restore of ID fails with exit 2 and "tampered", writes nothing at src/NAME
 # nor with --path, leaves no temporary file, and the item stays in the vault.
@@ -49,14 +56,14 @@ test_expect_success 'one byte changed in the middle chunk: restore exit 2 "tampe
 
 test_expect_success 'one byte of the last chunk (the tag) changed is detected' '
 	id=$(mkitem tag 3000) &&
-	len=$(db "SELECT length(data) FROM quarantine_chunks WHERE item = $id AND idx = 0") &&
+	len=$(cdb "$id" "SELECT length(data) FROM quarantine_chunks WHERE item = $id AND idx = 0") &&
 	flip "$id" 0 "$len" && refused "$id" tag
 '
 
 test_expect_success 'one byte of a chunk nonce changed is detected' '
 	id=$(mkitem nonce 1048577) &&
-	db "UPDATE quarantine_chunks SET nonce = CAST(CASE WHEN substr(nonce, 1, 1) = X'"'"'00'"'"' THEN X'"'"'01'"'"' ELSE X'"'"'00'"'"' END || substr(nonce, 2) AS BLOB) WHERE item = $id AND idx = 1" &&
-	test "$(db "SELECT length(nonce) FROM quarantine_chunks WHERE item = $id AND idx = 1")" -eq 12 &&
+	cdb "$id" "UPDATE quarantine_chunks SET nonce = CAST(CASE WHEN substr(nonce, 1, 1) = X'"'"'00'"'"' THEN X'"'"'01'"'"' ELSE X'"'"'00'"'"' END || substr(nonce, 2) AS BLOB) WHERE item = $id AND idx = 1" &&
+	test "$(cdb "$id" "SELECT length(nonce) FROM quarantine_chunks WHERE item = $id AND idx = 1")" -eq 12 &&
 	refused "$id" nonce
 '
 
@@ -66,29 +73,29 @@ test_expect_success 'the first byte of an empty file chunk changed is detected' 
 
 test_expect_success 'two chunks swapped (idx 0 <-> 1) are detected' '
 	id=$(mkitem swap 2500000) &&
-	db "UPDATE quarantine_chunks SET idx = -1 WHERE item = $id AND idx = 0;
+	cdb "$id" "UPDATE quarantine_chunks SET idx = -1 WHERE item = $id AND idx = 0;
 	    UPDATE quarantine_chunks SET idx = 0 WHERE item = $id AND idx = 1;
 	    UPDATE quarantine_chunks SET idx = 1 WHERE item = $id AND idx = -1;" &&
-	test "$(db "SELECT group_concat(idx) FROM (SELECT idx FROM quarantine_chunks WHERE item = $id ORDER BY idx)")" = "0,1,2" &&
+	test "$(cdb "$id" "SELECT group_concat(idx) FROM (SELECT idx FROM quarantine_chunks WHERE item = $id ORDER BY idx)")" = "0,1,2" &&
 	refused "$id" swap
 '
 
 test_expect_success 'a deleted middle chunk is detected' '
 	id=$(mkitem del 2500000) &&
-	db "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 1" &&
+	cdb "$id" "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 1" &&
 	refused "$id" del
 '
 
 test_expect_success 'a dropped last chunk with the chunk count and size lowered to match is detected' '
 	id=$(mkitem trunc 2500000) &&
-	db "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 2;
-	    UPDATE quarantine SET chunks = 2, size = 2097152 WHERE id = $id" &&
+	cdb "$id" "DELETE FROM quarantine_chunks WHERE item = $id AND idx = 2" &&
+	db "UPDATE quarantine SET chunks = 2, size = 2097152 WHERE id = $id" &&
 	refused "$id" trunc
 '
 
 test_expect_success 'a chunk copied from another item (same position, same size) is detected' '
 	a=$(mkitem fa 1048576) && b=$(mkitem fb 1048576) &&
-	db "UPDATE quarantine_chunks SET (nonce, data) = (SELECT nonce, data FROM quarantine_chunks WHERE item = $b AND idx = 0) WHERE item = $a AND idx = 0" &&
+	cdb "$a" "UPDATE quarantine_chunks SET (nonce, data) = (SELECT nonce, data FROM quarantine_chunks WHERE item = $b AND idx = 0) WHERE item = $a AND idx = 0" &&
 	refused "$a" fa &&
 	expect_exit 0 vigil quarantine restore "$b" >/dev/null && cmp src/fb orig/fb
 '
@@ -217,8 +224,8 @@ test_expect_success 'a state folder that belongs to another user is refused' '
 chown 0 fst 2>/dev/null
 
 # --- the vault's own files ----------------------------------------------------------------------
-# Moving the key or the database into the vault would lock every item away for good.
-for f in quarantine.key vigil.db; do
+# Moving the key, the database or the vault file into the vault would lock every item away for good.
+for f in quarantine.key vigil.db vault.db; do
 	test_expect_success "quarantine add of the vault's own $f is refused; the vault keeps working" '
 		sv=sv-'"$f"' && mkdir -p own && head -c 3000 /dev/urandom >own/p && cp own/p orig/ownp &&
 		id=$(vigil --state-dir "$sv" --json quarantine add own/p | jq .items[0].id) && test "$id" -ge 1 &&
@@ -237,6 +244,36 @@ test_expect_success 'quarantine add of the --key-file in use is refused; the vau
 	expect_exit 2 vigil --state-dir svk --key-file ext.key quarantine add ext.key 2>/dev/null &&
 	test -e ext.key &&
 	expect_exit 0 vigil --state-dir svk --key-file ext.key quarantine restore "$id" >/dev/null && cmp own/q orig/ownq
+'
+
+# --- the vault file (vault.db, the encrypted chunks) -----------------------------------------------
+mkdir -p vf && head -c 1500000 /dev/urandom >vf/a && cp vf/a orig/vfa
+test_expect_success 'a damaged vault.db: quarantine commands exit 2 naming it; the item is back once the file is' '
+	vigil --state-dir st-vf quarantine add vf/a >/dev/null && test ! -e vf/a &&
+	cp st-vf/vault.db vault.keep &&
+	head -c 8192 /dev/urandom | dd of=st-vf/vault.db conv=notrunc status=none &&
+	expect_exit 2 vigil --state-dir st-vf quarantine list 2>err && cat err &&
+	grep -q "vault file .st-vf/vault.db.: .*not a database" err &&
+	expect_exit 2 vigil --state-dir st-vf quarantine restore 1 2>err && grep -q "st-vf/vault.db" err &&
+	test ! -e vf/a &&
+	expect_exit 0 vigil --state-dir st-vf health >/dev/null &&
+	cp vault.keep st-vf/vault.db &&
+	vigil --state-dir st-vf quarantine restore 1 >/dev/null && cmp vf/a orig/vfa
+'
+test_expect_success 'a missing vault.db while items are in it: exit 2 "missing" naming it, and no empty one is made' '
+	vigil --state-dir st-vf quarantine add vf/a >/dev/null && mv st-vf/vault.db vault.keep &&
+	expect_exit 2 vigil --state-dir st-vf quarantine list 2>err && cat err &&
+	grep -q "vault file .st-vf/vault.db. is missing" err && test ! -e st-vf/vault.db &&
+	mv vault.keep st-vf/vault.db &&
+	vigil --state-dir st-vf quarantine restore 2 >/dev/null && cmp vf/a orig/vfa
+'
+test_expect_success 'a vault.db that is a symbolic link is refused (exit 2), naming it' '
+	vigil --state-dir st-vf quarantine add vf/a >/dev/null && mv st-vf/vault.db vault.keep &&
+	ln -s "$T/vault.keep" st-vf/vault.db &&
+	expect_exit 2 vigil --state-dir st-vf quarantine list 2>err && cat err &&
+	grep -q "vault.db" err &&
+	rm st-vf/vault.db && mv vault.keep st-vf/vault.db &&
+	vigil --state-dir st-vf quarantine restore 3 >/dev/null && cmp vf/a orig/vfa
 '
 
 # --- unknown and malformed IDs ----------------------------------------------------------------
@@ -281,6 +318,7 @@ test_expect_success 'a folder, a device and a missing path given to quarantine a
 test_expect_success '... and none of them left anything in the vault' '
 	vigil --state-dir st-odd --json quarantine list >l.json && jqt l.json ".items == []" &&
 	test "$(sqlite3 st-odd/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
+	test "$(sqlite3 st-odd/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 	test "$(sqlite3 st-odd/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0
 '
 
@@ -299,6 +337,7 @@ if chattr +i imm 2>/dev/null; then
 		expect_exit 2 vigil --state-dir st-imm quarantine add imm/f 2>err && cat err &&
 		cmp imm/f orig/immf &&
 		test "$(sqlite3 st-imm/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
+		test "$(sqlite3 st-imm/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 		test "$(sqlite3 st-imm/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 		vigil --state-dir st-imm --json quarantine list >l.json && jqt l.json ".items == []"
 	'
@@ -337,6 +376,7 @@ if mount -t tmpfs -o size=16m,mode=0755 tmpfs ro 2>/dev/null; then
 			expect_exit 2 vigil --state-dir st-ro quarantine add ro/f 2>err && cat err &&
 			cmp ro/f orig/rof &&
 			test "$(sqlite3 st-ro/vigil.db "SELECT count(*) FROM quarantine")" -eq 0 &&
+			test "$(sqlite3 st-ro/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 			test "$(sqlite3 st-ro/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 			vigil --state-dir st-ro --json quarantine list >l.json && jqt l.json ".items == []"
 		'

@@ -24,6 +24,14 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	mkdir -p inj orig
 	"$VIGIL" --state-dir si quarantine list >/dev/null # the key exists from here on
 
+	# killed_in FILE SYSCALL N vigil-args...: as killed_at, counting only SYSCALLs on FILE
+	killed_in() {
+		local f=$1 sc=$2 n=$3 rc=0
+		shift 3
+		strace -f -o /dev/null -P "$f" -e trace="$sc" -e inject="$sc":signal=KILL:when="$n" "$VIGIL" "$@" >/dev/null 2>&1 || rc=$?
+		[ "$rc" -eq 137 ] || { echo "vigil was not killed at $sc #$n on $f (exit $rc)" >&2; return 1; }
+	}
+
 	test_expect_success 'killed just before the original is unlinked: the next list rolls back, the file stays' '
 		head -c 1500000 /dev/urandom >inj/a && cp inj/a orig/a &&
 		killed_at unlinkat 1 --state-dir si quarantine add inj/a &&
@@ -47,11 +55,35 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 
 	test_expect_success 'killed while the encrypted copy is written: nothing is kept, the file stays' '
 		head -c 3145728 /dev/urandom >inj/b && cp inj/b orig/b &&
-		killed_at pwrite64 100 --state-dir si quarantine add inj/b &&
+		killed_in "$T/si/vault.db" pwrite64 25 --state-dir si quarantine add inj/b &&
 		vigil --state-dir si --json quarantine list >l.json 2>/dev/null &&
 		jqt l.json ".items == []" && test "$(items si)" -eq 0 &&
-		test "$(sqlite3 si/vigil.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+		test "$(sqlite3 si/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
 		cmp inj/b orig/b
+	'
+
+	test_expect_success 'killed at the first write of vault.db (the item staged in vigil.db, no chunk yet): the next list drops it, the file stays' '
+		head -c 2500000 /dev/urandom >inj/s && cp inj/s orig/s &&
+		killed_in "$T/si/vault.db" pwrite64 1 --state-dir si quarantine add inj/s &&
+		test "$(sqlite3 si/vigil.db "SELECT state FROM quarantine")" = staging &&
+		vigil --state-dir si --json quarantine list >l.json 2>err && cat err &&
+		grep -q "finished 0 and rolled back 1" err &&
+		jqt l.json ".items == []" && test "$(items si)" -eq 0 &&
+		test "$(sqlite3 si/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+		cmp inj/s orig/s
+	'
+
+	test_expect_success 'killed in the commit of vault.db (its pages synced, the journal not yet truncated): rolled back, the file stays' '
+		killed_in "$T/si/vault.db-journal" ftruncate 1 --state-dir si quarantine add inj/s &&
+		test "$(sqlite3 si/vigil.db "SELECT state FROM quarantine")" = staging &&
+		vigil --state-dir si --json quarantine list >l.json 2>err && cat err &&
+		grep -q "finished 0 and rolled back 1" err &&
+		jqt l.json ".items == []" && test "$(items si)" -eq 0 &&
+		test "$(sqlite3 si/vault.db "SELECT count(*) FROM quarantine_chunks")" -eq 0 &&
+		cmp inj/s orig/s &&
+		vigil --state-dir si quarantine add inj/s >/dev/null && test ! -e inj/s &&
+		vigil --state-dir si quarantine restore "$(vigil --state-dir si --json quarantine list | jq ".items[0].id")" >/dev/null &&
+		cmp inj/s orig/s
 	'
 
 	test_expect_success 'restore killed before the rename: nothing at the path, the item stays and restores later' '

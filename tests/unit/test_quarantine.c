@@ -3,7 +3,9 @@
  * temporary folder and a real store: byte-exact round trips across chunk boundaries, the
  * file's metadata, destinations that exist or are symbolic links, the key checks, tampered
  * chunks and rows, staged crash states, refused file types, the encrypted zip export,
- * removal, expiry, the allow list after a restore and the memory bound on a large file.
+ * removal, expiry, the allow list after a restore and the memory bound on a large file; the
+ * vault file: a SIGKILL at each step of a move or restore, items of the old layout (chunks
+ * in vigil.db), and a vault file that is damaged, missing or another store's.
  *
  * Only the public API moves files in and out. SQLite is used directly only to tamper with
  * the vault or to stage the state a crash would leave behind.
@@ -20,6 +22,7 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@
 #include "core/err.h"
 #include "core/reach.h"
 #include "core/store.h"
+#include "core/store_int.h" /* the connections, to stage a SIGKILL at one step */
 #include "quarantine/quarantine.h"
 #include "tests/unit/util.h"
 
@@ -304,10 +308,29 @@ db_open(struct fx *f)
 	snprintf(path, sizeof(path), "%s/vigil.db", f->state);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
+	/* the vault file, as "vault", once the vault made it: vault.quarantine_chunks */
+	snprintf(path, sizeof(path), "%s/vault.db", f->state);
+	if (access(path, F_OK) == 0) {
+		sqlite3_stmt *s = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "ATTACH ?1 AS vault", -1, &s, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_finalize(s);
+	}
+	/* every chunk, wherever it is: vigil.db keeps those of one-chunk items */
+	assert_int_equal(sqlite3_exec(db, access(path, F_OK) == 0
+				? "CREATE TEMP VIEW all_chunks AS SELECT item, idx FROM "
+				  "main.quarantine_chunks UNION ALL SELECT item, idx FROM "
+				  "vault.quarantine_chunks"
+				: "CREATE TEMP VIEW all_chunks AS SELECT item, idx FROM "
+				  "main.quarantine_chunks", NULL, NULL, NULL), SQLITE_OK);
 	return db;
 }
 
-/* Run SQL on the store's database with SQLite directly (tampering, staging). */
+/* Run SQL on the store's database (and the vault file, as "vault") with SQLite directly
+ * (tampering, staging). */
 static void __attribute__((format(printf, 2, 3)))
 db_exec(struct fx *f, const char *fmt, ...)
 {
@@ -356,7 +379,7 @@ static long long
 rows_of(struct fx *f, int64_t id)
 {
 	return db_int(f, "SELECT (SELECT count(*) FROM quarantine WHERE id = %lld) + "
-			 "(SELECT count(*) FROM quarantine_chunks WHERE item = %lld)",
+			 "(SELECT count(*) FROM all_chunks WHERE item = %lld)",
 		      (long long)id, (long long)id);
 }
 
@@ -364,21 +387,24 @@ static long long
 rows_all(struct fx *f)
 {
 	return db_int(f, "SELECT (SELECT count(*) FROM quarantine) + "
-			 "(SELECT count(*) FROM quarantine_chunks)");
+			 "(SELECT count(*) FROM all_chunks)");
 }
 
-/* Flip one bit at off of chunk idx of item id. */
+/* Flip one bit at off of chunk idx of item id, in whichever file keeps its chunks. */
 static void
 chunk_flip(struct fx *f, int64_t id, int64_t idx, size_t off)
 {
+	const char *table = db_int(f, "SELECT chunk_file FROM quarantine WHERE id = %lld",
+				   (long long)id) ? "vault.quarantine_chunks"
+						  : "main.quarantine_chunks";
 	sqlite3 *db = db_open(f);
 	sqlite3_stmt *s = NULL;
 	unsigned char *buf;
+	char sql[128];
 	int n;
 
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM quarantine_chunks "
-						"WHERE item = ?1 AND idx = ?2", -1, &s, NULL),
-			 SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT data FROM %s WHERE item = ?1 AND idx = ?2", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, idx);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -389,9 +415,8 @@ chunk_flip(struct fx *f, int64_t id, int64_t idx, size_t off)
 	memcpy(buf, sqlite3_column_blob(s, 0), (size_t)n);
 	sqlite3_finalize(s);
 	buf[off] ^= 0x01;
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE quarantine_chunks SET data = ?3 "
-						"WHERE item = ?1 AND idx = ?2", -1, &s, NULL),
-			 SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE %s SET data = ?3 WHERE item = ?1 AND idx = ?2", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, idx);
 	sqlite3_bind_blob(s, 3, buf, n, SQLITE_TRANSIENT);
@@ -507,7 +532,7 @@ test_roundtrip_sizes_byte_identical(void **state)
 		json_decref(it);
 		assert_int_equal(db_int(f, "SELECT chunks FROM quarantine WHERE id = %lld",
 					(long long)id), chunks);
-		assert_int_equal(db_int(f, "SELECT count(*) FROM quarantine_chunks WHERE item = %lld",
+		assert_int_equal(db_int(f, "SELECT count(*) FROM all_chunks WHERE item = %lld",
 					(long long)id), chunks);
 
 		/* back where it was, byte for byte; the item leaves the vault */
@@ -534,7 +559,7 @@ test_vault_holds_no_plaintext(void **state)
 	size_t n = 2 * CHUNK + 100, i, ml = sizeof(marker) - 1;
 	unsigned char *data = malloc(n);
 	char path[256], db[256];
-	const char *suffix[] = { "", "-wal" };
+	const char *suffix[] = { "vigil.db", "vigil.db-wal", "vault.db", "vault.db-journal" };
 
 	assert_non_null(data);
 	for (i = 0; i < n; i++)
@@ -543,11 +568,11 @@ test_vault_holds_no_plaintext(void **state)
 	fpath(f, "plain", path, sizeof(path));
 	vopen(f, 3600);
 	add_ok(f, path);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		size_t len = 0;
 		unsigned char *raw;
 
-		snprintf(db, sizeof(db), "%s/vigil.db%s", f->state, suffix[i]);
+		snprintf(db, sizeof(db), "%s/%s", f->state, suffix[i]);
 		raw = slurp(db, &len);
 		if (raw == NULL)
 			continue;
@@ -974,13 +999,28 @@ test_tamper_flipped_tag_of_last_chunk(void **state)
 	expect_tampered(f, id, "t.bin");
 }
 
+/* A one-chunk item keeps its chunk in vigil.db: tampering there is caught the same way. */
+static void
+test_tamper_small_item_in_store(void **state)
+{
+	struct fx *f = *state;
+	int64_t id;
+
+	vopen(f, 3600);
+	id = add_new(f, "s.bin", 1000, 22, NULL);
+	assert_int_equal(db_int(f, "SELECT chunk_file FROM quarantine WHERE id = %lld",
+				(long long)id), 0);
+	chunk_flip(f, id, 0, 500);
+	expect_tampered(f, id, "s.bin");
+}
+
 static void
 test_tamper_flipped_nonce(void **state)
 {
 	struct fx *f = *state;
 	int64_t id = tamper_setup(f, "t.bin");
 
-	db_exec(f, "UPDATE quarantine_chunks SET nonce = zeroblob(12) WHERE item = %lld AND idx = 0",
+	db_exec(f, "UPDATE vault.quarantine_chunks SET nonce = zeroblob(12) WHERE item = %lld AND idx = 0",
 		(long long)id);
 	expect_tampered(f, id, "t.bin");
 }
@@ -991,9 +1031,9 @@ test_tamper_swapped_chunks(void **state)
 	struct fx *f = *state;
 	int64_t id = tamper_setup(f, "t.bin");
 
-	db_exec(f, "UPDATE quarantine_chunks SET idx = -1 WHERE item = %lld AND idx = 0;"
-		   "UPDATE quarantine_chunks SET idx = 0 WHERE item = %lld AND idx = 1;"
-		   "UPDATE quarantine_chunks SET idx = 1 WHERE item = %lld AND idx = -1;",
+	db_exec(f, "UPDATE vault.quarantine_chunks SET idx = -1 WHERE item = %lld AND idx = 0;"
+		   "UPDATE vault.quarantine_chunks SET idx = 0 WHERE item = %lld AND idx = 1;"
+		   "UPDATE vault.quarantine_chunks SET idx = 1 WHERE item = %lld AND idx = -1;",
 		(long long)id, (long long)id, (long long)id);
 	expect_tampered(f, id, "t.bin");
 
@@ -1020,7 +1060,7 @@ test_tamper_deleted_chunk(void **state)
 	struct fx *f = *state;
 	int64_t id = tamper_setup(f, "t.bin");
 
-	db_exec(f, "DELETE FROM quarantine_chunks WHERE item = %lld AND idx = 2", (long long)id);
+	db_exec(f, "DELETE FROM vault.quarantine_chunks WHERE item = %lld AND idx = 2", (long long)id);
 	expect_tampered(f, id, "t.bin");
 }
 
@@ -1031,7 +1071,7 @@ test_tamper_truncated_item(void **state)
 	int64_t id = tamper_setup(f, "t.bin");
 
 	/* drop the last chunk and make the row agree: the chunk count is authenticated */
-	db_exec(f, "DELETE FROM quarantine_chunks WHERE item = %lld AND idx = 3;"
+	db_exec(f, "DELETE FROM vault.quarantine_chunks WHERE item = %lld AND idx = 3;"
 		   "UPDATE quarantine SET chunks = 3, size = %zu WHERE id = %lld",
 		(long long)id, 3 * CHUNK, (long long)id);
 	expect_tampered(f, id, "t.bin");
@@ -1055,11 +1095,11 @@ test_tamper_chunk_from_another_item(void **state)
 	int64_t id = tamper_setup(f, "t.bin");
 	int64_t id2 = add_new(f, "u.bin", 3 * CHUNK + 7, 21, NULL); /* the same bytes */
 
-	db_exec(f, "DELETE FROM quarantine_chunks WHERE item = %lld AND idx = 0;"
-		   "UPDATE quarantine_chunks SET item = %lld WHERE item = %lld AND idx = 0",
+	db_exec(f, "DELETE FROM vault.quarantine_chunks WHERE item = %lld AND idx = 0;"
+		   "UPDATE vault.quarantine_chunks SET item = %lld WHERE item = %lld AND idx = 0",
 		(long long)id, (long long)id, (long long)id2);
 	db_exec(f, "DELETE FROM quarantine WHERE id = %lld;"
-		   "DELETE FROM quarantine_chunks WHERE item = %lld",
+		   "DELETE FROM vault.quarantine_chunks WHERE item = %lld",
 		(long long)id2, (long long)id2);
 	expect_tampered(f, id, "t.bin");
 }
@@ -1938,7 +1978,7 @@ test_remove_overwrites_ciphertext(void **state)
 {
 	struct fx *f = *state;
 	unsigned char snippet[64], *raw;
-	const char *suffix[] = { "", "-wal" };
+	const char *suffix[] = { "vigil.db", "vigil.db-wal", "vault.db", "vault.db-journal" };
 	char db[256];
 	sqlite3 *h;
 	sqlite3_stmt *s = NULL;
@@ -1950,7 +1990,7 @@ test_remove_overwrites_ciphertext(void **state)
 	vopen(f, 3600);
 	id = add_new(f, "wipe.bin", 2 * CHUNK, 93, NULL);
 	h = db_open(f);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT data FROM quarantine_chunks WHERE item = ?1 "
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT data FROM vault.quarantine_chunks WHERE item = ?1 "
 					       "AND idx = 1", -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -1965,8 +2005,8 @@ test_remove_overwrites_ciphertext(void **state)
 	f->v = NULL;
 	store_close(f->st);
 	f->st = NULL;
-	for (i = 0; i < 2; i++) {
-		snprintf(db, sizeof(db), "%s/vigil.db%s", f->state, suffix[i]);
+	for (i = 0; i < 4; i++) {
+		snprintf(db, sizeof(db), "%s/%s", f->state, suffix[i]);
 		raw = slurp(db, &len);
 		if (raw == NULL)
 			continue;
@@ -2227,6 +2267,348 @@ test_memory_bounded_on_large_file(void **state)
 	close(fd);
 }
 
+/* ---- the vault file (vault.db): SIGKILL at each step of the two-file move ---- */
+
+static void
+kill_me(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	raise(SIGKILL);
+}
+
+/*
+ * A child process with a store and vault of its own, SIGKILLed at one step: trigger is a
+ * temporary trigger calling test_kill(), made on the vault file's connection (in_vault) or
+ * on vigil.db's. The child then adds path (id 0) or restores item id.
+ */
+static void
+killed_at_step(struct fx *f, int in_vault, const char *trigger, const char *path, int64_t id)
+{
+	int status = 0;
+	pid_t pid;
+
+	quarantine_close(f->v); /* nothing of ours is shared with the child */
+	f->v = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st = NULL;
+		struct vault *v = NULL;
+		struct vg_error e;
+		int64_t nid = 0;
+		sqlite3 *db;
+
+		vg_error_init(&e);
+		if (store_open(f->state, &st, &e) != VG_OK ||
+		    quarantine_open(st, f->state, NULL, 3600, &v, &e) != VG_OK)
+			_exit(3);
+		db = in_vault ? st->vdb : st->db;
+		if (sqlite3_create_function(db, "test_kill", 0, SQLITE_UTF8, NULL, kill_me, NULL,
+					    NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, trigger, NULL, NULL, NULL) != SQLITE_OK)
+			_exit(4);
+		if (id == 0)
+			quarantine_add(v, path, THREAT, 0, &nid, NULL, &e);
+		else
+			quarantine_restore(v, id, NULL, 0, NULL, &e);
+		_exit(5);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg("the child was not killed at its step (exit status %d)",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+static long long
+items_in(struct fx *f, const char *state)
+{
+	return db_int(f, "SELECT count(*) FROM quarantine WHERE state = '%s'", state);
+}
+
+/* Killed while the chunks are written (the item staged, the vault file's transaction open):
+ * the original is untouched, and the next open drops the item in both files. */
+static void
+test_kill_while_chunks_written(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 3 * CHUNK + 5;
+	unsigned char *data = make_data(n, 71);
+	char path[256];
+	int fin = -1, rb = -1;
+	int64_t id;
+
+	vopen(f, 3600);
+	fpath(f, "K.bin", path, sizeof(path));
+	assert_int_equal(vt_write_file(f->files, "K.bin", data, n), 0);
+	killed_at_step(f, 1, "CREATE TEMP TRIGGER k AFTER INSERT ON main.quarantine_chunks "
+			     "WHEN NEW.idx = 2 BEGIN SELECT test_kill(); END", path, 0);
+	assert_int_equal(items_in(f, "staging"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks"), 0);
+	assert_file_is(path, data, n);
+
+	vopen(f, 3600);
+	quarantine_recovered(f->v, &fin, &rb);
+	assert_int_equal(fin, 0);
+	assert_int_equal(rb, 1);
+	assert_int_equal(rows_all(f), 0);
+	assert_file_is(path, data, n);
+	/* and the file moves in and out as usual afterwards */
+	id = add_ok(f, path);
+	restore_ok(f, id, NULL, 0);
+	assert_file_is(path, data, n);
+	free(data);
+}
+
+/* Killed once the chunks are committed, before the item is pending: the original is
+ * untouched, and the next open drops the committed chunks from the vault file. */
+static void
+test_kill_after_chunks_committed(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 2 * CHUNK + 1;
+	unsigned char *data = make_data(n, 72);
+	char path[256];
+	int fin = -1, rb = -1;
+
+	vopen(f, 3600);
+	fpath(f, "C.bin", path, sizeof(path));
+	assert_int_equal(vt_write_file(f->files, "C.bin", data, n), 0);
+	killed_at_step(f, 0, "CREATE TEMP TRIGGER k AFTER UPDATE OF state ON main.quarantine "
+			     "WHEN NEW.state = 'pending' BEGIN SELECT test_kill(); END", path, 0);
+	assert_int_equal(items_in(f, "staging"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks"), 3);
+	assert_file_is(path, data, n);
+
+	vopen(f, 3600);
+	quarantine_recovered(f->v, &fin, &rb);
+	assert_int_equal(fin, 0);
+	assert_int_equal(rb, 1);
+	assert_int_equal(rows_all(f), 0);
+	assert_int_equal(nlisted(f), 0);
+	assert_file_is(path, data, n);
+	free(data);
+}
+
+/* Killed after the original was unlinked, before the item is marked quarantined: the copy in
+ * the vault file is the only one, and the next open keeps it. */
+static void
+test_kill_after_original_removed(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 2 * CHUNK + 77;
+	unsigned char *data = make_data(n, 73);
+	char path[256];
+	int fin = -1, rb = -1;
+	int64_t id;
+
+	vopen(f, 3600);
+	fpath(f, "U.bin", path, sizeof(path));
+	assert_int_equal(vt_write_file(f->files, "U.bin", data, n), 0);
+	killed_at_step(f, 0, "CREATE TEMP TRIGGER k AFTER UPDATE OF state ON main.quarantine "
+			     "WHEN NEW.state = 'quarantined' BEGIN SELECT test_kill(); END", path, 0);
+	assert_gone(path);
+	assert_int_equal(items_in(f, "pending"), 1);
+	id = db_int(f, "SELECT id FROM quarantine");
+
+	vopen(f, 3600);
+	quarantine_recovered(f->v, &fin, &rb);
+	assert_int_equal(fin, 1);
+	assert_int_equal(rb, 0);
+	assert_int_equal(nlisted(f), 1);
+	restore_ok(f, id, NULL, 0);
+	assert_file_is(path, data, n);
+	assert_int_equal(rows_all(f), 0);
+	free(data);
+}
+
+/* A restore killed after the file is in place, while its chunks are deleted: the item is
+ * "removing", out of the list; the next open deletes its chunks and its row. */
+static void
+test_kill_while_restore_deletes_chunks(void **state)
+{
+	struct fx *f = *state;
+	size_t n = CHUNK + 3;
+	unsigned char *data = NULL;
+	char path[256];
+	int64_t id;
+
+	vopen(f, 3600);
+	id = add_new(f, "D.bin", n, 74, &data);
+	fpath(f, "D.bin", path, sizeof(path));
+	killed_at_step(f, 1, "CREATE TEMP TRIGGER k BEFORE DELETE ON main.quarantine_chunks "
+			     "BEGIN SELECT test_kill(); END", NULL, id);
+	assert_file_is(path, data, n);
+	assert_int_equal(items_in(f, "removing"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks"), 2);
+
+	vopen(f, 3600);
+	assert_int_equal(rows_all(f), 0);
+	assert_int_equal(nlisted(f), 0);
+	assert_file_is(path, data, n);
+	free(data);
+}
+
+/* quarantine remove deletes the item's chunks in the vault file, and only that item's. */
+static void
+test_remove_deletes_chunks_in_vault_file(void **state)
+{
+	struct fx *f = *state;
+	int64_t id, keep;
+
+	vopen(f, 3600);
+	id = add_new(f, "rm.bin", 3 * CHUNK, 75, NULL);
+	keep = add_new(f, "kp.bin", 5, 76, NULL);
+	assert_int_equal(db_int(f, "SELECT chunk_file FROM quarantine WHERE id = %lld",
+				(long long)id), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld",
+				(long long)id), 3);
+	assert_int_equal(quarantine_remove(f->v, id, NULL), VG_OK);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks WHERE item = %lld",
+				(long long)id), 0);
+	/* a one-chunk item keeps its chunk in vigil.db */
+	assert_int_equal(db_int(f, "SELECT count(*) FROM main.quarantine_chunks WHERE item = %lld",
+				(long long)keep), 1);
+	assert_int_equal(rows_of(f, id), 0);
+}
+
+/*
+ * Items quarantined before the vault file existed keep their chunks in vigil.db's
+ * quarantine_chunks (chunk_file 0). Made here as the old vigil wrote them: an item's chunk
+ * rows moved into that table through SQL. They list, restore, export and remove as before.
+ */
+static void
+old_layout(struct fx *f, int64_t id)
+{
+	db_exec(f, "INSERT INTO main.quarantine_chunks(item, idx, nonce, data) SELECT item, idx, "
+		   "nonce, data FROM vault.quarantine_chunks WHERE item = %lld;"
+		   "DELETE FROM vault.quarantine_chunks WHERE item = %lld;"
+		   "UPDATE quarantine SET chunk_file = 0 WHERE id = %lld",
+		(long long)id, (long long)id, (long long)id);
+}
+
+static void
+test_old_layout_item_restores(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 2 * CHUNK + 3;
+	unsigned char *data = NULL;
+	char path[256], zip[256];
+	struct vg_error e;
+	int64_t id, gone;
+
+	vopen(f, 3600);
+	id = add_new(f, "old.bin", n, 77, &data);
+	gone = add_new(f, "old2.bin", 100, 78, NULL);
+	old_layout(f, id);
+	old_layout(f, gone);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM main.quarantine_chunks"), 4);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM vault.quarantine_chunks"), 0);
+
+	vopen(f, 3600);
+	assert_int_equal(nlisted(f), 2);
+	fpath(f, "old.zip", zip, sizeof(zip));
+	vg_error_init(&e);
+	if (quarantine_export(f->v, id, zip, NULL, &e) != VG_OK)
+		fail_msg("export of an old-layout item: %s", vg_error_msg(&e));
+	restore_ok(f, id, NULL, 0);
+	fpath(f, "old.bin", path, sizeof(path));
+	assert_file_is(path, data, n);
+	assert_int_equal(quarantine_remove(f->v, gone, NULL), VG_OK);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM main.quarantine_chunks"), 0);
+	assert_int_equal(rows_all(f), 0);
+	free(data);
+}
+
+/* Copy file from to to (the test's own backups of the vault file). */
+static void
+copy_file(const char *from, const char *to)
+{
+	size_t len = 0;
+	unsigned char *raw = slurp(from, &len);
+	int fd;
+
+	assert_non_null(raw);
+	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, raw, len), (ssize_t)len);
+	close(fd);
+	free(raw);
+}
+
+/* Close the vault and the store (and with it the vault file) and open the store again. */
+static void
+reopen_store(struct fx *f)
+{
+	struct vg_error e;
+
+	quarantine_close(f->v);
+	f->v = NULL;
+	store_close(f->st);
+	f->st = NULL;
+	vg_error_init(&e);
+	if (store_open(f->state, &f->st, &e) != VG_OK)
+		fail_msg("store_open: %s", vg_error_msg(&e));
+}
+
+/* A vault file that is damaged, missing or another store's: refused, naming the file. */
+static void
+test_vault_file_damaged_missing_or_foreign(void **state)
+{
+	struct fx *f = *state;
+	char vault[256], keep[256], other[256], garbage[4096];
+	struct store *st2 = NULL;
+	struct vault *v2 = NULL;
+	struct vg_error e;
+	int fd;
+
+	snprintf(vault, sizeof(vault), "%s/vault.db", f->state);
+	fpath(f, "vault.keep", keep, sizeof(keep));
+	vopen(f, 3600);
+	add_new(f, "v.bin", 1000, 79, NULL);
+	reopen_store(f);
+	copy_file(vault, keep);
+
+	/* random bytes over its header */
+	memset(garbage, 0x5a, sizeof(garbage));
+	fd = open(vault, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, garbage, sizeof(garbage)), (ssize_t)sizeof(garbage));
+	close(fd);
+	assert_int_equal(vopen_rc(f, NULL, &e), VG_STORE);
+	assert_msg_has(&e, vault);
+
+	/* missing, while vigil.db says it had one: not silently made again, empty */
+	assert_int_equal(unlink(vault), 0);
+	reopen_store(f);
+	assert_int_equal(vopen_rc(f, NULL, &e), VG_STORE);
+	assert_msg_has(&e, vault);
+	assert_msg_has(&e, "missing");
+	assert_gone(vault);
+
+	/* another store's vault file */
+	snprintf(other, sizeof(other), "%s/other", f->base);
+	vg_error_init(&e);
+	if (store_open(other, &st2, &e) != VG_OK ||
+	    quarantine_open(st2, other, f->key, 0, &v2, &e) != VG_OK)
+		fail_msg("a second store: %s", vg_error_msg(&e));
+	quarantine_close(v2);
+	store_close(st2);
+	snprintf(other, sizeof(other), "%s/other/vault.db", f->base);
+	copy_file(other, vault);
+	reopen_store(f);
+	assert_int_equal(vopen_rc(f, NULL, &e), VG_STORE);
+	assert_msg_has(&e, vault);
+	assert_msg_has(&e, "not the vault of store");
+
+	/* its own file back: all is well */
+	copy_file(keep, vault);
+	reopen_store(f);
+	vopen(f, 3600);
+	assert_int_equal(nlisted(f), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -2249,6 +2631,7 @@ main(int argc, char **argv)
 		T(test_key_missing_after_items_exist),
 		T(test_tamper_flipped_byte),
 		T(test_tamper_flipped_tag_of_last_chunk),
+		T(test_tamper_small_item_in_store),
 		T(test_tamper_flipped_nonce),
 		T(test_tamper_swapped_chunks),
 		T(test_tamper_deleted_chunk),
@@ -2283,6 +2666,13 @@ main(int argc, char **argv)
 		T(test_restore_allows_sha256_for_window),
 		T(test_restore_window_zero_allows_nothing),
 		T(test_memory_bounded_on_large_file),
+		T(test_kill_while_chunks_written),
+		T(test_kill_after_chunks_committed),
+		T(test_kill_after_original_removed),
+		T(test_kill_while_restore_deletes_chunks),
+		T(test_remove_deletes_chunks_in_vault_file),
+		T(test_old_layout_item_restores),
+		T(test_vault_file_damaged_missing_or_foreign),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
