@@ -63,8 +63,8 @@ def merge(results, script, variant, section, top, first=False):
         chunks.append((script, part))
     out = ""
     for owner, text in chunks:
-        if out and owner and not out.endswith("\n\n"):
-            out += "\n"  # a blank line before each part
+        if out and not out.endswith("\n\n") and not text.startswith("\n"):
+            out += "\n"  # a blank line between parts
         out += text
     with open(results + ".tmp", "w") as f:
         f.write(out)
