@@ -147,6 +147,8 @@ check: deps
 bench:
 	$(MAKE) deps EXTRA_DEPS="$(DEPS_BENCH)"
 	$(MAKE) all
+	bench/targets.sh $(VIGIL) --small
+	bench/targets.sh $(VIGIL)
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
 	bench/rtp.sh $(VIGIL)

@@ -18,7 +18,7 @@
 # 600 s ("timeout"); with large.yar clamscan runs once.
 #
 # Writes the tables to stdout and to bench/RESULTS.md (one section per corpus variant; the
-# other variant's section is kept). Measures; never fails for slowness. Needs root for clamd
+# other variant's section and bench/targets.sh's part at the top are kept). Measures; never fails for slowness. Needs root for clamd
 # (it runs as the clamav user); without clamav installed those rows are left out.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,23 +32,7 @@ command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is needed (m
 # --- the corpus ------------------------------------------------------------------------------
 bench_corpus
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-scanbench.XXXXXX")
-clamd_pid=
-cleanup() {
-	if [ -n "$clamd_pid" ]; then
-		kill "$clamd_pid" 2>/dev/null
-		wait "$clamd_pid" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work"
-chmod 755 "$work"
-export VIGIL_MANAGED_CONFIG=$work/no-managed.json
-unset VIGIL_CONFIG VIGIL_STATE_DIR
-pin=()
-[ "$(nproc)" -gt "$CORES" ] && command -v taskset >/dev/null && pin=(taskset -c "0-$((CORES - 1))")
+bench_workdir vigil-scanbench
 
 # helper.py: counts planted files found in a tool's output, records rows, renders the tables.
 cat >helper.py <<'PYEOF'
@@ -214,10 +198,7 @@ files=$(jq .file_count "$manifest")
 bytes=$(jq .total_bytes "$manifest")
 
 # run ... : one timed run of a command (pinned), stdout to out.txt; sets $w $m $x
-run() {
-	/usr/bin/time -f "%e %M %x" -o t.out "${pin[@]}" "$@" >out.txt 2>err.txt || true
-	read -r w m x < <(tail -n 1 t.out)
-}
+run() { bench_run out.txt err.txt "$@"; }
 # measure SET NAME KIND REPS ACCEPT cmd... : REPS runs (the function in $before, if set, runs
 # before each, untimed); ACCEPT lists the exit codes that are results, not failures
 before=
@@ -239,8 +220,7 @@ measure() {
 echo "corpus: $corpus ($files files, $((bytes / 1048576)) MiB)"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "warming the page cache"
-find "$corpus" -type f -print0 | xargs -0 cat >/dev/null
-find "$corpus" -type f -print0 | xargs -0 cat >/dev/null
+bench_warm "$corpus"
 
 # --- the read bound and hashing --------------------------------------------------------------
 measure - "cat, every file" none "$REPS" 0 \
@@ -251,61 +231,23 @@ measure - "sha256sum, xargs -P 2 -n 200" none "$REPS" 0 \
 # --- rule sets ----------------------------------------------------------------------------------
 mkdir -p empty
 sets=default
-VIGIL_STATE_DIR=$work/tmpl-default "$V" -q scan custom "$work/empty" >/dev/null
+bench_state_tmpl default
 if [ -f "$large" ]; then
-	VIGIL_STATE_DIR=$work/tmpl-large "$V" -q sigdb import "$large" >/dev/null
-	VIGIL_STATE_DIR=$work/tmpl-large "$V" -q scan custom "$work/empty" >/dev/null
+	bench_state_tmpl large "$large"
 	sets="default large"
 fi
 has_clam=
-if command -v clamscan >/dev/null && command -v clamd >/dev/null && command -v clamdscan >/dev/null &&
-	id clamav >/dev/null 2>&1; then
+if bench_has_clam; then
 	has_clam=1
-	for s in $sets; do
-		mkdir -p "clamdb-$s"
-		cp "$here/../sigdb/default_rules.yar" "clamdb-$s/vigil.yar"
-		printf '44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Hash\n' >"clamdb-$s/test.hdb"
-		[ "$s" = large ] && cp "$large" "clamdb-$s/large.yar"
-	done
-	chown clamav "$work" # clamd (as clamav) makes its socket here
-	chown -R clamav clamdb-*
+	bench_clamdb default
+	[ -f "$large" ] && bench_clamdb large "$large"
 fi
 nocache=()
 "$V" help scan 2>&1 | grep -q -- --no-cache && nocache=(--no-cache)
 ext=()
 for v in filename filepath extension filetype owner fullpath; do ext+=(-d "$v="); done
 
-fresh_state() {
-	rm -rf "$work/state"
-	cp -a "$work/tmpl-$s" "$work/state"
-}
-start_clamd() {
-	cat >"clamd-$s.conf" <<CONF
-Foreground yes
-LocalSocket $work/clamd.sock
-DatabaseDirectory $work/clamdb-$s
-User clamav
-MaxThreads $CORES
-CONF
-	rm -f clamd.sock
-	"${pin[@]}" clamd --config-file="$work/clamd-$s.conf" >>"clamd-$s.out" 2>&1 &
-	clamd_pid=$!
-	for _ in $(seq 3000); do
-		[ -S clamd.sock ] && return 0
-		kill -0 "$clamd_pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	echo "clamd did not start: $(tail -n 3 "clamd-$s.out")" >&2
-	stop_clamd
-	return 1
-}
-stop_clamd() {
-	[ -n "$clamd_pid" ] || return 0
-	kill "$clamd_pid" 2>/dev/null
-	wait "$clamd_pid" 2>/dev/null || true
-	clamd_pid=
-}
-hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$clamd_pid/status" 2>/dev/null || echo 0; }
+fresh_state() { bench_fresh_state "$s"; }
 
 for s in $sets; do
 	echo "rules: $s"
@@ -320,17 +262,17 @@ for s in $sets; do
 		# clamdscan: a fresh clamd for each run, its first scan and a second (cached) one
 		f_walls="" s_walls="" f_rss=0 s_rss=0 f_hwm=0 s_hwm=0 f_status=ok s_status=ok
 		for i in $(seq "$reps"); do
-			start_clamd || { f_status="clamd did not start"; s_status=$f_status; break; }
+			bench_clamd_start "$s" || { f_status="clamd did not start"; s_status=$f_status; break; }
 			run timeout "$CAP" clamdscan --config-file="$work/clamd-$s.conf" --multiscan -i "$corpus"
 			f_walls="$f_walls $w"; [ "$m" -gt "$f_rss" ] && f_rss=$m; cp out.txt clamd-first.txt
-			h=$(hwm); [ "$h" -gt "$f_hwm" ] && f_hwm=$h
+			h=$(bench_clamd_hwm); [ "$h" -gt "$f_hwm" ] && f_hwm=$h
 			[ "$x" = 124 ] && f_status=timeout
-			if [ "$x" = 124 ]; then s_status="not run (the first scan timed out)"; stop_clamd; break; fi
+			if [ "$x" = 124 ]; then s_status="not run (the first scan timed out)"; bench_clamd_stop; break; fi
 			run timeout "$CAP" clamdscan --config-file="$work/clamd-$s.conf" --multiscan -i "$corpus"
 			s_walls="$s_walls $w"; [ "$m" -gt "$s_rss" ] && s_rss=$m; cp out.txt clamd-second.txt
-			h=$(hwm); [ "$h" -gt "$s_hwm" ] && s_hwm=$h
+			h=$(bench_clamd_hwm); [ "$h" -gt "$s_hwm" ] && s_hwm=$h
 			[ "$x" = 124 ] && s_status=timeout
-			stop_clamd
+			bench_clamd_stop
 			[ "$f_status$s_status" = okok ] || break
 		done
 		"$PY" helper.py record "$rows" "$manifest" "$s" "clamdscan --multiscan, first scan" clam \
@@ -351,8 +293,6 @@ done
 
 # --- the results ------------------------------------------------------------------------------
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 ver() { "$@" 2>/dev/null | head -n 1 || true; }
 kinds=$(jq -r '[.kinds | to_entries[] | "\(.key) \(.value.files) (\(.value.bytes / 1048576 | floor) MiB)"] | join(", ")' "$manifest")
 warm_note="a second scan with the same state folder"
@@ -360,7 +300,7 @@ warm_note="a second scan with the same state folder"
 head=$(
 	echo "## $variant corpus"
 	echo
-	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores ($cpu), $mem, kernel $(uname -r);" \
+	echo "$(bench_machine);" \
 		"runs pinned to $CORES cores, $REPS runs each (median), page cache warm;" \
 		"load average $load0 before, $load1 after (other work on the machine shows up as noise)."
 	echo
