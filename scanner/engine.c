@@ -171,9 +171,11 @@ yr_make(struct engine *e)
 	 * again after its first match. Conditions see the same truth, so the findings are the
 	 * same; libyara stops storing up to a million matches a string, which took a 20 MB log
 	 * from 65 to 250 MB of memory with signature-base, and stops verifying them.
+	 * Only matching rules are reported (libyara's default also calls back once for every
+	 * rule that did not match: 5,234 calls an object with signature-base, all ignored).
 	 */
-	if (!e->c->o->reference)
-		yr_scanner_set_flags(e->yr, SCAN_FLAGS_FAST_MODE);
+	yr_scanner_set_flags(e->yr, SCAN_FLAGS_REPORT_RULES_MATCHING |
+					    (e->c->o->reference ? 0 : SCAN_FLAGS_FAST_MODE));
 	return ERROR_SUCCESS;
 }
 
