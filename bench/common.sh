@@ -129,6 +129,9 @@ bench_state_tmpl() {
 bench_fresh_state() {
 	rm -rf "$work/state"
 	cp -a "$work/tmpl-$1" "$work/state"
+	# written back now, not in the timed run: the store's first fdatasync would otherwise
+	# wait for the whole copy (a million hashes: 130 MB, 0.3 s of a 0.07 s scan)
+	sync -f "$work/state"
 }
 
 # bench_has_clam: is ClamAV (clamscan, clamd, clamdscan and its user) here?
