@@ -2,15 +2,33 @@
  * quarantine/hasher.c — the SHA-256 of a file moved in or out, on a second core.
  *
  * SHA-256 is the slowest step of a move (slower than AES-GCM here), and it only reads the
- * plaintext, so it runs on its own thread over piece i while the caller encrypts and stores
- * (or writes) piece i and reads piece i + 1 into another buffer. One piece is in flight: a
- * feed waits for the previous one. Small items (one piece) are hashed inline.
+ * plaintext, so it runs on its own thread: moving in, that thread also reads piece i + 1 of
+ * the file (into the other buffer) and hashes it while the caller encrypts and stores piece
+ * i; moving out, it hashes piece i while the caller writes it and decrypts piece i + 1. One
+ * job is in flight: a new one waits for the previous one. Small items (one piece) are done
+ * inline.
  */
 #include "quarantine/quarantine_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/jsonx.h"
+#include "core/path.h"
+
+/* The job: read (fd >= 0) len bytes into buf, then hash what was read. */
+static void
+run_job(struct hasher *h, int fd, void *buf, size_t len)
+{
+	if (fd >= 0) {
+		h->got = vg_read_full(fd, buf, len);
+		h->err = errno;
+		if (h->got > 0)
+			EVP_DigestUpdate(h->md, buf, (size_t)h->got);
+	} else {
+		EVP_DigestUpdate(h->md, buf, len);
+	}
+}
 
 static void *
 hasher_main(void *arg)
@@ -24,7 +42,7 @@ hasher_main(void *arg)
 		if (h->job == NULL)
 			break;
 		pthread_mutex_unlock(&h->mu);
-		EVP_DigestUpdate(h->md, h->job, h->len);
+		run_job(h, h->fd, h->job, h->len);
 		pthread_mutex_lock(&h->mu);
 		h->job = NULL;
 		pthread_cond_broadcast(&h->cv);
@@ -62,11 +80,12 @@ hasher_begin(struct hasher *h, int threaded, struct vg_error *err)
 	return VG_OK;
 }
 
-void
-hasher_feed(struct hasher *h, const void *p, size_t n)
+/* Hand the thread a job, after the one in flight (inline without the thread). */
+static void
+submit(struct hasher *h, int fd, void *p, size_t n)
 {
 	if (!h->threaded) {
-		EVP_DigestUpdate(h->md, p, n);
+		run_job(h, fd, p, n);
 		return;
 	}
 	pthread_mutex_lock(&h->mu);
@@ -74,8 +93,30 @@ hasher_feed(struct hasher *h, const void *p, size_t n)
 		pthread_cond_wait(&h->cv, &h->mu);
 	h->job = p;
 	h->len = n;
+	h->fd = fd;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
+}
+
+void
+hasher_feed(struct hasher *h, const void *p, size_t n)
+{
+	submit(h, -1, (void *)p, n);
+}
+
+void
+hasher_read(struct hasher *h, int fd, void *p, size_t n)
+{
+	submit(h, fd, p, n);
+}
+
+ssize_t
+hasher_wait(struct hasher *h, int *err)
+{
+	if (h->threaded)
+		drain(h);
+	*err = h->err;
+	return h->got;
 }
 
 void

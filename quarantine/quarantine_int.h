@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "quarantine/quarantine.h"
 
@@ -24,8 +25,11 @@ struct hasher {
 	pthread_t tid;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	const void *job;	/* the piece in flight, or NULL */
+	void *job;		/* the piece in flight, or NULL */
 	size_t len;
+	int fd;			/* >= 0: read the piece from fd first */
+	ssize_t got;		/* what the last read returned, and its errno */
+	int err;
 	int running, threaded, stop;
 };
 
@@ -34,6 +38,10 @@ enum vg_err hasher_begin(struct hasher *h, int threaded, struct vg_error *err);
 /* Hash p (n bytes) after the pieces before it. The caller leaves p unchanged until the next
  * feed has returned, or hasher_final / hasher_abandon. */
 void hasher_feed(struct hasher *h, const void *p, size_t n);
+/* Read n bytes from fd into p (vg_read_full), then hash them, after the pieces before. */
+void hasher_read(struct hasher *h, int fd, void *p, size_t n);
+/* Wait for the job in flight; the last read's result (and its errno in *err). */
+ssize_t hasher_wait(struct hasher *h, int *err);
 void hasher_final(struct hasher *h, char hex[65]);
 /* The digest is not wanted: wait for the piece in flight only. */
 void hasher_abandon(struct hasher *h);

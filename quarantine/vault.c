@@ -334,6 +334,13 @@ insert_item(struct vault *v, struct store_qitem *q, struct vg_error *err)
 	return rc == VG_OK ? owner_note(v, q->id, 1, err) : rc;
 }
 
+/* The length of piece idx of q. */
+static size_t
+piece_len(const struct store_qitem *q, int64_t idx)
+{
+	return idx == q->chunks - 1 ? (size_t)(q->size - idx * QUARANTINE_CHUNK) : QUARANTINE_CHUNK;
+}
+
 /*
  * The open file, encrypted, into the transaction the caller opened on the file that keeps
  * q's chunks, and the SHA-256 of what was read into hex.
@@ -346,21 +353,24 @@ copy_chunks(struct vault *v, int fd, const struct store_qitem *q, const char *pa
 	int64_t idx;
 	enum vg_err rc = hasher_begin(&v->hash, q->chunks > 1, err);
 
+	/* the hasher reads and hashes piece idx + 1 while piece idx is encrypted and stored */
+	if (rc == VG_OK)
+		hasher_read(&v->hash, fd, vault_piece(v, 0), piece_len(q, 0));
 	for (idx = 0; rc == VG_OK && idx < q->chunks; idx++) {
-		size_t want = idx == q->chunks - 1 ? (size_t)(q->size - idx * QUARANTINE_CHUNK)
-						   : QUARANTINE_CHUNK;
-		unsigned char *plain = vault_piece(v, idx);
-		ssize_t got = vg_read_full(fd, plain, want);
+		size_t want = piece_len(q, idx);
+		int e = 0;
+		ssize_t got = hasher_wait(&v->hash, &e);
 
 		if (got < 0)
-			rc = vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(errno));
+			rc = vg_error_set(err, VG_IO, "cannot read '%s': %s", path, strerror(e));
 		else if ((size_t)got != want)
 			rc = vg_error_set(err, VG_IO, "'%s' changed while it was read: left in place",
 					  path);
-		if (rc == VG_OK) {
-			hasher_feed(&v->hash, plain, want);
-			rc = chunk_seal(v, q->id, idx, q->chunks, plain, want, nonce, v->sealed, err);
-		}
+		if (rc == VG_OK && idx + 1 < q->chunks)
+			hasher_read(&v->hash, fd, vault_piece(v, idx + 1), piece_len(q, idx + 1));
+		if (rc == VG_OK)
+			rc = chunk_seal(v, q->id, idx, q->chunks, vault_piece(v, idx), want, nonce,
+					v->sealed, err);
 		if (rc == VG_OK)
 			rc = store_q_chunk_put(v->st, q, idx, nonce, NONCE_LEN, v->sealed,
 					       want + TAG_LEN, err);
