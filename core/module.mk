@@ -13,6 +13,7 @@ LIB_SRCS += core/store.c
 LIB_SRCS += core/store_scan.c
 LIB_SRCS += core/store_resume.c
 LIB_SRCS += core/store_vault.c
+LIB_SRCS += core/store_sig.c
 LIB_SRCS += core/store_chunks.c
 LIB_SRCS += core/host.c
 LIB_SRCS += core/eventlog.c
