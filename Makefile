@@ -18,7 +18,7 @@ CC      ?= cc
 # to the copy of the first one loaded, which is then libvhdi's, the newest (20210425). vigil's
 # own libbfio handles (scanner/image_bfio.c) are made by that same copy.
 PKGS    := yara libarchive libcrypto sqlite3 libmagic jansson tsk libvhdi libqcow libvslvm \
-           libfsxfs libbde libfvde libbfio libcryptsetup
+           libfsxfs libbde libfvde libbfio libcryptsetup libpq
 BUILD   := build
 OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 
@@ -26,12 +26,13 @@ OBJDIR  := $(BUILD)/obj$(if $(SAN),-san)
 DEPS_BUILD := build-essential pkg-config libyara-dev libarchive-dev libssl-dev libsqlite3-dev \
               libmagic-dev libjansson-dev libcmocka-dev libtsk-dev libewf-dev \
               libclamav-dev libseccomp-dev libqcow-dev libvhdi-dev libvslvm-dev libfsxfs-dev \
-              libbde-dev libfvde-dev libbfio-dev libcryptsetup-dev
+              libbde-dev libfvde-dev libbfio-dev libcryptsetup-dev libpq-dev
 DEPS_TEST  := zip unzip p7zip-full libarchive-tools sharutils zstd xz-utils bzip2 lz4 gzip \
               cpio binutils sqlite3 file util-linux procps jq time openssl strace \
               python3 python3-jsonschema chromium man-db bash-completion clang libclang-rt-14-dev \
               e2fsprogs dosfstools mtools ntfs-3g fdisk ewf-tools xorriso \
-              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin lvm2 xfsprogs btrfs-progs
+              clamav-testfiles qpdf inotify-tools qemu-utils cryptsetup-bin lvm2 xfsprogs btrfs-progs \
+              postgresql ansible slurm-wlm munge
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only for make vm-fixtures: a throwaway VM that makes the images needing device-mapper.
 DEPS_VM    := mmdebstrap qemu-system-x86 gdisk
@@ -62,6 +63,7 @@ include scanner/module.mk
 include quarantine/module.mk
 include reports/module.mk
 include realtime/module.mk
+include fleet/module.mk
 include cli/module.mk
 include tests/module.mk
 include tests/fuzz/module.mk

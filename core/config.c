@@ -166,6 +166,26 @@ check_deadline(json_t *v, char *buf, size_t n)
 	return 0;
 }
 
+static int
+check_interval(json_t *v, char *buf, size_t n)
+{
+	if (json_integer_value(v) < 10) {
+		snprintf(buf, n, "must be at least 10 (seconds)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_absolute_one(json_t *v, char *buf, size_t n)
+{
+	if (json_string_value(v)[0] != '/') {
+		snprintf(buf, n, "must be an absolute path, not \"%.80s\"", json_string_value(v));
+		return -1;
+	}
+	return 0;
+}
+
 static const struct config_key keys[] = {
 	{ "antivirus_engine.archive_max_bytes", CFG_INT, GiB,
 	  "uncompressed bytes unpacked from one file, all levels together", NULL },
@@ -197,6 +217,10 @@ static const struct config_key keys[] = {
 	  "seconds a restored file is not detected again", NULL },
 	{ "diagnostic_level", CFG_STRING, "\"optional\"",
 	  "what the local event log records: required or optional events", check_diagnostic_level },
+	{ "fleet.database_url", CFG_STRING, "\"\"",
+	  "fleet database (libpq URI); set: the daemon pushes to it (a password here is never shown)",
+	  NULL },
+	{ "fleet.push_interval", CFG_INT, "300", "daemon: seconds between fleet pushes", check_interval },
 	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan", NULL },
 	{ "filesystem_scanner.quick_scan_directories", CFG_STRINGS,
 	  "[\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"/root/Downloads\", \"/root/Desktop\","
@@ -206,6 +230,9 @@ static const struct config_key keys[] = {
 	  " \"/usr/lib/systemd/system\", \"/home/*/.config/systemd/user\", \"/etc/init.d\","
 	  " \"/usr/local/bin\", \"/usr/local/sbin\"]",
 	  "folders of a quick scan (globs allowed)", NULL },
+	{ "logging.syslog", CFG_BOOL, "false",
+	  "send detections, quarantine actions and real-time blocks to syslog (RFC 5424)", NULL },
+	{ "logging.syslog_socket", CFG_STRING, "\"/dev/log\"", "the local syslog socket", check_absolute_one },
 	{ "org_id", CFG_STRING, "\"\"", "organisation identifier shown by health", NULL },
 	{ "quarantine_retention_days", CFG_INT, "0",
 	  "days quarantined items are kept (0: until removed)", NULL },

@@ -1,0 +1,1 @@
+# fleet/: the fleet database (PostgreSQL through libpq), export files for offline hosts, syslog.
