@@ -72,6 +72,16 @@ test_expect_success 'no task id, a line past the end, no list: exit 2 with the r
 	rc=0 && byhand SLURM_ARRAY_TASK_ID=x -- list.txt || rc=$? && test "$rc" -eq 2 && grep -q "not a line number" byhand.err &&
 	rc=0 && byhand SLURM_ARRAY_TASK_ID=1 -- || rc=$? && test "$rc" -eq 2 && grep -q "no list of images" byhand.err
 '
+test_expect_success 'VIGIL_RULES is imported into the state folder before the scan' '
+	printf "rule Lab_Notes { strings: \$a = \"nothing to see\" condition: \$a }\n" >lab.yar &&
+	byhand SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_JOB_ID=11 VIGIL_RULES="$T/lab.yar" -- list.txt &&
+	jqt "$T/by hand/vigil-11_1.json" "[.threats[].name] == [\"Lab_Notes\"]"
+'
+test_expect_success 'submit.sh: no argument, an empty list, a missing list: exit 2 before sbatch' '
+	rc=0 && bash "$SUBMIT" 2>err || rc=$? && test "$rc" -eq 2 && grep -q usage err &&
+	: >empty.txt && rc=0 && bash "$SUBMIT" empty.txt 2>err || rc=$? && test "$rc" -eq 2 && grep -q "is empty" err &&
+	rc=0 && bash "$SUBMIT" nolist.txt 2>err || rc=$? && test "$rc" -eq 2 && grep -q "cannot read the list" err
+'
 # a vigil whose fleet push always fails (the database unreachable), the scan real
 cat >fakevigil <<EOF
 #!/bin/bash
@@ -179,7 +189,7 @@ tasks_ok() {
 }
 # each_task OUTDIR CHECK: CHECK OUTDIR I for the tasks 1 to 3, false at the first that fails
 each_task() { local i; for i in 1 2 3; do "$2" "$1" "$i" || { echo "task $i: $2 failed" >&2; return 1; }; done; }
-reports_ok() { jqt "$1/vigil-${JOB}_$2.report.json" '.scan.status == "completed"' && grep -q "task $2 on $H" "$1/vigil-${JOB}_$2.out"; }
+reports_ok() { jqt "$1/vigil-${JOB}_$2.report.json" '.scan.status == "completed" and .scan.threads == 1' && grep -q "task $2 on $H" "$1/vigil-${JOB}_$2.out"; }
 pushed() { jqt "$1/vigil-${JOB}_$2.push.json" '.sent.scans == 1' && grep -q "^task=$2 scan=[01] push=0 " "$1/vigil-${JOB}_$2.status"; }
 # threats OUTDIR TASK: the number of threats in that task's JSON result
 threats() { jq ".threats | length" "$1/vigil-${JOB}_$2.json"; }
