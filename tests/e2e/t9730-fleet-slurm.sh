@@ -207,11 +207,12 @@ test_expect_success 'a one-node Slurm runs the array: one task per image, each e
 
 if "$VIGIL" help fleet >/dev/null 2>&1; then
 	. "$VG_REPO/tests/e2e/helpers/pg.sh"
-	pg_start
+	# (from /: runuser postgres cannot enter $T, mode 0700)
+	cd / && pg_start && cd "$T" || exit 1
 	# pg.sh set its own exit trap: Slurm goes first, then PostgreSQL, then the folder
 	trap 'slurm_stop; runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PG_DIR"; cleanup' EXIT
 	test_expect_success 'each task pushes its scan to the fleet database: the findings of the images are there' '
-		vigil -q fleet init --db "$FLEET_ADMIN" && pg_host_role lab &&
+		vigil -q fleet init --db "$FLEET_ADMIN" && (cd / && pg_host_role lab) &&
 		O="$T/out fleet" && run_array "$O" "$(pg_url lab lab-pw)" && tasks_ok "$O" &&
 		each_task "$O" pushed &&
 		vigil --json fleet threats --db "$FLEET_ADMIN" >ft.json &&
