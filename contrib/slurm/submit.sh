@@ -9,7 +9,7 @@
 #            prefer leaving it out and exporting VIGIL_FLEET_DB, or a URL without a
 #            password and a ~/.pgpass, so the password is not on a command line)
 #
-# Environment (all optional; the job receives the whole environment):
+# Environment (all optional; the job receives the whole environment, --export=ALL):
 #   VIGIL_OUT           output folder for the results and the tasks' logs (default: here)
 #   VIGIL_MAX_PARALLEL  at most this many tasks at once (sbatch --array=1-N%M)
 #   VIGIL, VIGIL_LOCAL_DIR, VIGIL_KEEP_STATE, VIGIL_RULES, VIGIL_THREADS: see the .sbatch
@@ -42,5 +42,5 @@ VIGIL_OUT=$(cd -- "$VIGIL_OUT" && pwd)
 
 array=1-$n${VIGIL_MAX_PARALLEL:+%$VIGIL_MAX_PARALLEL}
 # shellcheck disable=SC2086 # SBATCH_EXTRA is a list of options
-exec sbatch --array="$array" --output="$VIGIL_OUT/vigil-%A_%a.out" ${SBATCH_EXTRA:-} \
+exec sbatch --array="$array" --output="$VIGIL_OUT/vigil-%A_%a.out" --export=ALL ${SBATCH_EXTRA:-} \
 	-- "$script" "$list"

@@ -60,6 +60,14 @@ test_expect_success 'names are taken byte for byte: a leading dash, a backslash,
 	jqt "$T/by hand/vigil-7_2.json" "(.threats | length) == 1 and (.threats[0].path | contains(\"-x \\\\y\\\" z.img\"))" &&
 	byhand SLURM_ARRAY_TASK_ID=1 -- odd.txt && grep -q "line 1 .* is empty" byhand.out
 '
+# (root writes through file modes: a file on the way, and /proc, stand for unwritable folders)
+test_expect_success 'an output folder that cannot be made or written: exit 2 before the scan' '
+	rc=0 && byhand SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_JOB_ID=12 VIGIL_OUT="$T/list.txt/sub" -- list.txt || rc=$? &&
+	test "$rc" -eq 2 && grep -q "cannot create the output folder" byhand.err &&
+	rc=0 && byhand SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_JOB_ID=12 VIGIL_OUT=/proc -- list.txt || rc=$? &&
+	test "$rc" -eq 2 && grep -q "cannot write in the output folder ./proc." byhand.err &&
+	test ! -e local/vigil-12-2
+'
 test_expect_success 'a missing image exits 2 naming it; no state folder is made' '
 	printf "%s\n" "$L/gone disk.img" >missing.txt &&
 	rc=0 && byhand SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_JOB_ID=8 -- missing.txt || rc=$? &&
