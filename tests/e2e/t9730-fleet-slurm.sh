@@ -177,14 +177,14 @@ for _ in $(seq 120); do
 done
 [ "$up" -eq 1 ] || { sinfo -N 2>&1; slurm_logs; echo "the node did not become idle within 60 s"; exit 1; }
 
-# run_array OUTDIR [DB_URL]: submit.sh over list.txt, waiting for the job (60 s at most);
-# sets JOB
+# run_array OUTDIR [DB_URL]: submit.sh over $LIST (default list.txt), waiting for the job
+# (60 s at most); sets JOB, and rc to sbatch's exit code (true only when it is ${WANT:-0})
 run_array() {
-	local rc=0
-	VIGIL_OUT=$1 VIGIL_LOCAL_DIR="$T/local" SBATCH_WAIT=1 timeout 60 bash "$SUBMIT" list.txt ${2:+"$2"} >submit.out 2>&1 || rc=$?
+	rc=0
+	VIGIL_OUT=$1 VIGIL_LOCAL_DIR="$T/local" SBATCH_WAIT=1 timeout 60 bash "$SUBMIT" "${LIST:-list.txt}" ${2:+"$2"} >submit.out 2>&1 || rc=$?
 	cat submit.out
 	JOB=$(sed -n "s/^Submitted batch job \([0-9]*\)$/\1/p" submit.out)
-	[ "$rc" -eq 0 ] && [ -n "$JOB" ] || { echo "sbatch --wait exited $rc" >&2; slurm_logs >&2; return 1; }
+	[ "$rc" -eq "${WANT:-0}" ] && [ -n "$JOB" ] || { echo "sbatch --wait exited $rc" >&2; slurm_logs >&2; return 1; }
 }
 has_status() { test -s "$1/vigil-${JOB}_$2.status"; }
 # tasks_ok OUTDIR: every task of $JOB completed with exit 0 (scontrol keeps finished jobs for
@@ -211,6 +211,15 @@ test_expect_success 'a one-node Slurm runs the array: one task per image, each e
 	jqt "$O/vigil-${JOB}_3.json" ".threats[0].path | endswith(\"ntfs '"'"'two'"'"'.img:p0:/readme.txt:hidden\")" &&
 	each_task "$O" reports_ok &&
 	test -z "$(ls local | grep "^vigil-$JOB-")"
+'
+test_expect_success 'a task that fails is FAILED with exit code 2, the others not; sbatch --wait exits 2' '
+	printf "%s\n" "$L/disk one.img" "$L/no such disk.img" >partly.txt &&
+	O="$T/out partly" && LIST=partly.txt WANT=2 run_array "$O" &&
+	scontrol -o show job "$JOB" >jobs.txt &&
+	grep -q "ArrayTaskId=1 .*JobState=COMPLETED .*ExitCode=0:0" jobs.txt &&
+	grep -q "ArrayTaskId=2 .*JobState=FAILED .*ExitCode=2:0" jobs.txt &&
+	grep -q "no such disk.img.* (line 2 of .*) does not exist on $H" "$O/vigil-${JOB}_2.out" &&
+	test "$(threats "$O" 1)" -eq 1 && test ! -e "$O/vigil-${JOB}_2.json"
 '
 
 if "$VIGIL" help fleet >/dev/null 2>&1; then
