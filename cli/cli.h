@@ -115,6 +115,12 @@ int cmd_rtp_status(struct cli *cli);
 int cmd_rtp_top(struct cli *cli);
 int cmd_daemon(struct cli *cli);
 int cmd_diagnostic_create(struct cli *cli);
+int cmd_fleet_push(struct cli *cli);
+int cmd_fleet_export(struct cli *cli);
+int cmd_fleet_import(struct cli *cli);
+int cmd_fleet_init(struct cli *cli);
+int cmd_fleet_hosts(struct cli *cli);
+int cmd_fleet_threats(struct cli *cli);
 
 /* The document of `vigil health` (cli/cmd_health.c); 0, or EXIT_FAILED with cli->err set. */
 int cli_health_json(struct cli *cli, json_t **out);

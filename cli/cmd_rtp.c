@@ -524,6 +524,8 @@ cmd_daemon(struct cli *cli)
 		 json_pack("{s:o}", "configuration", config_effective(cli->cfg)), NULL);
 	s.o.events = &log;
 	s.o.schedules = config_get(cli->cfg, "scheduled_scans");
+	if (*config_get_string(cli->cfg, "fleet.database_url"))
+		s.o.push_interval = config_get_int(cli->cfg, "fleet.push_interval");
 	vg_log(VG_LOG_INFO, "daemon started (vigil %s, pid %d)", VIGIL_VERSION, (int)getpid());
 	if (config_get_bool(cli->cfg, "antivirus_engine.enable_real_time_protection")) {
 		rc = run(cli, &s);

@@ -60,6 +60,7 @@ struct rtp_options {
 	const char *key_file;		/* the vault key, NULL for the default */
 	const char *config_path;	/* handed to scheduled scans, may be NULL */
 	json_t *schedules;		/* scheduled_scans (borrowed), NULL: no scheduler */
+	int64_t push_interval;		/* > 0: "vigil fleet push" that often (fleet.database_url set) */
 	struct vg_eventlog *events;	/* may be NULL */
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *reload;	/* set (e.g. by SIGHUP): reload the signatures now;

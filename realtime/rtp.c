@@ -744,7 +744,7 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	/* new signatures (a new sig_version in the store, or SIGHUP) without a restart */
 	if (e == VG_OK)
 		e = rules_watch(r->rules, o->state_dir, SIG_POLL_MS, o->reload, err);
-	if (e == VG_OK && o->schedules && json_array_size(o->schedules) > 0)
+	if (e == VG_OK && sched_wanted(o))
 		e = sched_start(o, &r->sched, err);
 	if (e == VG_OK)
 		vg_log(VG_LOG_INFO, "real-time protection on (%s), %zu marks, %d threads, "
