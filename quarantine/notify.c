@@ -4,7 +4,6 @@
  */
 #include "quarantine/quarantine_int.h"
 
-
 void
 quarantine_set_notify(struct vault *v, const struct quarantine_notify *n)
 {
