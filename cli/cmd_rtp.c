@@ -169,6 +169,7 @@ setup(struct cli *cli, struct rtp_setup *s, int passive)
 	s->o.exclude_processes = s->procs.v;
 	s->o.nexclude_processes = s->procs.n;
 	cli_scan_options(cli, &s->o.scan);
+	s->o.vault_notify = cli_vault_notify(cli);
 	s->o.scan.threads = s->o.threads;
 	s->o.scan.max_filesize = s->o.max_file_size;
 	if ((s->excl = scanner_excl_create()) == NULL)

@@ -5,3 +5,4 @@ LIB_SRCS += fleet/hostkey.c
 LIB_SRCS += fleet/collect.c
 LIB_SRCS += fleet/push.c
 LIB_SRCS += fleet/file.c
+LIB_SRCS += fleet/syslog.c

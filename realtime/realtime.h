@@ -39,6 +39,7 @@
 #include "core/err.h"
 #include "core/eventlog.h"
 #include "core/store.h"
+#include "quarantine/quarantine.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -56,6 +57,7 @@ struct rtp_options {
 	const struct allow_set *allow;
 	struct scanner_options scan;	/* archive limits etc. for the engine */
 	int quarantine;			/* move detected files into the vault */
+	struct quarantine_notify vault_notify;	/* told of each move (syslog) */
 	const char *state_dir;
 	const char *key_file;		/* the vault key, NULL for the default */
 	const char *config_path;	/* handed to scheduled scans, may be NULL */
