@@ -462,7 +462,8 @@ enum vg_err store_fleet_hi(struct store *st, int64_t *hi, struct vg_error *err);
 
 /*
  * Each row of kind with lo < rev <= hi, in rev order, as the JSON its local listing prints
- * plus fid, rev and (rows of a scan) scan_fid, to fn (borrowed); fn returns nonzero to stop
+ * plus fid, rev and (rows of a scan) scan_fid, to fn (a reference fn may keep with
+ * json_incref; nothing else holds it); fn returns nonzero to stop
  * (VG_INTERRUPTED).
  */
 enum vg_err store_fleet_foreach(struct store *st, enum store_fleet_kind kind, int64_t lo,

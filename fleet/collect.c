@@ -121,10 +121,9 @@ static int
 add_row(json_t *row, void *ctx)
 {
 	struct batch *b = ctx;
-	json_t *copy = json_deep_copy(row);
 
-	clean(copy);
-	json_array_append_new(b->rows, copy);
+	clean(row);
+	json_array_append(b->rows, row);
 	return json_array_size(b->rows) >= BATCH_ROWS ? flush(b) : 0;
 }
 
