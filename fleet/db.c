@@ -102,8 +102,11 @@ enum vg_err
 fleet_db_check(struct fleet_db *db, struct vg_error *err)
 {
 	PGresult *r = PQexecParams(db->c, fleet_sql_version, 0, NULL, NULL, NULL, NULL, 0);
-	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char state[8];
 	long version;
+
+	snprintf(state, sizeof(state), "%s", code ? code : "");
 
 	if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
 		version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
@@ -120,7 +123,7 @@ fleet_db_check(struct fleet_db *db, struct vg_error *err)
 	}
 	PQclear(r);
 	/* 3F000 no schema vigil, 42P01 no table in it */
-	if (state && (strcmp(state, "3F000") == 0 || strcmp(state, "42P01") == 0))
+	if (strcmp(state, "3F000") == 0 || strcmp(state, "42P01") == 0)
 		return vg_error_set(err, VG_IO, "fleet database %s: no vigil schema in it: run "
 				    "'vigil fleet init --db URL' as the database owner", db->where);
 	return fleet_db_exec(db, fleet_sql_version, 0, NULL, "read the schema version", NULL,

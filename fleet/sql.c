@@ -212,7 +212,11 @@ const char *const fleet_sql_threats =
 	" 'path', t.doc->'path', 'path_b64', t.doc->'path_b64', 'member', t.doc->'member',"
 	" 'member_b64', t.doc->'member_b64', 'name', t.name, 'namespace', t.doc->'namespace',"
 	" 'sha256', t.sha256, 'action', t.action, 'count', t.doc->'count',"
-	" 'detected_at', t.doc->'detected_at'))::text"
+	" 'detected_at', t.doc->'detected_at',"
+	/* an image scan: the system on the volume it was found in (its machine-id, hostname) */
+	" 'system', (SELECT v->'system' FROM vigil.scans s, jsonb_array_elements(s.doc->'volumes') v"
+	"  WHERE jsonb_typeof(s.doc->'volumes') = 'array' AND s.machine_guid = t.machine_guid"
+	"  AND s.fid = t.scan_fid AND v->'chain' = t.doc->'image'->'chain' LIMIT 1)))::text"
 	" FROM vigil.threats t JOIN vigil.hosts h ON h.machine_guid = t.machine_guid"
 	" WHERE ($1::text IS NULL OR t.sha256 = lower($1::text))"
 	" AND ($2::text IS NULL OR t.name = $2::text)"
