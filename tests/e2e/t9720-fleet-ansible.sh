@@ -146,6 +146,15 @@ test_expect_success 'a second run changes nothing' '
 	cat config2.out; test "$rc" -eq 0 && test "$(recap config2.out changed)" = 0
 '
 
+test_expect_success 'vigil validates the file before it replaces the old one: a bad schedule is refused' '
+	vars v-bad.yml "vigil_fleet_database_url: postgresql://host_vm@db.example.org/vigil" &&
+	sed -i "s/time: \"03:00\"/time: \"25:00\"/" v-bad.yml &&
+	cp etc/managed.json before.json &&
+	play bad.out --tags vigil_config -e @v-bad.yml
+	cat bad.out; test "$rc" -ne 0 && grep -q "failed to validate" bad.out &&
+	grep -q "scheduled_scans\[1\].time must be HH:MM" bad.out && cmp before.json etc/managed.json
+'
+
 if [ -n "$have_pg" ]; then
 	test_expect_success 'libpq logs in with the written URL and password file (a throwaway cluster)' '
 		(cd / && pg_psql "CREATE ROLE host_vm LOGIN PASSWORD '"'"'$PW'"'"'") &&
@@ -180,13 +189,12 @@ test_expect_success 'both a URL password and vigil_fleet_password: refused befor
 	cmp before.json etc/managed.json
 '
 
-test_expect_success 'vigil validates the file before it replaces the old one: a bad schedule is refused' '
-	vars v-bad.yml "vigil_fleet_database_url: postgresql://host_vm@db.example.org/vigil" &&
-	sed -i "s/time: \"03:00\"/time: \"25:00\"/" v-bad.yml &&
-	cp etc/managed.json before.json &&
-	play bad.out --tags vigil_config -e @v-bad.yml
-	cat bad.out; test "$rc" -ne 0 && grep -q "failed to validate" bad.out &&
-	grep -q "scheduled_scans\[1\].time must be HH:MM" bad.out && cmp before.json etc/managed.json
+test_expect_success 'back from a URL password to the password file: the old password is not shown by the diff either' '
+	test "$(stat -c %a etc/managed.json)" = 600 && grep -q sekrit-url etc/managed.json &&
+	play back.out --diff --tags vigil_config -e @v-pass.yml
+	cat back.out; test "$rc" -eq 0 && nopw back.out &&
+	test "$(stat -c %a etc/managed.json)" = 644 && ! grep -q sekrit-url etc/managed.json &&
+	test "$(stat -c %a etc/fleet.pgpass)" = 600
 '
 
 # --- the push step, with a stand-in for `vigil --json fleet push` ---------------------------------
