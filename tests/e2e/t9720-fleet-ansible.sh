@@ -198,7 +198,8 @@ test_expect_success 'back from a URL password to the password file: the old pass
 '
 
 # --- the push step, with a stand-in for `vigil --json fleet push` ---------------------------------
-# fleet push is another change's; the contract is its output: {"sent": {"hosts": N, ...}}.
+# The contract is its output: {"sent": {"hosts": N, "scans": N, "threats": N, ...}}, and
+# {"changed": {...}} (the rows the database took as new or different) where it has it.
 cat >fake-vigil <<'EOF'
 #!/bin/sh
 [ "$*" = "--json fleet push" ] || { echo "fake-vigil: unexpected: $*" >&2; exit 2; }
@@ -207,12 +208,24 @@ printf '%s\n' "$FAKE_PUSH_OUT"
 EOF
 chmod 755 fake-vigil
 vars v-push.yml "vigil_fleet_database_url: postgresql://host_vm@db.example.org/vigil"
+# push OUT JSON: the push step alone, the stand-in printing JSON; shows OUT
+push() { FAKE_PUSH_OUT=$2 play "$1" --tags vigil_push -e @v-push.yml -e vigil_binary=$T/fake-vigil; cat "$1"; }
 
-test_expect_success 'the push step is changed when the push sent rows, ok when it sent none, failed when vigil fails' '
-	FAKE_PUSH_OUT="{\"sent\": {\"hosts\": 1, \"scans\": 3, \"threats\": 2, \"problems\": 0}}" play push1.out --tags vigil_push -e @v-push.yml -e vigil_binary=$T/fake-vigil
-	cat push1.out; test "$rc" -eq 0 && test "$(recap push1.out changed)" = 1 &&
-	FAKE_PUSH_OUT="{\"sent\": {\"hosts\": 0, \"scans\": 0, \"threats\": 0}}" play push0.out --tags vigil_push -e @v-push.yml -e vigil_binary=$T/fake-vigil
-	cat push0.out; test "$rc" -eq 0 && test "$(recap push0.out changed)" = 0 &&
+test_expect_success 'the push step is changed when rows were sent, ok when only the host row was' '
+	push push1.out "{\"sent\": {\"hosts\": 1, \"scans\": 3, \"threats\": 2, \"problems\": 0}}" &&
+	test "$rc" -eq 0 && test "$(recap push1.out changed)" = 1 &&
+	push push0.out "{\"sent\": {\"hosts\": 1, \"scans\": 0, \"threats\": 0}}" &&
+	test "$rc" -eq 0 && test "$(recap push0.out changed)" = 0
+'
+
+test_expect_success 'with "changed" in the output, the push step follows it, not "sent"' '
+	push pushc0.out "{\"database\": \"db\", \"sent\": {\"hosts\": 1, \"scans\": 1, \"threats\": 1}, \"changed\": {\"scans\": 0, \"threats\": 0}}" &&
+	test "$rc" -eq 0 && test "$(recap pushc0.out changed)" = 0 &&
+	push pushc1.out "{\"database\": \"db\", \"sent\": {\"hosts\": 1, \"scans\": 1, \"threats\": 1}, \"changed\": {\"scans\": 0, \"threats\": 1}}" &&
+	test "$rc" -eq 0 && test "$(recap pushc1.out changed)" = 1
+'
+
+test_expect_success 'a push that fails fails the play, with vigil'"'"'s message' '
 	FAKE_PUSH_FAIL=1 play pushf.out --tags vigil_push -e @v-push.yml -e vigil_binary=$T/fake-vigil
 	cat pushf.out; test "$rc" -ne 0 && test "$(recap pushf.out failed)" = 1 &&
 	grep -q "cannot connect to the fleet database" pushf.out
