@@ -170,6 +170,25 @@ else
 	test_skip 'libpq logs in with the written URL and password file' 'PostgreSQL server not installed (make deps)'
 fi
 
+if [ -z "$have_pg" ]; then
+	test_skip 'a real push through the role' 'PostgreSQL server not installed (make deps)'
+elif ! vigil help 2>/dev/null | grep -q "vigil fleet push"; then
+	test_skip 'a real push through the role' 'this vigil has no fleet push yet'
+else
+	test_expect_success 'a real push through the role: changed the first time, ok the second, the host in the database' '
+		vigil fleet init --db "$FLEET_ADMIN" >init.out 2>&1 || { cat init.out; exit 1; }
+		(cd / && pg_psql "GRANT vigil_push TO host_vm") &&
+		mkdir -p pt && eicar pt/e.com && expect_exit 1 vigil -q scan custom pt >/dev/null &&
+		VIGIL_MANAGED_CONFIG=$T/etc/managed.json play rp1.out --tags vigil_config,vigil_push -e @v-pg.yml
+		cat rp1.out; test "$rc" -eq 0 && nopw rp1.out &&
+		sed -n "/TASK \[vigil : Push to the fleet database\]/,/^\$/p" rp1.out | grep -q "^changed:" &&
+		VIGIL_MANAGED_CONFIG=$T/etc/managed.json play rp2.out --tags vigil_config,vigil_push -e @v-pg.yml
+		cat rp2.out; test "$rc" -eq 0 && nopw rp2.out && test "$(recap rp2.out changed)" = 0 &&
+		vigil --json fleet hosts --db "$FLEET_ADMIN" >hosts.json &&
+		jqt hosts.json "[.hosts[] | select(.org_id == \"acme-ir\")] | length == 1"
+	'
+fi
+
 test_expect_success 'a password inside the URL: managed.json is 0600, the old password file goes, nothing shows the password' '
 	vars v-url.yml "vigil_fleet_database_url: postgresql://host_vm:sekrit-url@db.example.org/vigil" &&
 	play url.out --diff --tags vigil_config -e @v-url.yml
