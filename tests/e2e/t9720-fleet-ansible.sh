@@ -4,7 +4,8 @@
 # into this folder, writes a managed.json that vigil accepts (0644, the password in a 0600
 # libpq password file that psql logs in with), or 0600 when the URL holds the password; an
 # invalid schedule is refused by vigil's validation; the push step's changed_when reads
-# `vigil --json fleet push`; and no password ever shows in ansible's output.
+# `vigil --json fleet push` (a stand-in, and a real push when this vigil has fleet push); and
+# no password ever shows in ansible's output.
 #
 # systemd is not PID 1 on these machines (ERRATA, issue 17): the service tasks are skipped by
 # the role (service_mgr is not systemd) and say why; they are not exercised here.
@@ -33,8 +34,8 @@ ap() { LC_ALL=C.UTF-8 ansible-playbook "$@"; }
 unset ANSIBLE_FORCE_COLOR ANSIBLE_ROLES_PATH ANSIBLE_INVENTORY
 mkdir -p "$HOME" && : >"$ANSIBLE_CONFIG"
 
-# A placeholder package: check mode never installs, so the role only needs a .deb to copy and
-# for apt to read. It is not vigil (another name, no files), so nothing real is at stake.
+# A placeholder package, not `make deb` (a build in the repository, minutes): check mode never
+# installs, so the role only needs a .deb to copy and for apt to read. It is not vigil (another name, no files), so nothing real is at stake.
 mkdir -p pkg/DEBIAN &&
 	printf 'Package: vigil-ansible-placeholder\nVersion: 0.0.0\nArchitecture: all\nMaintainer: vigil tests <vigil@localhost>\nDescription: placeholder for the ansible test\n' >pkg/DEBIAN/control &&
 	dpkg-deb --root-owner-group --build pkg placeholder.deb >/dev/null || exit 1
