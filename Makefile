@@ -154,6 +154,7 @@ bench:
 	bench/quarantine.sh $(VIGIL)
 	bench/sigdb.sh $(VIGIL)
 	bench/rtp.sh $(VIGIL)
+	bench/fleet.sh $(VIGIL)
 	bench/scan.sh $(VIGIL) --small
 	bench/scan.sh $(VIGIL)
 	bench/image.sh $(VIGIL) --small

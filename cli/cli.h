@@ -35,6 +35,7 @@ struct cli {
 	int json, quiet, verbose;
 	struct vg_config *cfg;
 	struct store *st;
+	struct fleet_syslog *syslog;	/* logging.syslog (fleet/syslog.h), else NULL */
 	struct vg_error err;
 };
 
@@ -115,6 +116,12 @@ int cmd_rtp_status(struct cli *cli);
 int cmd_rtp_top(struct cli *cli);
 int cmd_daemon(struct cli *cli);
 int cmd_diagnostic_create(struct cli *cli);
+int cmd_fleet_push(struct cli *cli);
+int cmd_fleet_export(struct cli *cli);
+int cmd_fleet_import(struct cli *cli);
+int cmd_fleet_init(struct cli *cli);
+int cmd_fleet_hosts(struct cli *cli);
+int cmd_fleet_threats(struct cli *cli);
 
 /* The document of `vigil health` (cli/cmd_health.c); 0, or EXIT_FAILED with cli->err set. */
 int cli_health_json(struct cli *cli, json_t **out);
@@ -134,6 +141,11 @@ struct sigdb;
 
 /* The engine's options (archives, limits, timeout) from the configuration. */
 void cli_scan_options(struct cli *cli, struct scanner_options *o);
+/* Detections and refusals to syslog when logging.syslog is on (else no events). */
+struct scanner_events cli_scan_events(struct cli *cli);
+struct quarantine_notify;
+/* Vault items moved in, restored and removed to syslog, the same way. */
+struct quarantine_notify cli_vault_notify(struct cli *cli);
 
 struct scan_record;
 

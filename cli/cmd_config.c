@@ -20,8 +20,11 @@ cmd_config_show(struct cli *cli)
 	}
 	keys = config_keys(&n);
 	for (i = 0; i < n; i++) {
+		json_t *v = config_shown(cli->cfg, keys[i].name);
+
 		printf("%s = ", keys[i].name);
-		out_json_text(config_get(cli->cfg, keys[i].name));
+		out_json_text(v);
+		json_decref(v);
 		printf("  (%s)\n", config_origin(cli->cfg, keys[i].name));
 	}
 	return EXIT_CLEAN;
@@ -34,16 +37,17 @@ cmd_config_get(struct cli *cli)
 
 	if (cli->argc != 2)
 		return cli_usage(cli, "config get takes one KEY");
-	v = config_get(cli->cfg, cli->argv[1]);
+	v = config_shown(cli->cfg, cli->argv[1]);
 	if (v == NULL)
 		return cli_fail(cli, vg_error_set(&cli->err, VG_CONFIG,
 						  "unknown configuration key '%s'", cli->argv[1]));
 	if (cli->json) {
-		out_json(cli, json_pack("{s:s, s:O, s:s}", "key", cli->argv[1], "value", v, "origin",
+		out_json(cli, json_pack("{s:s, s:o, s:s}", "key", cli->argv[1], "value", v, "origin",
 					config_origin(cli->cfg, cli->argv[1])));
 		return EXIT_CLEAN;
 	}
 	out_json_text(v);
+	json_decref(v);
 	putchar('\n');
 	return EXIT_CLEAN;
 }
@@ -61,7 +65,7 @@ cmd_config_set(struct cli *cli)
 	if (e != VG_OK)
 		return cli_fail(cli, e);
 	if (cli->json)
-		out_json(cli, json_pack("{s:s, s:O}", "key", cli->argv[1], "value",
-					config_get(cli->cfg, cli->argv[1])));
+		out_json(cli, json_pack("{s:s, s:o}", "key", cli->argv[1], "value",
+					config_shown(cli->cfg, cli->argv[1])));
 	return EXIT_CLEAN;
 }

@@ -11,6 +11,7 @@
 int
 cli_open_vault(struct cli *cli, struct vault **out)
 {
+	struct quarantine_notify notify;
 	int64_t removed = 0;
 	int finished, rolled_back;
 	enum vg_err e;
@@ -21,6 +22,8 @@ cli_open_vault(struct cli *cli, struct vault **out)
 			    out, &cli->err);
 	if (e != VG_OK)
 		return cli_fail(cli, e);
+	notify = cli_vault_notify(cli);
+	quarantine_set_notify(*out, &notify);
 	quarantine_recovered(*out, &finished, &rolled_back);
 	if ((finished || rolled_back) && !cli->quiet)
 		fprintf(stderr, "vigil: finished %d and rolled back %d interrupted quarantine moves\n",

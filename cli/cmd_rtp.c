@@ -169,6 +169,7 @@ setup(struct cli *cli, struct rtp_setup *s, int passive)
 	s->o.exclude_processes = s->procs.v;
 	s->o.nexclude_processes = s->procs.n;
 	cli_scan_options(cli, &s->o.scan);
+	s->o.vault_notify = cli_vault_notify(cli);
 	s->o.scan.threads = s->o.threads;
 	s->o.scan.max_filesize = s->o.max_file_size;
 	if ((s->excl = scanner_excl_create()) == NULL)
@@ -524,6 +525,8 @@ cmd_daemon(struct cli *cli)
 		 json_pack("{s:o}", "configuration", config_effective(cli->cfg)), NULL);
 	s.o.events = &log;
 	s.o.schedules = config_get(cli->cfg, "scheduled_scans");
+	if (*config_get_string(cli->cfg, "fleet.database_url"))
+		s.o.push_interval = config_get_int(cli->cfg, "fleet.push_interval");
 	vg_log(VG_LOG_INFO, "daemon started (vigil %s, pid %d)", VIGIL_VERSION, (int)getpid());
 	if (config_get_bool(cli->cfg, "antivirus_engine.enable_real_time_protection")) {
 		rc = run(cli, &s);

@@ -10,6 +10,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "fleet/syslog.h"
 #include "sigdb/sigdb.h"
 
 #ifndef VIGIL_VERSION
@@ -130,6 +131,11 @@ setup(struct cli *cli, const struct command *cmd)
 		rc = store_open(cli->state_dir, &cli->st, &cli->err);
 		if (rc != VG_OK)
 			return cli_fail(cli, rc);
+		/* events to syslog are never worth failing the command for */
+		if (fleet_syslog_create(cli->cfg, cli->st, &cli->syslog, &cli->err) != VG_OK) {
+			vg_log(VG_LOG_WARN, "syslog is off: %s", vg_error_msg(&cli->err));
+			vg_error_init(&cli->err);
+		}
 	}
 	return 0;
 }
@@ -233,6 +239,7 @@ main(int argc, char **argv)
 		rc = setup(&cli, cmd);
 		if (rc == 0)
 			rc = cmd->fn(&cli);
+		fleet_syslog_destroy(cli.syslog);
 		store_close(cli.st);
 		config_destroy(cli.cfg);
 		sigdb_global_finish();

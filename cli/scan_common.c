@@ -275,7 +275,8 @@ void
 cli_scan_env(struct cli *cli, struct allow_set *allow, struct scan_env *env)
 {
 	*env = (struct scan_env){ .st = cli->st, .state_dir = cli->state_dir, .cfg = cli->cfg,
-				  .allow = allow, .stop = &cli_stop };
+				  .allow = allow, .stop = &cli_stop,
+				  .events = cli_scan_events(cli) };
 }
 
 enum vg_err

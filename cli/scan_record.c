@@ -8,6 +8,8 @@
 
 #include "cli/cli.h"
 #include "core/jsonx.h"
+#include "fleet/syslog.h"
+#include "quarantine/quarantine.h"
 #include "scanner/job.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
@@ -19,7 +21,24 @@ cli_scan_options(struct cli *cli, struct scanner_options *o)
 
 	scan_spec_init(&sp, cli->cfg);
 	*o = sp.o;
+	o->events = cli_scan_events(cli);
 	scan_spec_release(&sp);
+}
+
+struct scanner_events
+cli_scan_events(struct cli *cli)
+{
+	if (cli->syslog == NULL)
+		return (struct scanner_events){ 0 };
+	return (struct scanner_events){ fleet_syslog_threat, fleet_syslog_refusal, cli->syslog };
+}
+
+struct quarantine_notify
+cli_vault_notify(struct cli *cli)
+{
+	if (cli->syslog == NULL)
+		return (struct quarantine_notify){ 0 };
+	return (struct quarantine_notify){ fleet_syslog_vault, cli->syslog };
 }
 
 /* The command line as given, for the chain of custody (new reference). */

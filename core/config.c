@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -217,10 +219,6 @@ static const struct config_key keys[] = {
 	  "seconds a restored file is not detected again", NULL },
 	{ "diagnostic_level", CFG_STRING, "\"optional\"",
 	  "what the local event log records: required or optional events", check_diagnostic_level },
-	{ "fleet.database_url", CFG_STRING, "\"\"",
-	  "fleet database (libpq URI); set: the daemon pushes to it (a password here is never shown)",
-	  NULL },
-	{ "fleet.push_interval", CFG_INT, "300", "daemon: seconds between fleet pushes", check_interval },
 	{ "filesystem_scanner.full_scan_directory", CFG_STRING, "\"/\"", "root of a full scan", NULL },
 	{ "filesystem_scanner.quick_scan_directories", CFG_STRINGS,
 	  "[\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"/root/Downloads\", \"/root/Desktop\","
@@ -230,6 +228,10 @@ static const struct config_key keys[] = {
 	  " \"/usr/lib/systemd/system\", \"/home/*/.config/systemd/user\", \"/etc/init.d\","
 	  " \"/usr/local/bin\", \"/usr/local/sbin\"]",
 	  "folders of a quick scan (globs allowed)", NULL },
+	{ "fleet.database_url", CFG_STRING, "\"\"",
+	  "fleet database (libpq URI); set: the daemon pushes to it (a password here is never shown)",
+	  NULL },
+	{ "fleet.push_interval", CFG_INT, "300", "daemon: seconds between fleet pushes", check_interval },
 	{ "logging.syslog", CFG_BOOL, "false",
 	  "send detections, quarantine actions and real-time blocks to syslog (RFC 5424)", NULL },
 	{ "logging.syslog_socket", CFG_STRING, "\"/dev/log\"", "the local syslog socket", check_absolute_one },
@@ -615,6 +617,56 @@ set_dotted(json_t *doc, const char *dotted, json_t *v)
 	}
 }
 
+/*
+ * A libpq connection URI as people may see it: its settings as keyword=value, the password
+ * as *** (config show, the event log, diagnostic bundles never show it).
+ */
+static char *
+url_redact(const char *url)
+{
+	PQconninfoOption *opts, *o;
+	char *errmsg = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (url == NULL || *url == '\0')
+		return strdup("");
+	opts = PQconninfoParse(url, &errmsg);
+	PQfreemem(errmsg);
+	if (opts == NULL)
+		return strdup("(not a libpq connection URI)");
+	f = open_memstream(&out, &len);
+	if (f == NULL) {
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (o->val == NULL)
+			continue;
+		fprintf(f, "%s%s=%s", ftell(f) ? " " : "", o->keyword,
+			strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+	}
+	fclose(f);
+	PQconninfoFree(opts);
+	return out;
+}
+
+json_t *
+config_shown(const struct vg_config *cfg, const char *key)
+{
+	json_t *v = config_get(cfg, key);
+	char *shown;
+
+	if (v == NULL)
+		return NULL;
+	if (strcmp(key, "fleet.database_url") != 0)
+		return json_deep_copy(v);
+	shown = url_redact(json_string_value(v));
+	v = json_string(shown ? shown : "");
+	free(shown);
+	return v;
+}
+
 json_t *
 config_effective(const struct vg_config *cfg)
 {
@@ -622,7 +674,7 @@ config_effective(const struct vg_config *cfg)
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		set_dotted(doc, keys[i].name, json_deep_copy(config_get(cfg, keys[i].name)));
+		set_dotted(doc, keys[i].name, config_shown(cfg, keys[i].name));
 	return doc;
 }
 

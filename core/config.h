@@ -68,6 +68,8 @@ bool config_default_bool(const char *key);
 
 /* The effective value of a known key (borrowed), or NULL when the key is unknown. */
 json_t *config_get(const struct vg_config *cfg, const char *key);
+/* A key's value as people may see it (new reference): a password in it as ***. */
+json_t *config_shown(const struct vg_config *cfg, const char *key);
 int64_t config_get_int(const struct vg_config *cfg, const char *key);
 bool config_get_bool(const struct vg_config *cfg, const char *key);
 const char *config_get_string(const struct vg_config *cfg, const char *key);

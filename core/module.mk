@@ -17,3 +17,4 @@ LIB_SRCS += core/store_sig.c
 LIB_SRCS += core/store_chunks.c
 LIB_SRCS += core/host.c
 LIB_SRCS += core/eventlog.c
+LIB_SRCS += core/store_fleet.c

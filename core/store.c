@@ -136,6 +136,72 @@ static const char *const migrations[] = {
 	/* 13: new items keep their chunks in the vault file vault.db (chunk_file 1); those
 	 * quarantined before stay in quarantine_chunks here (0) and are read from there */
 	"ALTER TABLE quarantine ADD COLUMN chunk_file INTEGER NOT NULL DEFAULT 0;",
+	/* 14: the fleet (fleet/): every row that is pushed gets a push id (fid) that is never
+	 * reused, even when retention deletes the newest rows, and a revision (rev) that grows
+	 * at every insert and update, both from one counter; push and export send the rows
+	 * whose rev is above their watermark. fleet_gone: rows a resumed scan forgot and
+	 * quarantine items removed, for the fleet copy to follow. Rows already here get
+	 * fid = id and rev 1: the first push sends them all. */
+	"CREATE TABLE fleet_seq(n INTEGER NOT NULL);"
+	"INSERT INTO fleet_seq SELECT 1 + max((SELECT coalesce(max(id), 0) FROM scans),"
+	" (SELECT coalesce(max(id), 0) FROM threats), (SELECT coalesce(max(id), 0) FROM problems),"
+	" (SELECT coalesce(max(id), 0) FROM quarantine), (SELECT coalesce(max(id), 0) FROM inventory),"
+	" (SELECT coalesce(max(seq), 0) FROM sqlite_sequence));"
+	"CREATE TABLE fleet_gone(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, fid INTEGER NOT NULL,"
+	" rev INTEGER);"
+	"CREATE INDEX fleet_gone_rev ON fleet_gone(rev);"
+	"ALTER TABLE scans ADD COLUMN fid INTEGER;"
+	"ALTER TABLE scans ADD COLUMN rev INTEGER;"
+	"UPDATE scans SET fid = id, rev = 1;"
+	"CREATE INDEX scans_rev ON scans(rev);"
+	"CREATE TRIGGER scans_fleet_new AFTER INSERT ON scans BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE scans SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
+	" WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER scans_fleet_change AFTER UPDATE ON scans WHEN NEW.rev IS OLD.rev BEGIN"
+	" UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE scans SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
+	"ALTER TABLE threats ADD COLUMN fid INTEGER;"
+	"ALTER TABLE threats ADD COLUMN rev INTEGER;"
+	"UPDATE threats SET fid = id, rev = 1;"
+	"CREATE INDEX threats_rev ON threats(rev);"
+	"CREATE TRIGGER threats_fleet_new AFTER INSERT ON threats BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE threats SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
+	" WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER threats_fleet_change AFTER UPDATE ON threats WHEN NEW.rev IS OLD.rev BEGIN"
+	" UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE threats SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
+	"ALTER TABLE problems ADD COLUMN fid INTEGER;"
+	"ALTER TABLE problems ADD COLUMN rev INTEGER;"
+	"UPDATE problems SET fid = id, rev = 1;"
+	"CREATE INDEX problems_rev ON problems(rev);"
+	"CREATE TRIGGER problems_fleet_new AFTER INSERT ON problems BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE problems SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
+	" WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER problems_fleet_change AFTER UPDATE ON problems WHEN NEW.rev IS OLD.rev BEGIN"
+	" UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE problems SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
+	"ALTER TABLE quarantine ADD COLUMN fid INTEGER;"
+	"ALTER TABLE quarantine ADD COLUMN rev INTEGER;"
+	"UPDATE quarantine SET fid = id, rev = 1;"
+	"CREATE INDEX quarantine_rev ON quarantine(rev);"
+	"CREATE TRIGGER quarantine_fleet_new AFTER INSERT ON quarantine BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE quarantine SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
+	" WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER quarantine_fleet_change AFTER UPDATE ON quarantine WHEN NEW.rev IS OLD.rev BEGIN"
+	" UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE quarantine SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
+	"ALTER TABLE inventory ADD COLUMN fid INTEGER;"
+	"ALTER TABLE inventory ADD COLUMN rev INTEGER;"
+	"UPDATE inventory SET fid = id, rev = 1;"
+	"CREATE INDEX inventory_rev ON inventory(rev);"
+	"CREATE TRIGGER inventory_fleet_new AFTER INSERT ON inventory BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE inventory SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
+	" WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER inventory_fleet_change AFTER UPDATE ON inventory WHEN NEW.rev IS OLD.rev BEGIN"
+	" UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE inventory SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
+	"CREATE TRIGGER fleet_gone_new AFTER INSERT ON fleet_gone BEGIN UPDATE fleet_seq SET n = n + 1;"
+	" UPDATE fleet_gone SET rev = (SELECT n FROM fleet_seq) WHERE id = NEW.id; END;",
 };
 
 static enum vg_err

@@ -437,4 +437,40 @@ enum vg_err store_allow_remove(struct store *st, const char *kind, const char *v
 enum vg_err store_allow_list_json(struct store *st, int64_t now, json_t **out,
 				  struct vg_error *err);
 
+/* ---- the fleet (core/store_fleet.c; fleet/ sends these rows) ---- */
+enum store_fleet_kind {
+	STORE_FLEET_SCAN,
+	STORE_FLEET_THREAT,
+	STORE_FLEET_PROBLEM,
+	STORE_FLEET_QUARANTINE,
+	STORE_FLEET_INVENTORY,
+	STORE_FLEET_GONE,	/* {kind, fid}: a row the fleet copy must forget (mark removed) */
+	STORE_FLEET__KINDS
+};
+
+/* The watermarks in meta: the highest rev a push, and an export, has sent. */
+#define STORE_FLEET_PUSH_REV "fleet.push.rev"
+#define STORE_FLEET_PUSH_INVENTORY_REV "fleet.push.inventory_rev"
+#define STORE_FLEET_EXPORT_REV "fleet.export.rev"
+#define STORE_FLEET_EXPORT_INVENTORY_REV "fleet.export.inventory_rev"
+
+/* "scan", "threat", "problem", "quarantine", "inventory", "gone" */
+const char *store_fleet_kind_name(enum store_fleet_kind kind);
+
+/* The newest revision (read inside the caller's transaction: its snapshot). */
+enum vg_err store_fleet_hi(struct store *st, int64_t *hi, struct vg_error *err);
+
+/*
+ * Each row of kind with lo < rev <= hi, in rev order, as the JSON its local listing prints
+ * plus fid, rev and (rows of a scan) scan_fid, to fn (a reference fn may keep with
+ * json_incref; nothing else holds it); fn returns nonzero to stop
+ * (VG_INTERRUPTED).
+ */
+enum vg_err store_fleet_foreach(struct store *st, enum store_fleet_kind kind, int64_t lo,
+				int64_t hi, int (*fn)(json_t *row, void *ctx), void *ctx,
+				struct vg_error *err);
+
+/* The highest rev pushed or exported (retention keeps what is above), -1: never. */
+int64_t store_fleet_sent(struct store *st);
+
 #endif

@@ -72,6 +72,15 @@ enum vg_err store_exec(struct store *st, sqlite3_stmt *s, const char *what, stru
 enum vg_err store_rows_json(struct store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *s),
 			    const char *what, json_t **out, struct vg_error *err);
 
+/*
+ * The JSON of one row, shared by the local listings and the fleet (core/store_fleet.c),
+ * from the leading columns of SCAN_GET, THREAT_LIST, PROBLEM_LIST and Q_LIST.
+ */
+json_t *store_scan_row(sqlite3_stmt *s);
+json_t *store_threat_row(sqlite3_stmt *s);
+json_t *store_problem_row(sqlite3_stmt *s);
+json_t *store_q_row(sqlite3_stmt *s);
+
 /* Column helpers: text as a JSON string or null, bytes via vg_json_bytes, JSON text parsed. */
 json_t *store_col_text(sqlite3_stmt *s, int col);
 json_t *store_col_json(sqlite3_stmt *s, int col);

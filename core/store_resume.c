@@ -186,14 +186,14 @@ store_scan_forget_unfinished(struct store *st, int64_t scan_id,
 	if (rc == VG_OK && r != SQLITE_DONE)
 		rc = store_fail(st, "read the scan's findings", err);
 	for (i = 0; rc == VG_OK && i < paths.n; i++) {
+		/* the fleet copy forgets them too (fleet_gone), then they go */
+		static const enum store_sql steps[] = { SQL_GONE_THREATS_PATH, SQL_GONE_PROBLEMS_PATH,
+							SQL_THREAT_DEL_PATH, SQL_PROBLEM_DEL_PATH };
 		int len = (int)strlen(paths.v[i]);
+		size_t k;
 
-		s = store_stmt(st, SQL_THREAT_DEL_PATH);
-		sqlite3_bind_int64(s, 1, scan_id);
-		sqlite3_bind_blob(s, 2, paths.v[i], len, SQLITE_STATIC);
-		rc = store_exec(st, s, "forget an unfinished file's findings", err);
-		if (rc == VG_OK) {
-			s = store_stmt(st, SQL_PROBLEM_DEL_PATH);
+		for (k = 0; rc == VG_OK && k < sizeof(steps) / sizeof(steps[0]); k++) {
+			s = store_stmt(st, steps[k]);
 			sqlite3_bind_int64(s, 1, scan_id);
 			sqlite3_bind_blob(s, 2, paths.v[i], len, SQLITE_STATIC);
 			rc = store_exec(st, s, "forget an unfinished file's findings", err);

@@ -239,8 +239,8 @@ store_set_member_json(json_t *obj, const char *member, size_t len)
 		json_decref(raw);
 }
 
-static json_t *
-scan_row(sqlite3_stmt *s)
+json_t *
+store_scan_row(sqlite3_stmt *s)
 {
 	/* the columns of SCAN_GET/SCAN_LIST in order; 'j' JSON text, 't' text, 'v' as stored */
 	static const struct {
@@ -292,7 +292,7 @@ store_scan_get_json(struct store *st, int64_t id, json_t **out, struct vg_error 
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*out = scan_row(s);
+		*out = store_scan_row(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		return vg_error_set(err, VG_NOTFOUND, "no scan with id %lld", (long long)id);
@@ -307,11 +307,11 @@ store_scan_list_json(struct store *st, int64_t limit, json_t **out, struct vg_er
 	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_LIST);
 
 	sqlite3_bind_int64(s, 1, limit);
-	return store_rows_json(st, s, scan_row, "list scans", out, err);
+	return store_rows_json(st, s, store_scan_row, "list scans", out, err);
 }
 
-static json_t *
-threat_row(sqlite3_stmt *s)
+json_t *
+store_threat_row(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
@@ -357,7 +357,7 @@ store_threat_list_json(struct store *st, int64_t scan_id, int allowed, json_t **
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int(s, 2, allowed != 0);
-	return store_rows_json(st, s, threat_row, "list threats", out, err);
+	return store_rows_json(st, s, store_threat_row, "list threats", out, err);
 }
 
 enum vg_err
@@ -415,6 +415,7 @@ store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
 		return VG_OK;
 	sqlite3_bind_int64(s, 1, days);
 	sqlite3_bind_int64(s, 2, keep);
+	sqlite3_bind_int64(s, 3, store_fleet_sent(st));
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
 			int64_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof(*v));
@@ -440,8 +441,8 @@ store_scan_prune(struct store *st, int64_t days, int64_t keep, int64_t *pruned,
 	return rc;
 }
 
-static json_t *
-problem_row(sqlite3_stmt *s)
+json_t *
+store_problem_row(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
@@ -464,7 +465,7 @@ store_problem_list_json(struct store *st, int64_t scan_id, int64_t limit, json_t
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, limit);
-	return store_rows_json(st, s, problem_row, "list problems", out, err);
+	return store_rows_json(st, s, store_problem_row, "list problems", out, err);
 }
 
 enum vg_err
@@ -515,7 +516,7 @@ store_threat_foreach(struct store *st, int64_t scan_id, int (*fn)(json_t *row, v
 	sqlite3_stmt *s = store_stmt(st, SQL_THREAT_OF_SCAN);
 
 	sqlite3_bind_int64(s, 1, scan_id);
-	return foreach_json(st, s, threat_row, fn, ctx, "read threats", err);
+	return foreach_json(st, s, store_threat_row, fn, ctx, "read threats", err);
 }
 
 enum vg_err
@@ -526,7 +527,7 @@ store_problem_foreach(struct store *st, int64_t scan_id, int (*fn)(json_t *row, 
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, -1);
-	return foreach_json(st, s, problem_row, fn, ctx, "read problems", err);
+	return foreach_json(st, s, store_problem_row, fn, ctx, "read problems", err);
 }
 
 static void

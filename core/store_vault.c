@@ -138,6 +138,12 @@ store_q_delete(struct store *st, int64_t id, int wipe, struct vg_error *err)
 	sqlite3_bind_int64(s, 1, id);
 	rc = store_exec(st, s, "delete the chunks of a quarantine item", err);
 	if (rc == VG_OK) {
+		/* the fleet copy marks it removed */
+		s = store_stmt(st, SQL_GONE_QUARANTINE);
+		sqlite3_bind_int64(s, 1, id);
+		rc = store_exec(st, s, "delete a quarantine item", err);
+	}
+	if (rc == VG_OK) {
 		s = store_stmt(st, SQL_Q_DELETE);
 		sqlite3_bind_int64(s, 1, id);
 		rc = store_exec(st, s, "delete a quarantine item", err);
@@ -257,8 +263,8 @@ store_q_expired(struct store *st, int64_t days, int64_t **ids, size_t *n, struct
 	return ids_of(st, s, "list expired quarantine items", ids, n, err);
 }
 
-static json_t *
-q_json_row(sqlite3_stmt *s)
+json_t *
+store_q_row(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 
@@ -286,7 +292,7 @@ store_q_list_json(struct store *st, const char *state, json_t **out, struct vg_e
 	sqlite3_stmt *s = store_stmt(st, SQL_Q_LIST);
 
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	return store_rows_json(st, s, q_json_row, "list quarantine items", out, err);
+	return store_rows_json(st, s, store_q_row, "list quarantine items", out, err);
 }
 
 enum vg_err

@@ -68,6 +68,19 @@ enum vg_err quarantine_open(struct store *st, const char *state_dir, const char 
 			    int64_t restore_window, struct vault **out, struct vg_error *err);
 void quarantine_close(struct vault *v);
 
+/*
+ * Told of each item that entered the vault ("quarantined"), was restored (restored_to: where)
+ * or removed ("removed", also by quarantine_expire), once it is done (syslog:
+ * fleet/syslog.h). q is borrowed for the call.
+ */
+struct quarantine_notify {
+	void (*fn)(void *ctx, const char *what, const struct store_qitem *q,
+		   const char *restored_to);
+	void *ctx;
+};
+/* From now on (n copied; NULL or n->fn NULL: nobody is told). */
+void quarantine_set_notify(struct vault *v, const struct quarantine_notify *n);
+
 /* How many pending items quarantine_open finished and rolled back. */
 void quarantine_recovered(const struct vault *v, int *finished, int *rolled_back);
 

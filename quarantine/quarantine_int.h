@@ -59,7 +59,12 @@ struct vault {
 	unsigned char *plain, *sealed;
 	struct hasher hash;
 	char *state_real, *key_real;	/* never quarantined: canonical paths */
+	struct quarantine_notify notify;
 };
+
+/* Tell v->notify about item id ("quarantined", "removed"), or q ("restored"). */
+void vault_notify(struct vault *v, const char *what, int64_t id, const struct store_qitem *q,
+		  const char *restored_to);
 
 /* Where plaintext piece idx goes. */
 static inline unsigned char *

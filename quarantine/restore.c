@@ -180,6 +180,7 @@ quarantine_restore(struct vault *v, int64_t id, const char *dest, int force, cha
 	store_meta_delete(v->st, note, NULL);
 	note[0] = '\0';
 	rc = forget(v, &q, target, err);
+	vault_notify(v, "restored", id, &q, target); /* it is back, whatever forget said */
 	if (where) {
 		*where = target;
 		target = NULL;

@@ -594,6 +594,8 @@ move_in(struct vault *v, int dfd, const char *base, int fd, const struct vg_iden
 		done->links_left = (long)after.st_nlink;
 		vg_ident_from_stat(&done->after, &after);
 	}
+	if (rc == VG_OK)
+		vault_notify(v, "quarantined", done->id, NULL, NULL);
 	free(real);
 	return rc;
 }
@@ -768,9 +770,14 @@ quarantine_list_json(struct vault *v, json_t **out, struct vg_error *err)
 enum vg_err
 quarantine_remove(struct vault *v, int64_t id, struct vg_error *err)
 {
-	int deferred;
+	struct store_qitem q = { 0 };
+	int deferred, known = v->notify.fn && store_q_get(v->st, id, &q, NULL) == VG_OK;
 	enum vg_err rc = take_off_list(v, id, 1, &deferred, err);
 
+	if (rc == VG_OK && known)
+		vault_notify(v, "removed", id, &q, NULL);
+	if (known)
+		store_qitem_release(&q);
 	if (rc != VG_OK || !deferred)
 		return rc;
 	rc = vault_retire_finish(v, id, 1, err);

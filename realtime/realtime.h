@@ -39,6 +39,7 @@
 #include "core/err.h"
 #include "core/eventlog.h"
 #include "core/store.h"
+#include "quarantine/quarantine.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 
@@ -56,10 +57,12 @@ struct rtp_options {
 	const struct allow_set *allow;
 	struct scanner_options scan;	/* archive limits etc. for the engine */
 	int quarantine;			/* move detected files into the vault */
+	struct quarantine_notify vault_notify;	/* told of each move (syslog) */
 	const char *state_dir;
 	const char *key_file;		/* the vault key, NULL for the default */
 	const char *config_path;	/* handed to scheduled scans, may be NULL */
 	json_t *schedules;		/* scheduled_scans (borrowed), NULL: no scheduler */
+	int64_t push_interval;		/* > 0: "vigil fleet push" that often (fleet.database_url set) */
 	struct vg_eventlog *events;	/* may be NULL */
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *reload;	/* set (e.g. by SIGHUP): reload the signatures now;

@@ -490,6 +490,8 @@ actor_main(void *arg)
 	    (store_open(r->o->state_dir, &st, &err) != VG_OK ||
 	     quarantine_open(st, r->o->state_dir, r->o->key_file, 0, &v, &err) != VG_OK))
 		vg_log(VG_LOG_ERROR, "real-time quarantine is off: %s", vg_error_msg(&err));
+	if (v)
+		quarantine_set_notify(v, &r->o->vault_notify);
 	while ((a = queue_pop(r->actions)) != NULL) {
 		char *esc = vg_text_escape(a->path, strlen(a->path)), done[200], note[64];
 		struct quarantine_done q;
@@ -498,7 +500,7 @@ actor_main(void *arg)
 			char *exe = vg_text_escape(a->exe, strlen(a->exe));
 
 			/* counted on the file's "blocked" row, after its detection's own row */
-			scanner_session_note_refusal(r->session, a->path, "blocked");
+			scanner_session_note_refusal(r->session, a->path, a->threat, "blocked");
 			vg_log(VG_LOG_WARN, "%s: %s: access denied (opened by pid %d, %s; known "
 			       "from an earlier scan)", esc ? esc : "?", a->threat, (int)a->pid,
 			       exe ? exe : "?");
@@ -744,7 +746,7 @@ rtp_run(const struct rtp_options *o, struct sigdb *db, struct store *st, int64_t
 	/* new signatures (a new sig_version in the store, or SIGHUP) without a restart */
 	if (e == VG_OK)
 		e = rules_watch(r->rules, o->state_dir, SIG_POLL_MS, o->reload, err);
-	if (e == VG_OK && o->schedules && json_array_size(o->schedules) > 0)
+	if (e == VG_OK && sched_wanted(o))
 		e = sched_start(o, &r->sched, err);
 	if (e == VG_OK)
 		vg_log(VG_LOG_INFO, "real-time protection on (%s), %zu marks, %d threads, "

@@ -137,5 +137,7 @@ enum vg_err sched_start(const struct rtp_options *o, struct sched **out, struct 
 void sched_stop(struct sched *s);
 /* The pid of the scan the scheduler is running now, or 0: its accesses are not scanned. */
 pid_t sched_child(struct sched *s);
+/* Is there anything for the scheduler thread to do (schedules, fleet pushes)? */
+int sched_wanted(const struct rtp_options *o);
 
 #endif

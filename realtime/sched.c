@@ -1,5 +1,9 @@
 /*
- * realtime/sched.c — the daemon's scheduled scans (config scheduled_scans). A scan whose time
+ * realtime/sched.c — the daemon's scheduled scans (config scheduled_scans) and fleet pushes
+ * (every fleet.push_interval seconds when fleet.database_url is set: "vigil fleet push -q"
+ * as a child, retried after 15, 30, 60 s... up to the interval while it fails; the push
+ * moves its watermark only when the database has committed, so nothing is lost while the
+ * database is down). A scan whose time
  * has come, and that has not run since, runs as a child process of this same binary
  * ("vigil scan quick|full -q") at the lowest CPU priority and idle I/O priority, so it is
  * recorded in the scan history like any scan. A time missed by more than an hour (the
@@ -35,7 +39,10 @@ struct sched {
 	pthread_t tid;
 	atomic_int stop;
 	atomic_int child;
+	int64_t next_push, backoff;	/* when the next push is due; the wait after a failure */
 };
+
+#define PUSH_RETRY_FIRST_S 15
 
 static int
 day_index(const char *day)
@@ -84,11 +91,11 @@ sched_last_due(json_t *s, int64_t now)
 extern char **environ;
 
 /*
- * Start "vigil scan TYPE -q" at low priority; its pid, or -1. The child gets the daemon's
+ * Start "vigil FAMILY VERB -q" at low priority; its pid, or -1. The child gets the daemon's
  * environment (VIGIL_MANAGED_CONFIG, TZ, ...) with VIGIL_STATE_DIR set to the daemon's.
  */
 static pid_t
-spawn_scan(struct sched *s, const char *type)
+spawn(struct sched *s, const char *family, const char *verb)
 {
 	const struct rtp_options *o = s->o;
 	char *argv[10], **envp, *state = NULL;
@@ -117,8 +124,8 @@ spawn_scan(struct sched *s, const char *type)
 		argv[argc++] = "--key-file";
 		argv[argc++] = (char *)o->key_file;
 	}
-	argv[argc++] = "scan";
-	argv[argc++] = (char *)type;
+	argv[argc++] = (char *)family;
+	argv[argc++] = (char *)verb;
 	argv[argc++] = "-q";
 	argv[argc] = NULL;
 	pid = fork();
@@ -134,40 +141,75 @@ spawn_scan(struct sched *s, const char *type)
 	return pid;
 }
 
-static void
-run_one(struct sched *s, json_t *entry, int64_t due)
+/* Wait for the child pid (SIGTERM to it when the daemon stops); its exit code. */
+static int
+wait_child(struct sched *s, pid_t pid)
 {
-	const char *type = json_string_value(json_object_get(entry, "type"));
 	int status = 0;
-	pid_t pid;
-	double t0 = rtp_now();
 
-	pid = spawn_scan(s, type);
-	if (pid < 0) {
-		vg_log(VG_LOG_ERROR, "scheduled %s scan: cannot start it: %s", type, strerror(errno));
-		return;
-	}
 	atomic_store(&s->child, pid);
-	vg_log(VG_LOG_INFO, "scheduled %s scan started (pid %d)", type, (int)pid);
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid || (w < 0 && errno != EINTR))
 			break;
 		if (atomic_load(&s->stop))
-			kill(pid, SIGTERM); /* the scan records itself as interrupted */
+			kill(pid, SIGTERM); /* a scan records itself as interrupted */
 		usleep(100 * 1000);
 	}
 	atomic_store(&s->child, 0);
-	vg_log(VG_LOG_INFO, "scheduled %s scan ended: exit %d after %.1f s", type,
-	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), rtp_now() - t0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void
+run_one(struct sched *s, json_t *entry, int64_t due)
+{
+	const char *type = json_string_value(json_object_get(entry, "type"));
+	int code;
+	pid_t pid;
+	double t0 = rtp_now();
+
+	pid = spawn(s, "scan", type);
+	if (pid < 0) {
+		vg_log(VG_LOG_ERROR, "scheduled %s scan: cannot start it: %s", type, strerror(errno));
+		return;
+	}
+	vg_log(VG_LOG_INFO, "scheduled %s scan started (pid %d)", type, (int)pid);
+	code = wait_child(s, pid);
+	vg_log(VG_LOG_INFO, "scheduled %s scan ended: exit %d after %.1f s", type, code,
+	       rtp_now() - t0);
 	if (s->o->events)
 		vg_event(s->o->events, VG_EVENT_OPTIONAL, "scheduled_scan",
 			 json_pack("{s:s, s:I, s:i, s:f}", "scan_type", type, "due",
-				   (json_int_t)due, "exit_code",
-				   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				   "duration_s", rtp_now() - t0),
+				   (json_int_t)due, "exit_code", code, "duration_s", rtp_now() - t0),
 			 NULL);
+}
+
+/* A fleet push when one is due; after a failure, again sooner, doubling up to the interval. */
+static void
+push_tick(struct sched *s)
+{
+	int64_t now = (int64_t)time(NULL);
+	pid_t pid;
+	int code;
+
+	if (s->o->push_interval <= 0 || now < s->next_push || atomic_load(&s->stop))
+		return;
+	pid = spawn(s, "fleet", "push");
+	code = pid < 0 ? -1 : wait_child(s, pid);
+	if (code == 0) {
+		vg_log(VG_LOG_INFO, "fleet push done; the next in %lld s",
+		       (long long)s->o->push_interval);
+		s->backoff = 0;
+		s->next_push = now + s->o->push_interval;
+		return;
+	}
+	s->backoff = s->backoff ? s->backoff * 2 : PUSH_RETRY_FIRST_S;
+	if (s->backoff > s->o->push_interval)
+		s->backoff = s->o->push_interval;
+	s->next_push = (int64_t)time(NULL) + s->backoff;
+	vg_log(VG_LOG_WARN, "fleet push failed (exit %d; the reason is in the daemon's output); "
+	       "again in %lld s, nothing is lost meanwhile", code, (long long)s->backoff);
 }
 
 static void
@@ -214,7 +256,9 @@ sched_main(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		if (waited >= TICK_MS) {
-			tick(s);
+			if (s->o->schedules)
+				tick(s);
+			push_tick(s);
 			waited = 0;
 		}
 		usleep(100 * 1000);
@@ -258,6 +302,12 @@ sched_stop(struct sched *s)
 	free(s);
 }
 
+int
+sched_wanted(const struct rtp_options *o)
+{
+	return (o->schedules && json_array_size(o->schedules) > 0) || o->push_interval > 0;
+}
+
 pid_t
 sched_child(struct sched *s)
 {
@@ -270,7 +320,7 @@ rtp_scheduler_run(const struct rtp_options *o, struct vg_error *err)
 	struct sched *s = NULL;
 	enum vg_err e = VG_OK;
 
-	if (o->schedules && json_array_size(o->schedules) > 0)
+	if (sched_wanted(o))
 		e = sched_start(o, &s, err);
 	while (e == VG_OK && !*o->stop)
 		usleep(200 * 1000);

@@ -341,6 +341,7 @@ open_parts(struct scan_job *j, struct vg_error *err)
 	o->excl = j->sp.excl;
 	o->allow = j->env.allow;
 	o->stop = j->env.stop;
+	o->events = j->env.events;
 	o->progress = 1;
 	return e;
 }

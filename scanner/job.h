@@ -122,6 +122,7 @@ struct scan_env {
 	const struct scanner_callbacks *progress;	/* may be NULL */
 	struct image_creds *creds;		/* scan resume: keys for the image's encrypted
 						 * volumes (never recorded); NULL for none */
+	struct scanner_events events;		/* told of each detection (syslog); not recorded */
 };
 
 /* Steps after the engine that the front door provides. */

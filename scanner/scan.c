@@ -199,6 +199,10 @@ struct writer {
 static enum vg_err
 write_result(struct writer *w, struct result *r)
 {
+	const struct scanner_events *ev = &w->c->o->events;
+	struct store_threat t;
+	enum vg_err e;
+
 	if (r->kind == RES_PROBLEM)
 		return store_problem_add_at(w->st, w->scan_id, r->path, r->path_len, r->member,
 					    r->member_len, r->problem, r->reason, r->location,
@@ -213,8 +217,12 @@ write_result(struct writer *w, struct result *r)
 	if (r->kind == RES_REFUSAL) {
 		int64_t rows;
 
-		return store_threat_refused(w->st, w->scan_id, r->path, r->path_len, r->note, &rows,
-					    &w->err);
+		e = store_threat_refused(w->st, w->scan_id, r->path, r->path_len, r->note, &rows,
+					 &w->err);
+
+		if (e == VG_OK && ev->refusal)
+			ev->refusal(ev->ctx, w->scan_id, r->path, r->path_len, r->name, r->note);
+		return e;
 	}
 	if (r->kind == RES_FILE) {
 		r->inv.path = r->path;
@@ -226,34 +234,36 @@ write_result(struct writer *w, struct result *r)
 		r->inv.location = r->location;
 		return store_inventory_add(w->st, w->scan_id, &r->inv, &w->err);
 	}
-	return store_threat_add(w->st,
-				&(struct store_threat){
-					.scan_id = w->scan_id,
-					.path = r->path,
-					.path_len = r->path_len,
-					.member = r->member,
-					.member_len = r->member_len,
-					.name = r->name,
-					.ns = r->ns,
-					.meta_json = r->meta,
-					.sha256 = r->sha256,
-					.sha1 = r->sha1,
-					.md5 = r->md5,
-					.size = r->size,
-					.type = r->type,
-					.action = r->allowed_by ? "allowed"
-						  : r->action	 ? r->action
-								 : "reported",
-					.allowed_by = r->allowed_by,
-					.have_mtime = r->have_mtime,
-					.mtime_ns = r->mtime_ns,
-					.location = r->location,
-					.have_ident = r->have_ident,
-					.ident = r->ident,
-					.root_len = r->root_len,
-					.merge = w->c->o->merge_repeats,
-				},
-				&w->err);
+	t = (struct store_threat){
+		.scan_id = w->scan_id,
+		.path = r->path,
+		.path_len = r->path_len,
+		.member = r->member,
+		.member_len = r->member_len,
+		.name = r->name,
+		.ns = r->ns,
+		.meta_json = r->meta,
+		.sha256 = r->sha256,
+		.sha1 = r->sha1,
+		.md5 = r->md5,
+		.size = r->size,
+		.type = r->type,
+		.action = r->allowed_by ? "allowed"
+			  : r->action	 ? r->action
+					 : "reported",
+		.allowed_by = r->allowed_by,
+		.have_mtime = r->have_mtime,
+		.mtime_ns = r->mtime_ns,
+		.location = r->location,
+		.have_ident = r->have_ident,
+		.ident = r->ident,
+		.root_len = r->root_len,
+		.merge = w->c->o->merge_repeats,
+	};
+	e = store_threat_add(w->st, &t, &w->err);
+	if (e == VG_OK && ev->threat)
+		ev->threat(ev->ctx, w->scan_id, &t);
+	return e;
 }
 
 /* The totals so far, in the same transaction as the rows they count. */
@@ -530,7 +540,8 @@ scanner_session_note_action(struct scanner_session *s, const char *path, const c
 }
 
 void
-scanner_session_note_refusal(struct scanner_session *s, const char *path, const char *action)
+scanner_session_note_refusal(struct scanner_session *s, const char *path, const char *rule,
+			     const char *action)
 {
 	struct result *r = calloc(1, sizeof(*r));
 
@@ -540,7 +551,9 @@ scanner_session_note_refusal(struct scanner_session *s, const char *path, const 
 	r->path = strdup(path);
 	r->path_len = r->path ? strlen(r->path) : 0;
 	r->note = strdup(action);
-	if (r->path == NULL || r->note == NULL || queue_push(s->c.results, r) != 0)
+	r->name = rule ? strdup(rule) : NULL;
+	if (r->path == NULL || r->note == NULL || (rule && r->name == NULL) ||
+	    queue_push(s->c.results, r) != 0)
 		result_free(r);
 }
 

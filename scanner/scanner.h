@@ -234,6 +234,19 @@ json_t *scanner_image_health(void);
 
 /* ---- scanning ---- */
 
+/*
+ * Told of what the scan records, from its writer thread, after each row is written (syslog:
+ * fleet/syslog.h). A NULL function is not called. threat: each detection, allowed ones
+ * included (t->action says); refusal: an open of path refused (real-time protection), the
+ * rule that detected it (may be NULL) and what was done ("blocked").
+ */
+struct scanner_events {
+	void (*threat)(void *ctx, int64_t scan_id, const struct store_threat *t);
+	void (*refusal)(void *ctx, int64_t scan_id, const char *path, size_t path_len,
+			const char *rule, const char *action);
+	void *ctx;
+};
+
 struct scanner_options {
 	int threads;
 	int archives;			/* look inside archives */
@@ -270,6 +283,7 @@ struct scanner_options {
 	/* real-time protection: a detection already recorded in this scan for the same file,
 	 * rule, content and action adds to that row's count instead of a new row */
 	int merge_repeats;
+	struct scanner_events events;	/* told of each threat and refusal recorded */
 	/* tests only: how a file is stat()ed again after its scan (NULL: fstat) */
 	int (*restat)(int fd, struct stat *st);
 };
@@ -343,11 +357,11 @@ void scanner_session_note_action(struct scanner_session *s, const char *path,
 void scanner_record(struct scanner_worker *w, const char *action);
 /*
  * Record, through the session's writer (after the detections already handed over), that an
- * open of path, already detected in this scan, was refused with action (e.g. "blocked"): its
- * row with that action counts one more (store_threat_refused).
+ * open of path, already detected in this scan by rule (may be NULL), was refused with action
+ * (e.g. "blocked"): its row with that action counts one more (store_threat_refused).
  */
 void scanner_session_note_refusal(struct scanner_session *s, const char *path,
-				  const char *action);
+				  const char *rule, const char *action);
 /*
  * Live signature reload: a session over another rule set (db, borrowed: it must outlive the
  * session) that shares parent's writer, scan and options. Workers created from it scan with

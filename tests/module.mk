@@ -14,6 +14,7 @@ UNIT_TESTS += tests/unit/test_cache.c
 UNIT_TESTS += tests/unit/test_atomic.c
 UNIT_TESTS += tests/unit/test_defaults.c
 UNIT_TESTS += tests/unit/test_helpers.c
+UNIT_TESTS += tests/unit/test_syslog.c
 
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/tests$(if $(SAN),-san)/%)
 

@@ -333,12 +333,12 @@ test_reload_and_refusals(void **state)
 	assert_string_equal(v.name, "Vigil_Unit_Reload");
 
 	/* refusals counted on the blocked row; the same detection by a scan again too */
-	scanner_session_note_refusal(root, m, "blocked");
-	scanner_session_note_refusal(root, m, "blocked");
+	scanner_session_note_refusal(root, m, "R", "blocked");
+	scanner_session_note_refusal(root, m, "R", "blocked");
 	scan_file(g1->sw[0], m, &v, "blocked");
 	/* a file detected on write ("reported"), then refused: a blocked row of its own */
 	scan_file(g1->sw[0], r, &v, NULL);
-	scanner_session_note_refusal(root, r, "blocked");
+	scanner_session_note_refusal(root, r, NULL, "blocked");
 	rules_release(h, g1);
 
 	/* a set that fails to load (the compiled file is a folder): the old one stays */

@@ -897,6 +897,141 @@ test_two_handles_write_in_turn(void **state)
 	store_close(b);
 }
 
+/* ---- the fleet's rows (core/store_fleet.c) ---- */
+
+struct rows {
+	json_t *all;
+};
+
+static int
+collect_row(json_t *row, void *ctx)
+{
+	struct rows *r = ctx;
+
+	json_array_append(r->all, row);
+	return 0;
+}
+
+static json_t *
+fleet_rows(struct store *st, enum store_fleet_kind kind, int64_t lo, int64_t hi)
+{
+	struct rows r = { json_array() };
+
+	assert_int_equal(store_fleet_foreach(st, kind, lo, hi, collect_row, &r, NULL), VG_OK);
+	return r.all;
+}
+
+static int64_t
+fleet_hi(struct store *st)
+{
+	int64_t hi = 0;
+
+	assert_int_equal(store_fleet_hi(st, &hi, NULL), VG_OK);
+	return hi;
+}
+
+/* Every insert and every update gives the row a new revision; the push id stays. */
+static void
+test_fleet_revisions_follow_changes(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_ok(f->state);
+	struct store_threat t = { .path = "/a", .path_len = 2, .name = "R", .sha256 = "x",
+				  .size = 1, .action = "reported" };
+	json_t *l, *again, *scans;
+	int64_t scan, hi1, fid;
+
+	scan = new_scan(st, "custom");
+	t.scan_id = scan;
+	assert_int_equal(store_threat_add(st, &t, NULL), VG_OK);
+	hi1 = fleet_hi(st);
+	l = fleet_rows(st, STORE_FLEET_THREAT, 0, hi1);
+	assert_int_equal(json_array_size(l), 1);
+	fid = json_integer_value(json_object_get(json_array_get(l, 0), "fid"));
+	assert_true(fid > 0);
+	scans = fleet_rows(st, STORE_FLEET_SCAN, 0, hi1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "scan_fid")),
+			 json_integer_value(json_object_get(json_array_get(scans, 0), "fid")));
+	json_decref(scans);
+	assert_string_equal(vt_jstr(json_array_get(l, 0), "action"), "reported");
+	json_decref(l);
+	/* nothing above the watermark, until the threat changes */
+	again = fleet_rows(st, STORE_FLEET_THREAT, hi1, fleet_hi(st));
+	assert_int_equal(json_array_size(again), 0);
+	json_decref(again);
+	assert_int_equal(store_threat_set_action(st, scan, "/a", "quarantined", NULL), VG_OK);
+	again = fleet_rows(st, STORE_FLEET_THREAT, hi1, fleet_hi(st));
+	assert_int_equal(json_array_size(again), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(again, 0), "fid")), fid);
+	assert_true(json_integer_value(json_object_get(json_array_get(again, 0), "rev")) > hi1);
+	assert_string_equal(vt_jstr(json_array_get(again, 0), "action"), "quarantined");
+	json_decref(again);
+	store_close(st);
+}
+
+/* SQLite gives the id of a deleted newest row again; the push id is never given twice. */
+static void
+test_fleet_push_id_never_reused(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_ok(f->state);
+	char path[256], *msg = NULL;
+	sqlite3 *db;
+	int64_t id1, id2;
+	long long fid1, fid2;
+
+	id1 = new_scan(st, "quick");
+	fid1 = sql_int(f->state, "SELECT fid FROM scans ORDER BY id DESC LIMIT 1");
+	snprintf(path, sizeof(path), "%s/vigil.db", f->state);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM scans", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	id2 = new_scan(st, "quick");
+	fid2 = sql_int(f->state, "SELECT fid FROM scans ORDER BY id DESC LIMIT 1");
+	assert_int_equal(id1, id2);
+	assert_true(fid2 > fid1);
+	store_close(st);
+}
+
+static int
+none_finished(const char *path, size_t len, void *ctx)
+{
+	(void)path;
+	(void)len;
+	(void)ctx;
+	return 0;
+}
+
+/* A resumed scan forgets the findings of files it scans again: the fleet copy is told. */
+static void
+test_fleet_forgotten_findings_are_gone_rows(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_ok(f->state);
+	struct store_threat t = { .path = "/a", .path_len = 2, .name = "R", .sha256 = "x",
+				  .size = 1, .action = "reported" };
+	int64_t scan, hi, forgotten = 0, fid;
+	json_t *l, *gone;
+
+	scan = new_scan(st, "custom");
+	t.scan_id = scan;
+	assert_int_equal(store_threat_add(st, &t, NULL), VG_OK);
+	hi = fleet_hi(st);
+	l = fleet_rows(st, STORE_FLEET_THREAT, 0, hi);
+	fid = json_integer_value(json_object_get(json_array_get(l, 0), "fid"));
+	json_decref(l);
+	assert_int_equal(store_scan_forget_unfinished(st, scan, none_finished, NULL, &forgotten,
+						      NULL), VG_OK);
+	assert_int_equal(forgotten, 1);
+	gone = fleet_rows(st, STORE_FLEET_GONE, hi, fleet_hi(st));
+	assert_int_equal(json_array_size(gone), 1);
+	assert_string_equal(vt_jstr(json_array_get(gone, 0), "kind"), "threat");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(gone, 0), "fid")), fid);
+	json_decref(gone);
+	store_close(st);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -921,6 +1056,9 @@ main(void)
 		T(test_open_read_only_mount_fails),
 		T(test_open_unwritable_folder_as_unprivileged_user),
 		T(test_two_handles_write_in_turn),
+		T(test_fleet_revisions_follow_changes),
+		T(test_fleet_push_id_never_reused),
+		T(test_fleet_forgotten_findings_are_gone_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
