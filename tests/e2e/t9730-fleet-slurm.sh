@@ -235,6 +235,8 @@ if "$VIGIL" help fleet >/dev/null 2>&1; then
 		vigil --json fleet threats --db "$FLEET_ADMIN" >ft.json &&
 		jqt ft.json "(.threats | length) == 2 and all(.threats[]; .sha256 == \"$EICAR_SHA\" and .name == \"EICAR_Test_File\" and .hostname != null)" &&
 		jqt ft.json "[.threats[].path] | any(contains(\"disk one.img\")) and any(contains(\"ntfs '"'"'two'"'"'.img\"))" &&
+		jqt ft.json "[.threats[].machine_guid] | unique | length == 2" &&
+		jqt "$O/vigil-${JOB}_1.push.json" ".sent.threats == 0" && jqt "$O/vigil-${JOB}_2.push.json" ".sent.threats == 1" &&
 		test -z "$(ls local | grep "^vigil-$JOB-")"
 	'
 else
