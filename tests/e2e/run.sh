@@ -39,7 +39,11 @@ ALONE_USES='rtp_lib\.sh|VG_GATE|losetup|fanotify'
 #   t7300  install/uninstall/deb of build/vigil, man page, completion: not vigil-san
 #   t1800  compares findings and peak memory of two engine settings over signature-base:
 #          libyara's own code (not instrumented) does the work, and the bounds are RSS
-SAN_SKIP="t7200 t7300 t1800"
+#   t9720  the Ansible role: ansible-playbook's runs are the time; the vigil it calls
+#          (config show, fleet push) is the code t9700 runs under the sanitizers
+#   t9730  the Slurm array job: slurmctld, slurmd and the job script are the time; its scans
+#          and pushes are those of t6100 and t9700
+SAN_SKIP="t7200 t7300 t1800 t9720 t9730"
 
 # What else the sanitizer pass leaves out or does fewer times (each shows in the output: a
 # skipped case is counted and named, the rounds are in the case titles); set any of these to
