@@ -73,6 +73,8 @@ parse(struct cli *cli, const char *accepts, int want_file, struct fleet_args *a)
 static void
 host_of(struct cli *cli, struct fleet_args *a, struct fleet_host *h, char **sigv)
 {
+	struct vg_error none;
+
 	memset(h, 0, sizeof(*h));
 	h->st = cli->st;
 	h->state_dir = cli->state_dir;
@@ -80,7 +82,8 @@ host_of(struct cli *cli, struct fleet_args *a, struct fleet_host *h, char **sigv
 	h->app_version = VIGIL_VERSION;
 	h->inventory = a->inventory;
 	*sigv = NULL;
-	if (store_meta_get(cli->st, "sig_version", sigv, &cli->err) == VG_OK && *sigv)
+	vg_error_init(&none);
+	if (store_meta_get(cli->st, "sig_version", sigv, &none) == VG_OK && *sigv)
 		h->sig_version = strtoll(*sigv, NULL, 10);
 }
 
@@ -209,6 +212,13 @@ cmd_fleet_init(struct cli *cli)
 	return EXIT_CLEAN;
 }
 
+static char *
+escaped(json_t *s)
+{
+	return json_is_string(s) ? vg_text_escape(json_string_value(s), json_string_length(s))
+				 : strdup("");
+}
+
 int
 cmd_fleet_hosts(struct cli *cli)
 {
@@ -229,10 +239,14 @@ cmd_fleet_hosts(struct cli *cli)
 	printf("%-36s  %-20s  %-12s  %6s  %7s  %s\n", "MACHINE_GUID", "HOSTNAME", "ORG_ID", "SCANS",
 	       "THREATS", "LAST_SEEN");
 	json_array_foreach(hosts, i, h) {
-		printf("%-36s  ", json_string_value(json_object_get(h, "machine_guid")));
-		out_json_text(json_object_get(h, "hostname"));
-		printf("  ");
-		out_json_text(json_object_get(h, "org_id"));
+		/* names come from the hosts: escaped, then padded */
+		char *name = escaped(json_object_get(h, "hostname"));
+		char *org = escaped(json_object_get(h, "org_id"));
+
+		printf("%-36s  %-20s  %-12s", json_string_value(json_object_get(h, "machine_guid")),
+		       name ? name : "", org ? org : "");
+		free(name);
+		free(org);
 		printf("  %6lld  %7lld  %s\n",
 		       (long long)json_integer_value(json_object_get(h, "scans")),
 		       (long long)json_integer_value(json_object_get(h, "threats")),

@@ -150,6 +150,7 @@ send_events(const struct fleet_host *h, const char *mark, struct batch *b, char 
 	    size_t nextlen)
 {
 	unsigned long long dev = 0, ino = 0;
+	struct vg_error why;
 	long long off = 0;
 	struct stat sb;
 	char *line = NULL;
@@ -159,10 +160,13 @@ send_events(const struct fleet_host *h, const char *mark, struct batch *b, char 
 	int fd;
 
 	b->kind = "event";
-	fd = vg_state_open(h->state_dir, EVENTS, O_RDONLY, 0, b->err);
+	vg_error_init(&why);
+	fd = vg_state_open(h->state_dir, EVENTS, O_RDONLY, 0, &why);
 	if (fd < 0) {
+		/* no event log yet: nothing to send */
 		snprintf(next, nextlen, "%s", mark ? mark : "");
-		return b->err->code == VG_NOENT ? VG_OK : b->err->code;
+		return why.code == VG_NOENT ? VG_OK
+					    : vg_error_set(b->err, why.code, "%s", vg_error_msg(&why));
 	}
 	if (fstat(fd, &sb) != 0 || (f = fdopen(fd, "r")) == NULL) {
 		close(fd);
@@ -227,6 +231,7 @@ fleet_collect(const struct fleet_host *h, const struct fleet_marks_keys *keys,
 {
 	struct batch b = { sink, NULL, json_array(), counts, err, VG_OK };
 	int64_t lo, inv_lo, hi = 0;
+	struct vg_error none;
 	EVP_PKEY *key = NULL;
 	char *pub = NULL, *events = NULL;
 	json_t *host;
@@ -253,7 +258,8 @@ fleet_collect(const struct fleet_host *h, const struct fleet_marks_keys *keys,
 	}
 	lo = meta_int(h->st, keys->rev);
 	inv_lo = meta_int(h->st, keys->inventory_rev);
-	store_meta_get(h->st, keys->events, &events, err);
+	vg_error_init(&none);
+	store_meta_get(h->st, keys->events, &events, &none); /* absent: from the start */
 	e = sink->host(sink, host, err);
 	json_decref(host);
 	if (e == VG_OK)

@@ -23,6 +23,7 @@
 static enum vg_err
 create_key(const char *state_dir, struct vg_error *err)
 {
+	struct vg_error why;
 	EVP_PKEY *k = NULL;
 	BIO *b = NULL;
 	char *pem;
@@ -37,10 +38,11 @@ create_key(const char *state_dir, struct vg_error *err)
 		goto out;
 	}
 	n = BIO_get_mem_data(b, &pem);
-	fd = vg_state_open(state_dir, HOSTKEY, O_WRONLY | O_CREAT | O_EXCL, 0600, err);
+	vg_error_init(&why);
+	fd = vg_state_open(state_dir, HOSTKEY, O_WRONLY | O_CREAT | O_EXCL, 0600, &why);
 	if (fd < 0) {
 		/* another vigil made it first: use that one */
-		e = errno == EEXIST ? VG_OK : err->code;
+		e = errno == EEXIST ? VG_OK : vg_error_set(err, why.code, "%s", vg_error_msg(&why));
 		goto out;
 	}
 	if (vg_write_full(fd, pem, (size_t)n) != 0 || fsync(fd) != 0) {
@@ -65,6 +67,7 @@ fleet_hostkey(const char *state_dir, EVP_PKEY **key, char **pub_b64, struct vg_e
 {
 	unsigned char raw[32];
 	size_t rawlen = sizeof(raw);
+	struct vg_error why;
 	char *pem = NULL;
 	size_t len = 0;
 	BIO *b;
@@ -72,11 +75,15 @@ fleet_hostkey(const char *state_dir, EVP_PKEY **key, char **pub_b64, struct vg_e
 
 	*key = NULL;
 	*pub_b64 = NULL;
-	e = vg_state_read_file(state_dir, HOSTKEY, 64 * 1024, &pem, &len, err);
+	/* made at first use: a missing key is no error */
+	vg_error_init(&why);
+	e = vg_state_read_file(state_dir, HOSTKEY, 64 * 1024, &pem, &len, &why);
 	if (e == VG_NOENT) {
 		e = create_key(state_dir, err);
 		if (e == VG_OK)
 			e = vg_state_read_file(state_dir, HOSTKEY, 64 * 1024, &pem, &len, err);
+	} else if (e != VG_OK) {
+		vg_error_set(err, e, "%s", vg_error_msg(&why));
 	}
 	if (e != VG_OK)
 		return e;

@@ -25,6 +25,14 @@ test_expect_success 'fleet init creates the schema and roles, and a second run c
 	test "$(pg_psql "SELECT count(*) FROM pg_roles WHERE rolname IN ('"'"'vigil_push'"'"', '"'"'vigil_read'"'"', '"'"'vigil_import'"'"')")" = 3 &&
 	pg_psql "GRANT vigil_push TO host_a"
 '
+test_expect_success 'three fleet init at the same moment on a new database apply the schema once' '
+	pg_psql "CREATE DATABASE fleet2" &&
+	url2=$(pg_url postgres | sed "s|/fleet?|/fleet2?|") &&
+	for i in 1 2 3; do vigil --json fleet init --db "$url2" >"init-c$i.json" & done; wait &&
+	for i in 1 2 3; do jq -e ".schema_version == 1" "init-c$i.json" || return 1; done &&
+	test "$(jq -s "map(.schema_from) | sort" init-c1.json init-c2.json init-c3.json | jq -c .)" = "[0,1,1]" &&
+	test "$(as_pg "$PG_BIN/psql" -qXAt -h "$PG_SOCK" -p "$PG_PORT" -d fleet2 -c "SELECT count(*) FROM vigil.schema_version")" = 1
+'
 test_expect_success 'a wrong password: exit 2 naming the server and the reason; nothing moves' '
 	expect_exit 2 vigil $A fleet push --db "$(pg_url host_a wrong)" 2>err &&
 	grep -q "host_a@" err && grep -q "password authentication failed" err &&
