@@ -139,9 +139,10 @@ static const char *const migrations[] = {
 	/* 14: the fleet (fleet/): every row that is pushed gets a push id (fid) that is never
 	 * reused, even when retention deletes the newest rows, and a revision (rev) that grows
 	 * at every insert and update, both from one counter; push and export send the rows
-	 * whose rev is above their watermark. fleet_gone: rows a resumed scan forgot and
-	 * quarantine items removed, for the fleet copy to follow. Rows already here get
-	 * fid = id and rev 1: the first push sends them all. */
+	 * whose rev is above their watermark. A running scan's progress (its totals every few
+	 * seconds) makes no new revision; its start and its end do. fleet_gone: rows a resumed
+	 * scan forgot and quarantine items removed, for the fleet copy to follow. Rows already
+	 * here get fid = id and rev 1: the first push sends them all. */
 	"CREATE TABLE fleet_seq(n INTEGER NOT NULL);"
 	"INSERT INTO fleet_seq SELECT 1 + max((SELECT coalesce(max(id), 0) FROM scans),"
 	" (SELECT coalesce(max(id), 0) FROM threats), (SELECT coalesce(max(id), 0) FROM problems),"
@@ -157,7 +158,8 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER scans_fleet_new AFTER INSERT ON scans BEGIN UPDATE fleet_seq SET n = n + 1;"
 	" UPDATE scans SET fid = (SELECT n FROM fleet_seq), rev = (SELECT n FROM fleet_seq)"
 	" WHERE rowid = NEW.rowid; END;"
-	"CREATE TRIGGER scans_fleet_change AFTER UPDATE ON scans WHEN NEW.rev IS OLD.rev BEGIN"
+	"CREATE TRIGGER scans_fleet_change AFTER UPDATE ON scans WHEN NEW.rev IS OLD.rev"
+	" AND NOT (OLD.status = 'running' AND NEW.status = 'running') BEGIN"
 	" UPDATE fleet_seq SET n = n + 1;"
 	" UPDATE scans SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
 	"ALTER TABLE threats ADD COLUMN fid INTEGER;"
