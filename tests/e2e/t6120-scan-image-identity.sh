@@ -30,7 +30,9 @@ test_expect_success "$reader: machine-id and hostname of the volume, EICAR found
 	jqt g.json "[.threats[] | .image.path] == [\"/home/u/e.com\"] and .files_scanned == 3" &&
 	vigil --json scan show "$(jq .scan_id g.json)" >s.json &&
 	jqt s.json ".volumes[0].system.machine_id == \"$MID\" and .volumes[0].system.hostname == \"web-01.example\"" &&
-	jqt s.json "has(\"disk\") | not"
+	jqt s.json "has(\"disk\") | not" &&
+	expect_exit 1 vigil scan image good.img >g.txt &&
+	grep -qx "    system on it: machine-id $MID hostname web-01.example" g.txt
 '
 
 test_expect_success "$reader: excluded, or outside a quick scan: still seen, not scanned" '
