@@ -112,6 +112,28 @@ out_problem_line(FILE *f, json_t *p)
 	free(why);
 }
 
+/* The system on a volume, as its /etc/machine-id and /etc/hostname name it. */
+static void
+out_system(json_t *sys)
+{
+	if (sys == NULL)
+		return;
+	fputs("    system on it:", stdout);
+	if (json_object_get(sys, "machine_id")) {
+		fputs(" machine-id ", stdout);
+		out_json_text(json_object_get(sys, "machine_id"));
+	} else if (json_is_true(json_object_get(sys, "machine_id_invalid"))) {
+		fputs(" machine-id not valid", stdout);
+	}
+	if (json_object_get(sys, "hostname")) {
+		fputs(" hostname ", stdout);
+		out_json_text(json_object_get(sys, "hostname"));
+		if (json_is_true(json_object_get(sys, "hostname_invalid")))
+			fputs(" (not a valid host name)", stdout);
+	}
+	fputc('\n', stdout);
+}
+
 void
 out_volumes(json_t *volumes)
 {
@@ -149,6 +171,7 @@ out_volumes(json_t *volumes)
 			out_json_text(json_object_get(v, "reason"));
 		}
 		fputc('\n', stdout);
+		out_system(json_object_get(v, "system"));
 	}
 }
 

@@ -204,6 +204,8 @@ static const char *const migrations[] = {
 	" UPDATE inventory SET rev = (SELECT n FROM fleet_seq) WHERE rowid = NEW.rowid; END;"
 	"CREATE TRIGGER fleet_gone_new AFTER INSERT ON fleet_gone BEGIN UPDATE fleet_seq SET n = n + 1;"
 	" UPDATE fleet_gone SET rev = (SELECT n FROM fleet_seq) WHERE id = NEW.id; END;",
+	/* 15: an image scan of a block device: the disk's identity (model, serial...) */
+	"ALTER TABLE scans ADD COLUMN disk TEXT;",
 };
 
 static enum vg_err

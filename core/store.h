@@ -164,6 +164,9 @@ enum vg_err store_scan_set_verification(struct store *st, int64_t id, json_t *ve
 /* Record the volumes (partitions) found in a disk image and what came of each (borrowed). */
 enum vg_err store_scan_set_volumes(struct store *st, int64_t id, json_t *volumes,
 				   struct vg_error *err);
+/* Record the identity of the disk an image scan read, a block device (borrowed). */
+enum vg_err store_scan_set_disk(struct store *st, int64_t id, json_t *disk,
+				struct vg_error *err);
 /* Mark the scans of type that are still "running" as "interrupted" (their process is gone);
  * *n counts them. */
 enum vg_err store_scan_interrupt_stale(struct store *st, const char *type, int64_t *n,

@@ -87,7 +87,7 @@ static const struct {
 	json_t *(*row)(sqlite3_stmt *s);
 	int fid, scan_fid, id, scan_id;
 } kinds[STORE_FLEET__KINDS] = {
-	[STORE_FLEET_SCAN] = { SQL_FLEET_SCANS, store_scan_row, 33, 0, 0, 0 },
+	[STORE_FLEET_SCAN] = { SQL_FLEET_SCANS, store_scan_row, 34, 0, 0, 0 },
 	[STORE_FLEET_THREAT] = { SQL_FLEET_THREATS, store_threat_row, 19, 21, 0, 0 },
 	[STORE_FLEET_PROBLEM] = { SQL_FLEET_PROBLEMS, store_problem_row, 5, 7, 8, 9 },
 	[STORE_FLEET_QUARANTINE] = { SQL_FLEET_QUARANTINE, store_q_row, 18, 0, 0, 0 },

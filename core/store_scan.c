@@ -256,7 +256,7 @@ store_scan_row(sqlite3_stmt *s)
 		{ "case_id", 't' }, { "examiner", 't' }, { "hostname", 't' }, { "kernel", 't' },
 		{ "machine_guid", 't' }, { "org_id", 't' }, { "app_version", 't' },
 		{ "inventory", 'b' }, { "file_types", 'j' }, { "verification", 'j' },
-		{ "files_cached", 'v' }, { "pid", 'v' }, { "volumes", 'j' },
+		{ "files_cached", 'v' }, { "pid", 'v' }, { "volumes", 'j' }, { "disk", 'j' },
 	};
 	json_t *o = json_object();
 	int i;
@@ -264,8 +264,9 @@ store_scan_row(sqlite3_stmt *s)
 	for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
 		json_t *v;
 
-		if (sqlite3_column_type(s, i) == SQLITE_NULL && strcmp(cols[i].name, "volumes") == 0)
-			continue; /* only disk image scans have volumes */
+		if (sqlite3_column_type(s, i) == SQLITE_NULL &&
+		    (strcmp(cols[i].name, "volumes") == 0 || strcmp(cols[i].name, "disk") == 0))
+			continue; /* only disk image scans have volumes; block devices a disk */
 		if (sqlite3_column_type(s, i) == SQLITE_NULL)
 			v = json_null();
 		else if (cols[i].kind == 'j')
@@ -715,6 +716,16 @@ store_scan_set_volumes(struct store *st, int64_t id, json_t *volumes, struct vg_
 	sqlite3_bind_int64(s, 1, id);
 	bind_json(s, 2, volumes);
 	return store_exec(st, s, "record the volumes of the image", err);
+}
+
+enum vg_err
+store_scan_set_disk(struct store *st, int64_t id, json_t *disk, struct vg_error *err)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_SCAN_SET_DISK);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, disk);
+	return store_exec(st, s, "record the identity of the disk", err);
 }
 
 enum vg_err

@@ -213,6 +213,8 @@ rs_object(void *arg, char *where, struct image_obj *obj)
 			  obj->flight >= IW_RESERVE_MIN ? obj->flight : 0 };
 	int fd = -1;
 
+	if (obj->ident)
+		n[1] |= IW_IDENT;
 	if (obj->read && (obj->spool_fd < 0 || obj->sealed) && obj->len <= IW_INLINE_MAX) {
 		/* small: its bytes in the message itself, no memfd to make, seal and map */
 		s[3] = (struct iw_str){ .p = (const char *)obj->data, .len = obj->len };

@@ -497,16 +497,34 @@ volumes(struct rctx *c)
 		return;
 	fputs("<section id=\"volumes\"><h2>Volumes of the image</h2>\n<table id=\"volumes-table\">"
 	      "<thead><tr><th>Partition</th><th>Offset (bytes)</th><th>Length (bytes)</th>"
-	      "<th>File system</th><th>Description</th><th>Status</th><th>Reason</th></tr></thead>"
-	      "\n<tbody>\n", c->f);
+	      "<th>File system</th><th>Description</th><th>Status</th><th>Reason</th>"
+	      "<th>System on it</th></tr></thead>\n<tbody>\n", c->f);
 	json_array_foreach(vols, i, v) {
+		json_t *sys = json_object_get(v, "system");
+
 		fputs("<tr>", c->f);
 		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
 			fputs("<td>", c->f);
 			html_json(c->f, json_object_get(v, cols[k]));
 			fputs("</td>", c->f);
 		}
-		fputs("</tr>\n", c->f);
+		/* the scanned system, as its /etc/machine-id and /etc/hostname name it */
+		fputs("<td>", c->f);
+		if (sys == NULL)
+			html_json(c->f, NULL);
+		if (json_object_get(sys, "machine_id") != NULL) {
+			fputs("machine-id ", c->f);
+			html_json(c->f, json_object_get(sys, "machine_id"));
+		} else if (json_is_true(json_object_get(sys, "machine_id_invalid"))) {
+			fputs("machine-id not valid", c->f);
+		}
+		if (json_object_get(sys, "hostname") != NULL) {
+			fputs(json_object_size(sys) > 1 ? "<br>hostname " : "hostname ", c->f);
+			html_json(c->f, json_object_get(sys, "hostname"));
+			if (json_is_true(json_object_get(sys, "hostname_invalid")))
+				fputs(" (not a valid host name)", c->f);
+		}
+		fputs("</td></tr>\n", c->f);
 	}
 	fputs("</tbody></table></section>\n", c->f);
 }

@@ -171,6 +171,9 @@ build_head(struct rctx *c, json_t *scan)
 		json_t *s = pick(scan, scan_keys);
 		json_t *root = json_object_get(json_object_get(scan, "options"), "root");
 
+		/* a block device scanned as an image: the disk's identity (only then) */
+		if (json_object_get(scan, "disk") != NULL)
+			json_object_set(s, "disk", json_object_get(scan, "disk"));
 		/* an evidence scan: the image's mount point, paths are shown inside it too */
 		json_object_set(s, "root", root ? root : json_null());
 		c->head = json_pack("{s:i, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:o}",

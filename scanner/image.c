@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <tsk/libtsk.h>
 #include <unistd.h>
 
@@ -228,6 +229,20 @@ image_preflight(const char *file, struct vg_error *err)
 	return VG_OK;
 }
 
+/*
+ * A block device's identity, read when it is opened (by vigil, not by the sandboxed reader,
+ * which has no /sys): the device the scan reads. A file or a device sysfs does not know has
+ * none.
+ */
+static void
+disk_identity(struct scanner_image *im)
+{
+	struct stat st;
+
+	if (stat(im->file, &st) == 0 && S_ISBLK(st.st_mode))
+		im->disk = image_disk_identity("/sys", major(st.st_rdev), minor(st.st_rdev));
+}
+
 enum vg_err
 scanner_image_open(const char *file, const char *parent, int partition, int64_t offset,
 		   int deleted, struct image_creds *creds, struct scanner_image **out,
@@ -245,7 +260,10 @@ scanner_image_open(const char *file, const char *parent, int partition, int64_t 
 		/* asked for: the image's parsers run inside vigil, with all of vigil's rights */
 		vg_log(VG_LOG_WARN, "VIGIL_IMAGE=none: reading %s inside vigil, without the sandbox",
 		       file);
-		return image_open_local(file, parent, partition, offset, deleted, creds, out, err);
+		rc = image_open_local(file, parent, partition, offset, deleted, creds, out, err);
+		if (rc == VG_OK)
+			disk_identity(*out);
+		return rc;
 	}
 	if ((exe = helper_exe(&HELPER_IMAGE, why, sizeof(why))) == NULL)
 		return vg_error_set(err, VG_NOTFOUND, "cannot read the image %s: the sandboxed image "
@@ -261,6 +279,7 @@ scanner_image_open(const char *file, const char *parent, int partition, int64_t 
 		scanner_image_close(im);
 		return rc;
 	}
+	disk_identity(im);
 	*out = im;
 	return VG_OK;
 }
@@ -344,6 +363,8 @@ scanner_image_close(struct scanner_image *im)
 	if (im->img)
 		tsk_img_close(im->img);
 	vg_strv_release(&im->quick);
+	json_decref(im->systems);
+	json_decref(im->disk);
 	free(im->file);
 	free(im);
 }
@@ -360,8 +381,11 @@ scanner_image_volumes(const struct scanner_image *im)
 	json_t *a;
 	size_t i;
 
-	if (im->remote != NULL)
-		return image_remote_volumes(im->remote);
+	if (im->remote != NULL) {
+		a = image_remote_volumes(im->remote);
+		image_ident_merge(im, a);
+		return a;
+	}
 	a = json_array();
 	for (i = 0; i < im->nv; i++) {
 		const struct volume *v = &im->v[i];
@@ -382,7 +406,14 @@ scanner_image_volumes(const struct scanner_image *im)
 			json_object_set_new(o, "unlocked_with", json_string(v->unlocked_with));
 		json_array_append_new(a, o);
 	}
+	image_ident_merge(im, a);
 	return a;
+}
+
+json_t *
+scanner_image_disk(const struct scanner_image *im)
+{
+	return im->disk != NULL ? json_deep_copy(im->disk) : NULL;
 }
 
 const char *

@@ -56,6 +56,8 @@ struct scanner_image {
 	struct image_own *own;
 	size_t nown;
 	struct image_remote *remote;	/* read by vigil-image: everything above unused */
+	json_t *systems;	/* [{chain, partition, system}]: image_ident_take, vigil's side */
+	json_t *disk;		/* a block device's identity from sysfs, or NULL */
 };
 
 /* scanner_image_open without vigil-image: the image read in this process (imaged/ does). */
@@ -303,5 +305,27 @@ int image_xfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, image_entry_fn f
  */
 int image_btrfs_walk(TSK_IMG_INFO *img, int64_t off, int64_t len, const struct image_sink *s,
 		     image_entry_fn fn, void *arg, char **why);
+
+/*
+ * Which system was on the disk (scanner/image_ident.c). The walk hands /etc/machine-id and
+ * /etc/hostname at the root of a file system over even when it would not scan them
+ * (image_ident_wanted: as an object marked ident, never scanned); vigil, where each object
+ * arrives (scanner/image_sink.c), gives every object's bytes to image_ident_take, which
+ * checks the name cheaply, then the location, then the bytes, and keeps them per volume;
+ * scanner_image_volumes adds them as each volume's "system" (image_ident_merge).
+ */
+enum { IMAGE_IDENT_MACHINE_ID = 1, IMAGE_IDENT_HOSTNAME = 2 };
+int image_ident_path(const char *path);	/* IMAGE_IDENT_*, or 0 */
+/* Is this stream one to hand over for the identity (its default stream, allocated, small)? */
+int image_ident_wanted(const char *path, const char *stream, int allocated, uint64_t size);
+void image_ident_take(struct scanner_image *im, const char *where, const char *location,
+		      const unsigned char *data, size_t len);
+void image_ident_merge(const struct scanner_image *im, json_t *volumes);
+/*
+ * The block device maj:min as sysfs (mounted at sysfs, "/sys" but in tests) describes it:
+ * {model?, serial?, vendor?, wwid?, size_bytes?}, the texts trimmed and escaped (jsonx.h);
+ * a partition's from its disk, its own size. NULL when sysfs does not know it.
+ */
+json_t *image_disk_identity(const char *sysfs, unsigned maj, unsigned min);
 
 #endif

@@ -17,6 +17,8 @@ struct image_obj {
 	size_t map_len;
 	size_t len;
 	int read;		/* data holds all of it: scan it (else only an inventory row) */
+	int ident;		/* only for the system's identity (scanner/image_ident.c): not
+				 * scanned, not counted, no inventory row */
 	uint64_t flight;	/* bytes counted in flight until the job is freed */
 	char *location;		/* where in the image: JSON object text */
 	struct store_inv inv;	/* what its file system says: size, mode, owner, times, inode */

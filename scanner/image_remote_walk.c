@@ -273,6 +273,11 @@ take_object(struct image_remote *r, const struct image_sink *s, struct iw_msg *m
 	};
 	if (location(&m->s[1]) != NULL)
 		obj->location = strdup(m->s[1].p);
+	if ((m->n[1] & IW_IDENT) && (len > IW_IDENT_MAX || (len > 0 && !(m->n[1] & IW_INLINE)))) {
+		*what = "an identity file that is not small and inline";
+		goto release;
+	}
+	obj->ident = (m->n[1] & IW_IDENT) != 0;
 	if ((m->n[1] & IW_READ) && (*what = object_bytes(r, m, len, obj)) != NULL)
 		goto release;
 	obj->flight = flight;
@@ -406,7 +411,8 @@ walk_once(struct image_remote *r, const struct image_sink *s, unsigned may, int 
 			break;
 		}
 		case IW_OBJECT:
-			if (take_object(r, s, &m, &what) == 0) {
+			/* an identity-only object is no file IW_DONE counted (image_wire.h) */
+			if (take_object(r, s, &m, &what) == 0 && !(m.n[1] & IW_IDENT)) {
 				*got = 1;
 				r->seen++;
 				free(r->pending);

@@ -133,9 +133,17 @@ static void
 sink_object(void *arg, char *where, struct image_obj *obj)
 {
 	struct scan_ctx *c = arg;
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j;
 
-	if (j == NULL) {
+	/* the scanned system's identity, from the bytes as they arrive (image_ident.c) */
+	if (obj->read && c->o->image != NULL)
+		image_ident_take(c->o->image, where, obj->location, obj->data, obj->len);
+	if (obj->ident) {
+		image_obj_free(c, obj); /* not a file of the scan */
+		free(where);
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		image_obj_free(c, obj);
 		free(where);
 		return;

@@ -276,20 +276,71 @@ read_stream(struct iwalk *w, const struct image_entry *e, uint64_t size, struct 
 }
 
 /*
- * Read one data stream and queue it; a stream that cannot be read is a problem. e->read is
- * NULL for a stream the file system gives no data for (empty when e->size is 0).
+ * /etc/machine-id or /etc/hostname that is not scanned (excluded, outside a quick scan's
+ * folders, done before, over the size limit): handed over for the system's identity only
+ * (image_int.h), where and loc taken. Small: read here, at most once.
  */
 static void
-queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, int allocated)
+queue_ident(struct iwalk *w, const struct image_entry *e, char *where, char *loc)
+{
+	struct image_obj *obj = calloc(1, sizeof(*obj));
+	char *why = NULL;
+	ssize_t got = -1;
+
+	if (obj == NULL || where == NULL || loc == NULL ||
+	    (obj->data = malloc((size_t)e->size + 1)) == NULL) {
+		free(obj);
+		free(where);
+		free(loc);
+		return;
+	}
+	obj->spool_fd = -1;
+	obj->ident = 1;
+	keep_lost(w, image_read_failure(w->vol->img)); /* the walk's own reads: the volume's */
+	if (e->size == 0)
+		got = 0;
+	else if (e->has_fd)
+		got = pread(e->fd, obj->data, (size_t)e->size, 0);
+	else if (e->read != NULL)
+		got = e->read(e->ctx, 0, obj->data, (size_t)e->size, &why);
+	free(why);
+	if ((why = image_read_failure(w->vol->img)) != NULL)
+		got = -1; /* zeros that libtsk called a read (image_int.h); not a file of the scan:
+			   * no problem of its own */
+	free(why);
+	obj->read = got == (ssize_t)e->size;
+	obj->len = obj->read ? (size_t)e->size : 0;
+	obj->location = loc;
+	w->s->object(w->s->arg, where, obj);
+}
+
+/*
+ * Read one data stream and queue it; a stream that cannot be read is a problem. e->read is
+ * NULL for a stream the file system gives no data for (empty when e->size is 0). scan 0: a
+ * stream not to scan, handed over only when it is one of the system's identity.
+ */
+static void
+queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, int allocated,
+	    int scan)
 {
 	const struct image_sink *s = w->s;
 	struct image_obj *obj = NULL;
-	char *where = display_path(w, e->path, stream);
-	char *loc = location_json(w, e->path, stream, e->inode, allocated);
+	int ident = e->problem == NULL && image_ident_wanted(e->path, stream, allocated, e->size);
+	char *where = ident || scan ? display_path(w, e->path, stream) : NULL;
+	char *loc = ident || scan ? location_json(w, e->path, stream, e->inode, allocated) : NULL;
 	uint64_t size = e->size;
 
-	if (where == NULL || loc == NULL || s->done(s->arg, where) ||
-	    (obj = calloc(1, sizeof(*obj))) == NULL)
+	if (where == NULL || loc == NULL)
+		goto out;
+	/* not scanned: a resumed scan has it already, or it is not wanted (never asked about) */
+	if (!scan || s->done(s->arg, where)) {
+		if (ident) {
+			queue_ident(w, e, where, loc);
+			return;
+		}
+		goto out;
+	}
+	if ((obj = calloc(1, sizeof(*obj))) == NULL)
 		goto out;
 	obj->spool_fd = -1;
 	obj->inv.size = (int64_t)size;
@@ -311,6 +362,8 @@ queue_entry(struct iwalk *w, const struct image_entry *e, const char *stream, in
 	} else if (s->max_filesize && size > s->max_filesize) {
 		problem(w, where, loc, "skipped", "larger than the file size limit (%llu > %llu "
 			"bytes)", (unsigned long long)size, (unsigned long long)s->max_filesize);
+		if (ident)
+			queue_ident(w, e, strdup(where), strdup(loc));
 	} else if (e->read == NULL && size > 0) {
 		problem(w, where, loc, "error", "%s: no data attribute",
 			allocated ? "cannot read from the image" : "deleted, not recoverable");
@@ -360,7 +413,7 @@ tsk_attr_read(void *ctx, uint64_t off, void *buf, size_t len, char **why)
 /* One stream of a file libtsk walked. */
 static void
 queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const char *path,
-	     const char *stream, int allocated)
+	     const char *stream, int allocated, int scan)
 {
 	const TSK_FS_META *m = f->meta;
 	struct image_entry e = {
@@ -380,7 +433,7 @@ queue_stream(struct iwalk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *attr, const cha
 		.ctx = (void *)attr,
 	};
 
-	queue_entry(w, &e, stream, allocated);
+	queue_entry(w, &e, stream, allocated, scan);
 }
 
 /* HFS+ and APFS (libtsk gives both the same attribute types) */
@@ -412,14 +465,14 @@ has_attr(TSK_FS_FILE *f, TSK_FS_ATTR_TYPE_ENUM type)
  * already them decompressed).
  */
 static void
-queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
+queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated, int scan)
 {
 	const TSK_FS_ATTR *def = tsk_fs_file_attr_get(f);
 	int i, n, mac = is_mac(w->fs->ftype);
 
 	tsk_error_reset();
-	queue_stream(w, f, def, path, NULL, allocated);
-	if (!TSK_FS_TYPE_ISNTFS(w->fs->ftype) && !mac)
+	queue_stream(w, f, def, path, NULL, allocated, scan);
+	if (!scan || (!TSK_FS_TYPE_ISNTFS(w->fs->ftype) && !mac))
 		return;
 	if (mac && has_attr(f, TSK_FS_ATTR_TYPE_HFS_COMP_REC))
 		return;
@@ -430,10 +483,10 @@ queue_file(struct iwalk *w, TSK_FS_FILE *f, const char *path, int allocated)
 		if (a == NULL || a == def)
 			continue;
 		if (mac && a->type == TSK_FS_ATTR_TYPE_HFS_RSRC && a->size > 0)
-			queue_stream(w, f, a, path, "rsrc", allocated);
+			queue_stream(w, f, a, path, "rsrc", allocated, 1);
 		else if (!mac && a->type == TSK_FS_ATTR_TYPE_NTFS_DATA && a->name != NULL &&
 			 a->name[0] != '\0' && strcmp(a->name, "$Data") != 0)
-			queue_stream(w, f, a, path, a->name, allocated);
+			queue_stream(w, f, a, path, a->name, allocated, 1);
 	}
 	tsk_error_reset();
 }
@@ -453,7 +506,7 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	struct iwalk *w = ptr;
 	const char *name;
 	char *path;
-	int allocated;
+	int allocated, scan;
 
 	if (stopped(w))
 		return TSK_WALK_STOP;
@@ -483,12 +536,15 @@ walk_cb(TSK_FS_FILE *f, const char *dir, void *ptr)
 	/* dir is relative to the root and ends with '/' (or is empty) */
 	if (asprintf(&path, "/%s%s", dir ? dir : "", name) < 0)
 		return TSK_WALK_CONT;
-	if (!wanted(w, path)) {
+	/* not wanted: still seen when it is one of the system's identity (image_ident.c) */
+	scan = wanted(w, path);
+	if (!scan && !(allocated && image_ident_path(path))) {
 		free(path);
 		return TSK_WALK_CONT;
 	}
-	w->s->current(w->s->arg, path);
-	queue_file(w, f, path, allocated);
+	if (scan)
+		w->s->current(w->s->arg, path);
+	queue_file(w, f, path, allocated, scan);
 	free(path);
 	return TSK_WALK_CONT;
 }
@@ -504,7 +560,9 @@ own_entry(void *arg, const struct image_entry *e)
 	w->files++;
 	if (wanted(w, e->path)) {
 		w->s->current(w->s->arg, e->path);
-		queue_entry(w, e, NULL, 1);
+		queue_entry(w, e, NULL, 1, 1);
+	} else if (image_ident_path(e->path)) {
+		queue_entry(w, e, NULL, 1, 0);
 	}
 	return 0;
 }

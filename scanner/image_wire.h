@@ -28,7 +28,8 @@
  *                               n1 IW_READ when all of it is there (| IW_SPOOLED | IW_INLINE),
  *                               n2 bytes in flight; the bytes in a sealed memfd, or with
  *                               IW_SPOOLED in the last spool file vigil gave (sent back), or
- *                               with IW_INLINE (up to IW_INLINE_MAX) in s3; none when n0 is 0
+ *                               with IW_INLINE (up to IW_INLINE_MAX) in s3; none when n0 is 0;
+ *                               with IW_IDENT an object for the system's identity only
  *                  IW_EXCLUDED  s0 path that the exclusions skip (no answer: vigil checks it
  *                               against its own and counts it)
  *                  IW_DONE      s0 where     → IW_ANSWER n0 yes
@@ -94,7 +95,10 @@ enum iw_kind {
 };
 
 enum { IW_DELETED = 1, IW_HAS_PARENT = 2 };	/* IW_OPEN n2 */
-enum { IW_READ = 1, IW_SPOOLED = 2, IW_INLINE = 4 };	/* IW_OBJECT n1 */
+/* IW_OBJECT n1; IW_IDENT: only for the system's identity (image_obj.ident), not scanned,
+ * inline, at most IW_IDENT_MAX bytes, and not one of the files IW_DONE counts */
+enum { IW_READ = 1, IW_SPOOLED = 2, IW_INLINE = 4, IW_IDENT = 8 };
+#define IW_IDENT_MAX 255u
 /* Objects up to this size travel inside their message. */
 #define IW_INLINE_MAX (64u << 10)
 

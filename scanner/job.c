@@ -539,11 +539,12 @@ scan_job_resume(const struct scan_env *env, int64_t id, struct scan_job **out,
 	return VG_OK;
 }
 
-/* After an image scan: its volumes recorded; nothing readable is the scan's failure. */
+/* After an image scan: its volumes (and a block device's identity) recorded; nothing
+ * readable is the scan's failure. */
 static void
 image_finish(struct scan_job *j)
 {
-	json_t *vols = scanner_image_volumes(j->im), *v;
+	json_t *vols = scanner_image_volumes(j->im), *disk = scanner_image_disk(j->im), *v;
 	struct vg_error e2;
 	char *why = NULL, *next, *esc;
 	const char *file = scanner_image_file(j->im);
@@ -553,6 +554,11 @@ image_finish(struct scan_job *j)
 	if (vols == NULL || store_scan_set_volumes(j->env.st, j->id, vols, &e2) != VG_OK)
 		fprintf(stderr, "vigil: the volumes of scan %lld were not recorded: %s\n",
 			(long long)j->id, vols ? vg_error_msg(&e2) : "out of memory");
+	vg_error_init(&e2);
+	if (disk != NULL && store_scan_set_disk(j->env.st, j->id, disk, &e2) != VG_OK)
+		fprintf(stderr, "vigil: the disk of scan %lld was not recorded: %s\n",
+			(long long)j->id, vg_error_msg(&e2));
+	json_decref(disk);
 	if (scanner_image_readable(j->im)) {
 		json_decref(vols);
 		return;

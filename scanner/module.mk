@@ -15,6 +15,7 @@ LIB_SRCS += scanner/scan.c
 LIB_SRCS += scanner/cache.c
 LIB_SRCS += scanner/image.c
 LIB_SRCS += scanner/image_walk.c
+LIB_SRCS += scanner/image_ident.c
 LIB_SRCS += scanner/image_sink.c
 LIB_SRCS += scanner/image_list.c
 LIB_SRCS += scanner/image_vdisk.c

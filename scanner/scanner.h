@@ -199,13 +199,21 @@ void scanner_image_close(struct scanner_image *im);
 const char *scanner_image_file(const struct scanner_image *im);
 /*
  * After the scan: [{partition, offset, length, description, fs, status, reason?, chain,
- * encryption?, unlocked_with?}]; status is "scanned", "partial" (the walk stopped early),
- * "error", "skipped" (not selected) or "container" (LUKS, LVM or APFS: its volumes follow
- * it). chain: where the volume is, from the outside in, ending with its file system
+ * encryption?, unlocked_with?, system?}]; status is "scanned", "partial" (the walk stopped
+ * early), "error", "skipped" (not selected) or "container" (LUKS, LVM or APFS: its volumes
+ * follow it). chain: where the volume is, from the outside in, ending with its file system
  * (["gpt:p3", "luks2", "lvm:rhel/root", "xfs"]). partition is that of the outermost one;
  * offset is in the volume that holds it.
  */
 json_t *scanner_image_volumes(const struct scanner_image *im);
+/*
+ * A volume's "system", when its file system holds them at its root: {machine_id?,
+ * machine_id_invalid?, hostname?, hostname_b64?, hostname_invalid?} from /etc/machine-id and
+ * /etc/hostname (scanner/image_ident.c says what is believed). The image's disk, when it is a
+ * block device: {model?, serial?, vendor?, wwid?, size_bytes?} from sysfs (a new reference),
+ * or NULL.
+ */
+json_t *scanner_image_disk(const struct scanner_image *im);
 /* Could any volume be read? */
 int scanner_image_readable(const struct scanner_image *im);
 /* Its format, from its first bytes: "raw", "split raw", "E01", "Ex01", "VMDK", "VHD", "VHDX",

@@ -25,6 +25,7 @@
 #include "core/store.h"
 #include "scanner/engine_int.h"
 #include "scanner/handler.h"
+#include "scanner/image_int.h"
 #include "scanner/scanner.h"
 #include "sigdb/sigdb.h"
 #include "tests/unit/util.h"
@@ -1443,6 +1444,127 @@ has_member_problem(json_t *l, const char *member, const char *kind, const char *
 	return 0;
 }
 
+/* ---- the scanned system's identity (scanner/image_ident.c) ---- */
+
+/* dir/rel's folders made, then the file written */
+static void
+put(const char *dir, const char *rel, const char *text)
+{
+	char path[512], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	assert_int_equal(vt_write_file(dir, rel, text, strlen(text)), 0);
+}
+
+static void
+test_image_disk_identity(void **state)
+{
+	char root[128], link[256];
+	json_t *d;
+
+	(void)state;
+	assert_non_null(vt_mkdtemp(root, sizeof(root), "vigil-sysfs"));
+	/* a SCSI disk and its partition, laid out as sysfs does (dev/block/M:m are links) */
+	put(root, "devices/sda/size", "2048\n");
+	put(root, "devices/sda/device/model", "QEMU HARDDISK   \n");
+	put(root, "devices/sda/device/serial", "  S3YJNX0K123\n");
+	put(root, "devices/sda/device/vendor", "ATA     \n");
+	put(root, "devices/sda/device/wwid", "t10.ATA QEMU HARDDISK S3YJNX0K123\n");
+	put(root, "devices/sda/sda1/size", "1024\n");
+	put(root, "devices/sda/sda1/partition", "1\n");
+	put(root, "dev/block/.keep", "");
+	snprintf(link, sizeof(link), "%s/dev/block/8:0", root);
+	assert_int_equal(symlink("../../devices/sda", link), 0);
+	snprintf(link, sizeof(link), "%s/dev/block/8:1", root);
+	assert_int_equal(symlink("../../devices/sda/sda1", link), 0);
+	/* hostile texts: escaped, never raw; a size that is no number: none */
+	put(root, "devices/sdb/size", "12x\n");
+	put(root, "devices/sdb/device/model", "\x1b[2Jevil\xff\n");
+	snprintf(link, sizeof(link), "%s/dev/block/8:16", root);
+	assert_int_equal(symlink("../../devices/sdb", link), 0);
+
+	d = image_disk_identity(root, 8, 0);
+	assert_non_null(d);
+	assert_string_equal(vt_jstr(d, "model"), "QEMU HARDDISK");
+	assert_string_equal(vt_jstr(d, "serial"), "S3YJNX0K123");
+	assert_string_equal(vt_jstr(d, "vendor"), "ATA");
+	assert_string_equal(vt_jstr(d, "wwid"), "t10.ATA QEMU HARDDISK S3YJNX0K123");
+	assert_int_equal(vt_jint(d, "size_bytes"), 2048 * 512);
+	json_decref(d);
+
+	d = image_disk_identity(root, 8, 1); /* the partition: its disk's names, its own size */
+	assert_non_null(d);
+	assert_string_equal(vt_jstr(d, "serial"), "S3YJNX0K123");
+	assert_int_equal(vt_jint(d, "size_bytes"), 1024 * 512);
+	json_decref(d);
+
+	d = image_disk_identity(root, 8, 16);
+	assert_non_null(d);
+	assert_string_equal(vt_jstr(d, "model"), "\x1b[2Jevil\\xff");
+	assert_non_null(json_object_get(d, "model_b64"));
+	assert_null(json_object_get(d, "size_bytes"));
+	assert_null(json_object_get(d, "size_bytes_b64"));
+	assert_null(json_object_get(d, "serial"));
+	json_decref(d);
+
+	assert_null(image_disk_identity(root, 9, 9)); /* not known */
+	vt_rm_rf(root);
+}
+
+static void
+test_image_ident_take(void **state)
+{
+	struct scanner_image im = { 0 };
+	const char *loc = "{\"chain\":[\"gpt:p2\",\"ext4\"],\"partition\":2,\"path\":\"/etc/machine-id\","
+			  "\"allocated\":true}";
+	const char *hloc = "{\"chain\":[\"gpt:p2\",\"ext4\"],\"partition\":2,\"path\":\"/etc/hostname\","
+			   "\"allocated\":true}";
+	const char *deleted = "{\"chain\":[\"gpt:p1\",\"ext4\"],\"partition\":1,\"path\":"
+			      "\"/etc/machine-id\",\"allocated\":false}";
+	const char *mid = "0123456789abcdef0123456789abcdef\n";
+	json_t *vols = json_pack("[{s:i, s:[s,s]}, {s:i, s:[s,s]}]", "partition", 1, "chain",
+				 "gpt:p1", "ext4", "partition", 2, "chain", "gpt:p2", "ext4");
+	json_t *sys;
+
+	(void)state;
+	/* a deleted one, a name that only looks like it, a stream: none of them */
+	image_ident_take(&im, "d.img:p1:/etc/machine-id", deleted, (const unsigned char *)mid,
+			 strlen(mid));
+	image_ident_take(&im, "d.img:p2:/x/etc/machine-id", loc, (const unsigned char *)mid,
+			 strlen(mid));
+	image_ident_take(&im, "d.img:p2:/etc/machine-id", loc, (const unsigned char *)mid,
+			 strlen(mid));
+	image_ident_take(&im, "d.img:p2:/etc/hostname", hloc, (const unsigned char *)"db\nx\n", 5);
+	/* the first stays */
+	image_ident_take(&im, "d.img:p2:/etc/machine-id", loc, (const unsigned char *)"bad\n", 4);
+	image_ident_merge(&im, vols);
+	assert_null(json_object_get(json_array_get(vols, 0), "system"));
+	sys = json_object_get(json_array_get(vols, 1), "system");
+	assert_non_null(sys);
+	assert_string_equal(vt_jstr(sys, "machine_id"), "0123456789abcdef0123456789abcdef");
+	assert_string_equal(vt_jstr(sys, "hostname"), "db");
+	assert_int_equal(json_object_size(sys), 2);
+	json_decref(im.systems);
+	json_decref(vols);
+
+	/* not 32 lower-case hex digits: said to be invalid, its bytes never kept */
+	memset(&im, 0, sizeof(im));
+	vols = json_pack("[{s:i, s:[s,s]}]", "partition", 2, "chain", "gpt:p2", "ext4");
+	image_ident_take(&im, "d.img:p2:/etc/machine-id", loc,
+			 (const unsigned char *)"0123456789abcdef\n0123456789abcde\n", 33);
+	image_ident_merge(&im, vols);
+	sys = json_object_get(json_array_get(vols, 0), "system");
+	assert_true(json_is_true(json_object_get(sys, "machine_id_invalid")));
+	assert_null(json_object_get(sys, "machine_id"));
+	json_decref(im.systems);
+	json_decref(vols);
+}
+
 static void
 test_handler_children_and_limits(void **state)
 {
@@ -1546,6 +1668,8 @@ main(void)
 		cmocka_unit_test(test_sigbus_handler_back_after_yara),
 		cmocka_unit_test(test_sigbus_scanner_lost),
 		cmocka_unit_test(test_handler_children_and_limits),
+		cmocka_unit_test(test_image_disk_identity),
+		cmocka_unit_test(test_image_ident_take),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
