@@ -142,6 +142,16 @@ test_expect_success 'a hostile path keeps its exact bytes through push and query
 	jq -r ".threats[] | select(.path_b64) | .path_b64" hp.json | base64 -d | od -An -tx1 | tr -d " \n" >got &&
 	test "$(cat got)" = "$want"
 '
+test_expect_success 'an image scan names the system on the disk, beside the host that scanned it' '
+	mkdir -p sys/etc && printf "0123456789abcdef0123456789abcdef\n" >sys/etc/machine-id &&
+	echo seized01 >sys/etc/hostname && cp t/e.com sys/e.com &&
+	truncate -s 8M img.ext4 && mkfs.ext4 -q -F -d sys img.ext4 &&
+	expect_exit 1 vigil --state-dir "$T/i" -q scan image img.ext4 &&
+	vigil --state-dir "$T/i" -q fleet push --db "$(pg_url host_a host_a-pw)" &&
+	vigil --json fleet threats --db "$FLEET_ADMIN" --host "$(vigil --state-dir "$T/i" health --field machine_guid)" >si.json &&
+	jq -e ".threats | length == 1 and .[0].system.machine_id == \"0123456789abcdef0123456789abcdef\" and .[0].system.hostname == \"seized01\"" si.json &&
+	jq -e "[.threats[] | select(.machine_guid != \"$(vigil --state-dir "$T/i" health --field machine_guid)\") | .system] | all(. == null)" ft.json
+'
 test_expect_success '20 hosts push at the same moment: every one arrives once' '
 	pg_host_role lab &&
 	expect_exit 1 vigil --state-dir "$T/h0" -q scan custom t/e.com &&
