@@ -5,7 +5,8 @@
  * input is split at its first NUL byte into the local file and the managed file; 3 the
  * local file, then config_set of a key (the second byte picks it) to a value (the bytes
  * after the first NUL). Invariants checked: a loaded config gives every known key a value of
- * its declared type (config_get, config_get_*, config_origin, config_effective agree), and
+ * its declared type (config_get, config_get_*, config_origin, config_effective and
+ * config_shown agree; only fleet.database_url is shown otherwise than it is held), and
  * what config_set accepted loads again and reads back equal.
  */
 #include <stdint.h>
@@ -102,9 +103,16 @@ check_loaded(struct vg_config *cfg)
 					break;
 				p = dot + 1;
 			}
-			if (at == NULL || !json_equal(at, v))
-				fuzz_fail("config_effective disagrees with config_get for '%s'",
+			/* config_effective shows what config_shown shows: a password as *** */
+			json_t *shown = config_shown(cfg, keys[i].name);
+
+			if (at == NULL || shown == NULL || !json_equal(at, shown))
+				fuzz_fail("config_effective disagrees with config_shown for '%s'",
 					  keys[i].name);
+			if (strcmp(keys[i].name, "fleet.database_url") != 0 && !json_equal(shown, v))
+				fuzz_fail("config_shown changed '%s', which holds no password",
+					  keys[i].name);
+			json_decref(shown);
 		}
 	}
 	/* unknown keys have no value */
