@@ -27,8 +27,13 @@ fi
 A=$VG_REPO/contrib/ansible
 # ansible's own files stay in this folder; no colours, no ansible.cfg from elsewhere
 export HOME=$T/home ANSIBLE_LOCAL_TEMP=$T/ansible-local ANSIBLE_REMOTE_TEMP=$T/ansible-remote
-export ANSIBLE_NOCOLOR=1 ANSIBLE_CONFIG=$T/ansible.cfg ANSIBLE_PYTHON_INTERPRETER=auto_silent
+export ANSIBLE_NOCOLOR=1 ANSIBLE_CONFIG=$T/ansible.cfg
 export ANSIBLE_RETRY_FILES_ENABLED=0
+# facts gathered once and kept for the run's 18 plays (most of a play's time on this machine);
+# the interpreter named, not discovered at every play
+export ANSIBLE_GATHERING=smart ANSIBLE_CACHE_PLUGIN=jsonfile
+export ANSIBLE_CACHE_PLUGIN_CONNECTION=$T/ansible-facts ANSIBLE_CACHE_PLUGIN_TIMEOUT=3600
+export ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
 # ansible refuses any locale but UTF-8 ones (lib.sh sets C)
 ap() { LC_ALL=C.UTF-8 ansible-playbook "$@"; }
 unset ANSIBLE_FORCE_COLOR ANSIBLE_ROLES_PATH ANSIBLE_INVENTORY
