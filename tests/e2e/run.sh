@@ -39,25 +39,32 @@ ALONE_USES='rtp_lib\.sh|VG_GATE|losetup|fanotify'
 #   t7300  install/uninstall/deb of build/vigil, man page, completion: not vigil-san
 #   t1800  compares findings and peak memory of two engine settings over signature-base:
 #          libyara's own code (not instrumented) does the work, and the bounds are RSS
+#   t1710  the extractor's sandbox: the extractor is never built with the sanitizers, and
+#          vigil's side of it (scanner/extractor.c) runs in t1700
 #   t9720  the Ansible role: ansible-playbook's runs are the time; the vigil it calls
 #          (config show, fleet push) is the code t9700 runs under the sanitizers
 #   t9730  the Slurm array job: slurmctld, slurmd and the job script are the time; its scans
 #          and pushes are those of t6100 and t9700
-SAN_SKIP="t7200 t7300 t1800 t9720 t9730"
+SAN_SKIP="t7200 t7300 t1800 t1710 t9720 t9730"
 
 # What else the sanitizer pass leaves out or does fewer times (each shows in the output: a
 # skipped case is counted and named, the rounds are in the case titles); set any of these to
 # run it in full:
 #   VIGIL_E2E_BIG_SIZE=0              t2100's 2 GiB sparse file: a memory bound, not memory safety
-#   VIGIL_E2E_CRASH_ROUNDS=8          t2300: 8 add rounds killed at random instead of 32
-#   VIGIL_E2E_CRASH_RESTORE_ROUNDS=4  t2300: 4 restore rounds instead of 16
+#   VIGIL_E2E_CRASH_ROUNDS=4          t2300: 4 add rounds killed at random instead of 32
+#   VIGIL_E2E_CRASH_RESTORE_ROUNDS=2  t2300: 2 restore rounds instead of 16
+#   E2E_JOBS=3                        three scripts at a time, not two: the time bounds are
+#                                     scaled and the timing cases left out, and the
+#                                     instrumented binary waits on its own I/O less than it
+#                                     computes
 #   VIGIL_E2E_FLAT_FILES=20000        t9400: a folder of 20,000 files instead of 100,000
 #   test_timing cases (lib.sh)        cases that only measure time or memory (E2E_SAN_TIMING=1)
 case "$VIGIL" in
 *-san)
 	export VIGIL_E2E_BIG_SIZE=${VIGIL_E2E_BIG_SIZE:-0}
-	export VIGIL_E2E_CRASH_ROUNDS=${VIGIL_E2E_CRASH_ROUNDS:-8}
-	export VIGIL_E2E_CRASH_RESTORE_ROUNDS=${VIGIL_E2E_CRASH_RESTORE_ROUNDS:-4}
+	export VIGIL_E2E_CRASH_ROUNDS=${VIGIL_E2E_CRASH_ROUNDS:-4}
+	export VIGIL_E2E_CRASH_RESTORE_ROUNDS=${VIGIL_E2E_CRASH_RESTORE_ROUNDS:-2}
+	jobs=${E2E_JOBS:-3}
 	export VIGIL_E2E_FLAT_FILES=${VIGIL_E2E_FLAT_FILES:-20000}
 	echo "sanitizer pass: VIGIL_E2E_BIG_SIZE=$VIGIL_E2E_BIG_SIZE VIGIL_E2E_CRASH_ROUNDS=$VIGIL_E2E_CRASH_ROUNDS" \
 		"VIGIL_E2E_CRASH_RESTORE_ROUNDS=$VIGIL_E2E_CRASH_RESTORE_ROUNDS" \
@@ -150,7 +157,7 @@ report() {
 # The shared scripts first, E2E_JOBS at a time, then the ones that run alone. The longest
 # shared ones (about 30-100 s each: the quarantine round trip and crash tests, the virtual
 # disks) start first, so that none of them is left running alone at the end.
-LONG="t2100 t2300 t6300 t6200 t1710 t2200 t6400 t6100"
+LONG="t9720 t2100 t2300 t6300 t3100 t9730 t9700 t6200 t1710 t2200 t6400 t6100"
 first=() rest=()
 for name in "${pool[@]}"; do
 	case " $LONG " in *" ${name%%-*} "*) first+=("$name") ;; *) rest+=("$name") ;; esac
