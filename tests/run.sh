@@ -23,12 +23,32 @@ add_totals() {
 	passed=$((passed + $3)) failed=$((failed + $5)) skipped=$((skipped + $7))
 }
 
+# unit_outputs UNIT_BINS: runs the unit binaries two at a time (each has its own temporary
+# folders), leaving each one's output in $udir/N.out and its exit code in $udir/N.rc
+unit_outputs() {
+	local bin i=0 running=0
+	for bin in $1; do
+		if [ "$running" -ge 2 ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		i=$((i + 1))
+		("$bin" >"$udir/$i.out" 2>&1; echo $? >"$udir/$i.rc") &
+		running=$((running + 1))
+	done
+	wait
+}
+
 # suite VIGIL UNIT_BINS: the unit binaries, then the end-to-end scripts against VIGIL
 suite() {
-	local bin out rc p f e2e_out
+	local bin out rc p f e2e_out i=0 udir
+	udir=$(mktemp -d)
+	unit_outputs "$2"
 	for bin in $2; do
-		out=$("$bin" 2>&1)
-		rc=$?
+		i=$((i + 1))
+		out=$(cat "$udir/$i.out")
+		rc=$(cat "$udir/$i.rc" 2>/dev/null)
+		rc=${rc:-1}
 		printf '%s\n' "$out"
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
 		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
@@ -39,6 +59,7 @@ suite() {
 		fi
 		passed=$((passed + p)) failed=$((failed + f))
 	done
+	rm -rf "$udir"
 	e2e_out=$(mktemp)
 	VIGIL=$1 "$here/e2e/run.sh" | tee "$e2e_out"
 	add_totals e2e "$e2e_out"
