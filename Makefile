@@ -136,7 +136,7 @@ run: deps
 CHECK_SAN ?= 1
 SAN_CHECK := $(if $(SAN),,$(filter 1,$(CHECK_SAN)))
 # The builds use every core (make check is usually run without -j); the end-to-end scripts
-# run E2E_JOBS at a time (tests/e2e/run.sh, default 3).
+# run E2E_JOBS at a time (tests/e2e/run.sh, default 2; 3 in the sanitizer pass).
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) -j$(CHECK_JOBS) all unit-bins e2e-helpers

@@ -4,10 +4,8 @@
 # "# result: P passed, F failed, S skipped". A script that exits 77 is skipped whole (and
 # counted as one skipped case).
 #
-# Scripts run E2E_JOBS at a time (default 3: on 2 cores, a script waits on its own files,
-# databases, daemons and child processes often enough that a third keeps both cores busy;
-# their time bounds are for hangs, not for speed). A script that holds something global runs
-# alone, with nothing else running: fanotify marks or permission events (helpers/rtp_lib.sh,
+# Scripts run E2E_JOBS at a time (default 2; 3 in the sanitizer pass, below). A script that
+# holds something global runs alone, with nothing else running: fanotify marks or permission events (helpers/rtp_lib.sh,
 # vg-gate), loop devices, mounts below paths other scripts scan, `make` in the repository,
 # the system clock or a time limit that a second script on the same cores would skew. Those
 # are found by what the script uses (ALONE_USES) or named in ALONE below; a new script that
@@ -15,11 +13,11 @@
 # Each script's output is kept together and printed in the scripts' order as soon as it and
 # every script before it have ended; the last line is "e2e totals: P passed, F failed, S
 # skipped".
-#   VIGIL=/abs/build/vigil [E2E_JOBS=3] [E2E_ONLY="t1000 t4100"] tests/e2e/run.sh
+#   VIGIL=/abs/build/vigil [E2E_JOBS=2] [E2E_ONLY="t1000 t4100"] tests/e2e/run.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export VIGIL=${VIGIL:-$here/../../build/vigil}
-jobs=${E2E_JOBS:-3}
+jobs=${E2E_JOBS:-2}
 
 # Alone by name, with the reason.
 #   t1200  mounts, a 3 GiB sparse file, peak RSS against a limit
@@ -55,6 +53,8 @@ SAN_SKIP="t7200 t7300 t1800 t1710 t9720 t9730"
 #   VIGIL_E2E_BIG_SIZE=0              t2100's 2 GiB sparse file: a memory bound, not memory safety
 #   VIGIL_E2E_CRASH_ROUNDS=4          t2300: 4 add rounds killed at random instead of 32
 #   VIGIL_E2E_CRASH_RESTORE_ROUNDS=2  t2300: 2 restore rounds instead of 16
+#   E2E_JOBS=3                        three scripts at a time: the time bounds are scaled
+#                                     and the timing cases left out
 #   VIGIL_E2E_FLAT_FILES=20000        t9400: a folder of 20,000 files instead of 100,000
 #   test_timing cases (lib.sh)        cases that only measure time or memory (E2E_SAN_TIMING=1)
 case "$VIGIL" in
@@ -62,6 +62,7 @@ case "$VIGIL" in
 	export VIGIL_E2E_BIG_SIZE=${VIGIL_E2E_BIG_SIZE:-0}
 	export VIGIL_E2E_CRASH_ROUNDS=${VIGIL_E2E_CRASH_ROUNDS:-4}
 	export VIGIL_E2E_CRASH_RESTORE_ROUNDS=${VIGIL_E2E_CRASH_RESTORE_ROUNDS:-2}
+	jobs=${E2E_JOBS:-3}
 	export VIGIL_E2E_FLAT_FILES=${VIGIL_E2E_FLAT_FILES:-20000}
 	echo "sanitizer pass: VIGIL_E2E_BIG_SIZE=$VIGIL_E2E_BIG_SIZE VIGIL_E2E_CRASH_ROUNDS=$VIGIL_E2E_CRASH_ROUNDS" \
 		"VIGIL_E2E_CRASH_RESTORE_ROUNDS=$VIGIL_E2E_CRASH_RESTORE_ROUNDS" \
